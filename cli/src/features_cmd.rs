@@ -1,0 +1,124 @@
+//! `wharf features list|enable|disable`.
+
+use clap::Subcommand;
+use serde::Serialize;
+use wharf_host::config::set_feature;
+use wharf_host::features::{FeatureRegistry, Stage};
+
+use crate::GlobalArgs;
+
+#[derive(Debug, Subcommand)]
+pub enum FeaturesCommand {
+    /// Show every feature flag: its stage, whether it is on, and which layer decided.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Turn a feature on in config.toml (in `[profiles.NAME.features]` with --profile).
+    Enable {
+        /// The feature key, e.g. `view_image`.
+        key: String,
+    },
+    /// Turn a feature off in config.toml (in `[profiles.NAME.features]` with --profile).
+    Disable {
+        /// The feature key, e.g. `unified_exec`.
+        key: String,
+    },
+}
+
+#[derive(Serialize)]
+struct Row<'a> {
+    key: &'a str,
+    stage: Stage,
+    enabled: bool,
+    default_enabled: bool,
+    source: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+    description: &'a str,
+}
+
+pub fn run(
+    command: FeaturesCommand,
+    global: &GlobalArgs,
+    registry: &FeatureRegistry,
+) -> anyhow::Result<()> {
+    match command {
+        FeaturesCommand::List { json } => list(global, registry, json),
+        FeaturesCommand::Enable { key } => set(global, registry, &key, true),
+        FeaturesCommand::Disable { key } => set(global, registry, &key, false),
+    }
+}
+
+fn list(global: &GlobalArgs, registry: &FeatureRegistry, json: bool) -> anyhow::Result<()> {
+    let config = global.load_config(registry)?;
+    let rows: Vec<Row<'_>> = registry
+        .specs()
+        .filter_map(|spec| {
+            let state = config.features.state(&spec.key)?;
+            Some(Row {
+                key: &spec.key,
+                stage: spec.stage,
+                enabled: state.enabled,
+                default_enabled: spec.default_enabled,
+                source: state.source.kind(),
+                detail: state.source.detail(),
+                description: &spec.description,
+            })
+        })
+        .collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    let key_width = rows
+        .iter()
+        .map(|row| row.key.len())
+        .max()
+        .unwrap_or(0)
+        .max(3);
+    println!(
+        "{:key_width$}  {:17}  {:5}  SOURCE",
+        "KEY", "STAGE", "STATE"
+    );
+    for row in &rows {
+        let state = if row.enabled { "on" } else { "off" };
+        let source = match &row.detail {
+            Some(detail) => format!("{} ({detail})", row.source),
+            None => row.source.to_owned(),
+        };
+        println!(
+            "{:key_width$}  {:17}  {state:5}  {source}",
+            row.key,
+            row.stage.as_str()
+        );
+    }
+    Ok(())
+}
+
+fn set(
+    global: &GlobalArgs,
+    registry: &FeatureRegistry,
+    key: &str,
+    enabled: bool,
+) -> anyhow::Result<()> {
+    let options = global.options()?;
+    let path = options.user_config_path();
+    let profile = global.profile.as_deref();
+    set_feature(&path, profile, registry, key, enabled)?;
+    let spec = registry.require(key)?;
+    let verb = if enabled { "enabled" } else { "disabled" };
+    let table = match profile {
+        Some(profile) => format!("[profiles.{profile}.features]"),
+        None => "[features]".to_owned(),
+    };
+    println!("{verb} {} in {table} of {}", spec.key, path.display());
+    if enabled && spec.stage == Stage::UnderDevelopment {
+        eprintln!(
+            "warning: feature `{}` is under development and may change or break",
+            spec.key
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,192 @@
+//! End-to-end tests of the `wharf` binary: exit codes, output, files.
+
+// These tests drive the real binary; there is no sandbox to go through here.
+#![allow(clippy::disallowed_methods)]
+
+mod config_cmd;
+mod features_cmd;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tempfile::TempDir;
+
+/// A temporary `$HOME` with `$WHARF_HOME` inside it and a working directory.
+struct Env {
+    dir: TempDir,
+}
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Env {
+    fn new() -> Env {
+        let env = Env {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        std::fs::create_dir_all(env.wharf_home()).unwrap();
+        std::fs::create_dir_all(env.cwd()).unwrap();
+        env
+    }
+
+    fn wharf_home(&self) -> PathBuf {
+        self.dir.path().join("home/.wharf")
+    }
+
+    fn cwd(&self) -> PathBuf {
+        self.dir.path().join("work")
+    }
+
+    fn config_path(&self) -> PathBuf {
+        self.wharf_home().join("config.toml")
+    }
+
+    fn write_config(&self, text: &str) -> PathBuf {
+        std::fs::write(self.config_path(), text).unwrap();
+        self.config_path()
+    }
+
+    fn wharf(&self, args: &[&str]) -> Output {
+        let output = Command::new(env!("CARGO_BIN_EXE_wharf"))
+            .args(args)
+            .current_dir(self.cwd())
+            .env_clear()
+            .env("HOME", self.dir.path().join("home"))
+            .env("WHARF_HOME", self.wharf_home())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .output()
+            .unwrap();
+        Output {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(output.stdout).unwrap(),
+            stderr: String::from_utf8(output.stderr).unwrap(),
+        }
+    }
+}
+
+impl Output {
+    #[track_caller]
+    fn success(self) -> Output {
+        assert_eq!(
+            self.code, 0,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    fn fails_with(self, code: i32) -> Output {
+        assert_eq!(
+            self.code, code,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        assert!(self.stdout.is_empty(), "stdout:\n{}", self.stdout);
+        self
+    }
+}
+
+fn display(path: &Path) -> String {
+    path.display().to_string()
+}
+
+#[test]
+fn version_and_help_work_everywhere() {
+    let env = Env::new();
+    let version = env.wharf(&["--version"]).success();
+    assert_eq!(
+        version.stdout,
+        format!("wharf {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    let commands: &[&[&str]] = &[
+        &[],
+        &["features"],
+        &["features", "list"],
+        &["features", "enable"],
+        &["features", "disable"],
+        &["config"],
+        &["config", "show"],
+    ];
+    for command in commands {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let help = env.wharf(&args).success();
+        assert!(
+            help.stdout.contains("Usage: wharf"),
+            "{args:?}:\n{}",
+            help.stdout
+        );
+        assert!(
+            help.stdout.contains("--enable <FEATURE>"),
+            "{args:?}:\n{}",
+            help.stdout
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_2_and_failures_exit_1() {
+    let env = Env::new();
+    // (arguments, exit code, start of stderr)
+    let cases: &[(&[&str], i32, &str)] = &[
+        (
+            &[],
+            2,
+            "A coding-agent host in which every capability is a plugin\n",
+        ),
+        (
+            &["frobnicate"],
+            2,
+            "error: unrecognized subcommand 'frobnicate'",
+        ),
+        (
+            &["-s", "open", "config", "show"],
+            2,
+            "error: invalid value 'open' for '--sandbox <MODE>'",
+        ),
+        (
+            &["-c", "model", "config", "show"],
+            2,
+            "error: -c model: expected key.path=value",
+        ),
+        (
+            &["--profile", "nope", "config", "show"],
+            2,
+            "error: config profile `nope` not found (no profiles are defined)",
+        ),
+        (
+            &[
+                "--enable",
+                "hooks",
+                "--disable",
+                "hooks",
+                "features",
+                "list",
+            ],
+            2,
+            "error: feature flag `hooks` is both enabled and disabled on the command line",
+        ),
+        (
+            &["features", "enable", "warp_drive"],
+            2,
+            "error: unknown feature flag: warp_drive; known: ",
+        ),
+        (
+            &["--cd", "/no/such/dir", "config", "show"],
+            1,
+            "error: cannot use /no/such/dir as the working directory: ",
+        ),
+    ];
+    for (args, code, stderr) in cases {
+        let output = env.wharf(args).fails_with(*code);
+        assert!(
+            output.stderr.starts_with(stderr),
+            "{args:?}:\n{}",
+            output.stderr
+        );
+    }
+}

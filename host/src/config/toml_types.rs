@@ -1,0 +1,195 @@
+//! The shape of `config.toml`, as serde and the JSON Schema see it.
+//!
+//! These types live at the edge: they only describe what may be written in a
+//! file. [`super::Config`] is what the rest of wharf reads.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// One configuration layer: `config.toml`, `.wharf/config.toml`, a profile,
+/// or a `-c` override. Every field is optional so that layers can be partial.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[schemars(title = "wharf config.toml")]
+pub struct ConfigToml {
+    /// The model to use, by slug. When unset, the models manager picks the
+    /// provider's default model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+
+    /// The profile to apply when `--profile` is not given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+
+    /// Named sets of settings, chosen with `--profile NAME` or `profile`.
+    /// A profile takes the same keys as the top level, except `profile` and
+    /// `profiles`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub profiles: BTreeMap<String, ConfigToml>,
+
+    /// How much the processes and plugins that tools start may touch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox_mode: Option<SandboxModeToml>,
+
+    /// Settings that apply when `sandbox_mode = "workspace-write"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox_workspace_write: Option<SandboxWorkspaceWriteToml>,
+
+    /// What sandboxed processes may read (in `read-only` and
+    /// `workspace-write` modes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_only_access: Option<ReadOnlyAccessToml>,
+
+    /// Feature flags by key: `true` turns a feature on, `false` off.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub features: BTreeMap<String, bool>,
+
+    /// Do not warn when an under-development feature is enabled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppress_unstable_features_warning: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SandboxModeToml {
+    /// Read anything the read policy allows, write nothing.
+    ReadOnly,
+    /// Also write inside the working directory, the configured
+    /// `writable_roots` and the temporary directories.
+    WorkspaceWrite,
+    /// No sandbox at all.
+    DangerFullAccess,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub struct SandboxWorkspaceWriteToml {
+    /// More directories that may be written, besides the working directory.
+    /// Relative paths are taken from the working directory; `~/` is the
+    /// home directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub writable_roots: Option<Vec<PathBuf>>,
+    /// Allow network access from sandboxed processes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_access: Option<bool>,
+    /// Do not make `$TMPDIR` writable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exclude_tmpdir_env_var: Option<bool>,
+    /// Do not make `/tmp` writable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exclude_slash_tmp: Option<bool>,
+}
+
+/// `{ type = "full-access" }` or `{ type = "restricted",
+/// include_platform_defaults = true, readable_roots = [...] }`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub struct ReadOnlyAccessToml {
+    #[serde(rename = "type")]
+    pub kind: ReadOnlyAccessKind,
+    /// With `restricted`: also allow the system directories that ordinary
+    /// programs need to start (`/usr`, `/lib`, …). Default `true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub include_platform_defaults: Option<bool>,
+    /// With `restricted`: the directories that may be read, besides the
+    /// working directory and the writable roots.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub readable_roots: Option<Vec<PathBuf>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReadOnlyAccessKind {
+    /// Everything may be read.
+    FullAccess,
+    /// Only the listed roots (and what programs need to run) may be read.
+    Restricted,
+}
+
+/// Deserializes a unit-only enum from its name. serde's derive would report
+/// a value of the wrong type as "wanted string or table"; this names the
+/// allowed values instead.
+macro_rules! deserialize_by_name {
+    ($ty:ident { $($variant:ident = $name:literal),+ $(,)? }) => {
+        impl $ty {
+            pub const NAMES: &[&str] = &[$($name),+];
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct Names;
+                impl serde::de::Visitor<'_> for Names {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        let quoted: Vec<String> =
+                            $ty::NAMES.iter().map(|name| format!("\"{name}\"")).collect();
+                        write!(f, "one of {}", quoted.join(", "))
+                    }
+                    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<$ty, E> {
+                        match value {
+                            $($name => Ok($ty::$variant),)+
+                            _ => Err(E::unknown_variant(value, $ty::NAMES)),
+                        }
+                    }
+                }
+                deserializer.deserialize_str(Names)
+            }
+        }
+    };
+}
+
+deserialize_by_name!(SandboxModeToml {
+    ReadOnly = "read-only",
+    WorkspaceWrite = "workspace-write",
+    DangerFullAccess = "danger-full-access",
+});
+
+deserialize_by_name!(ReadOnlyAccessKind {
+    FullAccess = "full-access",
+    Restricted = "restricted",
+});
+
+/// wharf's built-in defaults, as the lowest configuration layer. Written as
+/// TOML so that `wharf config show` can attribute each value to "default".
+pub(crate) const DEFAULTS: &str = r#"
+sandbox_mode = "read-only"
+read_only_access = { type = "full-access" }
+suppress_unstable_features_warning = false
+
+[sandbox_workspace_write]
+writable_roots = []
+network_access = false
+exclude_tmpdir_env_var = false
+exclude_slash_tmp = false
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names the macro matches are the names serde writes.
+    #[test]
+    fn enum_names_round_trip() {
+        fn round_trip<T>(values: &[T])
+        where
+            T: Serialize + for<'de> Deserialize<'de> + PartialEq + fmt::Debug,
+        {
+            for value in values {
+                let text = toml::Value::try_from(value).unwrap();
+                assert_eq!(&text.try_into::<T>().unwrap(), value);
+            }
+        }
+        round_trip(&[
+            SandboxModeToml::ReadOnly,
+            SandboxModeToml::WorkspaceWrite,
+            SandboxModeToml::DangerFullAccess,
+        ]);
+        round_trip(&[
+            ReadOnlyAccessKind::FullAccess,
+            ReadOnlyAccessKind::Restricted,
+        ]);
+        assert_eq!(SandboxModeToml::NAMES.len(), 3);
+        assert_eq!(ReadOnlyAccessKind::NAMES.len(), 2);
+    }
+}

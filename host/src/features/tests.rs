@@ -1,0 +1,101 @@
+use super::*;
+
+fn spec(key: &str) -> FeatureSpec {
+    FeatureSpec {
+        key: key.to_owned(),
+        stage: Stage::Experimental,
+        default_enabled: false,
+        description: String::new(),
+    }
+}
+
+#[test]
+fn first_party_keys_match_the_product_spec() {
+    let registry = FeatureRegistry::with_first_party();
+    let table: Vec<(&str, Stage, bool)> = registry
+        .specs()
+        .map(|spec| (spec.key.as_str(), spec.stage, spec.default_enabled))
+        .collect();
+    assert_eq!(
+        table,
+        [
+            ("apply_patch", Stage::Stable, true),
+            ("apply_patch_freeform", Stage::Experimental, false),
+            ("hooks", Stage::Experimental, false),
+            ("mcp_client", Stage::Stable, true),
+            ("shell_tool", Stage::Stable, true),
+            ("telemetry", Stage::Stable, true),
+            ("unified_exec", Stage::Stable, true),
+            ("view_image", Stage::Stable, true),
+        ]
+    );
+    assert_eq!(registry.canonical("view_image_tool"), Some("view_image"));
+}
+
+#[test]
+fn plugins_register_their_own_keys() {
+    let mut registry = FeatureRegistry::with_first_party();
+    registry.register(spec("grep_tool")).unwrap();
+    assert_eq!(
+        registry.get("grep_tool").map(|s| s.stage),
+        Some(Stage::Experimental)
+    );
+    let errors = [
+        (
+            spec("grep_tool"),
+            "feature flag `grep_tool` is already registered",
+        ),
+        (
+            spec("view_image_tool"),
+            "feature flag `view_image_tool` is already registered",
+        ),
+        (
+            spec("has space"),
+            "`has space` is not a valid feature key (use letters, digits, `_` and `-`)",
+        ),
+        (
+            spec(""),
+            "`` is not a valid feature key (use letters, digits, `_` and `-`)",
+        ),
+    ];
+    for (spec, expected) in errors {
+        assert_eq!(registry.register(spec).unwrap_err().to_string(), expected);
+    }
+}
+
+#[test]
+fn higher_layers_win_and_aliases_yield_to_canonical_keys() {
+    let registry = FeatureRegistry::with_first_party();
+    let setting = |key: &str, enabled, source: Source| FeatureSetting {
+        key: key.to_owned(),
+        enabled,
+        source,
+    };
+    let settings = [
+        setting(
+            "view_image",
+            true,
+            Source::Override("features.view_image=true".into()),
+        ),
+        setting(
+            "view_image_tool",
+            false,
+            Source::Override("features.view_image_tool=false".into()),
+        ),
+        setting(
+            "hooks",
+            true,
+            Source::Override("features.hooks=true".into()),
+        ),
+        setting("hooks", false, Source::Flag("--disable")),
+    ];
+    let (features, warnings) = Features::resolve(&registry, &settings, false);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert!(features.enabled("view_image"));
+    assert!(!features.enabled("hooks"));
+    assert_eq!(
+        features.state("hooks").map(|s| s.source.kind()),
+        Some("cli")
+    );
+    assert!(!features.enabled("no_such_key"));
+}

@@ -1,0 +1,13 @@
+//! The wharf host: everything between the command line and the plugins.
+//!
+//! For now that is the layered configuration ([`config`]) and the feature
+//! flag registry ([`features`]). The plugin registry, the call pipeline and
+//! the agent loop grow here later; the host never names a specific tool —
+//! tools live in plugins, and the host only sees their manifests, specs,
+//! grants and outputs.
+
+pub mod config;
+pub mod features;
+
+pub use config::{Config, ConfigError, ConfigOptions, Source};
+pub use features::{FeatureError, FeatureRegistry, FeatureSpec, Features, Stage};

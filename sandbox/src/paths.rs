@@ -1,0 +1,528 @@
+//! Which paths a policy lets a tool read and write, as pure functions.
+//!
+//! Every decision is made on *resolved* paths: symlinks followed (dangling
+//! ones too), `.` and `..` applied after the components before them were
+//! resolved. Comparing the text a model sent would let `root/link/x` or
+//! `root/../x` walk out of a writable root. Roots are compared component-wise
+//! ([`Path::starts_with`]), so `/work/repo2` is not inside `/work/repo`.
+//!
+//! The rules are computed once per policy and environment ([`PathRules::new`])
+//! and are a snapshot: a `.git` created afterwards is not protected until the
+//! rules are rebuilt. The environment comes in as a [`PathEnv`] value so the
+//! rules never read process state behind the caller's back.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Component, Path, PathBuf};
+
+use crate::policy::{ReadOnlyAccess, SandboxMode, SandboxPolicy};
+
+/// Files and directories ordinary programs need to start and run, readable
+/// under [`ReadOnlyAccess::Restricted`] with `include_platform_defaults`.
+///
+/// The dynamic loader reads its cache and configuration and maps libraries;
+/// programs look up users (`ls -l`, `git`), the time zone and TLS
+/// certificates, and read the harmless device files. Nothing here holds
+/// secrets (`/etc/shadow` and `/etc/ssl/private` are deliberately absent).
+///
+/// `/proc/self` is left out on purpose: resolving it in the host names the
+/// *host's* process, whose environment holds API keys. Enforcement that runs
+/// inside the child may grant the child's own `/proc/self` itself.
+pub const PLATFORM_DEFAULT_READ_ROOTS: &[&str] = &[
+    "/bin",
+    "/sbin",
+    "/usr",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/ld.so.preload",
+    "/etc/alternatives",
+    "/etc/localtime",
+    "/etc/nsswitch.conf",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/ssl/certs",
+    "/etc/ca-certificates",
+    "/etc/pki/tls/certs",
+    "/etc/pki/ca-trust",
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/random",
+    "/dev/urandom",
+];
+
+/// Linux gives up after 40 symlinks in one lookup (`MAXSYMLINKS`); so do we,
+/// so that a loop is an error instead of a hang.
+const MAX_SYMLINK_HOPS: usize = 40;
+
+/// Subdirectory of a workspace holding project configuration. Always
+/// read-only: a tool that could write it could loosen its own policy.
+const PROJECT_CONFIG_DIR: &str = ".wharf";
+
+/// What the environment contributes to the rules, passed in explicitly so
+/// that the rules are pure and tests never touch the process environment.
+#[derive(Debug, Clone)]
+pub struct PathEnv {
+    /// The directory tool calls run in; relative paths are resolved against
+    /// it, and it is a writable root under workspace-write. Must be absolute.
+    pub cwd: PathBuf,
+    /// The value of `$TMPDIR`, a writable root unless excluded.
+    pub tmpdir: Option<PathBuf>,
+}
+
+impl PathEnv {
+    /// The environment of this process: `cwd` as given, `$TMPDIR` read now
+    /// (an empty value counts as unset, as it does for most programs).
+    pub fn from_process(cwd: PathBuf) -> Self {
+        let tmpdir = std::env::var_os("TMPDIR")
+            .filter(|value| !value.is_empty())
+            .map(PathBuf::from);
+        PathEnv { cwd, tmpdir }
+    }
+}
+
+/// A directory tools may write beneath, except for its read-only subpaths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WritableRoot {
+    /// The resolved root.
+    pub root: PathBuf,
+    /// Resolved paths that stay read-only, with everything beneath them:
+    /// `.git` (and the git directory a `.git` file points to) because hooks
+    /// and config there run code on the user's next `git` command, and
+    /// `.wharf` because it holds the project's own policy. They may lie
+    /// outside `root` (a worktree's git directory usually does).
+    pub read_only_subpaths: Vec<PathBuf>,
+}
+
+impl WritableRoot {
+    fn new(root: PathBuf) -> Self {
+        let read_only_subpaths = protected_subpaths(&root);
+        WritableRoot {
+            root,
+            read_only_subpaths,
+        }
+    }
+}
+
+/// Why a read or write was refused. Messages name the path (and what it
+/// resolves to when a symlink or `..` made a difference) so a model can tell
+/// what went wrong and pick another path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denial {
+    /// The policy is read-only.
+    #[error("writes are not allowed in read-only mode: {}", Shown(.requested, .resolved))]
+    ReadOnlyMode {
+        /// The path as asked for, made absolute.
+        requested: PathBuf,
+        /// Where it actually leads.
+        resolved: PathBuf,
+    },
+    /// The path is under no writable root.
+    #[error("write to {} is outside the writable roots", Shown(.requested, .resolved))]
+    OutsideWritableRoots {
+        /// The path as asked for, made absolute.
+        requested: PathBuf,
+        /// Where it actually leads.
+        resolved: PathBuf,
+    },
+    /// The path is a protected subpath of a writable root, or beneath one.
+    #[error(
+        "write to {} is inside the protected path {}",
+        Shown(.requested, .resolved),
+        .protected.display()
+    )]
+    ProtectedPath {
+        /// The path as asked for, made absolute.
+        requested: PathBuf,
+        /// Where it actually leads.
+        resolved: PathBuf,
+        /// The read-only subpath that contains it.
+        protected: PathBuf,
+    },
+    /// Reads are restricted and the path is under no readable root.
+    #[error("read of {} is outside the readable roots", Shown(.requested, .resolved))]
+    OutsideReadableRoots {
+        /// The path as asked for, made absolute.
+        requested: PathBuf,
+        /// Where it actually leads.
+        resolved: PathBuf,
+    },
+    /// The path could not be resolved (a symlink loop, a directory we may not
+    /// search), so where it leads is unknown and it is refused.
+    #[error("cannot resolve {}: {reason}", .requested.display())]
+    Unresolvable {
+        /// The path as asked for, made absolute.
+        requested: PathBuf,
+        /// The underlying error.
+        reason: String,
+    },
+}
+
+/// Shows a requested path, adding its target when resolution changed it.
+struct Shown<'a>(&'a Path, &'a Path);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Shown(requested, resolved) = *self;
+        if requested == resolved {
+            write!(f, "{}", requested.display())
+        } else {
+            write!(
+                f,
+                "{} (resolves to {})",
+                requested.display(),
+                resolved.display()
+            )
+        }
+    }
+}
+
+/// The rules of one policy in one environment, computed once (roots
+/// canonicalized) so each check is a resolution plus a few prefix tests.
+#[derive(Debug, Clone)]
+pub struct PathRules {
+    mode: SandboxMode,
+    cwd: PathBuf,
+    writable: Vec<WritableRoot>,
+    readable: Option<Vec<PathBuf>>,
+}
+
+impl PathRules {
+    /// Computes the writable and readable roots of `policy` in `env`.
+    ///
+    /// Under workspace-write the writable roots are, in this order: the cwd,
+    /// the configured roots, `/tmp` (unless `exclude_slash_tmp`) and
+    /// `$TMPDIR` (unless `exclude_tmpdir_env_var`), each resolved and kept
+    /// even if it does not exist yet, duplicates dropped. A root that cannot
+    /// be resolved (a symlink loop) is kept lexically: nothing resolves to a
+    /// path beneath a loop, so it grants nothing.
+    ///
+    /// Under danger-full-access the single writable root is `/`, with no
+    /// protected subpaths, so callers that list or enforce roots need no
+    /// special case for "everything".
+    pub fn new(policy: &SandboxPolicy, env: &PathEnv) -> PathRules {
+        let cwd = resolve_or_normalize(&env.cwd, &env.cwd);
+        let writable = match policy {
+            SandboxPolicy::ReadOnly { .. } => Vec::new(),
+            SandboxPolicy::WorkspaceWrite {
+                writable_roots,
+                exclude_tmpdir_env_var,
+                exclude_slash_tmp,
+                ..
+            } => {
+                let mut candidates = vec![env.cwd.clone()];
+                candidates.extend(writable_roots.iter().cloned());
+                if !exclude_slash_tmp {
+                    candidates.push(PathBuf::from("/tmp"));
+                }
+                if !exclude_tmpdir_env_var {
+                    candidates.extend(env.tmpdir.clone());
+                }
+                let roots = candidates
+                    .iter()
+                    .map(|candidate| resolve_or_normalize(candidate, &env.cwd));
+                dedup(roots).into_iter().map(WritableRoot::new).collect()
+            }
+            SandboxPolicy::DangerFullAccess => vec![WritableRoot {
+                root: PathBuf::from("/"),
+                read_only_subpaths: Vec::new(),
+            }],
+        };
+        let readable = match policy.read_access() {
+            None | Some(ReadOnlyAccess::FullAccess) => None,
+            Some(ReadOnlyAccess::Restricted {
+                include_platform_defaults,
+                readable_roots,
+            }) => {
+                let mut roots: Vec<PathBuf> = readable_roots
+                    .iter()
+                    .map(|root| resolve_or_normalize(root, &env.cwd))
+                    .collect();
+                roots.push(cwd.clone());
+                roots.extend(writable.iter().map(|root| root.root.clone()));
+                if *include_platform_defaults {
+                    roots.extend(
+                        PLATFORM_DEFAULT_READ_ROOTS
+                            .iter()
+                            .map(|root| resolve_or_normalize(Path::new(root), &env.cwd)),
+                    );
+                }
+                Some(dedup(roots))
+            }
+        };
+        PathRules {
+            mode: policy.mode(),
+            cwd,
+            writable,
+            readable,
+        }
+    }
+
+    /// The mode of the policy these rules were computed from.
+    pub fn mode(&self) -> SandboxMode {
+        self.mode
+    }
+
+    /// The resolved cwd relative paths are checked against.
+    pub fn cwd(&self) -> &Path {
+        &self.cwd
+    }
+
+    /// The writable roots: empty for read-only, `/` alone for
+    /// danger-full-access.
+    pub fn writable_roots(&self) -> &[WritableRoot] {
+        &self.writable
+    }
+
+    /// The readable roots, or `None` when everything is readable.
+    pub fn readable_roots(&self) -> Option<&[PathBuf]> {
+        self.readable.as_deref()
+    }
+
+    /// Checks that `path` (absolute, or relative to the cwd) may be read and
+    /// returns where it resolves to. Unresolvable paths are refused in every
+    /// mode: the operation itself would fail the same way.
+    pub fn check_read(&self, path: &Path) -> Result<PathBuf, Denial> {
+        let (requested, resolved) = self.resolve(path)?;
+        let Some(roots) = &self.readable else {
+            return Ok(resolved);
+        };
+        if roots.iter().any(|root| resolved.starts_with(root)) {
+            Ok(resolved)
+        } else {
+            Err(Denial::OutsideReadableRoots {
+                requested,
+                resolved,
+            })
+        }
+    }
+
+    /// Checks that `path` (absolute, or relative to the cwd) may be written
+    /// and returns where it resolves to.
+    ///
+    /// A path under a protected subpath is refused even if another writable
+    /// root contains it: `/tmp` being writable must not unprotect
+    /// `/tmp/repo/.git`.
+    pub fn check_write(&self, path: &Path) -> Result<PathBuf, Denial> {
+        let (requested, resolved) = self.resolve(path)?;
+        match self.mode {
+            SandboxMode::ReadOnly => Err(Denial::ReadOnlyMode {
+                requested,
+                resolved,
+            }),
+            SandboxMode::DangerFullAccess => Ok(resolved),
+            SandboxMode::WorkspaceWrite => {
+                if !self
+                    .writable
+                    .iter()
+                    .any(|root| resolved.starts_with(&root.root))
+                {
+                    return Err(Denial::OutsideWritableRoots {
+                        requested,
+                        resolved,
+                    });
+                }
+                let protected = self
+                    .writable
+                    .iter()
+                    .flat_map(|root| &root.read_only_subpaths)
+                    .find(|protected| resolved.starts_with(protected));
+                match protected {
+                    Some(protected) => Err(Denial::ProtectedPath {
+                        requested,
+                        resolved,
+                        protected: protected.clone(),
+                    }),
+                    None => Ok(resolved),
+                }
+            }
+        }
+    }
+
+    /// Whether [`PathRules::check_read`] allows `path`.
+    pub fn can_read(&self, path: &Path) -> bool {
+        self.check_read(path).is_ok()
+    }
+
+    /// Whether [`PathRules::check_write`] allows `path`.
+    pub fn can_write(&self, path: &Path) -> bool {
+        self.check_write(path).is_ok()
+    }
+
+    /// The path as asked for, made absolute (for messages), and resolved.
+    ///
+    /// The requested form keeps its `..`: applying them as text would hide
+    /// exactly the symlink tricks a reader of the denial needs to see.
+    fn resolve(&self, path: &Path) -> Result<(PathBuf, PathBuf), Denial> {
+        let requested: PathBuf = self.cwd.join(path).components().collect();
+        match resolve_path(path, &self.cwd) {
+            Ok(resolved) => Ok((requested, resolved)),
+            Err(err) => Err(Denial::Unresolvable {
+                requested,
+                reason: err.to_string(),
+            }),
+        }
+    }
+}
+
+/// Resolves `path` (absolute, or relative to `cwd`) to an absolute path
+/// without `.`, `..` or symlinks, the way the kernel would walk it.
+///
+/// Unlike [`fs::canonicalize`] it accepts paths that do not exist (yet):
+/// components are resolved while they exist, symlinks are followed even when
+/// dangling (a write through `root/link` to a missing `/etc/newfile` creates
+/// `/etc/newfile`), and the missing rest is appended lexically. `..` pops the
+/// component resolved so far, so `link/..` is the parent of the link's
+/// target. Fails on a symlink loop (more than 40 hops), a component that
+/// cannot be inspected (permission denied), or a relative `cwd`.
+pub fn resolve_path(path: &Path, cwd: &Path) -> io::Result<PathBuf> {
+    let joined = cwd.join(path);
+    if !joined.is_absolute() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("the working directory {} is not absolute", cwd.display()),
+        ));
+    }
+    let mut pending = Vec::new();
+    push_steps(&mut pending, &joined);
+    let mut resolved = PathBuf::from("/");
+    let mut hops = 0;
+    while let Some(step) = pending.pop() {
+        match step {
+            Step::Root => resolved = PathBuf::from("/"),
+            Step::Parent => {
+                resolved.pop();
+            }
+            Step::Name(name) => {
+                let candidate = resolved.join(&name);
+                match fs::symlink_metadata(&candidate) {
+                    Ok(meta) if meta.file_type().is_symlink() => {
+                        hops += 1;
+                        if hops > MAX_SYMLINK_HOPS {
+                            return Err(io::Error::other("too many levels of symbolic links"));
+                        }
+                        // A relative target continues from the link's parent,
+                        // which is what `resolved` still holds.
+                        push_steps(&mut pending, &fs::read_link(&candidate)?);
+                    }
+                    Ok(_) => resolved = candidate,
+                    Err(err)
+                        if matches!(
+                            err.kind(),
+                            io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                        ) =>
+                    {
+                        resolved = candidate;
+                    }
+                    Err(err) => return Err(err),
+                }
+            }
+        }
+    }
+    Ok(resolved)
+}
+
+/// One step of the walk in [`resolve_path`].
+enum Step {
+    Root,
+    Parent,
+    Name(OsString),
+}
+
+/// Pushes the components of `path` onto `pending` (a stack, so in reverse).
+fn push_steps(pending: &mut Vec<Step>, path: &Path) {
+    let steps = path.components().filter_map(|component| match component {
+        Component::Prefix(_) | Component::RootDir => Some(Step::Root),
+        Component::CurDir => None,
+        Component::ParentDir => Some(Step::Parent),
+        Component::Normal(name) => Some(Step::Name(name.to_owned())),
+    });
+    let start = pending.len();
+    pending.extend(steps);
+    pending[start..].reverse();
+}
+
+/// `path` joined to `cwd` with `.` and `..` applied as text, always absolute:
+/// the fallback for roots that cannot be resolved.
+fn normalize_lexically(path: &Path, cwd: &Path) -> PathBuf {
+    let mut normalized = PathBuf::from("/");
+    for component in cwd.join(path).components() {
+        match component {
+            Component::Prefix(_) | Component::RootDir => normalized = PathBuf::from("/"),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                normalized.pop();
+            }
+            Component::Normal(name) => normalized.push(name),
+        }
+    }
+    normalized
+}
+
+fn resolve_or_normalize(path: &Path, cwd: &Path) -> PathBuf {
+    resolve_path(path, cwd).unwrap_or_else(|_| normalize_lexically(path, cwd))
+}
+
+/// Drops repeated paths, keeping the first occurrence in place.
+fn dedup(paths: impl IntoIterator<Item = PathBuf>) -> Vec<PathBuf> {
+    let mut unique: Vec<PathBuf> = Vec::new();
+    for path in paths {
+        if !unique.contains(&path) {
+            unique.push(path);
+        }
+    }
+    unique
+}
+
+/// The read-only subpaths of a resolved writable root.
+///
+/// `.git` counts only if it exists, so that `git init` in a fresh workspace
+/// still works. When it is a file (a worktree or submodule), the git
+/// directory it names is protected too, and so is that directory's
+/// `commondir` (the main repository's `.git`, whose hooks and config the
+/// worktree uses).
+fn protected_subpaths(root: &Path) -> Vec<PathBuf> {
+    let mut protected = Vec::new();
+    let dot_git = root.join(".git");
+    if fs::symlink_metadata(&dot_git).is_ok() {
+        let dot_git = resolve_or_normalize(&dot_git, root);
+        let git_dir = read_pointer(&dot_git, "gitdir:").map(|dir| resolve_or_normalize(&dir, root));
+        let common_dir = git_dir.as_ref().and_then(|git_dir| {
+            read_pointer(&git_dir.join("commondir"), "")
+                .map(|dir| resolve_or_normalize(&dir, git_dir))
+        });
+        protected.push(dot_git);
+        protected.extend(git_dir);
+        protected.extend(common_dir);
+    }
+    protected.push(resolve_or_normalize(&root.join(PROJECT_CONFIG_DIR), root));
+    dedup(protected)
+}
+
+/// The path named by the first line of the file at `file` after `prefix`
+/// (git's `gitdir: <path>` and `commondir` files), if it is a readable file
+/// of that shape.
+fn read_pointer(file: &Path, prefix: &str) -> Option<PathBuf> {
+    if !fs::metadata(file).ok()?.is_file() {
+        return None;
+    }
+    // Only the first line matters; don't read a huge file into memory.
+    let mut content = String::new();
+    fs::File::open(file)
+        .ok()?
+        .take(4096)
+        .read_to_string(&mut content)
+        .ok()?;
+    let target = content.lines().next()?.strip_prefix(prefix)?.trim();
+    (!target.is_empty()).then(|| PathBuf::from(target))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,3 @@
+//! Cross-crate end-to-end tests.
+
+mod config_to_sandbox;

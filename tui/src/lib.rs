@@ -1,0 +1,1 @@
+//! The wharf terminal UI. It renders the host's event stream and sends ops; it owns no agent state. It arrives with the agent loop.

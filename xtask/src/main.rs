@@ -1,0 +1,110 @@
+//! wharf's automation, run as `cargo xtask <task>`.
+//!
+//! - `cargo xtask test`: the whole test suite (the README's test command).
+//! - `cargo xtask schema`: regenerate `host/config.schema.json`.
+
+// xtask drives cargo and rustup; it is a developer tool, not part of wharf,
+// so the rule that only `wharf-sandbox` spawns processes does not apply.
+#![allow(clippy::disallowed_methods)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context as _, bail};
+
+const USAGE: &str = "usage: cargo xtask <task>
+
+tasks:
+  test     run the whole test suite (with cargo-nextest when installed)
+  schema   regenerate host/config.schema.json from the config types";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(args.get(1..).unwrap_or_default()),
+        Some("schema") => schema(),
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => {
+            eprintln!("error: unknown task `{other}`\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+        None => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.current_dir(workspace_root());
+    command
+}
+
+fn run(mut command: Command) -> anyhow::Result<()> {
+    let shown = format!("{command:?}");
+    let status = command
+        .status()
+        .with_context(|| format!("cannot start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed with {status}");
+    }
+    Ok(())
+}
+
+/// The whole suite: every crate's unit and integration tests, then the doc
+/// tests (which nextest does not run). Extra arguments go to the runner.
+fn test(extra: &[String]) -> anyhow::Result<()> {
+    let has_nextest = cargo()
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if has_nextest {
+        let mut nextest = cargo();
+        nextest.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+        nextest.args(extra);
+        run(nextest)?;
+        let mut doc = cargo();
+        doc.args(["test", "--workspace", "--doc"]);
+        run(doc)
+    } else {
+        let mut test = cargo();
+        test.args(["test", "--workspace", "--no-fail-fast"]);
+        test.args(extra);
+        run(test)
+    }
+}
+
+/// Regenerates the config schema by running its staleness test in write mode.
+fn schema() -> anyhow::Result<()> {
+    let mut command = cargo();
+    command
+        .args([
+            "test",
+            "--quiet",
+            "-p",
+            "wharf-host",
+            "--lib",
+            "checked_in_schema_is_current",
+        ])
+        .env("WHARF_UPDATE_SCHEMA", "1");
+    run(command)?;
+    println!("wrote host/config.schema.json");
+    Ok(())
+}
