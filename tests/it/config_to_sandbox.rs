@@ -88,3 +88,31 @@ fn restricted_reads_from_config_are_enforced_by_the_rules() {
     assert!(!rules.can_read(&machine.root().join("secrets/key")));
     assert!(!rules.can_read(&machine.root().join("docs/../secrets/key")));
 }
+
+/// The annotated example in `examples/config.toml` stays valid and warning-free.
+#[test]
+fn the_example_config_loads_cleanly() {
+    let machine = Machine::new().unwrap();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/config.toml");
+    machine
+        .write_user_config(&std::fs::read_to_string(example).unwrap())
+        .unwrap();
+    let options = ConfigOptions {
+        wharf_home: machine.wharf_home(),
+        home_dir: Some(machine.home()),
+        cwd: machine.repo(),
+        ..ConfigOptions::default()
+    };
+    let config = Config::load(&options, &FeatureRegistry::with_first_party()).unwrap();
+    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+    assert_eq!(config.model.as_deref(), Some("gpt-5"));
+    assert_eq!(config.sandbox_policy.mode(), SandboxMode::WorkspaceWrite);
+
+    let careful = ConfigOptions {
+        profile: Some("careful".to_owned()),
+        ..options
+    };
+    let config = Config::load(&careful, &FeatureRegistry::with_first_party()).unwrap();
+    assert_eq!(config.sandbox_policy.mode(), SandboxMode::ReadOnly);
+    assert!(!config.features.enabled("unified_exec"));
+}
