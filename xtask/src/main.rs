@@ -68,21 +68,23 @@ fn run(mut command: Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The whole suite: every crate's unit and integration tests, then the doc
-/// tests (which nextest does not run). Extra arguments go to the runner.
+/// The whole suite: the doc tests (which nextest does not run), then every
+/// crate's unit and integration tests. Extra arguments go to the runner.
 fn test(extra: &[String]) -> anyhow::Result<()> {
     let has_nextest = cargo()
         .args(["nextest", "--version"])
         .output()
         .is_ok_and(|output| output.status.success());
     if has_nextest {
+        // Doc tests first, so that the run closes with nextest's summary of
+        // every test rather than with the last crate's (often empty) doc tests.
+        let mut doc = cargo();
+        doc.args(["test", "--workspace", "--doc"]);
+        run(doc)?;
         let mut nextest = cargo();
         nextest.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
         nextest.args(extra);
-        run(nextest)?;
-        let mut doc = cargo();
-        doc.args(["test", "--workspace", "--doc"]);
-        run(doc)
+        run(nextest)
     } else {
         let mut test = cargo();
         test.args(["test", "--workspace", "--no-fail-fast"]);
