@@ -1,8 +1,9 @@
 //! `wharf config show`.
 
+use std::process::ExitCode;
+
 use clap::Subcommand;
 use serde::Serialize;
-use wharf_host::features::FeatureRegistry;
 
 use crate::GlobalArgs;
 
@@ -33,13 +34,9 @@ struct ShownValue<'a> {
     detail: Option<String>,
 }
 
-pub fn run(
-    command: ConfigCommand,
-    global: &GlobalArgs,
-    registry: &FeatureRegistry,
-) -> anyhow::Result<()> {
+pub fn run(command: ConfigCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let ConfigCommand::Show { json } = command;
-    let config = global.load_config(registry)?;
+    let config = global.configure()?.config;
     let entries = config.effective.entries();
     if json {
         let shown = Shown {
@@ -57,7 +54,7 @@ pub fn run(
                 .collect(),
         };
         println!("{}", serde_json::to_string_pretty(&shown)?);
-        return Ok(());
+        return Ok(ExitCode::SUCCESS);
     }
     println!("# wharf home: {}", config.wharf_home.display());
     println!("# working directory: {}", config.cwd.display());
@@ -75,5 +72,5 @@ pub fn run(
     for (line, entry) in lines.iter().zip(&entries) {
         println!("{line:width$}  # {}", entry.source);
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

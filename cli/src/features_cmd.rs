@@ -1,11 +1,15 @@
 //! `wharf features list|enable|disable`.
 
+use std::process::ExitCode;
+
 use clap::Subcommand;
 use serde::Serialize;
 use wharf_host::config::set_feature;
 use wharf_host::features::{FeatureRegistry, Stage};
+use wharf_host::registry::Discovery;
 
 use crate::GlobalArgs;
+use crate::session::{EMBEDDED, plugins_dir};
 
 #[derive(Debug, Subcommand)]
 pub enum FeaturesCommand {
@@ -39,20 +43,18 @@ struct Row<'a> {
     description: &'a str,
 }
 
-pub fn run(
-    command: FeaturesCommand,
-    global: &GlobalArgs,
-    registry: &FeatureRegistry,
-) -> anyhow::Result<()> {
+pub fn run(command: FeaturesCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     match command {
-        FeaturesCommand::List { json } => list(global, registry, json),
-        FeaturesCommand::Enable { key } => set(global, registry, &key, true),
-        FeaturesCommand::Disable { key } => set(global, registry, &key, false),
+        FeaturesCommand::List { json } => list(global, json),
+        FeaturesCommand::Enable { key } => set(global, &key, true),
+        FeaturesCommand::Disable { key } => set(global, &key, false),
     }
+    .map(|()| ExitCode::SUCCESS)
 }
 
-fn list(global: &GlobalArgs, registry: &FeatureRegistry, json: bool) -> anyhow::Result<()> {
-    let config = global.load_config(registry)?;
+fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
+    let configured = global.configure()?;
+    let (registry, config) = (&configured.registry, &configured.config);
     let rows: Vec<Row<'_>> = registry
         .specs()
         .filter_map(|spec| {
@@ -97,13 +99,12 @@ fn list(global: &GlobalArgs, registry: &FeatureRegistry, json: bool) -> anyhow::
     Ok(())
 }
 
-fn set(
-    global: &GlobalArgs,
-    registry: &FeatureRegistry,
-    key: &str,
-    enabled: bool,
-) -> anyhow::Result<()> {
+fn set(global: &GlobalArgs, key: &str, enabled: bool) -> anyhow::Result<()> {
     let options = global.options()?;
+    // Plugins' own keys count too; their manifests are all that is read.
+    let mut registry = FeatureRegistry::with_first_party();
+    Discovery::find(EMBEDDED, &plugins_dir(&options)).register_features(&mut registry);
+    let registry = &registry;
     let path = options.user_config_path();
     let profile = global.profile.as_deref();
     set_feature(&path, profile, registry, key, enabled)?;

@@ -2,14 +2,16 @@
 
 mod config_cmd;
 mod features_cmd;
+mod plugin_cmd;
+mod session;
+mod tool_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use wharf_host::features::FeatureRegistry;
-use wharf_host::{Config, ConfigError, ConfigOptions, FeatureError};
+use wharf_host::{ConfigError, ConfigOptions, FeatureError};
 use wharf_sandbox::SandboxMode;
 
 /// A coding-agent host in which every capability is a plugin.
@@ -80,12 +82,22 @@ enum Command {
         #[command(subcommand)]
         command: config_cmd::ConfigCommand,
     },
+    /// List the installed plugins, add one, or remove one.
+    Plugin {
+        #[command(subcommand)]
+        command: plugin_cmd::PluginCommand,
+    },
+    /// List the tools, or run one through the policy pipeline (no model involved).
+    Tool {
+        #[command(subcommand)]
+        command: tool_cmd::ToolCommand,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
             if is_usage_error(&err) {
@@ -97,11 +109,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
-    let registry = FeatureRegistry::with_first_party();
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Features { command } => features_cmd::run(command, &cli.global, &registry),
-        Command::Config { command } => config_cmd::run(command, &cli.global, &registry),
+        Command::Features { command } => features_cmd::run(command, &cli.global),
+        Command::Config { command } => config_cmd::run(command, &cli.global),
+        Command::Plugin { command } => plugin_cmd::run(command, &cli.global),
+        Command::Tool { command } => tool_cmd::run(command, &cli.global),
     }
 }
 
@@ -119,15 +132,6 @@ impl GlobalArgs {
         options.disable = self.disable.clone();
         Ok(options)
     }
-
-    /// Loads the configuration and prints its warnings.
-    fn load_config(&self, registry: &FeatureRegistry) -> anyhow::Result<Config> {
-        let config = Config::load(&self.options()?, registry)?;
-        for warning in &config.warnings {
-            eprintln!("warning: {warning}");
-        }
-        Ok(config)
-    }
 }
 
 /// Errors in what was typed on the command line exit with status 2, like
@@ -138,5 +142,19 @@ fn is_usage_error(err: &anyhow::Error) -> bool {
             .downcast_ref::<ConfigError>()
             .is_some_and(ConfigError::is_usage)
             || cause.downcast_ref::<FeatureError>().is_some()
+            || cause.downcast_ref::<UsageError>().is_some()
     })
 }
+
+/// A mistake in what was typed that clap cannot catch (an unknown tool name,
+/// arguments that are not JSON): exit status 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}

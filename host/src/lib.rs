@@ -8,6 +8,10 @@
 
 pub mod config;
 pub mod features;
+pub mod pipeline;
+pub mod plugin;
+pub mod registry;
+pub mod wasm;
 
 pub use config::{Config, ConfigError, ConfigOptions, Source};
 pub use features::{FeatureError, FeatureRegistry, FeatureSpec, Features, Stage};

@@ -1,1 +1,162 @@
-//! The surface a wharf tool author depends on. It grows with the plugin runtime; nothing here yet.
+//! Everything a wharf tool author needs: implement [`Tool`] for a type,
+//! list your tools in [`plugin!`], build for `wasm32-wasip2`.
+//!
+//! ```ignore
+//! use wharf_plugin_api::{Args, Context, Output, Tool, ToolError, ToolSpec};
+//!
+//! struct Shout;
+//!
+//! impl Tool for Shout {
+//!     const NAME: &'static str = "shout";
+//!     fn spec() -> ToolSpec {
+//!         ToolSpec::new("Upper-cases a text.").input_schema(serde_json::json!({
+//!             "type": "object",
+//!             "properties": { "text": { "type": "string" } },
+//!             "required": ["text"],
+//!         }))
+//!     }
+//!     fn call(_cx: &Context, args: Args) -> Result<Output, ToolError> {
+//!         #[derive(serde::Deserialize)]
+//!         struct Input { text: String }
+//!         let input: Input = args.parse()?;
+//!         Ok(Output::text(input.text.to_uppercase()))
+//!     }
+//! }
+//!
+//! wharf_plugin_api::plugin!(Shout);
+//! ```
+//!
+//! A plugin runs in a fresh WASM instance for every call, with exactly the
+//! access its grant allows: the files the host preopened (see
+//! [`Context::cwd`]), no network, no inherited environment. To edit files,
+//! return [`FileChange`]s: the host checks each path against the sandbox
+//! policy and applies them.
+//!
+//! This crate depends on no part of the host; it targets the WIT package
+//! `wharf:plugin@0.1.0` (see [`API_VERSION`]).
+
+// The generated bindings name this crate by its external path, so that the
+// `plugin!` expansion works in authors' crates; let it resolve here too.
+extern crate self as wharf_plugin_api;
+
+mod output;
+mod tool;
+
+pub use output::{FileChange, Output};
+pub use tool::{Args, Context, Tool, ToolError, ToolSpec};
+
+/// The version of the `wharf:plugin` WIT package this crate implements.
+pub const API_VERSION: &str = "0.1.0";
+
+/// Generated bindings of the WIT world; used by [`plugin!`], not meant to be
+/// named by authors.
+#[doc(hidden)]
+#[allow(clippy::all, unused_qualifications, unsafe_op_in_unsafe_fn)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        world: "plugin",
+        path: "../wit/0.1.0",
+        pub_export_macro: true,
+        export_macro_name: "__export_wharf_plugin",
+        default_bindings_module: "wharf_plugin_api::bindings",
+        runtime_path: "wharf_plugin_api::__private::wit_bindgen::rt",
+    });
+}
+
+/// Log levels for [`log`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+/// Sends a log line to the host, which records it with the call.
+pub fn log(level: Level, message: &str) {
+    use bindings::wharf::plugin::host::LogLevel;
+    let level = match level {
+        Level::Trace => LogLevel::Trace,
+        Level::Debug => LogLevel::Debug,
+        Level::Info => LogLevel::Info,
+        Level::Warn => LogLevel::Warn,
+        Level::Error => LogLevel::Error,
+    };
+    bindings::wharf::plugin::host::log(level, message);
+}
+
+/// Reports progress of a long call (a short status line).
+pub fn progress(message: &str) {
+    bindings::wharf::plugin::host::progress(message);
+}
+
+/// Exports the listed [`Tool`] types as this component's tools.
+///
+/// ```ignore
+/// wharf_plugin_api::plugin!(Search, Count);
+/// ```
+#[macro_export]
+macro_rules! plugin {
+    ($($tool:ty),+ $(,)?) => {
+        // Only a WASM build exports the component's functions: their names
+        // (`wharf:plugin/tool@0.1.0#invoke`) are not valid native symbols,
+        // and a native build of the crate exists only for its tests.
+        #[cfg(target_arch = "wasm32")]
+        struct __WharfPlugin;
+
+        #[cfg(target_arch = "wasm32")]
+        impl $crate::__private::Guest for __WharfPlugin {
+            fn describe() -> ::std::vec::Vec<$crate::__private::WitToolSpec> {
+                ::std::vec![$($crate::__private::describe::<$tool>()),+]
+            }
+
+            fn invoke(
+                cx: $crate::__private::WitCallContext,
+                name: ::std::string::String,
+                args: ::std::string::String,
+            ) -> ::std::result::Result<$crate::__private::WitToolOutput, $crate::__private::WitToolError> {
+                $(
+                    if name == <$tool as $crate::Tool>::NAME {
+                        return $crate::__private::invoke::<$tool>(cx, args);
+                    }
+                )+
+                ::std::result::Result::Err($crate::__private::unknown_tool(&name))
+            }
+        }
+
+        #[cfg(target_arch = "wasm32")]
+        $crate::bindings::__export_wharf_plugin!(__WharfPlugin with_types_in $crate::bindings);
+    };
+}
+
+/// What [`plugin!`] expands to needs; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use wit_bindgen;
+
+    pub use crate::bindings::exports::wharf::plugin::tool::Guest;
+    pub use crate::bindings::wharf::plugin::types::{
+        CallContext as WitCallContext, ToolError as WitToolError, ToolOutput as WitToolOutput,
+        ToolSpec as WitToolSpec,
+    };
+    use crate::{Args, Context, Tool};
+
+    pub fn describe<T: Tool>() -> WitToolSpec {
+        T::spec().into_wit(T::NAME)
+    }
+
+    pub fn invoke<T: Tool>(
+        cx: WitCallContext,
+        args: String,
+    ) -> Result<WitToolOutput, WitToolError> {
+        let cx = Context::from_wit(cx);
+        T::call(&cx, Args::new(args))
+            .map(crate::Output::into_wit)
+            .map_err(crate::ToolError::into_wit)
+    }
+
+    pub fn unknown_tool(name: &str) -> WitToolError {
+        WitToolError::InvalidArgs(format!("this plugin has no tool named `{name}`"))
+    }
+}

@@ -1,0 +1,112 @@
+//! Builds the WASM guests this binary embeds (first-party plugins) or its
+//! tests load (examples), for `wasm32-wasip2`, so that a plain `cargo build`
+//! or `cargo run` needs no manual step.
+//!
+//! The guests build with a nested cargo into their own target directory
+//! (sharing the outer build's would deadlock on its lock), in release mode:
+//! they are small, and their speed is what plugin calls measure.
+
+// A build script that drives cargo and rustup; nothing here runs at wharf's
+// run time, so the rule that only `wharf-sandbox` spawns processes does not
+// apply.
+#![allow(clippy::disallowed_methods)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TARGET: &str = "wasm32-wasip2";
+
+/// (package, produced file, environment variable pointing at the copy)
+const GUESTS: &[(&str, &str, &str)] = &[(
+    "wharf-plugin-apply-patch",
+    "wharf_plugin_apply_patch.wasm",
+    "WHARF_APPLY_PATCH_WASM",
+)];
+
+fn main() {
+    let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR"));
+    let workspace = manifest_dir
+        .parent()
+        .map_or_else(|| manifest_dir.clone(), Path::to_path_buf);
+    for watched in ["wit", "plugin-api/src", "plugins", "examples", "Cargo.lock"] {
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join(watched).display()
+        );
+    }
+    let out_dir = PathBuf::from(env("OUT_DIR"));
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace.join("target"), PathBuf::from)
+        .join("wasm-guests");
+
+    ensure_target();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = Command::new(cargo);
+    build
+        .current_dir(&workspace)
+        .args(["build", "--release", "--target", TARGET, "--target-dir"])
+        .arg(&target_dir);
+    for (package, _, _) in GUESTS {
+        build.args(["--package", package]);
+    }
+    // Flags meant for the host build must not leak into the guests' build.
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "RUSTC_WRAPPER",
+    ] {
+        build.env_remove(var);
+    }
+    let status = build
+        .status()
+        .unwrap_or_else(|err| fail(&format!("cannot run cargo to build the WASM guests: {err}")));
+    if !status.success() {
+        fail("building the WASM guests for wasm32-wasip2 failed (see the output above)");
+    }
+    for (_, file, var) in GUESTS {
+        let built = target_dir.join(TARGET).join("release").join(file);
+        let copy = out_dir.join(file);
+        std::fs::copy(&built, &copy)
+            .unwrap_or_else(|err| fail(&format!("cannot copy {}: {err}", built.display())));
+        println!("cargo:rustc-env={var}={}", copy.display());
+    }
+}
+
+/// Installs the `wasm32-wasip2` standard library when it is missing, so that
+/// a fresh machine with only rustup builds wharf with no manual step.
+fn ensure_target() {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let sysroot = Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+        .map(|s| PathBuf::from(s.trim()));
+    let installed = sysroot
+        .as_ref()
+        .is_some_and(|root| root.join("lib/rustlib").join(TARGET).exists());
+    if installed {
+        return;
+    }
+    println!(
+        "cargo:warning=installing the {TARGET} target with rustup (needed for the WASM plugins)"
+    );
+    let status = Command::new("rustup")
+        .args(["target", "add", TARGET])
+        .status();
+    if !status.is_ok_and(|s| s.success()) {
+        fail(&format!(
+            "the {TARGET} target is missing and `rustup target add {TARGET}` failed; install it and rebuild"
+        ));
+    }
+}
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| fail(&format!("cargo did not set {name}")))
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(1)
+}

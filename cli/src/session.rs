@@ -1,0 +1,94 @@
+//! Assembling a host: the plugins this binary embeds and the installed
+//! ones, the configuration, and a session for tool calls.
+
+use std::path::PathBuf;
+
+use wharf_host::ConfigOptions;
+use wharf_host::config::Config;
+use wharf_host::features::FeatureRegistry;
+use wharf_host::pipeline::Session;
+use wharf_host::registry::{Discovery, EmbeddedPlugin, Plugins};
+use wharf_host::wasm::WasmRuntime;
+
+use crate::GlobalArgs;
+
+/// The first-party WASM plugins built into this binary (see `build.rs`).
+pub const EMBEDDED: &[EmbeddedPlugin] = &[EmbeddedPlugin {
+    manifest: include_str!("../../plugins/apply-patch/plugin.toml"),
+    wasm: include_bytes!(env!("WHARF_APPLY_PATCH_WASM")),
+}];
+
+/// Feature registry and configuration, with every plugin's feature key
+/// registered; the components themselves are not loaded.
+pub struct Configured {
+    pub options: ConfigOptions,
+    pub registry: FeatureRegistry,
+    pub config: Config,
+    pub discovery: Discovery,
+}
+
+/// The plugins directory of a wharf home.
+pub fn plugins_dir(options: &ConfigOptions) -> PathBuf {
+    options.wharf_home.join("plugins")
+}
+
+/// Where compiled components are cached.
+pub fn cache_dir(options: &ConfigOptions) -> PathBuf {
+    options.wharf_home.join("cache").join("wasm")
+}
+
+impl GlobalArgs {
+    /// Finds the plugins, registers their features, loads the configuration
+    /// and prints the warnings of all three.
+    pub fn configure(&self) -> anyhow::Result<Configured> {
+        let options = self.options()?;
+        let mut registry = FeatureRegistry::with_first_party();
+        let mut discovery = Discovery::find(EMBEDDED, &plugins_dir(&options));
+        discovery.register_features(&mut registry);
+        let config = Config::load(&options, &registry)?;
+        for warning in discovery.warnings.iter().chain(&config.warnings) {
+            eprintln!("warning: {warning}");
+        }
+        Ok(Configured {
+            options,
+            registry,
+            config,
+            discovery,
+        })
+    }
+}
+
+/// Everything a tool call needs.
+pub struct Host {
+    pub config: Config,
+    pub plugins: Plugins,
+    pub session: Session,
+}
+
+impl Configured {
+    /// Loads the plugins' components (from the compile cache when warm) and
+    /// opens a session. Skipped plugins are reported as warnings.
+    pub fn load(self) -> anyhow::Result<Host> {
+        let runtime = WasmRuntime::new(Some(cache_dir(&self.options)))?;
+        let plugins = self.discovery.load(&runtime)?;
+        for skipped in &plugins.skipped {
+            eprintln!(
+                "warning: plugin `{}` skipped: {}",
+                skipped.name, skipped.reason
+            );
+        }
+        let session_id = format!("tool-{}", std::process::id());
+        let session = Session::new(
+            session_id,
+            &self.config,
+            self.options.home_dir.clone(),
+            self.options.tmpdir.clone(),
+            Box::new(|name| std::env::var(name).ok()),
+        );
+        Ok(Host {
+            config: self.config,
+            plugins,
+            session,
+        })
+    }
+}

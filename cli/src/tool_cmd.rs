@@ -1,0 +1,212 @@
+//! `wharf tool list|call`: the tools, and one call through the policy
+//! pipeline with no model involved (for plugin authors and scripts).
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use serde::Serialize;
+use serde_json::json;
+use wharf_host::pipeline::{self, CallError, CallOutcome, ToolCall};
+use wharf_host::plugin::Content;
+
+use crate::{GlobalArgs, UsageError};
+
+#[derive(Debug, Subcommand)]
+pub enum ToolCommand {
+    /// Every tool of every loaded plugin, and whether its feature is on.
+    List {
+        /// Print JSON (with input schemas) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run one tool through the full policy pipeline and print its output.
+    ///
+    /// Exits 0 on success, 1 when the tool (or a policy) returned an error,
+    /// 2 when the command line is wrong (unknown tool, arguments that are not
+    /// JSON or do not match the tool's schema).
+    Call {
+        /// The tool's name, as `wharf tool list` shows it.
+        name: String,
+        /// The arguments, a JSON object.
+        #[arg(long, value_name = "JSON", default_value = "{}")]
+        args: String,
+        /// Print the whole outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(command: ToolCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    match command {
+        ToolCommand::List { json } => list(global, json),
+        ToolCommand::Call { name, args, json } => call(global, &name, args, json),
+    }
+}
+
+#[derive(Serialize)]
+struct ToolRow<'a> {
+    name: &'a str,
+    plugin: &'a str,
+    feature: &'a str,
+    enabled: bool,
+    description: &'a str,
+    input_schema: &'a serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    freeform_grammar: Option<&'a str>,
+    requires: &'a [String],
+}
+
+fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<ExitCode> {
+    let host = global.configure()?.load()?;
+    let mut rows = Vec::new();
+    for entry in &host.plugins.entries {
+        let enabled = host.config.features.enabled(entry.feature_key());
+        for spec in entry.plugin.tools() {
+            rows.push(ToolRow {
+                name: &spec.name,
+                plugin: entry.manifest.name.as_str(),
+                feature: entry.feature_key(),
+                enabled,
+                description: &spec.description,
+                input_schema: &spec.input_schema,
+                freeform_grammar: spec.freeform_grammar.as_deref(),
+                requires: &spec.requires,
+            });
+        }
+    }
+    rows.sort_by_key(|row| row.name);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let width = rows
+        .iter()
+        .map(|row| row.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let plugin_width = rows
+        .iter()
+        .map(|row| row.plugin.len())
+        .max()
+        .unwrap_or(0)
+        .max(6);
+    println!(
+        "{:width$}  {:plugin_width$}  STATE  DESCRIPTION",
+        "TOOL", "PLUGIN"
+    );
+    for row in &rows {
+        let state = if row.enabled { "on" } else { "off" };
+        let summary = row.description.lines().next().unwrap_or_default();
+        println!(
+            "{:width$}  {:plugin_width$}  {state:5}  {summary}",
+            row.name, row.plugin
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn call(global: &GlobalArgs, name: &str, args: String, json: bool) -> anyhow::Result<ExitCode> {
+    let host = global.configure()?.load()?;
+    if host.plugins.tool(name).is_none() {
+        let mut known: Vec<&str> = host
+            .plugins
+            .entries
+            .iter()
+            .flat_map(|entry| entry.plugin.tools().iter().map(|spec| spec.name.as_str()))
+            .collect();
+        known.sort_unstable();
+        return Err(UsageError(format!(
+            "unknown tool `{name}`; known: {}",
+            known.join(", ")
+        ))
+        .into());
+    }
+    let call = ToolCall {
+        call_id: "cli".to_owned(),
+        tool: name.to_owned(),
+        args,
+    };
+    let outcome = pipeline::call(&host.plugins, &host.session, &call);
+    if let Err(CallError::InvalidArgs(message)) = &outcome.result {
+        return Err(UsageError(format!("invalid arguments for `{name}`: {message}")).into());
+    }
+    let failed = match &outcome.result {
+        Ok(output) => output.is_error,
+        Err(_) => true,
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&outcome_json(&outcome))?);
+    } else {
+        print_outcome(&outcome);
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_outcome(outcome: &CallOutcome) {
+    match &outcome.result {
+        Ok(output) => {
+            for content in &output.content {
+                match content {
+                    Content::Text(text) | Content::Json(text) => {
+                        println!("{}", text.strip_suffix('\n').unwrap_or(text));
+                    }
+                    Content::Image { mime_type, data } => {
+                        println!("[image: {mime_type}, {} bytes]", data.len());
+                    }
+                }
+            }
+        }
+        Err(err) => eprintln!("error: {err}"),
+    }
+}
+
+fn outcome_json(outcome: &CallOutcome) -> serde_json::Value {
+    let micros = |d: std::time::Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+    let timings = json!({
+        "checks_us": micros(outcome.timings.checks),
+        "invoke_us": micros(outcome.timings.invoke),
+        "apply_us": micros(outcome.timings.apply),
+        "total_us": micros(outcome.timings.total),
+    });
+    let applied: Vec<String> = outcome.applied.iter().map(ToString::to_string).collect();
+    let mut value = json!({
+        "call_id": outcome.call_id,
+        "tool": outcome.tool,
+        "plugin": outcome.plugin,
+        "applied": applied,
+        "timings": timings,
+    });
+    match &outcome.result {
+        Ok(output) => {
+            let content: Vec<serde_json::Value> = output
+                .content
+                .iter()
+                .map(|content| match content {
+                    Content::Text(text) => json!({ "type": "text", "text": text }),
+                    Content::Json(text) => json!({
+                        "type": "json",
+                        "json": serde_json::from_str::<serde_json::Value>(text)
+                            .unwrap_or_else(|_| serde_json::Value::String(text.clone())),
+                    }),
+                    Content::Image { mime_type, data } => {
+                        json!({ "type": "image", "mime_type": mime_type, "bytes": data.len() })
+                    }
+                })
+                .collect();
+            value["ok"] = json!(!output.is_error);
+            value["is_error"] = json!(output.is_error);
+            value["content"] = json!(content);
+            value["logs"] = json!(output.logs);
+        }
+        Err(err) => {
+            value["ok"] = json!(false);
+            value["error"] = json!({ "stage": format!("{:?}", err.stage()).to_lowercase(), "message": err.to_string() });
+        }
+    }
+    value
+}

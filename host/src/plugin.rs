@@ -1,0 +1,149 @@
+//! Plugins as the host sees them: the [`Plugin`] trait every kind
+//! implements (WASM today; native, builtin and MCP later), the types a call
+//! takes and produces, manifests and grants.
+
+pub mod grant;
+pub mod manifest;
+
+use std::fmt;
+
+use grant::Grant;
+
+/// A tool as offered to models.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolSpec {
+    pub name: String,
+    pub description: String,
+    /// The JSON Schema of the arguments object.
+    pub input_schema: serde_json::Value,
+    /// A Lark grammar for free-form calls.
+    pub freeform_grammar: Option<String>,
+    /// Model capabilities the tool needs, e.g. `image_input`.
+    pub requires: Vec<String>,
+}
+
+/// Where a call runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallContext {
+    pub call_id: String,
+    pub session_id: String,
+    /// Absolute.
+    pub cwd: std::path::PathBuf,
+}
+
+/// One block of a tool's output.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Content {
+    Text(String),
+    /// JSON text as the tool produced it.
+    Json(String),
+    Image {
+        mime_type: String,
+        data: Vec<u8>,
+    },
+}
+
+impl Content {
+    /// The size that counts against the output cap.
+    pub fn len(&self) -> usize {
+        match self {
+            Content::Text(text) | Content::Json(text) => text.len(),
+            Content::Image { data, .. } => data.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A file edit a tool asks for; the host checks and applies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileChange {
+    Add {
+        path: String,
+        contents: String,
+    },
+    Delete {
+        path: String,
+    },
+    Update {
+        path: String,
+        move_to: Option<String>,
+        contents: String,
+    },
+}
+
+/// What a tool returned.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ToolOutput {
+    pub content: Vec<Content>,
+    /// The tool ran and failed; the model reads the content as an error.
+    pub is_error: bool,
+    pub changes: Vec<FileChange>,
+    /// What the plugin logged during the call, `[level] message`.
+    pub logs: Vec<String>,
+}
+
+impl ToolOutput {
+    /// The text blocks joined by newlines (JSON blocks included as text).
+    pub fn text(&self) -> String {
+        let texts: Vec<&str> = self
+            .content
+            .iter()
+            .filter_map(|content| match content {
+                Content::Text(text) | Content::Json(text) => Some(text.as_str()),
+                Content::Image { .. } => None,
+            })
+            .collect();
+        texts.join("\n")
+    }
+}
+
+/// Why a call did not produce output.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ToolError {
+    #[error("invalid arguments: {0}")]
+    InvalidArgs(String),
+    #[error("denied: {0}")]
+    Denied(String),
+    #[error("cancelled")]
+    Cancelled,
+    #[error("timed out after {0} ms")]
+    Timeout(u128),
+    #[error("the plugin exceeded its memory limit of {0} MiB")]
+    MemoryLimit(u64),
+    /// The plugin trapped or broke the interface's rules; it is a bug in the
+    /// plugin, and the next call gets a fresh instance.
+    #[error("the plugin crashed: {0}")]
+    Crashed(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// A loaded plugin of any kind.
+pub trait Plugin: Send + Sync {
+    fn name(&self) -> &str;
+
+    /// The tools it offers.
+    fn tools(&self) -> &[ToolSpec];
+
+    /// Runs `tool` with `args` (JSON, already validated against the tool's
+    /// schema) with exactly the access of `grant`.
+    fn invoke(
+        &self,
+        cx: &CallContext,
+        tool: &str,
+        args: &str,
+        grant: &Grant,
+    ) -> Result<ToolOutput, ToolError>;
+}
+
+impl fmt::Debug for dyn Plugin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Plugin")
+            .field("name", &self.name())
+            .field("tools", &self.tools().len())
+            .finish()
+    }
+}

@@ -1,0 +1,414 @@
+//! The plugins of a session: discovered, registered with the feature
+//! registry, loaded (or skipped with a reason).
+//!
+//! Loading happens in two steps because feature keys must be known before
+//! the configuration resolves them: [`Discovery::find`] reads manifests
+//! (cheap), [`Discovery::register_features`] adds their keys, and after the
+//! configuration is loaded [`Discovery::load`] compiles or loads the
+//! components, in parallel.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sha2::Digest as _;
+
+use crate::features::{FeatureRegistry, FeatureSpec};
+use crate::plugin::manifest::{self, Manifest, PluginKind, Sha256};
+use crate::plugin::{Plugin, ToolSpec};
+use crate::wasm::{WasmRuntime, hex};
+
+/// A plugin compiled into the binary: its manifest text and its component.
+#[derive(Debug, Clone, Copy)]
+pub struct EmbeddedPlugin {
+    pub manifest: &'static str,
+    pub wasm: &'static [u8],
+}
+
+/// The name of the marker `wharf plugin add` leaves in a plugin's directory:
+/// the user's consent, which lets a plugin be stable and on by default.
+pub const INSTALLED_MARKER: &str = ".installed-by-wharf";
+
+/// Where a plugin came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Built into this binary (first-party).
+    Embedded,
+    /// From `$WHARF_HOME/plugins/<name>/`.
+    Installed { dir: PathBuf, consented: bool },
+}
+
+#[derive(Debug, Clone)]
+struct Candidate {
+    manifest: Manifest,
+    origin: Origin,
+    embedded_wasm: Option<&'static [u8]>,
+}
+
+/// A plugin that is not available, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The plugin's name, or its directory when the manifest is unreadable.
+    pub name: String,
+    pub reason: String,
+    pub required: bool,
+}
+
+/// Manifests found, before any component is loaded.
+#[derive(Debug)]
+pub struct Discovery {
+    candidates: Vec<Candidate>,
+    pub skipped: Vec<Skipped>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("required plugin `{name}` failed to load: {reason}")]
+pub struct RequiredPluginFailed {
+    pub name: String,
+    pub reason: String,
+}
+
+impl Discovery {
+    /// The embedded plugins, then those in `plugins_dir`.
+    pub fn find(embedded: &[EmbeddedPlugin], plugins_dir: &Path) -> Discovery {
+        let mut discovery = Discovery {
+            candidates: Vec::new(),
+            skipped: Vec::new(),
+            warnings: Vec::new(),
+        };
+        for plugin in embedded {
+            let path = Path::new("<embedded>").join(manifest::MANIFEST_FILE);
+            match Manifest::parse(&path, plugin.manifest) {
+                Ok((manifest, _)) => discovery.candidates.push(Candidate {
+                    manifest,
+                    origin: Origin::Embedded,
+                    embedded_wasm: Some(plugin.wasm),
+                }),
+                // A broken embedded manifest is a bug in this build.
+                Err(err) => discovery.skipped.push(Skipped {
+                    name: "<embedded>".to_owned(),
+                    reason: err.to_string(),
+                    required: false,
+                }),
+            }
+        }
+        for found in manifest::discover(plugins_dir) {
+            match found {
+                Ok(found) => {
+                    discovery.warnings.extend(found.warnings);
+                    let dir = found
+                        .manifest
+                        .path
+                        .parent()
+                        .map_or_else(PathBuf::new, Path::to_path_buf);
+                    let consented = dir.join(INSTALLED_MARKER).is_file();
+                    discovery.candidates.push(Candidate {
+                        manifest: found.manifest,
+                        origin: Origin::Installed { dir, consented },
+                        embedded_wasm: None,
+                    });
+                }
+                Err((dir, err)) => discovery.skipped.push(Skipped {
+                    name: dir.file_name().map_or_else(
+                        || dir.display().to_string(),
+                        |n| n.to_string_lossy().into_owned(),
+                    ),
+                    reason: err.to_string(),
+                    // An unreadable manifest cannot say it is required.
+                    required: false,
+                }),
+            }
+        }
+        discovery.drop_duplicate_names();
+        discovery
+    }
+
+    /// An installed plugin may not shadow an embedded one or another
+    /// installed one of the same name.
+    fn drop_duplicate_names(&mut self) {
+        let mut seen = BTreeSet::new();
+        let mut kept = Vec::new();
+        for candidate in self.candidates.drain(..) {
+            let name = candidate.manifest.name.to_string();
+            if seen.insert(name.clone()) {
+                kept.push(candidate);
+            } else {
+                self.skipped.push(Skipped {
+                    name: name.clone(),
+                    reason: format!("another plugin is already named `{name}`"),
+                    required: candidate.manifest.required,
+                });
+            }
+        }
+        self.candidates = kept;
+    }
+
+    /// Registers every plugin's feature key. A third-party plugin may only
+    /// be on by default when the user installed it with `wharf plugin add`;
+    /// otherwise its default is off, with a warning.
+    pub fn register_features(&mut self, registry: &mut FeatureRegistry) {
+        let mut kept = Vec::new();
+        for candidate in self.candidates.drain(..) {
+            let decl = &candidate.manifest.feature;
+            let mut default_enabled = decl.default_enabled;
+            if let Origin::Installed {
+                consented: false, ..
+            } = candidate.origin
+                && default_enabled
+            {
+                default_enabled = false;
+                self.warnings.push(format!(
+                    "plugin `{}` asks to be on by default, but was not installed with \
+                     `wharf plugin add`; it stays off until enabled (`--enable {}`)",
+                    candidate.manifest.name, decl.key
+                ));
+            }
+            // First-party plugins gate on first-party keys that already exist.
+            let result = match registry.get(&decl.key) {
+                Some(_) if candidate.origin == Origin::Embedded => Ok(()),
+                _ => registry.register(FeatureSpec {
+                    key: decl.key.clone(),
+                    stage: decl.stage,
+                    default_enabled,
+                    description: candidate
+                        .manifest
+                        .description
+                        .clone()
+                        .unwrap_or_else(|| format!("the `{}` plugin", candidate.manifest.name)),
+                }),
+            };
+            match result {
+                Ok(()) => kept.push(candidate),
+                Err(err) => self.skipped.push(Skipped {
+                    name: candidate.manifest.name.to_string(),
+                    reason: err.to_string(),
+                    required: candidate.manifest.required,
+                }),
+            }
+        }
+        self.candidates = kept;
+    }
+
+    /// Loads every candidate's component (in parallel). A plugin that fails
+    /// is skipped with its reason, unless it is required.
+    pub fn load(self, runtime: &WasmRuntime) -> Result<Plugins, RequiredPluginFailed> {
+        let results: Vec<(Candidate, Result<Loaded, String>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = self
+                .candidates
+                .into_iter()
+                .map(|candidate| {
+                    scope.spawn(move || {
+                        let loaded = load_one(runtime, &candidate);
+                        (candidate, loaded)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .filter_map(|handle| handle.join().ok())
+                .collect()
+        });
+        let mut plugins = Plugins {
+            entries: Vec::new(),
+            skipped: self.skipped,
+            warnings: self.warnings,
+            tools: BTreeMap::new(),
+        };
+        for (candidate, result) in results {
+            match result {
+                Ok(loaded) => plugins.add(candidate, loaded),
+                Err(reason) if candidate.manifest.required => {
+                    return Err(RequiredPluginFailed {
+                        name: candidate.manifest.name.to_string(),
+                        reason,
+                    });
+                }
+                Err(reason) => plugins.skipped.push(Skipped {
+                    name: candidate.manifest.name.to_string(),
+                    reason,
+                    required: false,
+                }),
+            }
+        }
+        if let Some(skipped) = plugins.skipped.iter().find(|s| s.required) {
+            return Err(RequiredPluginFailed {
+                name: skipped.name.clone(),
+                reason: skipped.reason.clone(),
+            });
+        }
+        Ok(plugins)
+    }
+}
+
+struct Loaded {
+    plugin: Arc<dyn Plugin>,
+    sha256: String,
+    from_cache: bool,
+    load_time: Duration,
+}
+
+fn load_one(runtime: &WasmRuntime, candidate: &Candidate) -> Result<Loaded, String> {
+    let manifest = &candidate.manifest;
+    if manifest.kind != PluginKind::Wasm {
+        return Err(format!(
+            "kind `{}` is not supported yet (only wasm plugins load)",
+            manifest.kind
+        ));
+    }
+    let owned;
+    let bytes: &[u8] = match candidate.embedded_wasm {
+        Some(bytes) => bytes,
+        None => {
+            owned = std::fs::read(&manifest.artifact)
+                .map_err(|err| format!("cannot read {}: {err}", manifest.artifact.display()))?;
+            &owned
+        }
+    };
+    let actual = Sha256(sha2::Sha256::digest(bytes).into());
+    if let Some(pinned) = &manifest.sha256
+        && *pinned != actual
+    {
+        return Err(format!(
+            "sha256 mismatch: the manifest pins {pinned}, the artifact is {actual}"
+        ));
+    }
+    if !crate::wasm::SUPPORTED_API_VERSIONS.contains(&manifest.api.as_str()) {
+        return Err(format!(
+            "the manifest targets wharf:plugin@{}, which this wharf does not support (supported: {})",
+            manifest.api,
+            crate::wasm::SUPPORTED_API_VERSIONS.join(", ")
+        ));
+    }
+    let plugin = runtime
+        .load(manifest.name.as_str(), bytes)
+        .map_err(|err| err.to_string())?;
+    Ok(Loaded {
+        sha256: hex(plugin.sha256()),
+        from_cache: plugin.from_cache(),
+        load_time: plugin.load_time(),
+        plugin: Arc::new(plugin),
+    })
+}
+
+/// A loaded plugin.
+pub struct Entry {
+    pub manifest: Manifest,
+    pub origin: Origin,
+    pub plugin: Arc<dyn Plugin>,
+    /// Of the artifact, lowercase hex.
+    pub sha256: String,
+    pub from_cache: bool,
+    pub load_time: Duration,
+    /// One compiled argument validator per tool, by tool name.
+    validators: BTreeMap<String, jsonschema::Validator>,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("name", &self.manifest.name)
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Entry {
+    pub fn feature_key(&self) -> &str {
+        &self.manifest.feature.key
+    }
+
+    pub(crate) fn validator(&self, tool: &str) -> Option<&jsonschema::Validator> {
+        self.validators.get(tool)
+    }
+}
+
+/// The loaded plugins of a session and the tools they offer.
+#[derive(Debug, Default)]
+pub struct Plugins {
+    pub entries: Vec<Entry>,
+    pub skipped: Vec<Skipped>,
+    pub warnings: Vec<String>,
+    /// Tool name → index into `entries`.
+    tools: BTreeMap<String, usize>,
+}
+
+impl Plugins {
+    /// Adds a loaded plugin (or skips it: a tool without a valid input
+    /// schema or with a name another plugin took cannot be offered).
+    fn add(&mut self, candidate: Candidate, loaded: Loaded) {
+        let name = candidate.manifest.name.to_string();
+        let mut validators = BTreeMap::new();
+        for spec in loaded.plugin.tools() {
+            if let Some(owner) = self.tools.get(&spec.name) {
+                let owner = self
+                    .entries
+                    .get(*owner)
+                    .map_or_else(String::new, |e| e.manifest.name.to_string());
+                self.skipped.push(Skipped {
+                    name,
+                    reason: format!("its tool `{}` is already offered by `{owner}`", spec.name),
+                    required: candidate.manifest.required,
+                });
+                return;
+            }
+            match jsonschema::validator_for(&spec.input_schema) {
+                Ok(validator) => {
+                    validators.insert(spec.name.clone(), validator);
+                }
+                Err(err) => {
+                    self.skipped.push(Skipped {
+                        name,
+                        reason: format!("tool `{}` has an invalid input schema: {err}", spec.name),
+                        required: candidate.manifest.required,
+                    });
+                    return;
+                }
+            }
+        }
+        let index = self.entries.len();
+        for spec in loaded.plugin.tools() {
+            self.tools.insert(spec.name.clone(), index);
+        }
+        self.entries.push(Entry {
+            manifest: candidate.manifest,
+            origin: candidate.origin,
+            plugin: loaded.plugin,
+            sha256: loaded.sha256,
+            from_cache: loaded.from_cache,
+            load_time: loaded.load_time,
+            validators,
+        });
+    }
+
+    /// Adds a plugin that is not loaded from a component (native, builtin,
+    /// or a test double), with a manifest describing its grant and feature.
+    pub fn add_plugin(&mut self, manifest: Manifest, plugin: Arc<dyn Plugin>) {
+        let candidate = Candidate {
+            manifest,
+            origin: Origin::Embedded,
+            embedded_wasm: None,
+        };
+        let loaded = Loaded {
+            plugin,
+            sha256: String::new(),
+            from_cache: false,
+            load_time: Duration::ZERO,
+        };
+        self.add(candidate, loaded);
+    }
+
+    /// The plugin offering `tool`, and the tool's spec.
+    pub fn tool(&self, tool: &str) -> Option<(&Entry, &ToolSpec)> {
+        let entry = self.entries.get(*self.tools.get(tool)?)?;
+        let spec = entry.plugin.tools().iter().find(|spec| spec.name == tool)?;
+        Some((entry, spec))
+    }
+
+    pub fn entry(&self, name: &str) -> Option<&Entry> {
+        self.entries
+            .iter()
+            .find(|e| e.manifest.name.as_str() == name)
+    }
+}

@@ -1,0 +1,271 @@
+//! The WASM plugin runtime: one [`wasmtime::Engine`] per process, compiled
+//! components cached on disk, a fresh `Store` and instance for every call.
+//!
+//! Loading ([`WasmRuntime::load`]) checks that the bytes are a component,
+//! reads which `wharf:plugin` version it implements before instantiating
+//! anything, and prepares an `InstancePre` once. Calling
+//! ([`WasmPlugin::invoke`], in `call.rs`) builds the WASI context from the
+//! call's grant alone.
+
+mod cache;
+mod call;
+pub mod v0_1_0;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use crate::plugin::ToolSpec;
+use call::CallState;
+
+/// The `wharf:plugin` versions this host serves.
+pub const SUPPORTED_API_VERSIONS: &[&str] = &["0.1.0"];
+
+/// How often the epoch ticks: the granularity of timeouts and cancellation.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum WasmError {
+    #[error("not a WASM component: {0}")]
+    NotAComponent(String),
+    #[error(
+        "targets wharf:plugin@{found}, which this wharf does not support (supported: {})",
+        SUPPORTED_API_VERSIONS.join(", ")
+    )]
+    UnsupportedApi { found: String },
+    #[error("not a wharf plugin: it exports no `wharf:plugin/tool` interface")]
+    NotAPlugin,
+    #[error("cannot compile: {0}")]
+    Compile(String),
+    #[error("cannot link: {0}")]
+    Link(String),
+    #[error("`describe` failed: {0}")]
+    Describe(String),
+    #[error("tool `{tool}` has an invalid input schema: {message}")]
+    BadSpec { tool: String, message: String },
+    #[error("cannot set up the WASM engine: {0}")]
+    Engine(String),
+}
+
+/// The engine, the linker with every host import, and the epoch ticker.
+pub struct WasmRuntime {
+    engine: Engine,
+    linker: Linker<CallState>,
+    cache: Option<cache::CompileCache>,
+    /// Whether instances come from the pooling allocator (false when the
+    /// machine could not reserve its virtual memory).
+    pooling: bool,
+}
+
+impl std::fmt::Debug for WasmRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasmRuntime")
+            .field("pooling", &self.pooling)
+            .field("cache", &self.cache)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The most memory one plugin instance may ever use; a grant's cap is
+/// lower or equal.
+pub const MAX_MEMORY_BYTES: u64 = 1 << 30;
+
+impl WasmRuntime {
+    /// A runtime caching compiled components in `cache_dir` (none: compile
+    /// every time).
+    pub fn new(cache_dir: Option<PathBuf>) -> Result<WasmRuntime, WasmError> {
+        let (engine, pooling) = match Engine::new(&engine_config(true)) {
+            Ok(engine) => (engine, true),
+            // The pooling allocator reserves virtual memory up front; where
+            // that is refused (ulimit -v, small address spaces) fall back to
+            // allocating per instance.
+            Err(_) => (
+                Engine::new(&engine_config(false))
+                    .map_err(|err| WasmError::Engine(format!("{err:#}")))?,
+                false,
+            ),
+        };
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|err| WasmError::Engine(format!("{err:#}")))?;
+        v0_1_0::add_to_linker(&mut linker).map_err(|err| WasmError::Engine(format!("{err:#}")))?;
+        spawn_epoch_ticker(&engine);
+        let cache = cache_dir.map(|dir| cache::CompileCache::new(dir, &engine));
+        Ok(WasmRuntime {
+            engine,
+            linker,
+            cache,
+            pooling,
+        })
+    }
+
+    pub fn uses_pooling_allocator(&self) -> bool {
+        self.pooling
+    }
+
+    /// Compiles (or loads from the cache) `bytes`, checks its API version,
+    /// links it, and asks it for its tools.
+    pub fn load(&self, name: &str, bytes: &[u8]) -> Result<WasmPlugin, WasmError> {
+        let started = Instant::now();
+        check_component_header(bytes)?;
+        let sha256: [u8; 32] = Sha256::digest(bytes).into();
+        let (component, from_cache) = match &self.cache {
+            Some(cache) => cache.get_or_compile(&self.engine, &sha256, bytes)?,
+            None => (compile(&self.engine, bytes)?, false),
+        };
+        let api_version = api_version(&self.engine, &component)?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|err| WasmError::Link(format!("{err:#}")))?;
+        let pre = v0_1_0::PluginPre::new(pre).map_err(|err| WasmError::Link(format!("{err:#}")))?;
+        let plugin = WasmPlugin {
+            name: name.to_owned(),
+            engine: self.engine.clone(),
+            pre: Arc::new(pre),
+            tools: Vec::new(),
+            sha256,
+            api_version,
+            from_cache,
+            load_time: Duration::ZERO,
+        };
+        let tools = plugin.describe()?;
+        Ok(WasmPlugin {
+            tools,
+            load_time: started.elapsed(),
+            ..plugin
+        })
+    }
+}
+
+fn engine_config(pooling: bool) -> Config {
+    let mut config = Config::new();
+    config.epoch_interruption(true);
+    config.wasm_component_model(true);
+    if pooling {
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(256);
+        pool.total_core_instances(512);
+        pool.total_memories(256);
+        pool.total_tables(512);
+        pool.max_memory_size(MAX_MEMORY_BYTES as usize);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    }
+    config
+}
+
+/// Bumps the engine's epoch every [`EPOCH_TICK`] until the engine is gone;
+/// each store's deadline callback then checks its own time limit and
+/// cancellation.
+fn spawn_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("wharf-epoch".to_owned())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .ok();
+}
+
+/// Components start with `\0asm` and the component layer `0d 00 01 00`;
+/// core modules carry version `01 00 00 00` there.
+fn check_component_header(bytes: &[u8]) -> Result<(), WasmError> {
+    match bytes.get(..8) {
+        Some([0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00]) => Ok(()),
+        Some([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]) => Err(WasmError::NotAComponent(
+            "this is a core WASM module; build the plugin for the wasm32-wasip2 target, \
+             which emits a component"
+                .to_owned(),
+        )),
+        _ => Err(WasmError::NotAComponent(
+            "the file does not start with the WASM magic number".to_owned(),
+        )),
+    }
+}
+
+fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component, WasmError> {
+    Component::from_binary(engine, bytes).map_err(|err| WasmError::Compile(format!("{err:#}")))
+}
+
+/// The version of the `wharf:plugin/tool` interface the component exports,
+/// read from its type before anything is instantiated.
+fn api_version(engine: &Engine, component: &Component) -> Result<String, WasmError> {
+    let ty = component.component_type();
+    let mut found = None;
+    for (name, _) in ty.exports(engine) {
+        if let Some(version) = name.strip_prefix("wharf:plugin/tool@") {
+            found = Some(version.to_owned());
+        }
+    }
+    let version = found.ok_or(WasmError::NotAPlugin)?;
+    if SUPPORTED_API_VERSIONS.contains(&version.as_str()) {
+        Ok(version)
+    } else {
+        Err(WasmError::UnsupportedApi { found: version })
+    }
+}
+
+/// A loaded WASM plugin: a prepared instance to stamp out per call.
+pub struct WasmPlugin {
+    name: String,
+    engine: Engine,
+    pre: Arc<v0_1_0::PluginPre<CallState>>,
+    tools: Vec<ToolSpec>,
+    sha256: [u8; 32],
+    api_version: String,
+    from_cache: bool,
+    load_time: Duration,
+}
+
+impl std::fmt::Debug for WasmPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasmPlugin")
+            .field("name", &self.name)
+            .field("api_version", &self.api_version)
+            .field("tools", &self.tools.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl WasmPlugin {
+    /// The sha256 of the artifact, as loaded.
+    pub fn sha256(&self) -> &[u8; 32] {
+        &self.sha256
+    }
+
+    pub fn api_version(&self) -> &str {
+        &self.api_version
+    }
+
+    /// Whether the compiled code came from the on-disk cache.
+    pub fn from_cache(&self) -> bool {
+        self.from_cache
+    }
+
+    /// Compile (or cache load) + link + describe.
+    pub fn load_time(&self) -> Duration {
+        self.load_time
+    }
+}
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
+
+#[cfg(test)]
+mod tests;

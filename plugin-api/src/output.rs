@@ -1,0 +1,113 @@
+//! What a tool returns.
+
+use crate::bindings::wharf::plugin::types as wit;
+
+/// A tool's output: blocks of content for the model, and file edits for the
+/// host to check and apply.
+#[derive(Debug, Clone, Default)]
+pub struct Output {
+    content: Vec<wit::Content>,
+    is_error: bool,
+    changes: Vec<FileChange>,
+}
+
+impl Output {
+    /// An empty output.
+    pub fn new() -> Output {
+        Output::default()
+    }
+
+    /// One text block.
+    pub fn text(text: impl Into<String>) -> Output {
+        Output::new().with_text(text)
+    }
+
+    /// A failure the model should read: one text block, marked as an error.
+    pub fn error(text: impl Into<String>) -> Output {
+        Output::text(text).mark_error()
+    }
+
+    pub fn with_text(mut self, text: impl Into<String>) -> Output {
+        self.content.push(wit::Content::Text(text.into()));
+        self
+    }
+
+    /// A JSON block.
+    pub fn with_json(mut self, value: &impl serde::Serialize) -> Output {
+        let json = serde_json::to_string(value).unwrap_or_else(|err| {
+            format!("{{\"error\":\"output could not be serialized: {err}\"}}")
+        });
+        self.content.push(wit::Content::Json(json));
+        self
+    }
+
+    /// An image block (`image/png`, `image/jpeg`, …).
+    pub fn with_image(mut self, mime_type: impl Into<String>, data: Vec<u8>) -> Output {
+        self.content.push(wit::Content::Image(wit::Image {
+            mime_type: mime_type.into(),
+            data,
+        }));
+        self
+    }
+
+    /// Marks the output as a failure the model should read.
+    pub fn mark_error(mut self) -> Output {
+        self.is_error = true;
+        self
+    }
+
+    /// Asks the host to make a file edit; edits apply in order.
+    pub fn with_change(mut self, change: FileChange) -> Output {
+        self.changes.push(change);
+        self
+    }
+
+    pub(crate) fn into_wit(self) -> wit::ToolOutput {
+        wit::ToolOutput {
+            content: self.content,
+            is_error: self.is_error,
+            changes: self.changes.into_iter().map(FileChange::into_wit).collect(),
+        }
+    }
+}
+
+/// A file edit for the host to apply. Paths are absolute or relative to the
+/// call's working directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileChange {
+    /// Create the file (and its directories), or overwrite it.
+    Add {
+        path: String,
+        contents: String,
+    },
+    Delete {
+        path: String,
+    },
+    /// Replace the contents; with `move_to`, write them there and remove
+    /// `path`.
+    Update {
+        path: String,
+        move_to: Option<String>,
+        contents: String,
+    },
+}
+
+impl FileChange {
+    fn into_wit(self) -> wit::FileChange {
+        match self {
+            FileChange::Add { path, contents } => {
+                wit::FileChange::Add(wit::FileContents { path, contents })
+            }
+            FileChange::Delete { path } => wit::FileChange::Delete(path),
+            FileChange::Update {
+                path,
+                move_to,
+                contents,
+            } => wit::FileChange::Update(wit::FileUpdate {
+                path,
+                move_to,
+                contents,
+            }),
+        }
+    }
+}

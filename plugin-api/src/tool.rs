@@ -1,0 +1,176 @@
+//! The [`Tool`] trait and what a call receives.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+
+use crate::Output;
+use crate::bindings::wharf::plugin::types as wit;
+
+/// One tool. Plugins list their tools in [`plugin!`](crate::plugin).
+///
+/// There is no `self`: every call runs in a fresh instance, so a tool keeps
+/// no state between calls.
+pub trait Tool {
+    /// The name models call the tool by: `[a-zA-Z0-9_-]`, at most 64
+    /// characters, unique within the plugin.
+    const NAME: &'static str;
+
+    /// What the tool does and what it takes.
+    fn spec() -> ToolSpec;
+
+    /// Runs the tool. The host has already checked `args` against
+    /// [`ToolSpec::input_schema`].
+    fn call(cx: &Context, args: Args) -> Result<Output, ToolError>;
+}
+
+/// The description of a tool that models see.
+#[derive(Debug, Clone)]
+pub struct ToolSpec {
+    description: String,
+    input_schema: serde_json::Value,
+    freeform_grammar: Option<String>,
+    requires: Vec<String>,
+}
+
+impl ToolSpec {
+    /// A tool taking an empty object; set the arguments with
+    /// [`ToolSpec::input_schema`].
+    pub fn new(description: impl Into<String>) -> ToolSpec {
+        ToolSpec {
+            description: description.into(),
+            input_schema: serde_json::json!({ "type": "object", "properties": {} }),
+            freeform_grammar: None,
+            requires: Vec::new(),
+        }
+    }
+
+    /// The JSON Schema of the arguments object.
+    pub fn input_schema(mut self, schema: serde_json::Value) -> ToolSpec {
+        self.input_schema = schema;
+        self
+    }
+
+    /// A Lark grammar: models that support it may call the tool with free
+    /// text, which arrives as `{"input": "<text>"}`.
+    pub fn freeform_grammar(mut self, grammar: impl Into<String>) -> ToolSpec {
+        self.freeform_grammar = Some(grammar.into());
+        self
+    }
+
+    /// A model capability the tool needs (e.g. `"image_input"`); models
+    /// without it are not offered the tool.
+    pub fn requires(mut self, capability: impl Into<String>) -> ToolSpec {
+        self.requires.push(capability.into());
+        self
+    }
+
+    pub(crate) fn into_wit(self, name: &str) -> wit::ToolSpec {
+        wit::ToolSpec {
+            name: name.to_owned(),
+            description: self.description,
+            input_schema: self.input_schema.to_string(),
+            freeform_grammar: self.freeform_grammar,
+            requires: self.requires,
+        }
+    }
+}
+
+/// Where a call runs.
+#[derive(Debug, Clone)]
+pub struct Context {
+    call_id: String,
+    session_id: String,
+    cwd: PathBuf,
+}
+
+impl Context {
+    pub(crate) fn from_wit(cx: wit::CallContext) -> Context {
+        Context {
+            call_id: cx.call_id,
+            session_id: cx.session_id,
+            cwd: PathBuf::from(cx.cwd),
+        }
+    }
+
+    pub fn call_id(&self) -> &str {
+        &self.call_id
+    }
+
+    pub fn session_id(&self) -> &str {
+        &self.session_id
+    }
+
+    /// The session's working directory (absolute). Relative paths from a
+    /// model mean paths below it; [`Context::resolve`] joins them.
+    pub fn cwd(&self) -> &Path {
+        &self.cwd
+    }
+
+    /// `path` if absolute, else `cwd/path`.
+    pub fn resolve(&self, path: impl AsRef<Path>) -> PathBuf {
+        self.cwd.join(path)
+    }
+}
+
+/// The JSON arguments of a call.
+#[derive(Debug, Clone)]
+pub struct Args {
+    json: String,
+}
+
+impl Args {
+    /// Arguments from JSON text (for tests of a tool).
+    pub fn new(json: impl Into<String>) -> Args {
+        Args { json: json.into() }
+    }
+
+    /// Deserializes the arguments; a mismatch is an
+    /// [`ToolError::InvalidArgs`] the model can read.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ToolError> {
+        serde_json::from_str(&self.json)
+            .map_err(|err| ToolError::InvalidArgs(format!("invalid arguments: {err}")))
+    }
+
+    /// The JSON text as the model sent it.
+    pub fn as_str(&self) -> &str {
+        &self.json
+    }
+}
+
+/// A call that could not run. (A tool that ran and failed returns
+/// [`Output::error`] instead, which the model reads like any output.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolError {
+    /// The arguments are wrong.
+    InvalidArgs(String),
+    /// The call would need access the grant does not give.
+    Denied(String),
+    Cancelled,
+    Failed(String),
+}
+
+impl ToolError {
+    pub(crate) fn into_wit(self) -> wit::ToolError {
+        match self {
+            ToolError::InvalidArgs(message) => wit::ToolError::InvalidArgs(message),
+            ToolError::Denied(message) => wit::ToolError::Denied(message),
+            ToolError::Cancelled => wit::ToolError::Cancelled,
+            ToolError::Failed(message) => wit::ToolError::Failed(message),
+        }
+    }
+}
+
+impl fmt::Display for ToolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ToolError::InvalidArgs(message) => write!(f, "invalid arguments: {message}"),
+            ToolError::Denied(message) => write!(f, "denied: {message}"),
+            ToolError::Cancelled => f.write_str("cancelled"),
+            ToolError::Failed(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for ToolError {}
