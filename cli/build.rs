@@ -17,18 +17,39 @@ use std::process::Command;
 const TARGET: &str = "wasm32-wasip2";
 
 /// (package, produced file, environment variable pointing at the copy)
-const GUESTS: &[(&str, &str, &str)] = &[(
-    "wharf-plugin-apply-patch",
-    "wharf_plugin_apply_patch.wasm",
-    "WHARF_APPLY_PATCH_WASM",
-)];
+const GUESTS: &[(&str, &str, &str)] = &[
+    (
+        "wharf-plugin-apply-patch",
+        "wharf_plugin_apply_patch.wasm",
+        "WHARF_APPLY_PATCH_WASM",
+    ),
+    // Not embedded: the third-party example, which tests install with
+    // `wharf plugin add`, and a misbehaving plugin for containment tests.
+    (
+        "wharf-example-grep",
+        "wharf_example_grep.wasm",
+        "WHARF_EXAMPLE_GREP_WASM",
+    ),
+    (
+        "wharf-test-guest-hostile",
+        "wharf_test_guest_hostile.wasm",
+        "WHARF_TEST_HOSTILE_WASM",
+    ),
+];
 
 fn main() {
     let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR"));
     let workspace = manifest_dir
         .parent()
         .map_or_else(|| manifest_dir.clone(), Path::to_path_buf);
-    for watched in ["wit", "plugin-api/src", "plugins", "examples", "Cargo.lock"] {
+    for watched in [
+        "wit",
+        "plugin-api/src",
+        "plugins",
+        "examples",
+        "tests/guests",
+        "Cargo.lock",
+    ] {
         println!(
             "cargo:rerun-if-changed={}",
             workspace.join(watched).display()
@@ -49,12 +70,16 @@ fn main() {
     for (package, _, _) in GUESTS {
         build.args(["--package", package]);
     }
-    // Flags meant for the host build must not leak into the guests' build.
+    // Flags and wrappers meant for the host build (clippy's among them)
+    // must not leak into the guests' build.
     for var in [
         "RUSTFLAGS",
         "CARGO_ENCODED_RUSTFLAGS",
         "CARGO_BUILD_TARGET",
         "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CLIPPY_ARGS",
+        "CLIPPY_CONF_DIR",
     ] {
         build.env_remove(var);
     }

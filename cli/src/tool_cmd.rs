@@ -7,7 +7,7 @@ use clap::Subcommand;
 use serde::Serialize;
 use serde_json::json;
 use wharf_host::pipeline::{self, CallError, CallOutcome, ToolCall};
-use wharf_host::plugin::Content;
+use wharf_host::plugin::{Content, ToolError};
 
 use crate::{GlobalArgs, UsageError};
 
@@ -128,7 +128,11 @@ fn call(global: &GlobalArgs, name: &str, args: String, json: bool) -> anyhow::Re
         args,
     };
     let outcome = pipeline::call(&host.plugins, &host.session, &call);
-    if let Err(CallError::InvalidArgs(message)) = &outcome.result {
+    // Arguments typed on the command line are a usage error, whether the
+    // schema check or the tool itself rejects them.
+    if let Err(CallError::InvalidArgs(message) | CallError::Tool(ToolError::InvalidArgs(message))) =
+        &outcome.result
+    {
         return Err(UsageError(format!("invalid arguments for `{name}`: {message}")).into());
     }
     let failed = match &outcome.result {

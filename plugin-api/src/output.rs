@@ -62,6 +62,29 @@ impl Output {
         self
     }
 
+    /// The text blocks, joined by newlines (for a tool's own tests).
+    pub fn as_text(&self) -> String {
+        let texts: Vec<&str> = self
+            .content
+            .iter()
+            .filter_map(|content| match content {
+                wit::Content::Text(text) | wit::Content::Json(text) => Some(text.as_str()),
+                wit::Content::Image(_) => None,
+            })
+            .collect();
+        texts.join("\n")
+    }
+
+    /// Whether the output is marked as an error.
+    pub fn is_error(&self) -> bool {
+        self.is_error
+    }
+
+    /// The file changes, in order.
+    pub fn changes(&self) -> &[FileChange] {
+        &self.changes
+    }
+
     pub(crate) fn into_wit(self) -> wit::ToolOutput {
         wit::ToolOutput {
             content: self.content,

@@ -36,7 +36,9 @@ pub struct ToolSpec {
 
 impl ToolSpec {
     /// A tool taking an empty object; set the arguments with
-    /// [`ToolSpec::input_schema`].
+    /// [`ToolSpec::input_schema`]. Start the description with a short
+    /// one-line summary: listings such as `wharf tool list` show only the
+    /// first line.
     pub fn new(description: impl Into<String>) -> ToolSpec {
         ToolSpec {
             description: description.into(),
@@ -86,6 +88,15 @@ pub struct Context {
 }
 
 impl Context {
+    /// A context for calling a tool directly, in its own unit tests.
+    pub fn new(cwd: impl Into<PathBuf>) -> Context {
+        Context {
+            call_id: "test".to_owned(),
+            session_id: "test".to_owned(),
+            cwd: cwd.into(),
+        }
+    }
+
     pub(crate) fn from_wit(cx: wit::CallContext) -> Context {
         Context {
             call_id: cx.call_id,

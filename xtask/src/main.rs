@@ -2,6 +2,7 @@
 //!
 //! - `cargo xtask test`: the whole test suite (the README's test command).
 //! - `cargo xtask schema`: regenerate `host/config.schema.json`.
+//! - `cargo xtask bench`: the performance benchmarks (release build).
 
 // xtask drives cargo and rustup; it is a developer tool, not part of wharf,
 // so the rule that only `wharf-sandbox` spawns processes does not apply.
@@ -16,13 +17,15 @@ const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
   test     run the whole test suite (with cargo-nextest when installed)
-  schema   regenerate host/config.schema.json from the config types";
+  schema   regenerate host/config.schema.json from the config types
+  bench    run the benchmarks (plugin calls, apply_patch, tool list) in release mode";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(args.get(1..).unwrap_or_default()),
         Some("schema") => schema(),
+        Some("bench") => bench(),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -91,6 +94,13 @@ fn test(extra: &[String]) -> anyhow::Result<()> {
         test.args(extra);
         run(test)
     }
+}
+
+/// The benchmarks print their figures; they assert no time.
+fn bench() -> anyhow::Result<()> {
+    let mut command = cargo();
+    command.args(["bench", "-p", "wharf-cli", "--bench", "pipeline"]);
+    run(command)
 }
 
 /// Regenerates the config schema by running its staleness test in write mode.

@@ -5,7 +5,10 @@
 // A failed setup step fails the test, which is what unwrap says.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod apply_patch;
 mod config_cmd;
+mod containment;
+mod example_grep;
 mod features_cmd;
 
 use std::path::{Path, PathBuf};
@@ -52,6 +55,12 @@ impl Env {
     }
 
     fn wharf(&self, args: &[&str]) -> Output {
+        self.wharf_with_vars(args, &[])
+    }
+
+    /// `wharf(args)` with `vars` added to wharf's otherwise cleared
+    /// environment.
+    fn wharf_with_vars(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {
         let output = Command::new(env!("CARGO_BIN_EXE_wharf"))
             .args(args)
             .current_dir(self.cwd())
@@ -59,6 +68,7 @@ impl Env {
             .env("HOME", self.dir.path().join("home"))
             .env("WHARF_HOME", self.wharf_home())
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .envs(vars.iter().copied())
             .output()
             .unwrap();
         Output {

@@ -1,1 +1,310 @@
+//! The pipeline's decisions as one table: each row is a call and the stage
+//! that decides it, run against a test-double plugin.
 
+use std::path::Path;
+use std::sync::Arc;
+
+use wharf_sandbox::SandboxMode;
+
+use super::*;
+use crate::config::{Config, ConfigOptions};
+use crate::features::FeatureRegistry;
+use crate::plugin::manifest::Manifest;
+use crate::plugin::{FileChange, Plugin, ToolSpec};
+use crate::registry::Plugins;
+
+/// Echoes `text`; with `write` (a path), asks the host to write `text`
+/// there; with `fail`, returns that tool error.
+struct Double {
+    tools: Vec<ToolSpec>,
+}
+
+impl Double {
+    fn new() -> Double {
+        Double {
+            tools: vec![ToolSpec {
+                name: "echo".to_owned(),
+                description: "echo".to_owned(),
+                input_schema: serde_json::json!({
+                    "type": "object",
+                    "properties": {
+                        "text": { "type": "string" },
+                        "write": { "type": "string" },
+                        "fail": { "type": "string" }
+                    },
+                    "required": ["text"],
+                    "additionalProperties": false
+                }),
+                freeform_grammar: None,
+                requires: Vec::new(),
+            }],
+        }
+    }
+}
+
+impl Plugin for Double {
+    fn name(&self) -> &str {
+        "double"
+    }
+
+    fn tools(&self) -> &[ToolSpec] {
+        &self.tools
+    }
+
+    fn invoke(
+        &self,
+        _cx: &CallContext,
+        _tool: &str,
+        args: &str,
+        _grant: &Grant,
+    ) -> Result<ToolOutput, ToolError> {
+        let args: serde_json::Value = serde_json::from_str(args).unwrap();
+        if let Some(message) = args["fail"].as_str() {
+            return Err(ToolError::Failed(message.to_owned()));
+        }
+        let text = args["text"].as_str().unwrap_or_default().to_owned();
+        let mut output = ToolOutput {
+            content: vec![Content::Text(text.clone())],
+            ..ToolOutput::default()
+        };
+        if let Some(path) = args["write"].as_str() {
+            output.changes.push(FileChange::Add {
+                path: path.to_owned(),
+                contents: text,
+            });
+        }
+        Ok(output)
+    }
+}
+
+const MANIFEST: &str = r#"
+name = "double"
+version = "1.0.0"
+api = "0.1.0"
+kind = "wasm"
+artifact = "double.wasm"
+[feature]
+key = "double"
+default_enabled = true
+[capabilities]
+fs.read = ["cwd"]
+fs.write = ["cwd"]
+"#;
+
+struct Setup {
+    dir: tempfile::TempDir,
+    plugins: Plugins,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("work/.git")).unwrap();
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        let (manifest, _) = Manifest::parse(&dir.path().join("plugin.toml"), MANIFEST).unwrap();
+        let mut plugins = Plugins::default();
+        plugins.add_plugin(manifest, Arc::new(Double::new()));
+        Setup { dir, plugins }
+    }
+
+    fn cwd(&self) -> PathBuf {
+        self.dir.path().join("work")
+    }
+
+    fn session(&self, mode: SandboxMode, disable: &[&str]) -> Session {
+        let mut registry = FeatureRegistry::with_first_party();
+        registry
+            .register(crate::features::FeatureSpec {
+                key: "double".to_owned(),
+                stage: crate::features::Stage::Experimental,
+                default_enabled: true,
+                description: String::new(),
+            })
+            .unwrap();
+        let options = ConfigOptions {
+            wharf_home: self.dir.path().join("home"),
+            home_dir: Some(self.dir.path().to_path_buf()),
+            cwd: self.cwd(),
+            sandbox_mode: Some(mode),
+            // The temp dir is below /tmp: keep /tmp out of the roots so that
+            // "outside the workspace" means outside.
+            overrides: vec!["sandbox_workspace_write.exclude_slash_tmp=true".to_owned()],
+            disable: disable.iter().map(|k| (*k).to_owned()).collect(),
+            ..ConfigOptions::default()
+        };
+        let config = Config::load(&options, &registry).unwrap();
+        Session::new("s1", &config, None, None, Box::new(|_| None))
+    }
+}
+
+/// What a row expects: the output text, or the deciding stage and a part
+/// of its message.
+type Expected = Result<&'static str, (Stage, &'static str)>;
+
+/// (what, sandbox, disabled features, tool, args, expected, file written)
+type Row = (
+    &'static str,
+    SandboxMode,
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+    Expected,
+    Option<&'static str>,
+);
+
+#[test]
+fn decisions() {
+    use SandboxMode::{ReadOnly, WorkspaceWrite};
+    let rows: &[Row] = &[
+        (
+            "plain call",
+            ReadOnly,
+            &[],
+            "echo",
+            r#"{"text":"hi"}"#,
+            Ok("hi"),
+            None,
+        ),
+        (
+            "unknown tool",
+            ReadOnly,
+            &[],
+            "nope",
+            "{}",
+            Err((Stage::Resolve, "unknown tool `nope`")),
+            None,
+        ),
+        (
+            "feature off",
+            ReadOnly,
+            &["double"],
+            "echo",
+            r#"{"text":"hi"}"#,
+            Err((Stage::Feature, "feature `double` is disabled")),
+            None,
+        ),
+        (
+            "arguments not JSON",
+            ReadOnly,
+            &[],
+            "echo",
+            "{text",
+            Err((Stage::Arguments, "the arguments are not JSON")),
+            None,
+        ),
+        (
+            "missing required argument",
+            ReadOnly,
+            &[],
+            "echo",
+            "{}",
+            Err((Stage::Arguments, "\"text\" is a required property")),
+            None,
+        ),
+        (
+            "wrong argument type",
+            ReadOnly,
+            &[],
+            "echo",
+            r#"{"text":3}"#,
+            Err((Stage::Arguments, "/text: 3 is not of type \"string\"")),
+            None,
+        ),
+        (
+            "tool error",
+            ReadOnly,
+            &[],
+            "echo",
+            r#"{"text":"x","fail":"boom"}"#,
+            Err((Stage::Invoke, "boom")),
+            None,
+        ),
+        (
+            "write in read-only mode",
+            ReadOnly,
+            &[],
+            "echo",
+            r#"{"text":"x","write":"a.txt"}"#,
+            Err((
+                Stage::Apply,
+                "denied: writes are not allowed in read-only mode",
+            )),
+            None,
+        ),
+        (
+            "write in the workspace",
+            WorkspaceWrite,
+            &[],
+            "echo",
+            r#"{"text":"x","write":"a.txt"}"#,
+            Ok("x"),
+            Some("a.txt"),
+        ),
+        (
+            "write outside the workspace",
+            WorkspaceWrite,
+            &[],
+            "echo",
+            r#"{"text":"x","write":"../b.txt"}"#,
+            Err((Stage::Apply, "is outside the writable roots")),
+            None,
+        ),
+        (
+            "write into .git",
+            WorkspaceWrite,
+            &[],
+            "echo",
+            r#"{"text":"x","write":".git/config"}"#,
+            Err((Stage::Apply, "is inside the protected path")),
+            None,
+        ),
+    ];
+    for (what, mode, disabled, tool, args, expected, written) in rows {
+        let setup = Setup::new();
+        let session = setup.session(*mode, disabled);
+        let call = ToolCall {
+            call_id: "c1".to_owned(),
+            tool: (*tool).to_owned(),
+            args: (*args).to_owned(),
+        };
+        let outcome = super::call(&setup.plugins, &session, &call);
+        match (&outcome.result, expected) {
+            (Ok(output), Ok(text)) => assert_eq!(output.text(), *text, "{what}"),
+            (Err(err), Err((stage, message))) => {
+                assert_eq!(err.stage(), *stage, "{what}: {err}");
+                assert!(err.to_string().contains(message), "{what}: {err}");
+            }
+            (result, expected) => panic!("{what}: got {result:?}, expected {expected:?}"),
+        }
+        let files: Vec<String> = std::fs::read_dir(setup.cwd())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name != ".git")
+            .collect();
+        match written {
+            Some(name) => assert_eq!(files, [*name], "{what}"),
+            None => assert!(files.is_empty(), "{what}: {files:?}"),
+        }
+        assert!(
+            !Path::new(&setup.dir.path().join("b.txt")).exists(),
+            "{what}"
+        );
+    }
+}
+
+#[test]
+fn output_is_capped() {
+    let mut output = ToolOutput {
+        content: vec![Content::Text("a".repeat(10)), Content::Text("é".repeat(10))],
+        ..ToolOutput::default()
+    };
+    cap_output(&mut output, 15);
+    assert_eq!(
+        output.content,
+        [
+            Content::Text("a".repeat(10)),
+            Content::Text("éé".to_owned()),
+            Content::Text("[output truncated: 30 bytes exceed the limit of 15 bytes]".to_owned()),
+        ]
+    );
+}

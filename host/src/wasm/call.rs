@@ -166,7 +166,9 @@ impl WasmPlugin {
         } else if Instant::now() >= deadline {
             ToolError::Timeout(grant.timeout.as_millis())
         } else {
-            ToolError::Crashed(format!("{err:#}"))
+            // The root cause ("wasm trap: wasm `unreachable` instruction
+            // executed"), not the wasm backtrace around it: a model reads this.
+            ToolError::Crashed(err.root_cause().to_string())
         }
     }
 
