@@ -65,7 +65,14 @@ fn main() {
     let mut build = Command::new(cargo);
     build
         .current_dir(&workspace)
-        .args(["build", "--release", "--target", TARGET, "--target-dir"])
+        .args([
+            "build",
+            "--profile",
+            "guest",
+            "--target",
+            TARGET,
+            "--target-dir",
+        ])
         .arg(&target_dir);
     for (package, _, _) in GUESTS {
         build.args(["--package", package]);
@@ -90,7 +97,7 @@ fn main() {
         fail("building the WASM guests for wasm32-wasip2 failed (see the output above)");
     }
     for (_, file, var) in GUESTS {
-        let built = target_dir.join(TARGET).join("release").join(file);
+        let built = target_dir.join(TARGET).join("guest").join(file);
         let copy = out_dir.join(file);
         std::fs::copy(&built, &copy)
             .unwrap_or_else(|err| fail(&format!("cannot copy {}: {err}", built.display())));

@@ -1,22 +1,21 @@
 //! Compiled components on disk, so that a warm start never compiles.
 //!
 //! An entry is `<artifact sha256>-<engine compatibility hash>.cwasm` under
-//! the cache directory: a header binding it to both, then the bytes of
-//! `Component::serialize`. Entries are written to a temporary file and
-//! renamed, so a reader never sees a partial one.
+//! the cache directory, holding exactly the bytes of
+//! `Component::serialize`, so that loading it is an mmap. Entries are
+//! written to a temporary file in the same directory and renamed, so a
+//! reader never sees a partial one; the directory is private to the user.
 
 use std::fs;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Write as _;
+use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
 use super::{WasmError, compile, hex};
-
-const MAGIC: &[u8; 8] = b"WHARFCW1";
-const HEADER_LEN: usize = 8 + 32 + 8 + 8;
 
 #[derive(Debug)]
 pub(super) struct CompileCache {
@@ -51,52 +50,48 @@ impl CompileCache {
         bytes: &[u8],
     ) -> Result<(Component, bool), WasmError> {
         let path = self.entry(sha256);
-        if let Ok(data) = fs::read(&path)
-            && let Some(serialized) = self.verified(&data, sha256)
-        {
-            // SAFETY: `Component::deserialize` requires bytes produced by
-            // `Component::serialize` of a compatible engine. `verified`
-            // checked that this entry carries our magic number, the sha256
-            // of exactly this artifact, this engine's compatibility hash and
-            // its full length; entries are only ever written by `store`
-            // below (temporary file + rename, in a directory private to the
-            // user), from `serialize` of an engine with that same hash.
+        if self.trusted(&path) {
+            // SAFETY: `Component::deserialize_file` requires a file written
+            // by `Component::serialize` of a compatible engine, which nobody
+            // modifies while it is mapped. The entry's name binds it to the
+            // sha256 of exactly this artifact and to this engine's
+            // compatibility hash; entries are only written by `store` below
+            // (temporary file + rename) from `serialize` of an engine with
+            // that hash; `trusted` checked that the file belongs to this
+            // user and that neither it nor its directory is writable by
+            // anyone else, and wharf never rewrites an entry in place (a
+            // new one replaces it by rename, leaving mapped pages intact).
             // wasmtime additionally checks its own version and
             // configuration header and fails cleanly on a mismatch.
-            if let Ok(component) = unsafe { Component::deserialize(engine, serialized) } {
+            if let Ok(component) = unsafe { Component::deserialize_file(engine, &path) } {
                 return Ok((component, true));
             }
         }
         let component = compile(engine, bytes)?;
         // A cache that cannot be written only costs time on the next start.
-        let _ = self.store(&path, sha256, &component);
+        let _ = self.store(&path, &component);
         Ok((component, false))
     }
 
-    fn verified<'a>(&self, data: &'a [u8], sha256: &[u8; 32]) -> Option<&'a [u8]> {
-        let (header, payload) = data.split_at_checked(HEADER_LEN)?;
-        let (magic, rest) = header.split_at_checked(8)?;
-        let (hash, rest) = rest.split_at_checked(32)?;
-        let (compat, len) = rest.split_at_checked(8)?;
-        let compat = u64::from_le_bytes(compat.try_into().ok()?);
-        let len = u64::from_le_bytes(len.try_into().ok()?);
-        let intact = magic == MAGIC
-            && hash == sha256
-            && compat == self.compat
-            && u64::try_from(payload.len()).ok()? == len;
-        intact.then_some(payload)
+    /// Whether `path` is an entry only this user could have written: owned
+    /// by the owner of the (private) cache directory, and not writable by
+    /// group or others, in a directory that is not either.
+    fn trusted(&self, path: &Path) -> bool {
+        let (Ok(dir), Ok(file)) = (fs::metadata(&self.dir), fs::symlink_metadata(path)) else {
+            return false;
+        };
+        file.is_file()
+            && file.uid() == dir.uid()
+            && file.mode() & 0o022 == 0
+            && dir.mode() & 0o022 == 0
     }
 
-    fn store(&self, path: &Path, sha256: &[u8; 32], component: &Component) -> std::io::Result<()> {
+    fn store(&self, path: &Path, component: &Component) -> std::io::Result<()> {
         let serialized = component
             .serialize()
             .map_err(|err| std::io::Error::other(format!("{err:#}")))?;
         create_private_dir(&self.dir)?;
         let mut file = tempfile::NamedTempFile::new_in(&self.dir)?;
-        file.write_all(MAGIC)?;
-        file.write_all(sha256)?;
-        file.write_all(&self.compat.to_le_bytes())?;
-        file.write_all(&(serialized.len() as u64).to_le_bytes())?;
         file.write_all(&serialized)?;
         file.persist(path).map_err(|err| err.error)?;
         Ok(())
