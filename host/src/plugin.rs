@@ -10,7 +10,7 @@ use std::fmt;
 use grant::Grant;
 
 /// A tool as offered to models.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ToolSpec {
     pub name: String,
     pub description: String,

@@ -12,7 +12,7 @@ mod call;
 pub mod v0_1_0;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -107,38 +107,46 @@ impl WasmRuntime {
         self.pooling
     }
 
-    /// Compiles (or loads from the cache) `bytes`, checks its API version,
-    /// links it, and asks it for its tools.
+    /// Checks `bytes` and learns the plugin's tools. On a warm start —
+    /// this exact artifact was fully loaded before by an engine like this
+    /// one — that is a hash and a small file read: compiling (or mapping
+    /// the compiled code) and linking wait for the first call. Otherwise
+    /// the component is compiled (and cached), its API version checked, it
+    /// is linked, and a fresh instance is asked for its tools.
     pub fn load(&self, name: &str, bytes: &[u8]) -> Result<WasmPlugin, WasmError> {
         let started = Instant::now();
         check_component_header(bytes)?;
         let sha256: [u8; 32] = Sha256::digest(bytes).into();
-        let (component, from_cache) = match &self.cache {
-            Some(cache) => cache.get_or_compile(&self.engine, &sha256, bytes)?,
-            None => (compile(&self.engine, bytes)?, false),
-        };
-        let api_version = api_version(&self.engine, &component)?;
-        let pre = self
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|err| WasmError::Link(format!("{err:#}")))?;
-        let pre = v0_1_0::PluginPre::new(pre).map_err(|err| WasmError::Link(format!("{err:#}")))?;
-        let plugin = WasmPlugin {
+        let mut plugin = WasmPlugin {
             name: name.to_owned(),
             engine: self.engine.clone(),
-            pre: Arc::new(pre),
+            linker: self.linker.clone(),
+            cache: self.cache.clone(),
+            bytes: Arc::from(bytes),
+            prepared: OnceLock::new(),
             tools: Vec::new(),
             sha256,
-            api_version,
-            from_cache,
+            api_version: String::new(),
+            from_cache: false,
             load_time: Duration::ZERO,
         };
-        let tools = plugin.describe()?;
-        Ok(WasmPlugin {
-            tools,
-            load_time: started.elapsed(),
-            ..plugin
-        })
+        if let Some(known) = self.cache.as_ref().and_then(|cache| cache.known(&sha256)) {
+            plugin.api_version = known.api_version;
+            plugin.tools = known.tools;
+            plugin.from_cache = true;
+            plugin.load_time = started.elapsed();
+            return Ok(plugin);
+        }
+        let (pre, api_version, from_cache) = plugin.prepare_now()?;
+        plugin.api_version = api_version;
+        plugin.from_cache = from_cache;
+        let _ = plugin.prepared.set(Ok(pre));
+        plugin.tools = plugin.describe()?;
+        if let Some(cache) = &self.cache {
+            cache.remember(&sha256, &plugin.api_version, &plugin.tools);
+        }
+        plugin.load_time = started.elapsed();
+        Ok(plugin)
     }
 }
 
@@ -213,11 +221,15 @@ fn api_version(engine: &Engine, component: &Component) -> Result<String, WasmErr
     }
 }
 
-/// A loaded WASM plugin: a prepared instance to stamp out per call.
+/// A loaded WASM plugin: a prepared instance to stamp out per call,
+/// prepared on first use when its tools were already known.
 pub struct WasmPlugin {
     name: String,
     engine: Engine,
-    pre: Arc<v0_1_0::PluginPre<CallState>>,
+    linker: Linker<CallState>,
+    cache: Option<cache::CompileCache>,
+    bytes: Arc<[u8]>,
+    prepared: OnceLock<Result<v0_1_0::PluginPre<CallState>, String>>,
     tools: Vec<ToolSpec>,
     sha256: [u8; 32],
     api_version: String,
@@ -236,6 +248,34 @@ impl std::fmt::Debug for WasmPlugin {
 }
 
 impl WasmPlugin {
+    /// Compiles or maps the component, checks its API version and links
+    /// it: everything before an instance can be made.
+    fn prepare_now(&self) -> Result<(v0_1_0::PluginPre<CallState>, String, bool), WasmError> {
+        let (component, from_cache) = match &self.cache {
+            Some(cache) => cache.get_or_compile(&self.engine, &self.sha256, &self.bytes)?,
+            None => (compile(&self.engine, &self.bytes)?, false),
+        };
+        let api_version = api_version(&self.engine, &component)?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|err| WasmError::Link(format!("{err:#}")))?;
+        let pre = v0_1_0::PluginPre::new(pre).map_err(|err| WasmError::Link(format!("{err:#}")))?;
+        Ok((pre, api_version, from_cache))
+    }
+
+    /// The prepared instance, made on first use.
+    pub(crate) fn prepared(&self) -> Result<&v0_1_0::PluginPre<CallState>, String> {
+        self.prepared
+            .get_or_init(|| {
+                self.prepare_now()
+                    .map(|(pre, _, _)| pre)
+                    .map_err(|err| err.to_string())
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
     /// The sha256 of the artifact, as loaded.
     pub fn sha256(&self) -> &[u8; 32] {
         &self.sha256

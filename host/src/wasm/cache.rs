@@ -16,8 +16,17 @@ use wasmtime::Engine;
 use wasmtime::component::Component;
 
 use super::{WasmError, compile, hex};
+use crate::plugin::ToolSpec;
 
-#[derive(Debug)]
+/// What a full load of an artifact learned: enough to list its tools
+/// without compiling or mapping it.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub(super) struct Known {
+    pub(super) api_version: String,
+    pub(super) tools: Vec<ToolSpec>,
+}
+
+#[derive(Debug, Clone)]
 pub(super) struct CompileCache {
     dir: PathBuf,
     /// Changes whenever compiled code from one engine would not run on
@@ -38,6 +47,43 @@ impl CompileCache {
     fn entry(&self, sha256: &[u8; 32]) -> PathBuf {
         self.dir
             .join(format!("{}-{:016x}.cwasm", hex(sha256), self.compat))
+    }
+
+    fn known_entry(&self, sha256: &[u8; 32]) -> PathBuf {
+        self.dir
+            .join(format!("{}-{:016x}.tools.json", hex(sha256), self.compat))
+    }
+
+    /// What an earlier full load of this exact artifact learned, if it was
+    /// recorded by an engine like this one.
+    pub(super) fn known(&self, sha256: &[u8; 32]) -> Option<Known> {
+        let path = self.known_entry(sha256);
+        if !self.trusted(&path) || !self.trusted(&self.entry(sha256)) {
+            return None;
+        }
+        serde_json::from_slice(&fs::read(path).ok()?).ok()
+    }
+
+    /// Records what a full load learned, for the next start.
+    pub(super) fn remember(&self, sha256: &[u8; 32], api_version: &str, tools: &[ToolSpec]) {
+        let known = Known {
+            api_version: api_version.to_owned(),
+            tools: tools.to_vec(),
+        };
+        let Ok(json) = serde_json::to_vec(&known) else {
+            return;
+        };
+        let write = || -> std::io::Result<()> {
+            create_private_dir(&self.dir)?;
+            let mut file = tempfile::NamedTempFile::new_in(&self.dir)?;
+            file.write_all(&json)?;
+            file.persist(self.known_entry(sha256))
+                .map_err(|err| err.error)?;
+            Ok(())
+        };
+        // Like the compiled code: a cache that cannot be written only costs
+        // time on the next start.
+        let _ = write();
     }
 
     /// The component for `bytes` (whose hash is `sha256`), from the cache

@@ -176,8 +176,8 @@ impl WasmPlugin {
     pub(super) fn describe(&self) -> Result<Vec<ToolSpec>, super::WasmError> {
         let grant = Grant::none(&crate::plugin::grant::HostLimits::default());
         let (mut store, _) = self.store(&grant);
-        let specs = self
-            .pre
+        let pre = self.prepared().map_err(super::WasmError::Describe)?;
+        let specs = pre
             .instantiate(&mut store)
             .and_then(|instance| instance.wharf_plugin_tool().call_describe(&mut store))
             .map_err(|err| super::WasmError::Describe(format!("{err:#}")))?;
@@ -201,9 +201,11 @@ impl Plugin for WasmPlugin {
         args: &str,
         grant: &Grant,
     ) -> Result<ToolOutput, ToolError> {
+        let pre = self.prepared().map_err(|reason| {
+            ToolError::Failed(format!("the plugin cannot be loaded: {reason}"))
+        })?;
         let (mut store, deadline) = self.store(grant);
-        let instance = self
-            .pre
+        let instance = pre
             .instantiate(&mut store)
             .map_err(|err| self.trap_error(&store, deadline, grant, &err))?;
         let wit_cx = wit::call_context(cx);
