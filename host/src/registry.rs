@@ -199,15 +199,19 @@ impl Discovery {
                 .candidates
                 .into_iter()
                 .map(|candidate| {
-                    scope.spawn(move || {
-                        let loaded = load_one(runtime, &candidate);
-                        (candidate, loaded)
-                    })
+                    let loading = candidate.clone();
+                    (candidate, scope.spawn(move || load_one(runtime, &loading)))
                 })
                 .collect();
             handles
                 .into_iter()
-                .filter_map(|handle| handle.join().ok())
+                .map(|(candidate, handle)| {
+                    // A bug in loading one plugin must not hide it silently.
+                    let loaded = handle
+                        .join()
+                        .unwrap_or_else(|_| Err("loading it panicked (a bug in wharf)".to_owned()));
+                    (candidate, loaded)
+                })
                 .collect()
         });
         let mut plugins = Plugins {

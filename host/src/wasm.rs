@@ -90,7 +90,7 @@ impl WasmRuntime {
             ),
         };
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|err| WasmError::Engine(format!("{err:#}")))?;
         v0_1_0::add_to_linker(&mut linker).map_err(|err| WasmError::Engine(format!("{err:#}")))?;
         spawn_epoch_ticker(&engine);

@@ -364,6 +364,31 @@ fn an_endless_loop_times_out() {
     assert_echo_works(&env);
 }
 
+/// A guest waiting inside a host call (a sleep, a read of a FIFO that no
+/// one writes) is beyond the epoch's reach; the call's deadline still ends
+/// it, and the process exits without waiting for the abandoned read.
+#[test]
+fn a_call_waiting_in_the_host_times_out() {
+    let env = hostile_env();
+    assert_echo_works(&env); // compiles the component, outside the timing
+    let fifo = env.cwd().join("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let waits = [
+        ("sleep", json!({ "ms": 60_000 })),
+        ("read_file", json!({ "path": "fifo" })),
+    ];
+    for (tool, args) in waits {
+        let started = Instant::now();
+        let output = call(&env, READ_ONLY, tool, args).fails_with(1);
+        let took = started.elapsed();
+        assert_eq!(output.stderr, "error: timed out after 2000 ms\n", "{tool}");
+        assert!(took >= Duration::from_millis(2000), "{tool} took {took:?}");
+        assert!(took < Duration::from_secs(10), "{tool} took {took:?}");
+    }
+    assert_echo_works(&env);
+}
+
 #[test]
 fn a_memory_bomb_hits_the_memory_limit() {
     let env = hostile_env();

@@ -1,6 +1,7 @@
 //! One call of a WASM plugin: a fresh store whose WASI context is built
 //! from the grant alone, with a memory cap, a deadline and an output cap.
 
+use std::future::Future;
 use std::time::Instant;
 
 use wasmtime::component::ResourceTable;
@@ -175,14 +176,85 @@ impl WasmPlugin {
     /// Asks a fresh instance for its tools, with no access at all.
     pub(super) fn describe(&self) -> Result<Vec<ToolSpec>, super::WasmError> {
         let grant = Grant::none(&crate::plugin::grant::HostLimits::default());
-        let (mut store, _) = self.store(&grant);
         let pre = self.prepared().map_err(super::WasmError::Describe)?;
-        let specs = pre
-            .instantiate(&mut store)
-            .and_then(|instance| instance.wharf_plugin_tool().call_describe(&mut store))
-            .map_err(|err| super::WasmError::Describe(format!("{err:#}")))?;
+        let (mut store, deadline) = self.store(&grant);
+        let described = run_until(deadline, async {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance.wharf_plugin_tool().call_describe(&mut store).await
+        });
+        let specs = match described {
+            Ok(Ok(specs)) => specs,
+            Ok(Err(err)) => return Err(super::WasmError::Describe(format!("{err:#}"))),
+            Err(stopped) => {
+                return Err(super::WasmError::Describe(
+                    stopped.error(&grant).to_string(),
+                ));
+            }
+        };
         specs.into_iter().map(wit::tool_spec).collect()
     }
+}
+
+/// A thread's runtime for driving plugin calls.
+struct CallRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for CallRuntime {
+    /// Does not wait for abandoned blocking work (a read of a FIFO nobody
+    /// writes): that would hang the thread's, or the process's, exit.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+thread_local! {
+    /// Each calling thread drives its calls on its own single-threaded
+    /// runtime: cheap to enter, and a call never waits for another thread.
+    static RUNTIME: CallRuntime = CallRuntime(
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .ok(),
+    );
+}
+
+/// Why [`run_until`] returned without the call's result.
+enum Stopped {
+    Deadline,
+    /// The thread's runtime could not be created (out of resources).
+    NoRuntime,
+}
+
+impl Stopped {
+    fn error(self, grant: &Grant) -> ToolError {
+        match self {
+            Stopped::Deadline => ToolError::Timeout(grant.timeout.as_millis()),
+            Stopped::NoRuntime => {
+                ToolError::Failed("cannot start the runtime that drives plugin calls".to_owned())
+            }
+        }
+    }
+}
+
+/// Runs `call` until it finishes or `deadline` passes.
+///
+/// The epoch callback stops a guest that computes past its deadline; this
+/// stops one that waits in a host call (a sleep, a read that blocks), which
+/// no epoch reaches. An abandoned blocking read finishes, or not, on
+/// tokio's blocking pool, without holding up the caller.
+///
+/// Must not be called from inside a tokio runtime: callers on one use
+/// `spawn_blocking`.
+fn run_until<F: Future>(deadline: Instant, call: F) -> Result<F::Output, Stopped> {
+    RUNTIME.with(|runtime| {
+        let runtime = runtime.0.as_ref().ok_or(Stopped::NoRuntime)?;
+        let deadline = tokio::time::Instant::from_std(deadline);
+        // The timer must be made inside the runtime, hence the async block.
+        runtime
+            .block_on(async move { tokio::time::timeout_at(deadline, call).await })
+            .map_err(|_| Stopped::Deadline)
+    })
 }
 
 impl Plugin for WasmPlugin {
@@ -205,14 +277,19 @@ impl Plugin for WasmPlugin {
             ToolError::Failed(format!("the plugin cannot be loaded: {reason}"))
         })?;
         let (mut store, deadline) = self.store(grant);
-        let instance = pre
-            .instantiate(&mut store)
-            .map_err(|err| self.trap_error(&store, deadline, grant, &err))?;
         let wit_cx = wit::call_context(cx);
-        let result = instance
-            .wharf_plugin_tool()
-            .call_invoke(&mut store, &wit_cx, tool, args)
-            .map_err(|err| self.trap_error(&store, deadline, grant, &err))?;
+        let called = run_until(deadline, async {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance
+                .wharf_plugin_tool()
+                .call_invoke(&mut store, &wit_cx, tool, args)
+                .await
+        });
+        let result = match called {
+            Ok(Ok(result)) => result,
+            Ok(Err(err)) => return Err(self.trap_error(&store, deadline, grant, &err)),
+            Err(stopped) => return Err(stopped.error(grant)),
+        };
         let mut output = result.map(wit::tool_output).map_err(wit::tool_error)?;
         output.logs = std::mem::take(&mut store.data_mut().logs);
         Ok(output)

@@ -13,6 +13,9 @@ use crate::plugin::{CallContext, Content, FileChange, ToolError, ToolOutput, Too
 wasmtime::component::bindgen!({
     world: "plugin",
     path: "../wit/0.1.0",
+    // Async exports, so that a call can be abandoned at its deadline even
+    // while the guest waits in a host call (a sleep, a blocked read).
+    exports: { default: async },
 });
 
 use exports::wharf::plugin::tool as wit_tool;
