@@ -119,6 +119,13 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
     for skipped in &host.plugins.skipped {
         println!("{} — skipped: {}", skipped.name, skipped.reason);
     }
+    if host.pooling {
+        println!("runtime: pooling instance allocator");
+    } else {
+        println!(
+            "runtime: on-demand instance allocator (the pooling allocator could not reserve its virtual memory)"
+        );
+    }
     Ok(())
 }
 

@@ -63,6 +63,9 @@ pub struct Host {
     pub config: Config,
     pub plugins: Plugins,
     pub session: Session,
+    /// Whether WASM instances come from the pooling allocator (false when
+    /// it could not reserve its virtual memory).
+    pub pooling: bool,
 }
 
 impl Configured {
@@ -89,6 +92,7 @@ impl Configured {
             config: self.config,
             plugins,
             session,
+            pooling: runtime.uses_pooling_allocator(),
         })
     }
 }

@@ -623,3 +623,47 @@ fn a_broken_required_plugin_fails_startup() {
         format!("error: required plugin `needed` failed to load: {CORE_MODULE_REASON}\n")
     );
 }
+
+/// Where the pooling allocator cannot reserve its virtual memory (here a
+/// `ulimit -v` of 8 GB), the runtime falls back to allocating per instance
+/// and plugins still run.
+#[test]
+fn the_runtime_falls_back_when_virtual_memory_is_short() {
+    let env = hostile_env();
+    let list = env.wharf(&["plugin", "list"]).success();
+    assert!(
+        list.stdout
+            .ends_with("runtime: pooling instance allocator\n"),
+        "{}",
+        list.stdout
+    );
+
+    let script = "ulimit -v 8000000 && exec \"$0\" --enable hostile \"$@\"";
+    let run = |args: &[&str]| {
+        let output = Command::new("bash")
+            .arg("-c")
+            .arg(script)
+            .arg(env!("CARGO_BIN_EXE_wharf"))
+            .args(args)
+            .current_dir(env.cwd())
+            .env_clear()
+            .env("HOME", env.wharf_home().parent().unwrap())
+            .env("WHARF_HOME", env.wharf_home())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let list = run(&["plugin", "list"]);
+    assert!(
+        list.contains("runtime: on-demand instance allocator"),
+        "{list}"
+    );
+    let echo = run(&["tool", "call", "echo", "--args", r#"{"text":"still here"}"#]);
+    assert_eq!(echo, "still here\n");
+}
