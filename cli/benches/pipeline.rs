@@ -33,9 +33,21 @@ fn main() {
     std::fs::create_dir_all(&work).unwrap();
     let (plugins, session) = host(dir.path(), &work);
 
-    trivial_call(&plugins, &session);
-    apply_patch_call(&plugins, &session, &work);
-    tool_list(dir.path());
+    // `WHARF_BENCH=apply_patch` (a comma-separated list) runs only those.
+    let only = std::env::var("WHARF_BENCH").ok();
+    let wanted = |name: &str| {
+        only.as_deref()
+            .is_none_or(|list| list.split(',').any(|n| n == name))
+    };
+    if wanted("trivial") {
+        trivial_call(&plugins, &session);
+    }
+    if wanted("apply_patch") {
+        apply_patch_call(&plugins, &session, &work);
+    }
+    if wanted("tool_list") {
+        tool_list(dir.path());
+    }
 }
 
 fn host(root: &Path, work: &Path) -> (Arc<Plugins>, Arc<Session>) {
@@ -165,6 +177,13 @@ fn apply_patch_call(plugins: &Arc<Plugins>, session: &Arc<Session>, work: &Path)
         let started = Instant::now();
         let outcome = pipeline::call(plugins, session, &call);
         let elapsed = started.elapsed();
+        if round == 219 {
+            let t = outcome.timings;
+            println!(
+                "  last call: checks {:?}, invoke {:?}, apply {:?}",
+                t.checks, t.invoke, t.apply
+            );
+        }
         let output = outcome.result.unwrap();
         assert!(!output.is_error, "{}", output.text());
         if round >= 20 {
@@ -173,6 +192,29 @@ fn apply_patch_call(plugins: &Arc<Plugins>, session: &Arc<Session>, work: &Path)
     }
     report(
         "apply_patch, 50 hunks on a 2 000-line file, through the pipeline",
+        samples,
+    );
+
+    // The same patch computed natively, without WASM, I/O or the pipeline:
+    // the floor the call's overhead is measured against.
+    struct Memory<'a>(&'a str);
+    impl wharf_plugin_apply_patch::patch::FileSource for Memory<'_> {
+        fn read(&self, _path: &str) -> Result<Option<String>, String> {
+            Ok(Some(self.0.to_owned()))
+        }
+    }
+    let samples: Vec<Duration> = (0..220)
+        .map(|_| {
+            let started = Instant::now();
+            let applied = wharf_plugin_apply_patch::patch::compute(&patch, &Memory(&original));
+            let elapsed = started.elapsed();
+            assert!(applied.error.is_none());
+            elapsed
+        })
+        .skip(20)
+        .collect();
+    report(
+        "the same patch computed natively (no WASM, no I/O)",
         samples,
     );
 }
