@@ -24,7 +24,7 @@ const GUESTS: &[(&str, &str, &str)] = &[
         "WHARF_APPLY_PATCH_WASM",
     ),
     // Not embedded: the third-party example, which tests install with
-    // `wharf plugin add`, and a misbehaving plugin for containment tests.
+    // `wharf plugin add`, and test plugins.
     (
         "wharf-example-grep",
         "wharf_example_grep.wasm",
@@ -34,6 +34,12 @@ const GUESTS: &[(&str, &str, &str)] = &[
         "wharf-test-guest-hostile",
         "wharf_test_guest_hostile.wasm",
         "WHARF_TEST_HOSTILE_WASM",
+    ),
+    // The smallest plugin, for the benchmarks' trivial call.
+    (
+        "wharf-test-guest-echo",
+        "wharf_test_guest_echo.wasm",
+        "WHARF_TEST_ECHO_WASM",
     ),
 ];
 

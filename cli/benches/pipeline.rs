@@ -24,6 +24,8 @@ use wharf_sandbox::SandboxMode;
 
 const HOSTILE_MANIFEST: &str = include_str!("../../tests/guests/hostile/plugin.toml");
 const HOSTILE_WASM: &[u8] = include_bytes!(env!("WHARF_TEST_HOSTILE_WASM"));
+const ECHO_MANIFEST: &str = include_str!("../../tests/guests/echo/plugin.toml");
+const ECHO_WASM: &[u8] = include_bytes!(env!("WHARF_TEST_ECHO_WASM"));
 const APPLY_PATCH_MANIFEST: &str = include_str!("../../plugins/apply-patch/plugin.toml");
 const APPLY_PATCH_WASM: &[u8] = include_bytes!(env!("WHARF_APPLY_PATCH_WASM"));
 
@@ -40,7 +42,7 @@ fn main() {
             .is_none_or(|list| list.split(',').any(|n| n == name))
     };
     if wanted("trivial") {
-        trivial_call(&plugins, &session);
+        trivial_calls(&plugins, &session);
     }
     if wanted("apply_patch") {
         apply_patch_call(&plugins, &session, &work);
@@ -57,6 +59,10 @@ fn host(root: &Path, work: &Path) -> (Arc<Plugins>, Arc<Session>) {
             wasm: HOSTILE_WASM,
         },
         EmbeddedPlugin {
+            manifest: ECHO_MANIFEST,
+            wasm: ECHO_WASM,
+        },
+        EmbeddedPlugin {
             manifest: APPLY_PATCH_MANIFEST,
             wasm: APPLY_PATCH_WASM,
         },
@@ -68,7 +74,7 @@ fn host(root: &Path, work: &Path) -> (Arc<Plugins>, Arc<Session>) {
         wharf_home: root.join("home"),
         cwd: work.to_path_buf(),
         sandbox_mode: Some(SandboxMode::WorkspaceWrite),
-        enable: vec!["hostile".to_owned()],
+        enable: vec!["hostile".to_owned(), "echo".to_owned()],
         ..ConfigOptions::default()
     };
     let config = Config::load(&options, &registry).unwrap();
@@ -95,16 +101,24 @@ fn report(name: &str, mut samples: Vec<Duration>) {
     );
 }
 
-fn echo_call() -> ToolCall {
+fn echo_call(tool: &str) -> ToolCall {
     ToolCall {
         call_id: "b".to_owned(),
-        tool: "echo".to_owned(),
+        tool: tool.to_owned(),
         args: r#"{"text":"hello"}"#.to_owned(),
     }
 }
 
-fn trivial_call(plugins: &Arc<Plugins>, session: &Arc<Session>) {
-    let call = echo_call();
+/// A trivial tool, in a plugin that imports little of WASI (`echo_text`)
+/// and in one that imports most of it (`echo` of the hostile test plugin):
+/// instantiation time grows with the imports.
+fn trivial_calls(plugins: &Arc<Plugins>, session: &Arc<Session>) {
+    trivial_call(plugins, session, "echo_text", "minimal component");
+    trivial_call(plugins, session, "echo", "component importing most of WASI");
+}
+
+fn trivial_call(plugins: &Arc<Plugins>, session: &Arc<Session>, tool: &str, label: &str) {
+    let call = echo_call(tool);
     for _ in 0..1000 {
         let outcome = pipeline::call(plugins, session, &call);
         assert!(outcome.result.is_ok(), "{:?}", outcome.result);
@@ -119,7 +133,7 @@ fn trivial_call(plugins: &Arc<Plugins>, session: &Arc<Session>) {
         })
         .collect();
     report(
-        "trivial call through the pipeline (fresh instance)",
+        &format!("trivial call through the pipeline, fresh instance, {label}"),
         samples,
     );
 
@@ -140,7 +154,7 @@ fn trivial_call(plugins: &Arc<Plugins>, session: &Arc<Session>) {
         });
         let elapsed = started.elapsed();
         println!(
-            "throughput with {threads} thread(s): {:.0} calls/s",
+            "  throughput with {threads} thread(s): {:.0} calls/s",
             f64::from(threads * per_thread) / elapsed.as_secs_f64()
         );
     }

