@@ -116,17 +116,23 @@ struct Files<'a> {
 }
 
 impl patch::FileSource for Files<'_> {
+    /// One open and one read: each file operation is a host call that
+    /// wharf runs on a blocking thread, so fewer is faster.
     fn read(&self, path: &str) -> Result<Option<String>, String> {
-        let full = self.cx.resolve(path);
-        match std::fs::metadata(&full) {
-            Ok(meta) if meta.is_dir() => return Err("it is a directory".to_owned()),
-            Ok(_) => {}
+        use std::io::Read as _;
+        let mut file = match std::fs::File::open(self.cx.resolve(path)) {
+            Ok(file) => file,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(err) => return Err(err.to_string()),
+        };
+        let mut text = String::new();
+        match file.read_to_string(&mut text) {
+            Ok(_) => Ok(Some(text)),
+            Err(err) if err.kind() == std::io::ErrorKind::IsADirectory => {
+                Err("it is a directory".to_owned())
+            }
+            Err(err) => Err(err.to_string()),
         }
-        std::fs::read_to_string(&full)
-            .map(Some)
-            .map_err(|err| err.to_string())
     }
 }
 
