@@ -115,9 +115,21 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
         for line in host.session.grant(entry).describe() {
             println!("  {line}");
         }
+        let how = if entry.from_cache {
+            "from the compile cache"
+        } else {
+            "compiled"
+        };
+        println!(
+            "  loaded: {how} in {:.1} ms",
+            entry.load_time.as_secs_f64() * 1000.0
+        );
     }
     for skipped in &host.plugins.skipped {
         println!("{} — skipped: {}", skipped.name, skipped.reason);
+    }
+    if let Some(report) = host.compile_report() {
+        println!("{report}");
     }
     if host.pooling {
         println!("runtime: pooling instance allocator");

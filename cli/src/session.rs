@@ -66,6 +66,27 @@ pub struct Host {
     /// Whether WASM instances come from the pooling allocator (false when
     /// it could not reserve its virtual memory).
     pub pooling: bool,
+    /// How long loading every plugin took (compiling those not cached).
+    pub load_time: std::time::Duration,
+}
+
+impl Host {
+    /// "compiled N plugins in M ms …" when this start compiled any (a cold
+    /// cache), for listings to report.
+    pub fn compile_report(&self) -> Option<String> {
+        let compiled = self
+            .plugins
+            .entries
+            .iter()
+            .filter(|e| !e.from_cache)
+            .count();
+        (compiled > 0).then(|| {
+            format!(
+                "compiled {compiled} plugin(s) in {:.0} ms, in parallel; later starts load them from the cache",
+                self.load_time.as_secs_f64() * 1000.0
+            )
+        })
+    }
 }
 
 impl Configured {
@@ -73,7 +94,9 @@ impl Configured {
     /// opens a session. Skipped plugins are reported as warnings.
     pub fn load(self) -> anyhow::Result<Host> {
         let runtime = WasmRuntime::new(Some(cache_dir(&self.options)))?;
+        let started = std::time::Instant::now();
         let plugins = self.discovery.load(&runtime)?;
+        let load_time = started.elapsed();
         for skipped in &plugins.skipped {
             eprintln!(
                 "warning: plugin `{}` skipped: {}",
@@ -93,6 +116,7 @@ impl Configured {
             plugins,
             session,
             pooling: runtime.uses_pooling_allocator(),
+            load_time,
         })
     }
 }

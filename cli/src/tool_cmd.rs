@@ -103,6 +103,9 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<ExitCode> {
             row.name, row.plugin
         );
     }
+    if let Some(report) = host.compile_report() {
+        println!("{report}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -248,6 +248,16 @@ fn bad_patches_and_arguments_are_reported() {
 #[test]
 fn tool_list_and_json_outcome() {
     let env = Env::new();
+    // The first start compiles and says so; the next loads from the cache.
+    let cold = env.wharf(&["tool", "list"]).success();
+    assert!(
+        cold.stdout.contains("\ncompiled 1 plugin(s) in "),
+        "{}",
+        cold.stdout
+    );
+    let warm = env.wharf(&["tool", "list"]).success();
+    assert!(!warm.stdout.contains("compiled"), "{}", warm.stdout);
+
     let out = env.wharf(&["tool", "list", "--json"]).success();
     let tools: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let apply_patch = tools
