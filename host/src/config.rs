@@ -15,7 +15,7 @@
 //! the [`Source`] of every value, and the result is turned into [`Config`].
 
 mod edit;
-mod layer;
+pub(crate) mod layer;
 mod schema;
 mod source;
 pub mod toml_types;

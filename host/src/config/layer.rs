@@ -197,15 +197,17 @@ fn remove_at(table: &mut toml::Table, key: &[String]) {
     }
 }
 
-struct CheckError {
-    key: KeyPath,
-    message: String,
-    span: Option<Range<usize>>,
+/// Why [`check`] failed: the key path, serde's message, and where toml
+/// placed the error, if it knows.
+pub(crate) struct CheckError {
+    pub(crate) key: KeyPath,
+    pub(crate) message: String,
+    pub(crate) span: Option<Range<usize>>,
 }
 
 /// Deserializes `T`, collecting the keys it does not know and, on failure,
 /// the path of the key that failed.
-fn check<'de, T, D>(deserializer: D) -> Result<(T, Vec<KeyPath>), CheckError>
+pub(crate) fn check<'de, T, D>(deserializer: D) -> Result<(T, Vec<KeyPath>), CheckError>
 where
     T: DeserializeOwned,
     D: serde::Deserializer<'de, Error = toml::de::Error>,

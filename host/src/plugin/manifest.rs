@@ -18,11 +18,12 @@ use std::path::{Path, PathBuf};
 
 use toml::de::DeTable;
 
-use self::raw::{KeyPath, ManifestToml, Spans, ignored_path};
+use self::raw::{ManifestToml, Spans};
 use self::values::{EnvName, Positive, Word};
 pub use self::values::{
     HostPort, InvalidValue, MAX_NAME_LEN, PathRequest, PluginKind, PluginName, Sha256,
 };
+use crate::config::layer::{CheckError, check};
 use crate::config::{Location, display_key};
 use crate::features::Stage;
 
@@ -244,36 +245,22 @@ fn parse_manifest(
     };
     spans.collect(root.get_ref(), &mut Vec::new());
 
-    let mut unknown: Vec<KeyPath> = Vec::new();
-    let mut on_unknown = |key: serde_ignored::Path<'_>| unknown.push(ignored_path(&key));
-    let ignoring =
-        serde_ignored::Deserializer::new(toml::Deserializer::from(root), &mut on_unknown);
-    let parsed: Result<ManifestToml, _> = serde_path_to_error::deserialize(ignoring);
-    let raw = parsed.map_err(|err| {
-        let key: KeyPath = err
-            .path()
-            .iter()
-            .filter_map(|segment| match segment {
-                serde_path_to_error::Segment::Map { key } => Some(key.clone()),
-                serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
-                serde_path_to_error::Segment::Enum { .. }
-                | serde_path_to_error::Segment::Unknown => None,
-            })
-            .collect();
-        let inner = err.into_inner();
-        // Array elements have no span of their own in toml's errors, so our
-        // own map of value spans comes first.
-        let at = match (spans.values.get(&key), inner.span()) {
-            (Some(span), _) => spans.at(span.start),
-            (None, Some(span)) => spans.at(span.start),
-            (None, None) => spans.key(&key),
-        };
-        ManifestError::Invalid {
-            at,
-            key: display_key(&key),
-            message: inner.message().trim_end().to_owned(),
-        }
-    })?;
+    let (raw, unknown) = check::<ManifestToml, _>(toml::Deserializer::from(root)).map_err(
+        |CheckError { key, message, span }| {
+            // Array elements have no span of their own in toml's errors, so
+            // our own map of value spans comes first.
+            let at = match (spans.values.get(&key), span) {
+                (Some(span), _) => spans.at(span.start),
+                (None, Some(span)) => spans.at(span.start),
+                (None, None) => spans.key(&key),
+            };
+            ManifestError::Invalid {
+                at,
+                key: display_key(&key),
+                message,
+            }
+        },
+    )?;
     let mut warnings: Vec<(Location, String)> = unknown
         .iter()
         .map(|key| {

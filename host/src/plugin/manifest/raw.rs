@@ -154,20 +154,3 @@ impl Spans<'_> {
         }
     }
 }
-
-pub(super) fn ignored_path(path: &serde_ignored::Path<'_>) -> KeyPath {
-    let mut key = match path {
-        serde_ignored::Path::Root => return Vec::new(),
-        serde_ignored::Path::Seq { parent, .. }
-        | serde_ignored::Path::Map { parent, .. }
-        | serde_ignored::Path::Some { parent }
-        | serde_ignored::Path::NewtypeStruct { parent }
-        | serde_ignored::Path::NewtypeVariant { parent } => ignored_path(parent),
-    };
-    match path {
-        serde_ignored::Path::Seq { index, .. } => key.push(index.to_string()),
-        serde_ignored::Path::Map { key: part, .. } => key.push(part.clone()),
-        _ => {}
-    }
-    key
-}
