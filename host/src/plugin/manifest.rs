@@ -147,7 +147,13 @@ pub fn discover(plugins_dir: &Path) -> Vec<Result<Discovered, (PathBuf, Manifest
             ))),
         }
     }
-    dirs.retain(|dir| dir.is_dir() && dir.join(MANIFEST_FILE).is_file());
+    // Hidden directories are not plugins: `wharf plugin add` stages one as
+    // `.adding-*` before renaming it into place.
+    let hidden = |dir: &Path| {
+        dir.file_name()
+            .is_some_and(|name| name.to_string_lossy().starts_with('.'))
+    };
+    dirs.retain(|dir| dir.is_dir() && !hidden(dir) && dir.join(MANIFEST_FILE).is_file());
     dirs.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
     let loaded = dirs.into_iter().map(|dir| {
         let dir_name = dir

@@ -393,6 +393,8 @@ fn discover_loads_each_plugin_directory_in_name_order() {
         ("beta", Some(&other)),
         ("gamma", Some("name = ")),
         ("empty", None),
+        // A plugin being staged by `wharf plugin add`: not one yet.
+        (".adding-x1y2", Some(&other)),
     ]);
     fs::write(dir.path().join("notes.txt"), "not a plugin").unwrap();
 
