@@ -9,6 +9,7 @@
 
 mod cache;
 mod call;
+mod files;
 pub mod v0_1_0;
 
 use std::path::PathBuf;
@@ -167,6 +168,13 @@ fn engine_config(pooling: bool) -> Config {
         // madvise each (measured: 29 → 23 µs per trivial call, and two
         // threads no longer slower than one).
         pool.decommit_batch_size(16);
+        // Zero the first 2 MiB of a freed memory in place instead of
+        // returning it to the kernel: a Rust guest's stack and small heap
+        // then cost a memset per call instead of a page fault per touched
+        // page (measured: apply_patch of a 2 000-line file 720 → 490 µs; a
+        // trivial call 20 → 25 µs). Below the ~1.1 MiB a Rust guest starts
+        // with it is slower than none (a partial madvise per call).
+        pool.linear_memory_keep_resident(2 << 20);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     config
@@ -312,6 +320,3 @@ pub fn hex(bytes: &[u8]) -> String {
             out
         })
 }
-
-#[cfg(test)]
-mod tests;

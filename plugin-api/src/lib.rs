@@ -43,7 +43,7 @@ mod output;
 mod tool;
 
 pub use output::{FileChange, Output};
-pub use tool::{Args, Context, Tool, ToolError, ToolSpec};
+pub use tool::{Args, Context, ReadError, Tool, ToolError, ToolSpec};
 
 /// The version of the `wharf:plugin` WIT package this crate implements.
 pub const API_VERSION: &str = "0.1.0";

@@ -123,6 +123,76 @@ impl Context {
     pub fn resolve(&self, path: impl AsRef<Path>) -> PathBuf {
         self.cwd.join(path)
     }
+
+    /// Reads a whole file from the call's read grant (a relative `path` is
+    /// below [`Context::cwd`]). One host call where `std::fs::read` makes
+    /// several WASI calls, so prefer it for whole files. Anything but a
+    /// regular file is refused, so the read never blocks.
+    ///
+    /// Outside WASM (a tool's own unit tests) it reads with `std::fs`.
+    pub fn read_file(&self, path: impl AsRef<Path>) -> Result<Vec<u8>, ReadError> {
+        let path = self.resolve(path);
+        #[cfg(target_arch = "wasm32")]
+        {
+            use crate::bindings::wharf::plugin::host;
+            host::read_file(&path.to_string_lossy()).map_err(|err| match err {
+                host::ReadError::NotFound => ReadError::NotFound,
+                host::ReadError::Denied(message) => ReadError::Denied(message),
+                host::ReadError::Failed(message) => ReadError::Failed(message),
+            })
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            std::fs::read(&path).map_err(|err| match err.kind() {
+                std::io::ErrorKind::NotFound => ReadError::NotFound,
+                std::io::ErrorKind::PermissionDenied => {
+                    ReadError::Denied(format!("{}: {err}", path.display()))
+                }
+                _ => ReadError::Failed(format!("{}: {err}", path.display())),
+            })
+        }
+    }
+
+    /// [`Context::read_file`] of UTF-8 text.
+    pub fn read_to_string(&self, path: impl AsRef<Path>) -> Result<String, ReadError> {
+        let path = path.as_ref();
+        String::from_utf8(self.read_file(path)?).map_err(|_| {
+            ReadError::Failed(format!(
+                "{} is not UTF-8 text",
+                self.resolve(path).display()
+            ))
+        })
+    }
+}
+
+/// Why [`Context::read_file`] failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadError {
+    NotFound,
+    /// Outside the call's read grant (also through `..` or a symlink).
+    Denied(String),
+    /// Not a regular file, too large, not UTF-8, or an I/O error.
+    Failed(String),
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::NotFound => f.write_str("no such file"),
+            ReadError::Denied(message) | ReadError::Failed(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+impl From<ReadError> for ToolError {
+    fn from(err: ReadError) -> ToolError {
+        match err {
+            ReadError::Denied(message) => ToolError::Denied(message),
+            other => ToolError::Failed(other.to_string()),
+        }
+    }
 }
 
 /// The JSON arguments of a call.

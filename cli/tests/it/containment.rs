@@ -154,6 +154,8 @@ impl Escapes {
 /// (`..`, a symlink) is not permitted.
 const NOT_FOUND: &str = "No such file or directory (os error 44)";
 const NOT_PERMITTED: &str = "Operation not permitted (os error 63)";
+/// The host's `read-file` refusing a path that resolves outside its root.
+const LEFT_ROOT: &str = "a path led outside of the filesystem";
 
 #[test]
 fn reads_stay_inside_the_working_directory() {
@@ -191,6 +193,35 @@ fn reads_stay_inside_the_working_directory() {
             "link-dir/secret.txt".into(),
             1,
             format!("cannot read {cwd}/link-dir/secret.txt: {NOT_PERMITTED}\n"),
+        ),
+        ("host_read", "inside.txt".into(), 0, "inside\n".into()),
+        (
+            "host_read",
+            format!("{other}/secret.txt"),
+            1,
+            format!(
+                "cannot read {other}/secret.txt: {other}/secret.txt is outside the plugin's read grant\n"
+            ),
+        ),
+        (
+            "host_read",
+            "../outside/secret.txt".into(),
+            1,
+            format!(
+                "cannot read ../outside/secret.txt: {cwd}/../outside/secret.txt: {LEFT_ROOT}\n"
+            ),
+        ),
+        (
+            "host_read",
+            "link-file".into(),
+            1,
+            format!("cannot read link-file: {cwd}/link-file: {LEFT_ROOT}\n"),
+        ),
+        (
+            "host_read",
+            "link-dir/secret.txt".into(),
+            1,
+            format!("cannot read link-dir/secret.txt: {cwd}/link-dir/secret.txt: {LEFT_ROOT}\n"),
         ),
         (
             "list_dir",
@@ -386,6 +417,16 @@ fn a_call_waiting_in_the_host_times_out() {
         assert!(took >= Duration::from_millis(2000), "{tool} took {took:?}");
         assert!(took < Duration::from_secs(10), "{tool} took {took:?}");
     }
+    // The host's one-call read refuses the FIFO instead of waiting on it.
+    let output = call(&env, READ_ONLY, "host_read", json!({ "path": "fifo" }));
+    assert_eq!(output.code, 1);
+    assert_eq!(
+        output.stdout,
+        format!(
+            "cannot read fifo: {}/fifo is not a regular file (a FIFO, socket or device)\n",
+            env.cwd().display()
+        )
+    );
     assert_echo_works(&env);
 }
 

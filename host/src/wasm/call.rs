@@ -2,6 +2,7 @@
 //! from the grant alone, with a memory cap, a deadline and an output cap.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use wasmtime::component::ResourceTable;
@@ -10,6 +11,7 @@ use wasmtime_wasi::p2::pipe::SinkOutputStream;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::WasmPlugin;
+use super::files::{self, ReadFailure};
 use super::v0_1_0 as wit;
 use crate::plugin::grant::Grant;
 use crate::plugin::{CallContext, Plugin, ToolError, ToolOutput, ToolSpec};
@@ -23,6 +25,8 @@ pub(crate) struct CallState {
     wasi: WasiCtx,
     table: ResourceTable,
     limiter: Limiter,
+    /// The grant's read-only roots, for `read-file`.
+    read_roots: Vec<PathBuf>,
     pub(super) logs: Vec<String>,
 }
 
@@ -58,8 +62,13 @@ impl CallState {
             wasi: wasi.build(),
             table: ResourceTable::new(),
             limiter: Limiter::new(grant.memory_bytes),
+            read_roots: grant.read_roots.clone(),
             logs: Vec::new(),
         }
+    }
+
+    pub(super) fn read_file(&self, path: &str) -> Result<Vec<u8>, ReadFailure> {
+        files::read_file(&self.read_roots, path, self.limiter.memory_bytes)
     }
 
     pub(super) fn log(&mut self, level: &str, message: &str) {

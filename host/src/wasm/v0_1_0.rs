@@ -1,6 +1,6 @@
-//! `wharf:plugin@0.1.0`, the first released version of the plugin
-//! interface, and its conversions to the host's types. Frozen: see
-//! "Versioning the plugin interface" in ARCHITECTURE.md. When 0.2.0
+//! `wharf:plugin@0.1.0`, the first version of the plugin interface, and
+//! its conversions to the host's types. Frozen from wharf's first release
+//! on: see "Versioning the plugin interface" in ARCHITECTURE.md. When 0.2.0
 //! arrives, this module keeps its bindings and forwards to the latest
 //! implementation.
 
@@ -8,6 +8,7 @@ use wasmtime::component::{HasSelf, Linker};
 
 use super::WasmError;
 use super::call::CallState;
+use super::files::ReadFailure;
 use crate::plugin::{CallContext, Content, FileChange, ToolError, ToolOutput, ToolSpec};
 
 wasmtime::component::bindgen!({
@@ -40,6 +41,14 @@ impl host::Host for CallState {
 
     fn progress(&mut self, message: String) {
         CallState::log(self, "progress", &message);
+    }
+
+    fn read_file(&mut self, path: String) -> Result<Vec<u8>, host::ReadError> {
+        CallState::read_file(self, &path).map_err(|failure| match failure {
+            ReadFailure::NotFound => host::ReadError::NotFound,
+            ReadFailure::Denied(message) => host::ReadError::Denied(message),
+            ReadFailure::Failed(message) => host::ReadError::Failed(message),
+        })
     }
 }
 

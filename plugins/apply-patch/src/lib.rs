@@ -8,7 +8,7 @@
 pub mod patch;
 
 use serde::Deserialize;
-use wharf_plugin_api::{Args, Context, FileChange, Output, Tool, ToolError, ToolSpec};
+use wharf_plugin_api::{Args, Context, FileChange, Output, ReadError, Tool, ToolError, ToolSpec};
 
 /// The tool.
 pub struct ApplyPatch;
@@ -110,27 +110,16 @@ impl Tool for ApplyPatch {
     }
 }
 
-/// The files of the call's grant, read through WASI.
+/// The files of the call's grant, read with the host's one-call read.
 struct Files<'a> {
     cx: &'a Context,
 }
 
 impl patch::FileSource for Files<'_> {
-    /// One open and one read: each file operation is a host call that
-    /// wharf runs on a blocking thread, so fewer is faster.
     fn read(&self, path: &str) -> Result<Option<String>, String> {
-        use std::io::Read as _;
-        let mut file = match std::fs::File::open(self.cx.resolve(path)) {
-            Ok(file) => file,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(err) => return Err(err.to_string()),
-        };
-        let mut text = String::new();
-        match file.read_to_string(&mut text) {
-            Ok(_) => Ok(Some(text)),
-            Err(err) if err.kind() == std::io::ErrorKind::IsADirectory => {
-                Err("it is a directory".to_owned())
-            }
+        match self.cx.read_to_string(path) {
+            Ok(text) => Ok(Some(text)),
+            Err(ReadError::NotFound) => Ok(None),
             Err(err) => Err(err.to_string()),
         }
     }

@@ -57,6 +57,25 @@ impl Tool for ReadFile {
     }
 }
 
+/// Reads a file with the host's one-call read (`Context::read_to_string`).
+pub struct HostRead;
+
+impl Tool for HostRead {
+    const NAME: &'static str = "host_read";
+
+    fn spec() -> ToolSpec {
+        spec("Reads a file through the host.", &[("path", "string")])
+    }
+
+    fn call(cx: &Context, args: Args) -> Result<Output, ToolError> {
+        let PathArg { path } = args.parse()?;
+        Ok(match cx.read_to_string(&path) {
+            Ok(contents) => Output::text(contents),
+            Err(err) => Output::error(format!("cannot read {path}: {err}")),
+        })
+    }
+}
+
 /// Lists a directory with `std::fs`, one sorted name a line.
 pub struct ListDir;
 
@@ -299,6 +318,7 @@ impl Tool for Panic {
 
 wharf_plugin_api::plugin!(
     ReadFile,
+    HostRead,
     ListDir,
     WriteFile,
     ProposeWrite,
