@@ -43,6 +43,9 @@ const GUESTS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The shadow stack of the first-party guests (see `main`).
+const GUEST_STACK_BYTES: u32 = 256 * 1024;
+
 fn main() {
     let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR"));
     let workspace = manifest_dir
@@ -96,6 +99,14 @@ fn main() {
     ] {
         build.env_remove(var);
     }
+    // A 256 KiB stack instead of Rust's 1 MiB: a fresh instance per call
+    // zeroes the guest's whole initial memory when it is freed, so a
+    // smaller one makes every call cheaper. The stack comes first in
+    // memory, so an overflow traps rather than corrupting data.
+    build.env(
+        "CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS",
+        format!("-C link-arg=-zstack-size={GUEST_STACK_BYTES}"),
+    );
     let status = build
         .status()
         .unwrap_or_else(|err| fail(&format!("cannot run cargo to build the WASM guests: {err}")));

@@ -708,3 +708,19 @@ fn the_runtime_falls_back_when_virtual_memory_is_short() {
     let echo = run(&["tool", "call", "echo", "--args", r#"{"text":"still here"}"#]);
     assert_eq!(echo, "still here\n");
 }
+
+/// First-party guests link with a 256 KiB stack placed below their data:
+/// overflowing it traps instead of overwriting memory.
+#[test]
+fn a_stack_overflow_is_a_crash_and_the_next_call_works() {
+    let env = hostile_env();
+    let output = call(&env, READ_ONLY, "recurse", json!({ "depth": 100 })).success();
+    assert_eq!(output.stdout, "recursed, sum 5050\n");
+    let output = call(&env, READ_ONLY, "recurse", json!({ "depth": 1_000 })).fails_with(1);
+    assert!(
+        output.stderr.starts_with("error: the plugin crashed: "),
+        "{}",
+        output.stderr
+    );
+    assert_echo_works(&env);
+}

@@ -1,6 +1,6 @@
 //! A plugin that misbehaves on purpose: each tool tries one way out of the
 //! box a WASM plugin runs in (files outside its grant, direct writes,
-//! endless loops, memory bombs, huge outputs, the environment, sockets,
+//! endless loops, memory bombs, stack overflows, huge outputs, the environment, sockets,
 //! panics), and `echo` behaves, to show that the next call still works.
 //!
 //! Only wharf's containment tests (`cli/tests/it/containment.rs`) install
@@ -316,7 +316,37 @@ impl Tool for Panic {
     }
 }
 
+/// Recurses `depth` times, each frame holding a 1 KiB buffer.
+pub struct Recurse;
+
+#[derive(Deserialize)]
+struct DepthArg {
+    depth: u32,
+}
+
+fn recurse(depth: u32) -> u64 {
+    let frame = std::hint::black_box([depth as u8; 1024]);
+    if depth == 0 {
+        return u64::from(frame[0]);
+    }
+    recurse(depth - 1) + u64::from(std::hint::black_box(frame)[1])
+}
+
+impl Tool for Recurse {
+    const NAME: &'static str = "recurse";
+
+    fn spec() -> ToolSpec {
+        spec("Recurses deeply.", &[("depth", "integer")])
+    }
+
+    fn call(_cx: &Context, args: Args) -> Result<Output, ToolError> {
+        let DepthArg { depth } = args.parse()?;
+        Ok(Output::text(format!("recursed, sum {}", recurse(depth))))
+    }
+}
+
 wharf_plugin_api::plugin!(
+    Recurse,
     ReadFile,
     HostRead,
     ListDir,
