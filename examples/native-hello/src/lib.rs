@@ -1,0 +1,1 @@
+//! A native wharf plugin (work in progress).

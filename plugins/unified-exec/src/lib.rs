@@ -1,0 +1,1 @@
+//! unified_exec and shell (work in progress).

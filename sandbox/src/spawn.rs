@@ -1,0 +1,320 @@
+//! Starting processes under a policy: the only place in wharf that does.
+//!
+//! [`Sandbox::spawn`] and [`Sandbox::spawn_pty`] start a [`Command`] with
+//! the policy enforced by the kernel, in the child before `exec`:
+//!
+//! - a new process group (pipes) or session (PTY), so the whole tree can be
+//!   signalled at once;
+//! - the protected subpaths of the writable roots (`.git`, `.wharf`)
+//!   bind-mounted read-only in a private mount namespace, because Landlock
+//!   rules only add access and cannot carve a read-only hole into a
+//!   writable root;
+//! - `no_new_privs`;
+//! - Landlock: reads of `/` (or, with restricted reads, only the readable
+//!   roots), writes only beneath the writable roots and a few device files;
+//! - seccomp: no sockets but `AF_UNIX` when network is off (Landlock does
+//!   not cover UDP), and no `ptrace`, `process_vm_*`, `mount` or `io_uring`
+//!   in any case.
+//!
+//! Everything that allocates (rules, filter, paths) is prepared in the
+//! parent; the child only makes system calls. When the kernel cannot
+//! enforce a part the policy needs, the spawn fails with an error naming the
+//! part (fail closed), unless the policy is danger-full-access.
+
+#[cfg(target_os = "linux")]
+mod linux;
+#[cfg(test)]
+mod tests;
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+
+use crate::{PathEnv, SandboxMode, SandboxPolicy};
+
+/// Set in every sandboxed process whose network is off, so that test
+/// suites and tools can skip what needs the network.
+pub const NETWORK_DISABLED_ENV: &str = "WHARF_SANDBOX_NETWORK_DISABLED";
+
+/// The lowest Landlock ABI that can confine writes: ABI 3 added
+/// `truncate`, which earlier ABIs leave unchecked.
+pub const MIN_LANDLOCK_ABI: u32 = 3;
+
+/// What the running kernel can enforce. [`KernelSupport::detect`] asks the
+/// kernel; tests pass their own value to [`Sandbox::with_kernel`] to see
+/// how a weaker kernel is handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KernelSupport {
+    /// The Landlock ABI version, 0 when Landlock is absent or disabled.
+    pub landlock_abi: u32,
+    /// Whether seccomp filters are available.
+    pub seccomp: bool,
+}
+
+impl KernelSupport {
+    /// Asks the running kernel (once per process).
+    pub fn detect() -> KernelSupport {
+        static DETECTED: std::sync::OnceLock<KernelSupport> = std::sync::OnceLock::new();
+        *DETECTED.get_or_init(detect_kernel)
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn detect_kernel() -> KernelSupport {
+    linux::detect()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn detect_kernel() -> KernelSupport {
+    KernelSupport {
+        landlock_abi: 0,
+        seccomp: false,
+    }
+}
+
+/// Why a command did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    #[error("the command is empty: there is no program to run")]
+    EmptyArgv,
+    #[error("{program}: command not found")]
+    NotFound { program: String },
+    #[error("cannot run in {}: {reason}", .path.display())]
+    BadWorkdir { path: PathBuf, reason: String },
+    /// The kernel cannot enforce part of the policy: nothing ran.
+    #[error(
+        "the {mode} sandbox cannot be enforced here: {what}; the command was not run \
+         (only danger-full-access runs commands unconfined)"
+    )]
+    Unenforceable { mode: SandboxMode, what: String },
+    /// Enforcement failed in the child, before the command ran.
+    #[error("the sandbox could not be applied ({stage}): {source}; the command was not run")]
+    Enforcement {
+        stage: &'static str,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot start {program}: {source}")]
+    Io {
+        program: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// A command to run: argv, working directory, environment and stdio. The
+/// environment is inherited unless [`Command::env_clear`] is called.
+#[derive(Debug)]
+pub struct Command {
+    argv: Vec<OsString>,
+    cwd: Option<PathBuf>,
+    env_clear: bool,
+    env: Vec<(OsString, Option<OsString>)>,
+    stdin: Option<Stdio>,
+    stdout: Option<Stdio>,
+    stderr: Option<Stdio>,
+}
+
+impl Command {
+    pub fn new<I, S>(argv: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        Command {
+            argv: argv.into_iter().map(Into::into).collect(),
+            cwd: None,
+            env_clear: false,
+            env: Vec::new(),
+            stdin: None,
+            stdout: None,
+            stderr: None,
+        }
+    }
+
+    /// The working directory; the sandbox's cwd when unset.
+    pub fn cwd(&mut self, dir: impl Into<PathBuf>) -> &mut Command {
+        self.cwd = Some(dir.into());
+        self
+    }
+
+    pub fn env(&mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> &mut Command {
+        self.env.push((key.into(), Some(value.into())));
+        self
+    }
+
+    pub fn env_remove(&mut self, key: impl Into<OsString>) -> &mut Command {
+        self.env.push((key.into(), None));
+        self
+    }
+
+    /// Starts from an empty environment instead of wharf's.
+    pub fn env_clear(&mut self) -> &mut Command {
+        self.env_clear = true;
+        self.env.clear();
+        self
+    }
+
+    /// Stdio for [`Sandbox::spawn`] (a PTY ignores these).
+    pub fn stdin(&mut self, stdio: Stdio) -> &mut Command {
+        self.stdin = Some(stdio);
+        self
+    }
+
+    pub fn stdout(&mut self, stdio: Stdio) -> &mut Command {
+        self.stdout = Some(stdio);
+        self
+    }
+
+    pub fn stderr(&mut self, stdio: Stdio) -> &mut Command {
+        self.stderr = Some(stdio);
+        self
+    }
+
+    pub fn argv(&self) -> &[OsString] {
+        &self.argv
+    }
+
+    fn program(&self) -> String {
+        self.argv
+            .first()
+            .map(|program| program.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// The size of a pseudo-terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PtySize {
+    pub rows: u16,
+    pub cols: u16,
+}
+
+impl Default for PtySize {
+    fn default() -> PtySize {
+        PtySize { rows: 24, cols: 80 }
+    }
+}
+
+/// A process on a pseudo-terminal: its stdin, stdout and stderr are the
+/// terminal, which the host reads and writes through `master`.
+#[derive(Debug)]
+pub struct PtyChild {
+    pub child: Child,
+    /// The terminal's controlling side: read output, write input.
+    pub master: File,
+}
+
+impl PtyChild {
+    /// Tells the program its terminal has a new size.
+    pub fn resize(&self, size: PtySize) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        {
+            linux::resize(&self.master, size)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = size;
+            Err(io::Error::from(io::ErrorKind::Unsupported))
+        }
+    }
+}
+
+/// A policy in an environment, ready to start processes under.
+#[derive(Debug, Clone)]
+pub struct Sandbox {
+    policy: SandboxPolicy,
+    env: PathEnv,
+    kernel: Option<KernelSupport>,
+}
+
+impl Sandbox {
+    pub fn new(policy: &SandboxPolicy, env: &PathEnv) -> Sandbox {
+        Sandbox {
+            policy: policy.clone(),
+            env: env.clone(),
+            kernel: None,
+        }
+    }
+
+    /// Enforces as if the kernel supported only `kernel` (the detection
+    /// seam: tests use it to check that a weak kernel fails closed).
+    pub fn with_kernel(mut self, kernel: KernelSupport) -> Sandbox {
+        self.kernel = Some(kernel);
+        self
+    }
+
+    pub fn policy(&self) -> &SandboxPolicy {
+        &self.policy
+    }
+
+    /// The directory commands run in unless they name their own.
+    pub fn cwd(&self) -> &Path {
+        &self.env.cwd
+    }
+
+    fn kernel(&self) -> KernelSupport {
+        self.kernel.unwrap_or_else(KernelSupport::detect)
+    }
+
+    /// Starts `command` with its stdio as set (inherited when unset), in a
+    /// new process group whose id is the child's pid.
+    pub fn spawn(&self, command: Command) -> Result<Child, SpawnError> {
+        self.start(command, None).map(|(child, _)| child)
+    }
+
+    /// Starts `command` on a new pseudo-terminal, as the leader of a new
+    /// session with the terminal as its controlling terminal.
+    pub fn spawn_pty(&self, command: Command, size: PtySize) -> Result<PtyChild, SpawnError> {
+        let (child, master) = self.start(command, Some(size))?;
+        let master = master.ok_or_else(|| SpawnError::Io {
+            program: String::new(),
+            source: io::Error::other("no terminal was opened"),
+        })?;
+        Ok(PtyChild { child, master })
+    }
+
+    fn start(
+        &self,
+        command: Command,
+        pty: Option<PtySize>,
+    ) -> Result<(Child, Option<File>), SpawnError> {
+        if command.argv.is_empty() {
+            return Err(SpawnError::EmptyArgv);
+        }
+        let cwd = command.cwd.clone().unwrap_or_else(|| self.env.cwd.clone());
+        check_workdir(&cwd)?;
+        #[cfg(target_os = "linux")]
+        {
+            linux::start(self, command, &cwd, pty)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = pty;
+            Err(SpawnError::Unenforceable {
+                mode: self.policy.mode(),
+                what: "process sandboxing is implemented for Linux only".to_owned(),
+            })
+        }
+    }
+}
+
+fn check_workdir(cwd: &Path) -> Result<(), SpawnError> {
+    let bad = |reason: String| SpawnError::BadWorkdir {
+        path: cwd.to_path_buf(),
+        reason,
+    };
+    if !cwd.is_absolute() {
+        return Err(bad("the working directory must be absolute".to_owned()));
+    }
+    match std::fs::metadata(cwd) {
+        Ok(metadata) if metadata.is_dir() => Ok(()),
+        Ok(_) => Err(bad("not a directory".to_owned())),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            Err(bad("no such directory".to_owned()))
+        }
+        Err(err) => Err(bad(err.to_string())),
+    }
+}
