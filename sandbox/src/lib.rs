@@ -8,8 +8,8 @@
 //! forbids `Command::new` everywhere else). The policy types
 //! ([`SandboxPolicy`], which `wharf-host` builds from the configuration) and
 //! the path rules ([`PathRules`]) that decide which paths a policy lets a
-//! tool read and write are plain data and pure functions: no serde, no
-//! process state beyond what the caller passes in a [`PathEnv`].
+//! tool read and write are plain data and pure functions: no process state
+//! beyond what the caller passes in a [`PathEnv`].
 
 pub mod paths;
 pub mod policy;

@@ -68,7 +68,7 @@ const PROJECT_CONFIG_DIR: &str = ".wharf";
 
 /// What the environment contributes to the rules, passed in explicitly so
 /// that the rules are pure and tests never touch the process environment.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PathEnv {
     /// The directory tool calls run in; relative paths are resolved against
     /// it, and it is a writable root under workspace-write. Must be absolute.

@@ -3,7 +3,9 @@
 //! These types mirror the `sandbox_mode`, `[sandbox_workspace_write]` and
 //! `read_only_access` configuration (PRODUCT.md §7) but know nothing about
 //! TOML: the config crate parses and converts into them, so that the rules in
-//! [`crate::paths`] and, later, the enforcement see one checked shape.
+//! [`crate::paths`] and the enforcement see one checked shape. Their serde
+//! form (the config's key names, `mode` and `type` as tags) is how the host
+//! hands a session's sandbox to native plugins.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -85,7 +87,8 @@ fn mode_names() -> String {
 /// Full access is the default because most tools (compilers, interpreters)
 /// read all over the system; `Restricted` is for users who want to keep, say,
 /// `~/.ssh` out of reach of the model.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
 pub enum ReadOnlyAccess {
     /// Everything is readable.
     #[default]
@@ -101,7 +104,8 @@ pub enum ReadOnlyAccess {
 }
 
 /// A complete sandbox policy: the mode plus the settings that refine it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "mode", rename_all = "kebab-case")]
 pub enum SandboxPolicy {
     /// Nothing may be written, network is off.
     ReadOnly {

@@ -223,10 +223,15 @@ impl PtyChild {
 }
 
 /// A policy in an environment, ready to start processes under.
-#[derive(Debug, Clone)]
+///
+/// Its serde form (`{"policy": {...}, "env": {"cwd", "tmpdir"}}`) is how the
+/// host passes a session's sandbox to a native plugin that spawns its own
+/// processes (unified_exec); the kernel seam is not part of it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Sandbox {
     policy: SandboxPolicy,
     env: PathEnv,
+    #[serde(skip)]
     kernel: Option<KernelSupport>,
 }
 

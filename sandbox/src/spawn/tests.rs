@@ -433,3 +433,47 @@ fn read_until_exit(master: &mut std::fs::File, child: &mut std::process::Child) 
     child.wait().unwrap();
     String::from_utf8_lossy(&output).into_owned()
 }
+
+#[test]
+fn a_sandbox_round_trips_through_json() {
+    let env = PathEnv {
+        cwd: "/work".into(),
+        tmpdir: Some("/tmp/x".into()),
+    };
+    let policy = SandboxPolicy::WorkspaceWrite {
+        writable_roots: vec!["/data".into()],
+        read_only_access: ReadOnlyAccess::Restricted {
+            include_platform_defaults: true,
+            readable_roots: vec!["/opt".into()],
+        },
+        network_access: true,
+        exclude_tmpdir_env_var: false,
+        exclude_slash_tmp: true,
+    };
+    let json = serde_json::to_value(Sandbox::new(&policy, &env)).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "policy": {
+                "mode": "workspace-write",
+                "writable_roots": ["/data"],
+                "read_only_access": {
+                    "type": "restricted",
+                    "include_platform_defaults": true,
+                    "readable_roots": ["/opt"]
+                },
+                "network_access": true,
+                "exclude_tmpdir_env_var": false,
+                "exclude_slash_tmp": true
+            },
+            "env": { "cwd": "/work", "tmpdir": "/tmp/x" }
+        })
+    );
+    let back: Sandbox = serde_json::from_value(json).unwrap();
+    assert_eq!(back.policy(), &policy);
+    assert_eq!(back.cwd(), std::path::Path::new("/work"));
+    let danger: Sandbox =
+        serde_json::from_value(serde_json::json!({"policy": {"mode": "danger-full-access"}, "env": {"cwd": "/", "tmpdir": null}}))
+            .unwrap();
+    assert_eq!(danger.policy(), &SandboxPolicy::DangerFullAccess);
+}
