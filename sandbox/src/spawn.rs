@@ -23,6 +23,7 @@
 
 #[cfg(target_os = "linux")]
 mod linux;
+mod run;
 #[cfg(test)]
 mod tests;
 
@@ -31,6 +32,8 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
+
+pub use run::{RunLimits, RunOutput, kill_group};
 
 use crate::{PathEnv, SandboxMode, SandboxPolicy};
 

@@ -477,3 +477,55 @@ fn a_sandbox_round_trips_through_json() {
             .unwrap();
     assert_eq!(danger.policy(), &SandboxPolicy::DangerFullAccess);
 }
+
+#[test]
+fn run_captures_output_and_times_out() {
+    use super::RunLimits;
+    let fx = Fixture::new();
+    let sandbox = fx.sandbox(workspace_write(false, ReadOnlyAccess::FullAccess));
+    let limits = RunLimits {
+        timeout: Duration::from_secs(10),
+        max_output_bytes: 1000,
+    };
+    let ran = sandbox
+        .run(
+            Command::new(["/bin/sh", "-c", "cat; echo err >&2; exit 3"]),
+            Some(b"input\n".to_vec()),
+            limits,
+        )
+        .unwrap();
+    assert_eq!(
+        (
+            ran.exit_code,
+            ran.stdout.as_slice(),
+            ran.stderr.as_slice(),
+            ran.timed_out
+        ),
+        (Some(3), &b"input\n"[..], &b"err\n"[..], false)
+    );
+
+    let flood = sandbox
+        .run(
+            Command::new(["/bin/sh", "-c", "head -c 5000 /dev/zero"]),
+            None,
+            limits,
+        )
+        .unwrap();
+    assert_eq!((flood.stdout.len(), flood.stdout_dropped), (1000, 4000));
+
+    // A sleeping grandchild dies with its group at the timeout.
+    let started = Instant::now();
+    let slow = sandbox
+        .run(
+            Command::new(["/bin/sh", "-c", "sh -c 'sleep 30'; echo never"]),
+            None,
+            RunLimits {
+                timeout: Duration::from_millis(300),
+                ..limits
+            },
+        )
+        .unwrap();
+    assert!(slow.timed_out);
+    assert_eq!(slow.signal, Some(libc::SIGKILL));
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
