@@ -118,6 +118,7 @@ pub struct Command {
     stdin: Option<Stdio>,
     stdout: Option<Stdio>,
     stderr: Option<Stdio>,
+    own_group: bool,
 }
 
 impl Command {
@@ -134,6 +135,7 @@ impl Command {
             stdin: None,
             stdout: None,
             stderr: None,
+            own_group: true,
         }
     }
 
@@ -173,6 +175,15 @@ impl Command {
 
     pub fn stderr(&mut self, stdio: Stdio) -> &mut Command {
         self.stderr = Some(stdio);
+        self
+    }
+
+    /// Whether the command leads a new process group (the default, so its
+    /// whole tree can be killed at once). `false` keeps it in wharf's group,
+    /// in the terminal's foreground, for interactive use (`wharf sandbox`).
+    /// A PTY command always leads a new session.
+    pub fn own_process_group(&mut self, own: bool) -> &mut Command {
+        self.own_group = own;
         self
     }
 
@@ -268,7 +279,8 @@ impl Sandbox {
     }
 
     /// Starts `command` with its stdio as set (inherited when unset), in a
-    /// new process group whose id is the child's pid.
+    /// new process group whose id is the child's pid (unless
+    /// [`Command::own_process_group`] says otherwise).
     pub fn spawn(&self, command: Command) -> Result<Child, SpawnError> {
         self.start(command, None).map(|(child, _)| child)
     }

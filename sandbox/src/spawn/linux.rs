@@ -129,6 +129,7 @@ pub(super) fn start(
         stdin,
         stdout,
         stderr,
+        own_group,
         ..
     } = command;
     let mut child = std::process::Command::new(&argv[0]);
@@ -168,6 +169,7 @@ pub(super) fn start(
     let setup = ChildSetup {
         enforcement,
         new_session: pty.is_some(),
+        own_group,
         report: report_write.as_raw_fd(),
     };
     // SAFETY: `ChildSetup::run` only makes system calls on data prepared
@@ -394,6 +396,7 @@ fn mount_flags(path: &CString) -> libc::c_ulong {
 struct ChildSetup {
     enforcement: Option<Enforcement>,
     new_session: bool,
+    own_group: bool,
     report: RawFd,
 }
 
@@ -403,9 +406,11 @@ impl ChildSetup {
             // SAFETY: setsid takes no arguments; TIOCSCTTY on fd 0 (the
             // terminal std just installed) takes an integer.
             unsafe { libc::setsid() >= 0 && libc::ioctl(0, libc::TIOCSCTTY, 0) >= 0 }
-        } else {
+        } else if self.own_group {
             // SAFETY: setpgid on integers.
             unsafe { libc::setpgid(0, 0) >= 0 }
+        } else {
+            true
         };
         if !grouped {
             return Err(self.fail(0));
