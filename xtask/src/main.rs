@@ -18,7 +18,7 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   test     run the whole test suite (with cargo-nextest when installed)
   schema   regenerate host/config.schema.json from the config types
-  bench    run the benchmarks (plugin calls, apply_patch, tool list) in release mode";
+  bench    run the benchmarks (plugin calls, apply_patch, tool list, sandboxed spawns) in release mode";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -100,6 +100,9 @@ fn test(extra: &[String]) -> anyhow::Result<()> {
 fn bench() -> anyhow::Result<()> {
     let mut command = cargo();
     command.args(["bench", "-p", "wharf-cli", "--bench", "pipeline"]);
+    run(command)?;
+    let mut command = cargo();
+    command.args(["bench", "-p", "wharf-sandbox", "--bench", "spawn"]);
     run(command)
 }
 
