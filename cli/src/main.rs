@@ -3,6 +3,7 @@
 mod config_cmd;
 mod features_cmd;
 mod plugin_cmd;
+mod sandbox_cmd;
 mod session;
 mod tool_cmd;
 
@@ -92,6 +93,9 @@ enum Command {
         #[command(subcommand)]
         command: tool_cmd::ToolCommand,
     },
+    /// Run a command under the configured sandbox, as tools' commands run:
+    /// `wharf -s workspace-write sandbox -- CMD ARGS…`.
+    Sandbox(sandbox_cmd::SandboxArgs),
 }
 
 fn main() -> ExitCode {
@@ -115,6 +119,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config { command } => config_cmd::run(command, &cli.global),
         Command::Plugin { command } => plugin_cmd::run(command, &cli.global),
         Command::Tool { command } => tool_cmd::run(command, &cli.global),
+        Command::Sandbox(args) => sandbox_cmd::run(args, &cli.global),
     }
 }
 
