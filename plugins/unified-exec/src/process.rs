@@ -1,0 +1,353 @@
+//! One running command: its output buffer, filled by a reader thread, and
+//! its exit status, recorded by a waiter thread. Both wake whoever waits
+//! on the [`Condvar`], so a call returns as soon as there is an answer.
+
+use std::io::{self, Read, Write as _};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use wharf_sandbox::{Command, PtySize, Sandbox};
+
+use crate::ExecError;
+use crate::buffer::{HeadTail, Unread};
+
+/// The environment codex gives commands so that their output suits a
+/// model: no colors, no pagers, UTF-8.
+pub const COMMAND_ENV: &[(&str, &str)] = &[
+    ("NO_COLOR", "1"),
+    ("TERM", "dumb"),
+    ("LANG", "C.UTF-8"),
+    ("LC_CTYPE", "C.UTF-8"),
+    ("LC_ALL", "C.UTF-8"),
+    ("COLORTERM", ""),
+    ("PAGER", "cat"),
+    ("GIT_PAGER", "cat"),
+    ("GH_PAGER", "cat"),
+];
+
+/// Stacks of the helper threads: they only copy bytes and wait.
+const THREAD_STACK: usize = 64 * 1024;
+
+/// How much a reader takes from the process at once.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// How often a waiting call asks whether it was cancelled (output and exit
+/// wake it at once; the cancel flag cannot).
+const CANCEL_CHECK: Duration = Duration::from_millis(20);
+
+/// How long, after the process exited, a call still waits for the rest of
+/// its output (a process that escaped the group may hold the pipe open).
+const DRAIN_GRACE: Duration = Duration::from_millis(50);
+
+/// The exit code reported when the status could not be read.
+const UNKNOWN_EXIT: i32 = -1;
+
+/// A command started under the sandbox, in its own process group.
+#[derive(Debug)]
+pub struct Process {
+    /// The child's pid, which is also its process group id.
+    pid: libc::pid_t,
+    shared: Arc<Shared>,
+    /// The terminal, for writing; `None` with pipes (stdin is /dev/null).
+    stdin: Option<Arc<Mutex<std::fs::File>>>,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    output: HeadTail,
+    /// The reader saw the end of the output.
+    eof: bool,
+    /// The exit code, once the waiter reaped the process.
+    exit: Option<i32>,
+    exited_at: Option<Instant>,
+}
+
+/// What one wait collected.
+#[derive(Debug)]
+pub struct Collected {
+    pub unread: Unread,
+    /// `Some` when the process has exited.
+    pub exit: Option<i32>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn update(&self, change: impl FnOnce(&mut State)) {
+        change(&mut self.lock());
+        self.changed.notify_all();
+    }
+}
+
+impl Process {
+    /// Starts `argv` in `cwd` on a new terminal (`tty`) or with its stdout
+    /// and stderr merged into one pipe and stdin on `/dev/null`.
+    pub fn spawn(
+        sandbox: &Sandbox,
+        argv: Vec<String>,
+        cwd: PathBuf,
+        tty: bool,
+    ) -> Result<Process, ExecError> {
+        let mut command = Command::new(argv);
+        command.cwd(cwd);
+        for (key, value) in COMMAND_ENV {
+            command.env(key, value);
+        }
+        let (child, output, stdin): (_, Box<dyn Read + Send>, _) = if tty {
+            let pty = sandbox.spawn_pty(command, PtySize::default())?;
+            match pty.master.try_clone() {
+                Ok(output) => (
+                    pty.child,
+                    Box::new(output),
+                    Some(Arc::new(Mutex::new(pty.master))),
+                ),
+                Err(err) => {
+                    abandon(&pty.child);
+                    return Err(ExecError::Io(err));
+                }
+            }
+        } else {
+            let (output, writer) = io::pipe().map_err(ExecError::Io)?;
+            let stderr = writer.try_clone().map_err(ExecError::Io)?;
+            command
+                .stdin(Stdio::null())
+                .stdout(Stdio::from(writer))
+                .stderr(Stdio::from(stderr));
+            (sandbox.spawn(command)?, Box::new(output), None)
+        };
+        let Ok(pid) = libc::pid_t::try_from(child.id()) else {
+            abandon(&child);
+            return Err(ExecError::Io(io::Error::other(
+                "the process id is out of range",
+            )));
+        };
+        // The waiter reaps the child from now on; `Child` has no more to do.
+        drop(child);
+        let process = Process {
+            pid,
+            shared: Arc::default(),
+            stdin,
+        };
+        process.start_threads(output)?;
+        Ok(process)
+    }
+
+    fn start_threads(&self, output: Box<dyn Read + Send>) -> Result<(), ExecError> {
+        let (pid, shared) = (self.pid, Arc::clone(&self.shared));
+        if let Err(err) = helper("exec-wait").spawn(move || wait_for_exit(pid, &shared)) {
+            // Nobody else will reap it.
+            let mut state = self.shared.lock();
+            kill_group(self.pid);
+            state.exit = Some(reap(self.pid));
+            return Err(ExecError::Io(err));
+        }
+        let shared = Arc::clone(&self.shared);
+        if let Err(err) = helper("exec-read").spawn(move || read_output(output, &shared)) {
+            self.kill();
+            return Err(ExecError::Io(err));
+        }
+        Ok(())
+    }
+
+    /// Waits until the process has exited and its output ended, until
+    /// `deadline`, or until `cancel` says so (then kills it and returns
+    /// `None`), and takes the output produced meanwhile.
+    pub fn collect(&self, deadline: Instant, cancel: &dyn Fn() -> bool) -> Option<Collected> {
+        let mut state = self.shared.lock();
+        loop {
+            if state.exit.is_some() && state.eof {
+                break;
+            }
+            let until = match state.exited_at {
+                Some(at) => deadline.min(at + DRAIN_GRACE),
+                None => deadline,
+            };
+            let now = Instant::now();
+            if now >= until {
+                break;
+            }
+            if cancel() {
+                drop(state);
+                self.kill();
+                return None;
+            }
+            let wait = (until - now).min(CANCEL_CHECK);
+            state = self
+                .shared
+                .changed
+                .wait_timeout(state, wait)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        Some(Collected {
+            unread: state.output.take(),
+            exit: state.exit,
+        })
+    }
+
+    /// Writes `bytes` to the terminal. The write runs on its own thread so
+    /// that a process which does not read cannot block the call past
+    /// `deadline`; an unfinished write goes on in the background.
+    pub fn write(&self, bytes: Vec<u8>, deadline: Instant) -> Result<(), WriteError> {
+        let Some(stdin) = &self.stdin else {
+            return Err(WriteError::NoStdin);
+        };
+        let stdin = Arc::clone(stdin);
+        let (done, finished) = mpsc::sync_channel(1);
+        helper("exec-write")
+            .spawn(move || {
+                let mut terminal = stdin.lock().unwrap_or_else(PoisonError::into_inner);
+                let _ = done.send(terminal.write_all(&bytes));
+            })
+            .map_err(WriteError::Io)?;
+        match finished.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(result) => result.map_err(WriteError::Io),
+            Err(mpsc::RecvTimeoutError::Timeout) => Ok(()),
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(WriteError::Io(io::Error::other(
+                "the writer stopped without an answer",
+            ))),
+        }
+    }
+
+    /// Whether the process has exited (its output may still be unread).
+    pub fn has_exited(&self) -> bool {
+        self.shared.lock().exit.is_some()
+    }
+
+    /// The process id (and process group id).
+    pub fn pid(&self) -> u32 {
+        self.pid.unsigned_abs()
+    }
+
+    /// SIGKILL to the whole process group, unless it was already reaped.
+    pub fn kill(&self) {
+        let state = self.shared.lock();
+        if state.exit.is_none() {
+            kill_group(self.pid);
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Why [`Process::write`] failed.
+#[derive(Debug)]
+pub enum WriteError {
+    /// The process runs on pipes: its stdin is `/dev/null`.
+    NoStdin,
+    Io(io::Error),
+}
+
+fn helper(name: &str) -> thread::Builder {
+    thread::Builder::new()
+        .name(name.to_owned())
+        .stack_size(THREAD_STACK)
+}
+
+fn read_output(mut output: Box<dyn Read + Send>, shared: &Shared) {
+    let mut chunk = vec![0; READ_CHUNK];
+    loop {
+        match output.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => shared.update(|state| state.output.push(&chunk[..n])),
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            // EIO: the terminal hung up (every process on it is gone).
+            Err(_) => break,
+        }
+    }
+    shared.update(|state| state.eof = true);
+}
+
+/// Waits for the child to exit without reaping it, kills what it left in
+/// its group, then reaps it. Reaping happens under the state lock and
+/// [`Process::kill`] signals only before it, so a signal never reaches a
+/// group whose id was reused: an unreaped zombie keeps its pid taken.
+fn wait_for_exit(pid: libc::pid_t, shared: &Shared) {
+    let exited = loop {
+        // SAFETY: `info` is a writable siginfo_t; WNOWAIT leaves the child
+        // a zombie, so its pid stays ours.
+        let waited = unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            libc::waitid(
+                libc::P_PID,
+                pid.unsigned_abs(),
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if waited == 0 {
+            break true;
+        }
+        if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            break false;
+        }
+    };
+    let mut state = shared.lock();
+    let code = if exited {
+        // Whatever the command left running in its group goes with it.
+        kill_group(pid);
+        reap(pid)
+    } else {
+        // Not ours to wait for (reaped elsewhere?): never signal it again.
+        UNKNOWN_EXIT
+    };
+    state.exit = Some(code);
+    state.exited_at = Some(Instant::now());
+    drop(state);
+    shared.changed.notify_all();
+}
+
+/// Kills and reaps a child that will not become a [`Process`].
+fn abandon(child: &std::process::Child) {
+    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+        kill_group(pid);
+        reap(pid);
+    }
+}
+
+/// Reaps the child and returns its exit code (`128 + signal` when a signal
+/// ended it).
+fn reap(pid: libc::pid_t) -> i32 {
+    let mut status = 0;
+    loop {
+        // SAFETY: `status` is a writable int; `pid` is our unreaped child.
+        let reaped = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if reaped == pid {
+            break;
+        }
+        if reaped < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+            continue;
+        }
+        return UNKNOWN_EXIT;
+    }
+    if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else if libc::WIFSIGNALED(status) {
+        128 + libc::WTERMSIG(status)
+    } else {
+        UNKNOWN_EXIT
+    }
+}
+
+fn kill_group(pgid: libc::pid_t) {
+    // SAFETY: a plain signal; callers make sure `pgid` is the group of a
+    // child of ours that has not been reaped (see `wait_for_exit`).
+    unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
+    }
+}

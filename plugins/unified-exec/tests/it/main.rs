@@ -1,0 +1,114 @@
+//! The tools against real processes: real PTYs, real pipes, the real
+//! kernel sandbox (workspace-write, in a temporary directory).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bad_input;
+mod exec;
+mod sessions;
+mod shell;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use wharf_plugin_unified_exec::{
+    ExecArgs, ExecError, Response, SessionId, UnifiedExec, WriteStdinArgs,
+};
+use wharf_sandbox::{PathEnv, ReadOnlyAccess, Sandbox, SandboxPolicy};
+
+/// The wharf session the tests' commands belong to.
+const SESSION: &str = "test-session";
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    work: PathBuf,
+    sandbox: Sandbox,
+    exec: UnifiedExec,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let work = dir.path().canonicalize().unwrap().join("work");
+        std::fs::create_dir_all(&work).unwrap();
+        let policy = SandboxPolicy::WorkspaceWrite {
+            writable_roots: Vec::new(),
+            read_only_access: ReadOnlyAccess::FullAccess,
+            network_access: false,
+            exclude_tmpdir_env_var: true,
+            exclude_slash_tmp: true,
+        };
+        let env = PathEnv {
+            cwd: work.clone(),
+            tmpdir: None,
+        };
+        Fixture {
+            _dir: dir,
+            sandbox: Sandbox::new(&policy, &env),
+            work,
+            exec: UnifiedExec::new(),
+        }
+    }
+
+    fn try_exec(&self, args: ExecArgs) -> Result<Response, ExecError> {
+        self.exec.exec_command(&self.sandbox, SESSION, args, &never)
+    }
+
+    /// Runs `cmd` with `sh -c` semantics (no login shell: faster).
+    fn exec(&self, cmd: &str) -> Response {
+        self.try_exec(args(cmd)).unwrap()
+    }
+
+    fn try_write(&self, id: SessionId, chars: &str, yield_ms: u64) -> Result<Response, ExecError> {
+        let args = WriteStdinArgs {
+            session_id: id.0.into(),
+            chars: chars.to_owned(),
+            yield_time_ms: Some(yield_ms),
+            max_output_tokens: None,
+        };
+        self.exec.write_stdin(SESSION, args, &never)
+    }
+
+    fn write(&self, id: SessionId, chars: &str, yield_ms: u64) -> Response {
+        self.try_write(id, chars, yield_ms).unwrap()
+    }
+}
+
+/// `cmd` run by `bash -c`, waiting the shortest yield.
+fn args(cmd: &str) -> ExecArgs {
+    ExecArgs {
+        cmd: cmd.to_owned(),
+        login: Some(false),
+        yield_time_ms: Some(250),
+        ..ExecArgs::default()
+    }
+}
+
+fn never() -> bool {
+    false
+}
+
+/// Whether process `pid` is gone (or a zombie nobody reaped yet: dead).
+fn is_dead(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return true;
+    };
+    let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
+    state.is_some_and(|rest| rest.starts_with('Z') || rest.starts_with('X'))
+}
+
+/// Waits (up to 5 s) until `pid` is dead; a kill takes a few ms.
+fn assert_dies(pid: u32) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !is_dead(pid) {
+        assert!(Instant::now() < deadline, "process {pid} is still alive");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The session id of a response that must still be running.
+fn running(response: &Response) -> SessionId {
+    response
+        .session_id()
+        .unwrap_or_else(|| panic!("expected a running session:\n{response}"))
+}
