@@ -14,14 +14,26 @@
 //! sandbox policy. [`tools`] is the thin glue that makes it a native plugin.
 //!
 //! Output reaches the model through a 1 MiB head/tail buffer per process
-//! ([`buffer`]) and is then cut to the call's token budget with a marker,
-//! `…N tokens truncated…` ([`render`]).
+//! ([`buffer`]) and is then cut to the call's token budget (an estimate of
+//! one token per 4 bytes) with a marker, `…N tokens truncated…`, in the
+//! middle ([`render`]). The response formats are on [`Response`] and
+//! [`ShellResponse`].
+//!
+//! Each process runs in its own process group, watched by two small
+//! threads: one copies its output into the buffer, one waits for its exit.
+//! Both wake the waiting call, which returns at once when the process
+//! exits: nothing polls on a timer, except that a waiting call checks its
+//! cancel flag every 20 ms. A process is killed with SIGKILL to its group
+//! when its wharf session ends, when its call is cancelled, when it is
+//! pruned or its manager dropped; and when a command exits, what it left
+//! running in its group is killed too.
 
 pub mod buffer;
 mod manager;
 mod process;
 pub mod render;
 mod shell;
+pub mod tools;
 
 use std::fmt;
 

@@ -176,18 +176,22 @@ impl UnifiedExec {
             yield_ms = yield_ms.max(MIN_POLL_YIELD_MS);
         }
         let deadline = started + Duration::from_millis(clamp_yield(yield_ms));
-        if !args.chars.is_empty() {
-            process
-                .write(args.chars.into_bytes(), deadline)
-                .map_err(|err| match err {
-                    WriteError::NoStdin => ExecError::NoStdin(id),
-                    WriteError::Io(source) => ExecError::Write { id, source },
-                })?;
+        let written = if args.chars.is_empty() {
+            Ok(())
+        } else {
+            process.write(args.chars.into_bytes(), deadline)
+        };
+        if let Err(WriteError::NoStdin) = written {
+            return Err(ExecError::NoStdin(id));
         }
         let Some(collected) = process.collect(deadline, cancel) else {
             self.remove(wharf_session, id, &process);
             return Err(ExecError::Cancelled);
         };
+        // A terminal whose program exited refuses input: report the exit.
+        if let (Err(WriteError::Io(source)), None) = (written, collected.exit) {
+            return Err(ExecError::Write { id, source });
+        }
         let status = match collected.exit {
             Some(code) => {
                 self.remove(wharf_session, id, &process);

@@ -186,3 +186,18 @@ fn output_collected_by_one_call_is_not_repeated_by_the_next() {
     assert_eq!(second.output, "two\n", "{second}");
     assert_eq!(second.status, Status::Exited(0));
 }
+
+#[test]
+fn typing_into_a_program_that_exited_reports_its_exit() {
+    let fx = Fixture::new();
+    let mut args = args("sleep 0.3; exit 4");
+    args.tty = Some(true);
+    let id = running(&fx.try_exec(args).unwrap());
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !fx.exec.sessions(crate::SESSION)[0].exited {
+        assert!(std::time::Instant::now() < deadline, "it did not exit");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let response = fx.write(id, "too late\n", 250);
+    assert_eq!(response.status, Status::Exited(4), "{response}");
+}

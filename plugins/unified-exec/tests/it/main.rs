@@ -7,6 +7,7 @@ mod bad_input;
 mod exec;
 mod sessions;
 mod shell;
+mod tools;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -1,0 +1,210 @@
+//! The glue: [`UnifiedExec`] and [`shell()`](crate::shell()) as
+//! [`Tool`]s of two builtin native plugins, [`unified_exec`] (feature
+//! `unified_exec`: `exec_command`, `write_stdin`) and [`shell_tool`]
+//! (feature `shell_tool`: `shell`).
+//!
+//! `Tool::call` has no `self`, so the sessions live in one process-wide
+//! [`UnifiedExec`]. Every call runs under the sandbox the host passes in
+//! [`Context::sandbox_json`] (the serde form of
+//! [`wharf_sandbox::Sandbox`]); without one nothing runs.
+
+use std::sync::OnceLock;
+
+use serde_json::json;
+use wharf_plugin_api::{Args, Context, Output, Tool, ToolError, ToolSpec};
+use wharf_sandbox::{Sandbox, SpawnError};
+
+use crate::{ExecArgs, ExecError, ShellArgs, UnifiedExec, WriteStdinArgs};
+
+/// The sessions of every wharf session in this process.
+pub fn manager() -> &'static UnifiedExec {
+    static MANAGER: OnceLock<UnifiedExec> = OnceLock::new();
+    MANAGER.get_or_init(UnifiedExec::new)
+}
+
+/// `exec_command`: runs a command, returning its output or a session id.
+pub struct ExecCommand;
+
+/// `write_stdin`: types into a session and returns its recent output.
+pub struct WriteStdin;
+
+/// `shell`: runs one command to completion.
+pub struct Shell;
+
+impl Tool for ExecCommand {
+    const NAME: &'static str = "exec_command";
+
+    fn spec() -> ToolSpec {
+        ToolSpec::new(
+            "Runs a command in a PTY, returning output or a session ID for ongoing interaction.",
+        )
+        .input_schema(json!({
+            "type": "object",
+            "properties": {
+                "cmd": { "type": "string", "description": "Shell command to execute." },
+                "workdir": {
+                    "type": "string",
+                    "description": "Optional working directory to run the command in; defaults to the turn cwd."
+                },
+                "shell": {
+                    "type": "string",
+                    "description": "Shell binary to launch. Defaults to /bin/bash."
+                },
+                "login": {
+                    "type": "boolean",
+                    "description": "Whether to run the shell with -l/-i semantics. Defaults to true."
+                },
+                "tty": {
+                    "type": "boolean",
+                    "description": "Whether to allocate a TTY for the command. Defaults to false (plain pipes); set to true to open a PTY and access TTY process."
+                },
+                "yield_time_ms": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "How long to wait (in milliseconds) for output before yielding."
+                },
+                "max_output_tokens": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Maximum number of tokens to return. Excess output will be truncated."
+                }
+            },
+            "required": ["cmd"],
+            "additionalProperties": false
+        }))
+    }
+
+    fn call(cx: &Context, args: Args) -> Result<Output, ToolError> {
+        let args: ExecArgs = args.parse()?;
+        let sandbox = sandbox(cx)?;
+        let cancel = || cx.is_cancelled();
+        manager()
+            .exec_command(&sandbox, cx.session_id(), args, &cancel)
+            .map(|response| Output::text(response.to_string()))
+            .map_err(tool_error)
+    }
+
+    fn end_session(session_id: &str) {
+        manager().end_session(session_id);
+    }
+}
+
+impl Tool for WriteStdin {
+    const NAME: &'static str = "write_stdin";
+
+    fn spec() -> ToolSpec {
+        ToolSpec::new(
+            "Writes characters to an existing unified exec session and returns recent output.",
+        )
+        .input_schema(json!({
+            "type": "object",
+            "properties": {
+                "session_id": {
+                    "type": "integer",
+                    "description": "Identifier of the running unified exec session."
+                },
+                "chars": {
+                    "type": "string",
+                    "description": "Bytes to write to stdin (may be empty to poll)."
+                },
+                "yield_time_ms": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "How long to wait (in milliseconds) for output before yielding."
+                },
+                "max_output_tokens": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Maximum number of tokens to return. Excess output will be truncated."
+                }
+            },
+            "required": ["session_id"],
+            "additionalProperties": false
+        }))
+    }
+
+    fn call(cx: &Context, args: Args) -> Result<Output, ToolError> {
+        let args: WriteStdinArgs = args.parse()?;
+        let cancel = || cx.is_cancelled();
+        manager()
+            .write_stdin(cx.session_id(), args, &cancel)
+            .map(|response| Output::text(response.to_string()))
+            .map_err(tool_error)
+    }
+
+    fn end_session(session_id: &str) {
+        manager().end_session(session_id);
+    }
+}
+
+impl Tool for Shell {
+    const NAME: &'static str = "shell";
+
+    fn spec() -> ToolSpec {
+        ToolSpec::new("Runs a shell command and returns its output.").input_schema(json!({
+            "type": "object",
+            "properties": {
+                "command": {
+                    "type": "array",
+                    "items": { "type": "string" },
+                    "description": "The command to execute, as argv (e.g. [\"bash\", \"-lc\", \"ls -la\"])."
+                },
+                "workdir": {
+                    "type": "string",
+                    "description": "The working directory to execute the command in."
+                },
+                "timeout_ms": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "The timeout for the command in milliseconds."
+                }
+            },
+            "required": ["command"],
+            "additionalProperties": false
+        }))
+    }
+
+    fn call(cx: &Context, args: Args) -> Result<Output, ToolError> {
+        let args: ShellArgs = args.parse()?;
+        let sandbox = sandbox(cx)?;
+        let cancel = || cx.is_cancelled();
+        crate::shell(&sandbox, args, &cancel)
+            .map(|response| Output::text(response.to_string()))
+            .map_err(tool_error)
+    }
+}
+
+/// The `unified_exec` plugin: `exec_command` and `write_stdin`.
+pub mod unified_exec {
+    wharf_plugin_api::native_plugin!(builtin: super::ExecCommand, super::WriteStdin);
+}
+
+/// The `shell_tool` plugin: `shell`.
+pub mod shell_tool {
+    wharf_plugin_api::native_plugin!(builtin: super::Shell);
+}
+
+/// The sandbox the host passed for this call.
+fn sandbox(cx: &Context) -> Result<Sandbox, ToolError> {
+    serde_json::from_value(cx.sandbox_json().clone()).map_err(|err| {
+        ToolError::Denied(format!(
+            "the host passed no sandbox to run commands under ({err}); commands run only \
+             inside the session's sandbox"
+        ))
+    })
+}
+
+fn tool_error(err: ExecError) -> ToolError {
+    let message = err.to_string();
+    match err {
+        ExecError::EmptyCommand
+        | ExecError::EmptyArgv
+        | ExecError::UnknownSession(_)
+        | ExecError::NoStdin(_) => ToolError::InvalidArgs(message),
+        ExecError::Spawn(SpawnError::Unenforceable { .. }) => ToolError::Denied(message),
+        ExecError::Cancelled => ToolError::Cancelled,
+        ExecError::Spawn(_) | ExecError::Write { .. } | ExecError::Io(_) => {
+            ToolError::Failed(message)
+        }
+    }
+}

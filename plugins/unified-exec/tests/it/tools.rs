@@ -1,0 +1,100 @@
+//! The tools as the host calls them: JSON arguments, the sandbox in the
+//! context, errors as `ToolError`s.
+
+use wharf_plugin_api::{Args, Context, Tool, ToolError};
+use wharf_plugin_unified_exec::tools::{ExecCommand, Shell, WriteStdin, manager};
+
+use crate::Fixture;
+
+fn context(fx: &Fixture) -> Context {
+    let sandbox = serde_json::to_value(&fx.sandbox).unwrap();
+    Context::new(&fx.work).with_sandbox(sandbox)
+}
+
+#[test]
+fn exec_command_and_write_stdin_through_the_tool_interface() {
+    let fx = Fixture::new();
+    let cx = context(&fx);
+    let args = Args::new(r#"{"cmd": "echo $((6 * 7))", "login": false}"#);
+    let text = ExecCommand::call(&cx, args).unwrap().as_text();
+    assert!(
+        text.ends_with("\nProcess exited with code 0\nOutput:\n42\n"),
+        "{text}"
+    );
+
+    let args = Args::new(r#"{"cmd": "exec sleep 100", "login": false, "yield_time_ms": 0}"#);
+    let text = ExecCommand::call(&cx, args).unwrap().as_text();
+    let id: u32 = text
+        .lines()
+        .find_map(|line| line.strip_prefix("Process running with session ID "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let pid = manager().sessions(cx.session_id())[0].pid;
+    let write = Args::new(format!(r#"{{"session_id": {id}, "chars": "x"}}"#));
+    let err = WriteStdin::call(&cx, write).unwrap_err();
+    assert!(
+        matches!(&err, ToolError::InvalidArgs(message) if message.contains("tty=true")),
+        "{err}"
+    );
+    WriteStdin::end_session(cx.session_id());
+    crate::assert_dies(pid);
+    let poll = Args::new(format!(r#"{{"session_id": {id}}}"#));
+    assert!(matches!(
+        WriteStdin::call(&cx, poll),
+        Err(ToolError::InvalidArgs(_))
+    ));
+}
+
+#[test]
+fn shell_through_the_tool_interface() {
+    let fx = Fixture::new();
+    let args = Args::new(r#"{"command": ["sh", "-c", "echo hi; exit 2"]}"#);
+    let text = Shell::call(&context(&fx), args).unwrap().as_text();
+    assert!(text.starts_with("Exit code: 2\nWall time: "), "{text}");
+    assert!(text.ends_with("\nOutput:\nhi\n"), "{text}");
+}
+
+#[test]
+fn tool_errors() {
+    let fx = Fixture::new();
+    let cx = context(&fx);
+    type Expected = fn(&ToolError) -> bool;
+    let cases: Vec<(Result<_, ToolError>, Expected)> = vec![
+        (
+            ExecCommand::call(&Context::new(&fx.work), Args::new(r#"{"cmd": "true"}"#)),
+            |err| matches!(err, ToolError::Denied(m) if m.contains("no sandbox")),
+        ),
+        (
+            Shell::call(
+                &Context::new(&fx.work),
+                Args::new(r#"{"command": ["true"]}"#),
+            ),
+            |err| matches!(err, ToolError::Denied(_)),
+        ),
+        (
+            ExecCommand::call(&cx, Args::new(r#"{"cmd": ""}"#)),
+            |err| matches!(err, ToolError::InvalidArgs(m) if m.contains("empty")),
+        ),
+        (
+            ExecCommand::call(&cx, Args::new(r#"{"cmd": "true", "workdir": "nope"}"#)),
+            |err| matches!(err, ToolError::Failed(m) if m.contains("no such directory")),
+        ),
+        (
+            Shell::call(&cx, Args::new(r#"{"command": ["no-such-program-wharf"]}"#)),
+            |err| matches!(err, ToolError::Failed(m) if m.contains("command not found")),
+        ),
+        (
+            WriteStdin::call(&cx, Args::new(r#"{"session_id": 12345}"#)),
+            |err| matches!(err, ToolError::InvalidArgs(m) if m.contains("unknown session id 12345")),
+        ),
+        (
+            WriteStdin::call(&cx, Args::new(r#"{"chars": "x"}"#)),
+            |err| matches!(err, ToolError::InvalidArgs(_)),
+        ),
+    ];
+    for (index, (result, expected)) in cases.into_iter().enumerate() {
+        let err = result.map(|output| output.as_text()).unwrap_err();
+        assert!(expected(&err), "case {index}: {err:?}");
+    }
+}
