@@ -534,41 +534,44 @@ fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
+/// Opens a new pseudo-terminal, both sides close-on-exec from the start
+/// (another thread's spawn must not inherit them), sized `size`.
 fn open_pty(size: PtySize) -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut master: libc::c_int = -1;
-    let mut slave: libc::c_int = -1;
-    let winsize = libc::winsize {
-        ws_row: size.rows,
-        ws_col: size.cols,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    // SAFETY: out-pointers to two ints, no name buffer, default termios, and
-    // a live winsize.
-    let opened = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            &winsize,
-        )
-    };
-    if opened != 0 {
+    let flags = libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC;
+    // SAFETY: posix_openpt takes flags and returns a new descriptor or -1.
+    let master = unsafe { libc::posix_openpt(flags) };
+    if master < 0 {
         return Err(io::Error::last_os_error());
     }
-    // SAFETY: openpty succeeded: both are fresh descriptors we now own.
-    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-    for fd in [&master, &slave] {
-        // SAFETY: setting FD_CLOEXEC on a descriptor we own.
-        if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
+    // SAFETY: posix_openpt succeeded: a fresh descriptor we now own.
+    let master = unsafe { OwnedFd::from_raw_fd(master) };
+    let mut name = [0 as libc::c_char; 128];
+    // SAFETY: grantpt/unlockpt take the master descriptor; ptsname_r writes
+    // at most `name.len()` bytes into `name`.
+    let ready = unsafe {
+        libc::grantpt(master.as_raw_fd()) == 0
+            && libc::unlockpt(master.as_raw_fd()) == 0
+            && libc::ptsname_r(master.as_raw_fd(), name.as_mut_ptr(), name.len()) == 0
+    };
+    if !ready {
+        return Err(io::Error::last_os_error());
     }
+    // SAFETY: ptsname_r succeeded, so `name` holds a NUL-terminated path.
+    let slave = unsafe { libc::open(name.as_ptr(), flags) };
+    if slave < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: open succeeded: a fresh descriptor we now own.
+    let slave = unsafe { OwnedFd::from_raw_fd(slave) };
+    resize_fd(slave.as_raw_fd(), size)?;
     Ok((master, slave))
 }
 
 pub(super) fn resize(master: &File, size: PtySize) -> io::Result<()> {
+    resize_fd(master.as_raw_fd(), size)
+}
+
+fn resize_fd(fd: RawFd, size: PtySize) -> io::Result<()> {
     let winsize = libc::winsize {
         ws_row: size.rows,
         ws_col: size.cols,
@@ -576,7 +579,7 @@ pub(super) fn resize(master: &File, size: PtySize) -> io::Result<()> {
         ws_ypixel: 0,
     };
     // SAFETY: TIOCSWINSZ reads a winsize from a live value.
-    if unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &winsize) } != 0 {
+    if unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, &winsize) } != 0 {
         return Err(io::Error::last_os_error());
     }
     Ok(())
