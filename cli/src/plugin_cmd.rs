@@ -7,7 +7,9 @@ use anyhow::{Context as _, bail};
 use clap::Subcommand;
 use serde_json::json;
 use sha2::Digest as _;
-use wharf_host::plugin::manifest::{MANIFEST_FILE, Manifest, Sha256};
+use wharf_host::native::{self, NativePlugin};
+use wharf_host::plugin::Plugin;
+use wharf_host::plugin::manifest::{MANIFEST_FILE, Manifest, PluginKind, Sha256};
 use wharf_host::registry::{INSTALLED_MARKER, Origin};
 use wharf_host::wasm::WasmRuntime;
 
@@ -24,9 +26,10 @@ pub enum PluginCommand {
     },
     /// Install a plugin from a directory holding its plugin.toml and artifact.
     ///
-    /// Checks the manifest and the component, shows what the plugin asks to
-    /// access, compiles it into the cache, and records the artifact's sha256
-    /// as a pin in the installed manifest.
+    /// Checks the manifest and the artifact, shows what the plugin asks to
+    /// access, compiles a component into the cache (or loads a native
+    /// library to check it), and records the artifact's sha256 as a pin in
+    /// the installed manifest.
     Add {
         /// The plugin's directory (or its plugin.toml).
         path: PathBuf,
@@ -115,10 +118,10 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
         for line in host.session.grant(entry).describe() {
             println!("  {line}");
         }
-        let how = if entry.from_cache {
-            "from the compile cache"
-        } else {
-            "compiled"
+        let how = match (manifest.kind, entry.from_cache) {
+            (PluginKind::Native, _) => "a shared library",
+            (PluginKind::Wasm, true) => "from the compile cache",
+            (PluginKind::Wasm, false) => "compiled",
         };
         println!(
             "  loaded: {how} in {:.1} ms",
@@ -191,10 +194,32 @@ fn add(global: &GlobalArgs, path: &Path, expected: Option<&str>) -> anyhow::Resu
             manifest.feature.key
         );
     }
-    let runtime = WasmRuntime::new(Some(cache_dir(options)))?;
-    let plugin = runtime
-        .load(manifest.name.as_str(), &bytes)
-        .with_context(|| format!("{} is not a loadable plugin", manifest.artifact.display()))?;
+    let not_loadable = || format!("{} is not a loadable plugin", manifest.artifact.display());
+    let started = std::time::Instant::now();
+    let (plugin, how): (Box<dyn Plugin>, &str) = match manifest.kind {
+        PluginKind::Wasm => {
+            let runtime = WasmRuntime::new(Some(cache_dir(options)))?;
+            let plugin = runtime
+                .load(manifest.name.as_str(), &bytes)
+                .with_context(not_loadable)?;
+            (Box::new(plugin), "compiled")
+        }
+        PluginKind::Native => {
+            let abi = native::ABI_VERSION.to_string();
+            if manifest.api != abi {
+                bail!(
+                    "{}: `api = \"{}\"` is not a native plugin ABI this wharf supports \
+                     (supported: \"{abi}\"); not installed",
+                    manifest_path.display(),
+                    manifest.api
+                );
+            }
+            let plugin = NativePlugin::load(manifest.name.as_str(), &manifest.artifact)
+                .with_context(not_loadable)?;
+            (Box::new(plugin), "loaded")
+        }
+    };
+    let load_time = started.elapsed();
 
     println!(
         "{} {} (api {}), sha256 {actual}",
@@ -204,17 +229,20 @@ fn add(global: &GlobalArgs, path: &Path, expected: Option<&str>) -> anyhow::Resu
     for line in manifest.describe_capabilities() {
         println!("  {line}");
     }
-    let tools: Vec<&str> = wharf_host::plugin::Plugin::tools(&plugin)
-        .iter()
-        .map(|t| t.name.as_str())
-        .collect();
+    let tools: Vec<&str> = plugin.tools().iter().map(|t| t.name.as_str()).collect();
     println!("tools: {}", tools.join(", "));
+    if manifest.kind == PluginKind::Native {
+        println!(
+            "note: a native plugin runs inside wharf with your privileges; \
+             only the commands it runs through wharf are sandboxed"
+        );
+    }
 
     install(&manifest, &manifest_path, &bytes, &actual, &target)?;
     println!(
-        "installed in {} (compiled in {:.0} ms)",
+        "installed in {} ({how} in {:.0} ms)",
         target.display(),
-        plugin.load_time().as_secs_f64() * 1000.0
+        load_time.as_secs_f64() * 1000.0
     );
     Ok(())
 }

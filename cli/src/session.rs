@@ -7,6 +7,7 @@ use wharf_host::ConfigOptions;
 use wharf_host::config::Config;
 use wharf_host::features::FeatureRegistry;
 use wharf_host::pipeline::Session;
+use wharf_host::plugin::manifest::PluginKind;
 use wharf_host::registry::{Discovery, EmbeddedPlugin, Plugins};
 use wharf_host::wasm::WasmRuntime;
 
@@ -78,7 +79,7 @@ impl Host {
             .plugins
             .entries
             .iter()
-            .filter(|e| !e.from_cache)
+            .filter(|e| e.manifest.kind == PluginKind::Wasm && !e.from_cache)
             .count();
         (compiled > 0).then(|| {
             format!(

@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod features;
+pub mod native;
 pub mod pipeline;
 pub mod plugin;
 pub mod registry;

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use wharf_sandbox::{PathEnv, PathRules};
+use wharf_sandbox::{PathEnv, PathRules, Sandbox};
 
 use crate::config::Config;
 use crate::features::Features;
@@ -38,6 +38,8 @@ pub struct Session {
     pub session_id: String,
     pub cwd: PathBuf,
     pub rules: PathRules,
+    /// The policy commands run under, in this session's environment.
+    pub sandbox: Arc<Sandbox>,
     pub features: Features,
     pub home_dir: Option<PathBuf>,
     pub limits: HostLimits,
@@ -73,6 +75,7 @@ impl Session {
             session_id: session_id.into(),
             cwd: config.cwd.clone(),
             rules: PathRules::new(&config.sandbox_policy, &path_env),
+            sandbox: Arc::new(Sandbox::new(&config.sandbox_policy, &path_env)),
             features: config.features.clone(),
             home_dir,
             limits: HostLimits::default(),
@@ -220,6 +223,7 @@ pub fn call(plugins: &Plugins, session: &Session, call: &ToolCall) -> CallOutcom
         call_id: call.call_id.clone(),
         session_id: session.session_id.clone(),
         cwd: session.cwd.clone(),
+        sandbox: Arc::clone(&session.sandbox),
     };
     let invoked = Instant::now();
     let result = entry.plugin.invoke(&cx, &call.tool, &call.args, &grant);

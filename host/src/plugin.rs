@@ -1,5 +1,5 @@
 //! Plugins as the host sees them: the [`Plugin`] trait every kind
-//! implements (WASM today; native, builtin and MCP later), the types a call
+//! implements (WASM, native and builtin today; MCP later), the types a call
 //! takes and produces, manifests and grants.
 
 pub mod grant;
@@ -23,12 +23,15 @@ pub struct ToolSpec {
 }
 
 /// Where a call runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct CallContext {
     pub call_id: String,
     pub session_id: String,
     /// Absolute.
     pub cwd: std::path::PathBuf,
+    /// The session's sandbox: what commands run under, and what native
+    /// plugins are told (its serde form) so that they can start their own.
+    pub sandbox: std::sync::Arc<wharf_sandbox::Sandbox>,
 }
 
 /// One block of a tool's output.
@@ -137,6 +140,10 @@ pub trait Plugin: Send + Sync {
         args: &str,
         grant: &Grant,
     ) -> Result<ToolOutput, ToolError>;
+
+    /// The session ended: drop whatever the plugin keeps for it. Only
+    /// plugins that live across calls (native ones) keep anything.
+    fn end_session(&self, _session_id: &str) {}
 }
 
 impl fmt::Debug for dyn Plugin {

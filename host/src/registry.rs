@@ -288,12 +288,46 @@ struct Loaded {
 
 fn load_one(runtime: &WasmRuntime, candidate: &Candidate) -> Result<Loaded, String> {
     let manifest = &candidate.manifest;
-    if manifest.kind != PluginKind::Wasm {
+    match manifest.kind {
+        PluginKind::Wasm => load_wasm(runtime, candidate),
+        PluginKind::Native => load_native(manifest),
+    }
+}
+
+/// Checks the pin and the ABI version the manifest names, then loads the
+/// library (which runs its code: the pin is checked first).
+fn load_native(manifest: &Manifest) -> Result<Loaded, String> {
+    let started = std::time::Instant::now();
+    let bytes = std::fs::read(&manifest.artifact)
+        .map_err(|err| format!("cannot read {}: {err}", manifest.artifact.display()))?;
+    let actual = Sha256(sha2::Sha256::digest(&bytes).into());
+    if let Some(pinned) = &manifest.sha256
+        && *pinned != actual
+    {
         return Err(format!(
-            "kind `{}` is not supported yet (only wasm plugins load)",
-            manifest.kind
+            "sha256 mismatch: the manifest pins {pinned}, the artifact is {actual}"
         ));
     }
+    let abi = crate::native::ABI_VERSION.to_string();
+    if manifest.api != abi {
+        return Err(format!(
+            "the manifest targets native plugin ABI `{}`, which this wharf does not support \
+             (supported: {abi})",
+            manifest.api
+        ));
+    }
+    let plugin = crate::native::NativePlugin::load(manifest.name.as_str(), &manifest.artifact)
+        .map_err(|err| err.to_string())?;
+    Ok(Loaded {
+        plugin: Arc::new(plugin),
+        sha256: actual.to_string(),
+        from_cache: false,
+        load_time: started.elapsed(),
+    })
+}
+
+fn load_wasm(runtime: &WasmRuntime, candidate: &Candidate) -> Result<Loaded, String> {
+    let manifest = &candidate.manifest;
     let owned;
     let bytes: &[u8] = match candidate.embedded_wasm {
         Some(bytes) => bytes,
@@ -441,6 +475,13 @@ impl Plugins {
         let entry = self.entries.get(*self.tools.get(tool)?)?;
         let spec = entry.plugin.tools().iter().find(|spec| spec.name == tool)?;
         Some((entry, spec))
+    }
+
+    /// Tells every plugin that `session_id` ended.
+    pub fn end_session(&self, session_id: &str) {
+        for entry in &self.entries {
+            entry.plugin.end_session(session_id);
+        }
     }
 
     pub fn entry(&self, name: &str) -> Option<&Entry> {

@@ -9,7 +9,7 @@
 
 mod cache;
 mod call;
-mod files;
+pub(crate) mod files;
 pub mod v0_1_0;
 
 use std::path::PathBuf;

@@ -32,6 +32,11 @@
 //! return [`FileChange`]s: the host checks each path against the sandbox
 //! policy and applies them.
 //!
+//! The same tools can be a native plugin instead (a `.so`, or a builtin
+//! linked into wharf): with the `native` feature, list them in
+//! [`native_plugin!`] (see [`native`] for the C ABI and what running in
+//! wharf's process means).
+//!
 //! This crate depends on no part of the host; it targets the WIT package
 //! `wharf:plugin@0.1.0` (see [`API_VERSION`]).
 
@@ -39,6 +44,8 @@
 // `plugin!` expansion works in authors' crates; let it resolve here too.
 extern crate self as wharf_plugin_api;
 
+#[cfg(feature = "native")]
+pub mod native;
 mod output;
 mod tool;
 
@@ -74,21 +81,37 @@ pub enum Level {
 }
 
 /// Sends a log line to the host, which records it with the call.
+///
+/// In a native plugin it goes to the host of the call running on this
+/// thread; outside a call (a tool's unit tests) it does nothing.
 pub fn log(level: Level, message: &str) {
-    use bindings::wharf::plugin::host::LogLevel;
-    let level = match level {
-        Level::Trace => LogLevel::Trace,
-        Level::Debug => LogLevel::Debug,
-        Level::Info => LogLevel::Info,
-        Level::Warn => LogLevel::Warn,
-        Level::Error => LogLevel::Error,
-    };
-    bindings::wharf::plugin::host::log(level, message);
+    #[cfg(target_arch = "wasm32")]
+    {
+        use bindings::wharf::plugin::host::LogLevel;
+        let level = match level {
+            Level::Trace => LogLevel::Trace,
+            Level::Debug => LogLevel::Debug,
+            Level::Info => LogLevel::Info,
+            Level::Warn => LogLevel::Warn,
+            Level::Error => LogLevel::Error,
+        };
+        bindings::wharf::plugin::host::log(level, message);
+    }
+    #[cfg(all(not(target_arch = "wasm32"), feature = "native"))]
+    native::log(level, message);
+    #[cfg(all(not(target_arch = "wasm32"), not(feature = "native")))]
+    let _ = (level, message);
 }
 
-/// Reports progress of a long call (a short status line).
+/// Reports progress of a long call (a short status line). Like [`log`],
+/// a no-op outside a call.
 pub fn progress(message: &str) {
+    #[cfg(target_arch = "wasm32")]
     bindings::wharf::plugin::host::progress(message);
+    #[cfg(all(not(target_arch = "wasm32"), feature = "native"))]
+    native::progress(message);
+    #[cfg(all(not(target_arch = "wasm32"), not(feature = "native")))]
+    let _ = message;
 }
 
 /// Exports the listed [`Tool`] types as this component's tools.

@@ -6,9 +6,9 @@ use crate::bindings::wharf::plugin::types as wit;
 /// host to check and apply.
 #[derive(Debug, Clone, Default)]
 pub struct Output {
-    content: Vec<wit::Content>,
-    is_error: bool,
-    changes: Vec<FileChange>,
+    pub(crate) content: Vec<wit::Content>,
+    pub(crate) is_error: bool,
+    pub(crate) changes: Vec<FileChange>,
 }
 
 impl Output {

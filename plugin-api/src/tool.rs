@@ -23,15 +23,20 @@ pub trait Tool {
     /// Runs the tool. The host has already checked `args` against
     /// [`ToolSpec::input_schema`].
     fn call(cx: &Context, args: Args) -> Result<Output, ToolError>;
+
+    /// A session ended. Only native plugins live across calls, so only
+    /// they may keep per-session state (in statics); this is where they
+    /// drop it. WASM plugins are never called here.
+    fn end_session(_session_id: &str) {}
 }
 
 /// The description of a tool that models see.
 #[derive(Debug, Clone)]
 pub struct ToolSpec {
-    description: String,
-    input_schema: serde_json::Value,
-    freeform_grammar: Option<String>,
-    requires: Vec<String>,
+    pub(crate) description: String,
+    pub(crate) input_schema: serde_json::Value,
+    pub(crate) freeform_grammar: Option<String>,
+    pub(crate) requires: Vec<String>,
 }
 
 impl ToolSpec {
@@ -85,6 +90,9 @@ pub struct Context {
     call_id: String,
     session_id: String,
     cwd: PathBuf,
+    /// What a native host says the call may touch; null elsewhere.
+    #[cfg_attr(not(feature = "native"), allow(dead_code))]
+    sandbox: serde_json::Value,
 }
 
 impl Context {
@@ -94,6 +102,7 @@ impl Context {
             call_id: "test".to_owned(),
             session_id: "test".to_owned(),
             cwd: cwd.into(),
+            sandbox: serde_json::Value::Null,
         }
     }
 
@@ -102,7 +111,56 @@ impl Context {
             call_id: cx.call_id,
             session_id: cx.session_id,
             cwd: PathBuf::from(cx.cwd),
+            sandbox: serde_json::Value::Null,
         }
+    }
+
+    #[cfg(feature = "native")]
+    pub(crate) fn from_native(cx: crate::native::wire::RequestContext) -> Context {
+        Context {
+            call_id: cx.call_id,
+            session_id: cx.session_id,
+            cwd: PathBuf::from(cx.cwd),
+            sandbox: cx.sandbox,
+        }
+    }
+
+    /// A context for a tool's unit tests with a `sandbox` value, as a
+    /// native host would pass it.
+    #[cfg(feature = "native")]
+    pub fn with_sandbox(mut self, sandbox: serde_json::Value) -> Context {
+        self.sandbox = sandbox;
+        self
+    }
+
+    /// What the host says this call may touch, as it passed it (wharf
+    /// passes the call's grant: `read_roots`, `write_roots`, `exec`,
+    /// `network`, `timeout_ms`, …; see the README). `null` in a tool's own
+    /// tests and in WASM.
+    #[cfg(feature = "native")]
+    pub fn sandbox_json(&self) -> &serde_json::Value {
+        &self.sandbox
+    }
+
+    /// Runs a command through the host, which runs it in the process
+    /// sandbox under the call's grant (only if the manifest asks for
+    /// `exec = true` and the user's policy allows it; otherwise
+    /// [`ToolError::Denied`]). Native plugins only.
+    #[cfg(feature = "native")]
+    pub fn exec(
+        &self,
+        request: &crate::native::ExecRequest,
+    ) -> Result<crate::native::ExecOutput, ToolError> {
+        crate::native::exec(request)
+    }
+
+    /// Whether the host wants the call to stop (cancelled, or past its
+    /// deadline). Native code cannot be interrupted: a long-running native
+    /// tool should check this now and then and return
+    /// [`ToolError::Cancelled`]. Always false outside a call.
+    #[cfg(feature = "native")]
+    pub fn is_cancelled(&self) -> bool {
+        crate::native::is_cancelled()
     }
 
     pub fn call_id(&self) -> &str {
@@ -129,7 +187,8 @@ impl Context {
     /// several WASI calls, so prefer it for whole files. Anything but a
     /// regular file is refused, so the read never blocks.
     ///
-    /// Outside WASM (a tool's own unit tests) it reads with `std::fs`.
+    /// In a native plugin the host reads, with the same rules. Outside a
+    /// call (a tool's own unit tests) it reads with `std::fs`.
     pub fn read_file(&self, path: impl AsRef<Path>) -> Result<Vec<u8>, ReadError> {
         let path = self.resolve(path);
         #[cfg(target_arch = "wasm32")]
@@ -143,6 +202,11 @@ impl Context {
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
+            // Inside a native call the host reads, beneath the grant.
+            #[cfg(feature = "native")]
+            if let Some(read) = crate::native::read_file(&path.to_string_lossy()) {
+                return read;
+            }
             std::fs::read(&path).map_err(|err| match err.kind() {
                 std::io::ErrorKind::NotFound => ReadError::NotFound,
                 std::io::ErrorKind::PermissionDenied => {

@@ -10,6 +10,7 @@ mod config_cmd;
 mod containment;
 mod example_grep;
 mod features_cmd;
+mod native;
 mod sandbox_cmd;
 
 use std::path::{Path, PathBuf};

@@ -15,7 +15,7 @@ use cap_primitives::fs::{OpenOptions, OpenOptionsExt as _};
 
 /// Why a read failed, as the guest sees it.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum ReadFailure {
+pub(crate) enum ReadFailure {
     NotFound,
     Denied(String),
     Failed(String),
@@ -25,7 +25,7 @@ pub(super) enum ReadFailure {
 /// `roots` (the grant's read-only preopens) and is a regular file of at
 /// most `limit` bytes. `..` and symlinks are resolved beneath the root and
 /// may not leave it, as with the WASI preopen.
-pub(super) fn read_file(roots: &[PathBuf], path: &str, limit: u64) -> Result<Vec<u8>, ReadFailure> {
+pub(crate) fn read_file(roots: &[PathBuf], path: &str, limit: u64) -> Result<Vec<u8>, ReadFailure> {
     let wanted = Path::new(path);
     if !wanted.is_absolute() {
         return Err(ReadFailure::Failed(format!(

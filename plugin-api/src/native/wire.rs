@@ -1,0 +1,171 @@
+//! The JSON documents that cross the native ABI, version 1.
+//!
+//! Every buffer in [`super`] that is not a plain UTF-8 string holds one of
+//! these, serialized with `serde_json`. Field names and tags are part of the
+//! ABI: a field may be added (readers ignore unknown fields and default
+//! missing optional ones), none renamed or removed.
+
+use serde::{Deserialize, Serialize};
+
+/// What `describe` returns: `{"tools": [...]}` or `{"error": "..."}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Described {
+    Tools(Vec<ToolSpec>),
+    Error(String),
+}
+
+/// One tool, as models see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolSpec {
+    pub name: String,
+    pub description: String,
+    /// The JSON Schema of the arguments object (a JSON value, not text).
+    pub input_schema: serde_json::Value,
+    #[serde(default)]
+    pub freeform_grammar: Option<String>,
+    #[serde(default)]
+    pub requires: Vec<String>,
+}
+
+/// What the host passes to `invoke`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    pub tool: String,
+    /// The arguments as JSON text, already checked against the tool's
+    /// input schema.
+    pub args: String,
+    pub context: RequestContext,
+}
+
+/// Where the call runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestContext {
+    pub call_id: String,
+    pub session_id: String,
+    /// Absolute.
+    pub cwd: String,
+    /// What the call may touch, as the host describes it (for wharf: the
+    /// call's grant, see the README). Opaque to this crate.
+    #[serde(default)]
+    pub sandbox: serde_json::Value,
+}
+
+/// What `invoke` returns: `{"ok": {...}}` or `{"error": {...}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Response {
+    Ok(Output),
+    Error(Error),
+}
+
+/// A tool's output.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Output {
+    #[serde(default)]
+    pub content: Vec<Content>,
+    #[serde(default)]
+    pub is_error: bool,
+    #[serde(default)]
+    pub changes: Vec<FileChange>,
+}
+
+/// One block of output: `{"type": "text", "text": "..."}`, …
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Content {
+    Text {
+        text: String,
+    },
+    /// JSON text.
+    Json {
+        json: String,
+    },
+    Image {
+        mime_type: String,
+        /// Standard base64, with padding.
+        data: String,
+    },
+}
+
+/// A file edit for the host to check and apply: `{"type": "add", ...}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FileChange {
+    Add {
+        path: String,
+        contents: String,
+    },
+    Delete {
+        path: String,
+    },
+    Update {
+        path: String,
+        #[serde(default)]
+        move_to: Option<String>,
+        contents: String,
+    },
+}
+
+/// Why a call (or a host callback) did not produce a result:
+/// `{"kind": "denied", "message": "..."}`, `{"kind": "cancelled"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "message", rename_all = "snake_case")]
+pub enum Error {
+    InvalidArgs(String),
+    Denied(String),
+    Cancelled,
+    Failed(String),
+    /// The plugin panicked; the message is the panic's.
+    Panicked(String),
+}
+
+/// What the `exec` host callback takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecRequest {
+    /// The program and its arguments; the program is looked up in `PATH`
+    /// when it has no `/`.
+    pub argv: Vec<String>,
+    /// Absolute, or relative to the call's working directory; defaults to
+    /// it.
+    #[serde(default)]
+    pub cwd: Option<String>,
+    /// Capped by the call's own deadline.
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+    /// Written to the command's standard input, which is then closed (no
+    /// stdin: an empty one).
+    #[serde(default)]
+    pub stdin: Option<String>,
+}
+
+/// What a command did.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ExecOutput {
+    /// `None` when a signal ended it (or the timeout did).
+    pub exit_code: Option<i32>,
+    /// Lossy UTF-8.
+    pub stdout: String,
+    pub stderr: String,
+    pub timed_out: bool,
+}
+
+/// What the `exec` host callback returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExecResponse {
+    Ok(ExecOutput),
+    Error(Error),
+}
+
+/// What the `read_file` host callback returns: `{"ok": "<base64>"}`,
+/// `"not_found"`, `{"denied": "..."}` or `{"failed": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadResponse {
+    /// The contents, standard base64.
+    Ok(String),
+    NotFound,
+    Denied(String),
+    Failed(String),
+}
