@@ -7,6 +7,7 @@
 //! grants and outputs.
 
 pub mod config;
+pub mod exec;
 pub mod features;
 pub mod native;
 pub mod pipeline;

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use wasmtime::component::ResourceTable;
@@ -10,9 +11,12 @@ use wasmtime::{ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, UpdateDe
 use wasmtime_wasi::p2::pipe::SinkOutputStream;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use wharf_sandbox::Sandbox;
+
 use super::WasmPlugin;
 use super::files::{self, ReadFailure};
 use super::v0_1_0 as wit;
+use crate::exec::{self, ExecRequest, ExecResult};
 use crate::plugin::grant::Grant;
 use crate::plugin::{CallContext, Plugin, ToolError, ToolOutput, ToolSpec};
 
@@ -27,7 +31,17 @@ pub(crate) struct CallState {
     limiter: Limiter,
     /// The grant's read-only roots, for `read-file`.
     read_roots: Vec<PathBuf>,
+    /// What `exec` needs: `None` while describing (no call, no commands).
+    exec: Option<ExecAccess>,
     pub(super) logs: Vec<String>,
+}
+
+/// The call's sandbox, cwd, grant and deadline, for `exec`.
+struct ExecAccess {
+    sandbox: Arc<Sandbox>,
+    cwd: PathBuf,
+    grant: Grant,
+    deadline: Instant,
 }
 
 impl WasiView for CallState {
@@ -44,7 +58,7 @@ impl CallState {
     /// arguments, no stdin, stdout and stderr discarded, no sockets or name
     /// lookups, and only the granted roots, read-only. (Writes reach the
     /// disk only as file changes the host checks and applies.)
-    fn new(grant: &Grant) -> CallState {
+    fn new(grant: &Grant, exec: Option<ExecAccess>) -> CallState {
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdout(SinkOutputStream)
             .stderr(SinkOutputStream)
@@ -63,12 +77,26 @@ impl CallState {
             table: ResourceTable::new(),
             limiter: Limiter::new(grant.memory_bytes),
             read_roots: grant.read_roots.clone(),
+            exec,
             logs: Vec::new(),
         }
     }
 
     pub(super) fn read_file(&self, path: &str) -> Result<Vec<u8>, ReadFailure> {
         files::read_file(&self.read_roots, path, self.limiter.memory_bytes)
+    }
+
+    pub(super) fn exec(&self, request: ExecRequest) -> Result<ExecResult, String> {
+        let Some(access) = &self.exec else {
+            return Err("commands can only run during a call".to_owned());
+        };
+        exec::run(
+            &access.sandbox,
+            &access.cwd,
+            &access.grant,
+            access.deadline,
+            request,
+        )
     }
 
     pub(super) fn log(&mut self, level: &str, message: &str) {
@@ -148,11 +176,18 @@ impl ResourceLimiter for Limiter {
 }
 
 impl WasmPlugin {
-    /// A store for one call under `grant`, with its deadline armed.
-    fn store(&self, grant: &Grant) -> (Store<CallState>, Instant) {
-        let mut store = Store::new(&self.engine, CallState::new(grant));
-        store.limiter(|state| &mut state.limiter);
+    /// A store for one call under `grant` (`cx` is `None` while
+    /// describing), with its deadline armed.
+    fn store(&self, grant: &Grant, cx: Option<&CallContext>) -> (Store<CallState>, Instant) {
         let deadline = Instant::now() + grant.timeout;
+        let exec = cx.filter(|_| grant.exec).map(|cx| ExecAccess {
+            sandbox: Arc::clone(&cx.sandbox),
+            cwd: cx.cwd.clone(),
+            grant: grant.clone(),
+            deadline,
+        });
+        let mut store = Store::new(&self.engine, CallState::new(grant, exec));
+        store.limiter(|state| &mut state.limiter);
         store.epoch_deadline_callback(move |_| {
             if Instant::now() >= deadline {
                 wasmtime::bail!("deadline reached");
@@ -186,7 +221,7 @@ impl WasmPlugin {
     pub(super) fn describe(&self) -> Result<Vec<ToolSpec>, super::WasmError> {
         let grant = Grant::none(&crate::plugin::grant::HostLimits::default());
         let pre = self.prepared().map_err(super::WasmError::Describe)?;
-        let (mut store, deadline) = self.store(&grant);
+        let (mut store, deadline) = self.store(&grant, None);
         let described = run_until(deadline, async {
             let instance = pre.instantiate_async(&mut store).await?;
             instance.wharf_plugin_tool().call_describe(&mut store).await
@@ -285,7 +320,7 @@ impl Plugin for WasmPlugin {
         let pre = self.prepared().map_err(|reason| {
             ToolError::Failed(format!("the plugin cannot be loaded: {reason}"))
         })?;
-        let (mut store, deadline) = self.store(grant);
+        let (mut store, deadline) = self.store(grant, Some(cx));
         let wit_cx = wit::call_context(cx);
         let called = run_until(deadline, async {
             let instance = pre.instantiate_async(&mut store).await?;

@@ -7,8 +7,11 @@
 use wasmtime::component::{HasSelf, Linker};
 
 use super::WasmError;
+use std::time::Duration;
+
 use super::call::CallState;
 use super::files::ReadFailure;
+use crate::exec::ExecRequest;
 use crate::plugin::{CallContext, Content, FileChange, ToolError, ToolOutput, ToolSpec};
 
 wasmtime::component::bindgen!({
@@ -41,6 +44,22 @@ impl host::Host for CallState {
 
     fn progress(&mut self, message: String) {
         CallState::log(self, "progress", &message);
+    }
+
+    fn exec(&mut self, request: host::ExecRequest) -> Result<host::ExecOutput, String> {
+        let request = ExecRequest {
+            argv: request.argv,
+            cwd: request.cwd,
+            stdin: request.stdin,
+            timeout: Duration::from_millis(u64::from(request.timeout_ms)),
+        };
+        let result = CallState::exec(self, request)?;
+        Ok(host::ExecOutput {
+            exit_code: result.exit_code,
+            stdout: result.stdout,
+            stderr: result.stderr,
+            timed_out: result.timed_out,
+        })
     }
 
     fn read_file(&mut self, path: String) -> Result<Vec<u8>, host::ReadError> {
