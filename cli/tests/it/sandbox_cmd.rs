@@ -22,13 +22,29 @@ fn commands_run_under_the_configured_policy() {
     let env = Env::new();
     let outside = env.cwd().parent().unwrap().join("outside.txt");
 
-    let ran = sandboxed(&env, WORKSPACE_WRITE, "echo hi > inside.txt && echo $WHARF_SANDBOX_NETWORK_DISABLED").success();
+    let ran = sandboxed(
+        &env,
+        WORKSPACE_WRITE,
+        "echo hi > inside.txt && echo $WHARF_SANDBOX_NETWORK_DISABLED",
+    )
+    .success();
     assert_eq!(ran.stdout, "1\n");
-    assert_eq!(std::fs::read_to_string(env.cwd().join("inside.txt")).unwrap(), "hi\n");
+    assert_eq!(
+        std::fs::read_to_string(env.cwd().join("inside.txt")).unwrap(),
+        "hi\n"
+    );
 
-    let denied = sandboxed(&env, WORKSPACE_WRITE, &format!("echo x > {}", outside.display()));
+    let denied = sandboxed(
+        &env,
+        WORKSPACE_WRITE,
+        &format!("echo x > {}", outside.display()),
+    );
     assert_eq!(denied.code, 2, "{}", denied.stderr);
-    assert!(denied.stderr.contains("Permission denied"), "{}", denied.stderr);
+    assert!(
+        denied.stderr.contains("Permission denied"),
+        "{}",
+        denied.stderr
+    );
     assert!(!outside.exists());
 
     let read_only = sandboxed(&env, &["-s", "read-only"], "echo x > new.txt");
@@ -45,7 +61,10 @@ fn bad_commands_say_what_is_wrong() {
     let env = Env::new();
     let missing = env.wharf(&["sandbox", "--", "no-such-program-wharf"]);
     assert_eq!(missing.code, 127);
-    assert_eq!(missing.stderr, "error: no-such-program-wharf: command not found\n");
+    assert_eq!(
+        missing.stderr,
+        "error: no-such-program-wharf: command not found\n"
+    );
 
     let nothing = env.wharf(&["sandbox"]);
     assert_eq!(nothing.code, 2);
