@@ -28,6 +28,10 @@ pub struct ExecResult {
     pub timed_out: bool,
 }
 
+/// Why a plugin without `exec` in its grant cannot run commands.
+pub const NOT_GRANTED: &str =
+    "running commands is not in this plugin's grant (its manifest does not ask for `exec = true`)";
+
 /// Variables a plugin's command does not inherit from wharf: names that
 /// look like credentials (as codex's default shell environment policy).
 const SECRET_MARKERS: &[&str] = &["KEY", "SECRET", "TOKEN"];
@@ -42,9 +46,7 @@ pub fn run(
     request: ExecRequest,
 ) -> Result<ExecResult, String> {
     if !grant.exec {
-        return Err("running commands is not in this plugin's grant \
-                    (its manifest does not ask for `exec = true`)"
-            .to_owned());
+        return Err(NOT_GRANTED.to_owned());
     }
     let workdir = match &request.cwd {
         None => cwd.to_path_buf(),

@@ -44,11 +44,13 @@
 // `plugin!` expansion works in authors' crates; let it resolve here too.
 extern crate self as wharf_plugin_api;
 
+mod exec;
 #[cfg(feature = "native")]
 pub mod native;
 mod output;
 mod tool;
 
+pub use exec::{ExecOutput, ExecRequest};
 pub use output::{FileChange, Output};
 pub use tool::{Args, Context, ReadError, Tool, ToolError, ToolSpec};
 

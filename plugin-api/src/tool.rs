@@ -143,15 +143,28 @@ impl Context {
     }
 
     /// Runs a command through the host, which runs it in the process
-    /// sandbox under the call's grant (only if the manifest asks for
-    /// `exec = true` and the user's policy allows it; otherwise
-    /// [`ToolError::Denied`]). Native plugins only.
-    #[cfg(feature = "native")]
-    pub fn exec(
-        &self,
-        request: &crate::native::ExecRequest,
-    ) -> Result<crate::native::ExecOutput, ToolError> {
-        crate::native::exec(request)
+    /// sandbox under the session's policy, in the call's working directory
+    /// unless the request names another. Only if the manifest asks for
+    /// `exec = true`; otherwise, or when the command cannot start (no such
+    /// program, a bad directory, a kernel that cannot enforce the sandbox),
+    /// [`ToolError::Denied`] says why. Outside wharf (a tool's own unit
+    /// tests) nothing runs.
+    pub fn exec(&self, request: &crate::ExecRequest) -> Result<crate::ExecOutput, ToolError> {
+        #[cfg(target_arch = "wasm32")]
+        {
+            crate::exec::exec(request)
+        }
+        #[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+        {
+            crate::native::exec(request)
+        }
+        #[cfg(not(any(target_arch = "wasm32", feature = "native")))]
+        {
+            let _ = request;
+            Err(ToolError::Denied(
+                "commands run only inside wharf, not in a tool's own tests".to_owned(),
+            ))
+        }
     }
 
     /// Whether the host wants the call to stop (cancelled, or past its

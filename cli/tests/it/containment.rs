@@ -724,3 +724,67 @@ fn a_stack_overflow_is_a_crash_and_the_next_call_works() {
     );
     assert_echo_works(&env);
 }
+
+/// Commands a WASM plugin runs need `exec = true` in its manifest, and run
+/// in the process sandbox: the kernel confines them, the call's deadline
+/// ends them.
+#[test]
+fn commands_need_the_exec_grant_and_run_in_the_process_sandbox() {
+    let env = hostile_env();
+    let script = |s: &str| json!({ "argv": ["sh", "-c", s] });
+    let denied = call(&env, WORKSPACE_WRITE_NO_TMP, "run", script("echo hi"));
+    assert_eq!(denied.code, 1);
+    assert_eq!(
+        denied.stdout,
+        "cannot run: denied: running commands is not in this plugin's grant \
+         (its manifest does not ask for `exec = true`)\n"
+    );
+
+    let manifest = HOSTILE_MANIFEST.replace("[capabilities]\n", "[capabilities]\nexec = true\n");
+    install(
+        &env,
+        "hostile",
+        &manifest,
+        HOSTILE_ARTIFACT,
+        &hostile_wasm(),
+    );
+    let outside = env.cwd().parent().unwrap().join("outside.txt");
+    let ran = call(
+        &env,
+        WORKSPACE_WRITE_NO_TMP,
+        "run",
+        script(&format!(
+            "echo hi > inside.txt; echo $WHARF_SANDBOX_NETWORK_DISABLED; echo x > {}",
+            outside.display()
+        )),
+    )
+    .success();
+    assert!(
+        ran.stdout
+            .starts_with("exit Some(2), timed out false\nstdout: 1\nstderr: "),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("Permission denied"), "{}", ran.stdout);
+    assert!(env.cwd().join("inside.txt").is_file());
+    assert!(!outside.exists());
+
+    // The plugin's 2 s deadline ends a command that would run for a minute,
+    // and with it the call.
+    let started = Instant::now();
+    let slow = call(&env, WORKSPACE_WRITE_NO_TMP, "run", script("sleep 60")).fails_with(1);
+    assert_eq!(slow.stderr, "error: timed out after 2000 ms\n");
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    let missing = call(
+        &env,
+        WORKSPACE_WRITE_NO_TMP,
+        "run",
+        json!({ "argv": ["no-such-program-wharf"] }),
+    );
+    assert_eq!(
+        missing.stdout,
+        "cannot run: denied: no-such-program-wharf: command not found\n"
+    );
+    assert_echo_works(&env);
+}

@@ -31,8 +31,11 @@ pub(crate) struct CallState {
     limiter: Limiter,
     /// The grant's read-only roots, for `read-file`.
     read_roots: Vec<PathBuf>,
-    /// What `exec` needs: `None` while describing (no call, no commands).
+    /// What `exec` needs: `None` while describing or when the grant has no
+    /// `exec`.
     exec: Option<ExecAccess>,
+    /// Whether this store runs a call (not a `describe`).
+    in_call: bool,
     pub(super) logs: Vec<String>,
 }
 
@@ -58,7 +61,7 @@ impl CallState {
     /// arguments, no stdin, stdout and stderr discarded, no sockets or name
     /// lookups, and only the granted roots, read-only. (Writes reach the
     /// disk only as file changes the host checks and applies.)
-    fn new(grant: &Grant, exec: Option<ExecAccess>) -> CallState {
+    fn new(grant: &Grant, exec: Option<ExecAccess>, in_call: bool) -> CallState {
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdout(SinkOutputStream)
             .stderr(SinkOutputStream)
@@ -78,6 +81,7 @@ impl CallState {
             limiter: Limiter::new(grant.memory_bytes),
             read_roots: grant.read_roots.clone(),
             exec,
+            in_call,
             logs: Vec::new(),
         }
     }
@@ -88,7 +92,11 @@ impl CallState {
 
     pub(super) fn exec(&self, request: ExecRequest) -> Result<ExecResult, String> {
         let Some(access) = &self.exec else {
-            return Err("commands can only run during a call".to_owned());
+            return Err(if self.in_call {
+                exec::NOT_GRANTED.to_owned()
+            } else {
+                "commands can only run during a call".to_owned()
+            });
         };
         exec::run(
             &access.sandbox,
@@ -186,7 +194,7 @@ impl WasmPlugin {
             grant: grant.clone(),
             deadline,
         });
-        let mut store = Store::new(&self.engine, CallState::new(grant, exec));
+        let mut store = Store::new(&self.engine, CallState::new(grant, exec, cx.is_some()));
         store.limiter(|state| &mut state.limiter);
         store.epoch_deadline_callback(move |_| {
             if Instant::now() >= deadline {

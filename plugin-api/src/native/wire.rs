@@ -120,35 +120,7 @@ pub enum Error {
     Panicked(String),
 }
 
-/// What the `exec` host callback takes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExecRequest {
-    /// The program and its arguments; the program is looked up in `PATH`
-    /// when it has no `/`.
-    pub argv: Vec<String>,
-    /// Absolute, or relative to the call's working directory; defaults to
-    /// it.
-    #[serde(default)]
-    pub cwd: Option<String>,
-    /// Capped by the call's own deadline.
-    #[serde(default)]
-    pub timeout_ms: Option<u64>,
-    /// Written to the command's standard input, which is then closed (no
-    /// stdin: an empty one).
-    #[serde(default)]
-    pub stdin: Option<String>,
-}
-
-/// What a command did.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ExecOutput {
-    /// `None` when a signal ended it (or the timeout did).
-    pub exit_code: Option<i32>,
-    /// Lossy UTF-8.
-    pub stdout: String,
-    pub stderr: String,
-    pub timed_out: bool,
-}
+pub use crate::exec::{ExecOutput, ExecRequest};
 
 /// What the `exec` host callback returns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

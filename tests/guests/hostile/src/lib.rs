@@ -1,6 +1,6 @@
 //! A plugin that misbehaves on purpose: each tool tries one way out of the
 //! box a WASM plugin runs in (files outside its grant, direct writes,
-//! endless loops, memory bombs, stack overflows, huge outputs, the environment, sockets,
+//! endless loops, memory bombs, stack overflows, commands, huge outputs, the environment, sockets,
 //! panics), and `echo` behaves, to show that the next call still works.
 //!
 //! Only wharf's containment tests (`cli/tests/it/containment.rs`) install
@@ -8,7 +8,7 @@
 //! escape as output instead of guessing from silence.
 
 use serde::Deserialize;
-use wharf_plugin_api::{Args, Context, FileChange, Output, Tool, ToolError, ToolSpec};
+use wharf_plugin_api::{Args, Context, ExecRequest, FileChange, Output, Tool, ToolError, ToolSpec};
 
 /// A spec whose arguments are the given properties, all required.
 fn spec(description: &str, properties: &[(&str, &str)]) -> ToolSpec {
@@ -316,6 +316,38 @@ impl Tool for Panic {
     }
 }
 
+/// Runs a command through the host's `exec`.
+pub struct Run;
+
+#[derive(Deserialize)]
+struct RunArgs {
+    argv: Vec<String>,
+}
+
+impl Tool for Run {
+    const NAME: &'static str = "run";
+
+    fn spec() -> ToolSpec {
+        ToolSpec::new("Runs a command through the host.").input_schema(serde_json::json!({
+            "type": "object",
+            "properties": { "argv": { "type": "array", "items": { "type": "string" } } },
+            "required": ["argv"],
+            "additionalProperties": false,
+        }))
+    }
+
+    fn call(cx: &Context, args: Args) -> Result<Output, ToolError> {
+        let RunArgs { argv } = args.parse()?;
+        Ok(match cx.exec(&ExecRequest::new(argv)) {
+            Ok(ran) => Output::text(format!(
+                "exit {:?}, timed out {}\nstdout: {}stderr: {}",
+                ran.exit_code, ran.timed_out, ran.stdout, ran.stderr
+            )),
+            Err(err) => Output::error(format!("cannot run: {err}")),
+        })
+    }
+}
+
 /// Recurses `depth` times, each frame holding a 1 KiB buffer.
 pub struct Recurse;
 
@@ -346,6 +378,7 @@ impl Tool for Recurse {
 }
 
 wharf_plugin_api::plugin!(
+    Run,
     Recurse,
     ReadFile,
     HostRead,
