@@ -54,18 +54,9 @@ fn main() {
 
 fn host(root: &Path, work: &Path) -> (Arc<Plugins>, Arc<Session>) {
     let embedded = [
-        EmbeddedPlugin {
-            manifest: HOSTILE_MANIFEST,
-            wasm: HOSTILE_WASM,
-        },
-        EmbeddedPlugin {
-            manifest: ECHO_MANIFEST,
-            wasm: ECHO_WASM,
-        },
-        EmbeddedPlugin {
-            manifest: APPLY_PATCH_MANIFEST,
-            wasm: APPLY_PATCH_WASM,
-        },
+        EmbeddedPlugin::wasm(HOSTILE_MANIFEST, HOSTILE_WASM),
+        EmbeddedPlugin::wasm(ECHO_MANIFEST, ECHO_WASM),
+        EmbeddedPlugin::wasm(APPLY_PATCH_MANIFEST, APPLY_PATCH_WASM),
     ];
     let mut registry = FeatureRegistry::with_first_party();
     let mut discovery = Discovery::find(&embedded, &root.join("no-plugins"));

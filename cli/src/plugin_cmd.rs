@@ -10,7 +10,7 @@ use sha2::Digest as _;
 use wharf_host::native::{self, NativePlugin};
 use wharf_host::plugin::Plugin;
 use wharf_host::plugin::manifest::{MANIFEST_FILE, Manifest, PluginKind, Sha256};
-use wharf_host::registry::{INSTALLED_MARKER, Origin};
+use wharf_host::registry::{INSTALLED_MARKER, NotOffered, Origin};
 use wharf_host::wasm::WasmRuntime;
 
 use crate::GlobalArgs;
@@ -59,7 +59,7 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
     for entry in &host.plugins.entries {
         let manifest = &entry.manifest;
         let grant = host.session.grant(entry);
-        let enabled = host.config.features.enabled(entry.feature_key());
+        let enabled = host.plugins.offered(entry, &host.config.features).is_ok();
         let origin = match &entry.origin {
             Origin::Embedded => "built in".to_owned(),
             Origin::Installed { dir, .. } => dir.display().to_string(),
@@ -95,10 +95,10 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
     }
     for entry in &host.plugins.entries {
         let manifest = &entry.manifest;
-        let state = if host.config.features.enabled(entry.feature_key()) {
-            "on"
-        } else {
-            "off"
+        let state = match host.plugins.offered(entry, &host.config.features) {
+            Ok(()) => "on".to_owned(),
+            Err(NotOffered::Disabled { .. }) => "off".to_owned(),
+            Err(NotOffered::Replaced { by, .. }) => format!("on, replaced by {by}"),
         };
         let tools: Vec<&str> = entry
             .plugin
@@ -119,6 +119,7 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
             println!("  {line}");
         }
         let how = match (manifest.kind, entry.from_cache) {
+            (PluginKind::Native, _) if entry.origin == Origin::Embedded => "built in",
             (PluginKind::Native, _) => "a shared library",
             (PluginKind::Wasm, true) => "from the compile cache",
             (PluginKind::Wasm, false) => "compiled",

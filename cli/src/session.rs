@@ -13,11 +13,25 @@ use wharf_host::wasm::WasmRuntime;
 
 use crate::GlobalArgs;
 
-/// The first-party WASM plugins built into this binary (see `build.rs`).
-pub const EMBEDDED: &[EmbeddedPlugin] = &[EmbeddedPlugin {
-    manifest: include_str!("../../plugins/apply-patch/plugin.toml"),
-    wasm: include_bytes!(env!("WHARF_APPLY_PATCH_WASM")),
-}];
+/// The first-party plugins built into this binary: the WASM components
+/// `build.rs` builds, and the builtin native plugins its cargo features
+/// choose.
+pub const EMBEDDED: &[EmbeddedPlugin] = &[
+    EmbeddedPlugin::wasm(
+        include_str!("../../plugins/apply-patch/plugin.toml"),
+        include_bytes!(env!("WHARF_APPLY_PATCH_WASM")),
+    ),
+    #[cfg(feature = "unified_exec")]
+    EmbeddedPlugin::native(
+        include_str!("../../plugins/unified-exec/unified-exec.toml"),
+        wharf_plugin_unified_exec::tools::unified_exec::wharf_native_plugin,
+    ),
+    #[cfg(feature = "shell_tool")]
+    EmbeddedPlugin::native(
+        include_str!("../../plugins/unified-exec/shell.toml"),
+        wharf_plugin_unified_exec::tools::shell_tool::wharf_native_plugin,
+    ),
+];
 
 /// Feature registry and configuration, with every plugin's feature key
 /// registered; the components themselves are not loaded.

@@ -60,7 +60,7 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<ExitCode> {
     let host = global.configure()?.load()?;
     let mut rows = Vec::new();
     for entry in &host.plugins.entries {
-        let enabled = host.config.features.enabled(entry.feature_key());
+        let enabled = host.plugins.offered(entry, &host.config.features).is_ok();
         for spec in entry.plugin.tools() {
             rows.push(ToolRow {
                 name: &spec.name,
@@ -131,6 +131,9 @@ fn call(global: &GlobalArgs, name: &str, args: String, json: bool) -> anyhow::Re
         args,
     };
     let outcome = pipeline::call(&host.plugins, &host.session, &call);
+    // The session is this one call: what it started (an exec_command
+    // session still running) ends with it, not after wharf exits.
+    host.plugins.end_session(&host.session.session_id);
     // Arguments typed on the command line are a usage error, whether the
     // schema check or the tool itself rejects them.
     if let Err(CallError::InvalidArgs(message) | CallError::Tool(ToolError::InvalidArgs(message))) =

@@ -25,7 +25,7 @@ use crate::config::Config;
 use crate::features::Features;
 use crate::plugin::grant::{self, Grant, HostLimits};
 use crate::plugin::{CallContext, Content, ToolError, ToolOutput};
-use crate::registry::{Entry, Plugins};
+use crate::registry::{Entry, NotOffered, Plugins};
 
 pub use apply::AppliedChange;
 
@@ -134,10 +134,8 @@ pub enum Stage {
 pub enum CallError {
     #[error("unknown tool `{tool}`")]
     UnknownTool { tool: String },
-    #[error(
-        "tool `{tool}` is not available: feature `{key}` is disabled (turn it on with `--enable {key}`)"
-    )]
-    FeatureDisabled { tool: String, key: String },
+    #[error("tool `{tool}` is not available: {reason}")]
+    NotOffered { tool: String, reason: NotOffered },
     #[error("invalid arguments: {0}")]
     InvalidArgs(String),
     /// A file change the grant or the sandbox does not allow; nothing was
@@ -156,7 +154,7 @@ impl CallError {
     pub fn stage(&self) -> Stage {
         match self {
             CallError::UnknownTool { .. } => Stage::Resolve,
-            CallError::FeatureDisabled { .. } => Stage::Feature,
+            CallError::NotOffered { .. } => Stage::Feature,
             CallError::InvalidArgs(_) => Stage::Arguments,
             CallError::Denied(_) | CallError::Apply(_) => Stage::Apply,
             CallError::Tool(_) => Stage::Invoke,
@@ -208,7 +206,7 @@ pub fn call(plugins: &Plugins, session: &Session, call: &ToolCall) -> CallOutcom
         return outcome;
     };
     outcome.plugin = Some(entry.manifest.name.to_string());
-    let checked = check(entry, session, call);
+    let checked = check(plugins, entry, session, call);
     outcome.timings.checks = started.elapsed();
     let grant = match checked {
         Ok(grant) => grant,
@@ -247,15 +245,19 @@ pub fn call(plugins: &Plugins, session: &Session, call: &ToolCall) -> CallOutcom
 }
 
 /// The stages before the plugin runs; returns the call's grant.
-fn check(entry: &Entry, session: &Session, call: &ToolCall) -> Result<Arc<Grant>, CallError> {
+fn check(
+    plugins: &Plugins,
+    entry: &Entry,
+    session: &Session,
+    call: &ToolCall,
+) -> Result<Arc<Grant>, CallError> {
     // Feature gate.
-    let key = entry.feature_key();
-    if !session.features.enabled(key) {
-        return Err(CallError::FeatureDisabled {
+    plugins
+        .offered(entry, &session.features)
+        .map_err(|reason| CallError::NotOffered {
             tool: call.tool.clone(),
-            key: key.to_owned(),
-        });
-    }
+            reason,
+        })?;
     // Requirements (allowlists, pins): filled in by the requirements issue.
     // Model capabilities: filled in with the agent loop; with no model
     // involved (`wharf tool call`) every tool may run.

@@ -14,16 +14,55 @@ use std::time::Duration;
 
 use sha2::Digest as _;
 
-use crate::features::{FeatureRegistry, FeatureSpec};
+use crate::features::{FeatureRegistry, FeatureSpec, Features};
 use crate::plugin::manifest::{self, Manifest, PluginKind, Sha256};
 use crate::plugin::{Plugin, ToolSpec};
 use crate::wasm::{WasmRuntime, hex};
+use wharf_plugin_api::native::PluginV1;
 
-/// A plugin compiled into the binary: its manifest text and its component.
+/// A plugin compiled into the binary: its manifest text and its code.
 #[derive(Debug, Clone, Copy)]
 pub struct EmbeddedPlugin {
     pub manifest: &'static str,
-    pub wasm: &'static [u8],
+    pub code: EmbeddedCode,
+}
+
+/// The code of an embedded plugin.
+#[derive(Clone, Copy)]
+pub enum EmbeddedCode {
+    /// A first-party WASM component (`kind = "wasm"`).
+    Wasm(&'static [u8]),
+    /// A builtin native plugin linked into the binary (`kind = "native"`):
+    /// the same C ABI table a `.so` exports, without `dlopen`.
+    Native(fn() -> &'static PluginV1),
+}
+
+impl std::fmt::Debug for EmbeddedCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EmbeddedCode::Wasm(bytes) => write!(f, "Wasm({} bytes)", bytes.len()),
+            EmbeddedCode::Native(_) => f.write_str("Native"),
+        }
+    }
+}
+
+impl EmbeddedPlugin {
+    pub const fn wasm(manifest: &'static str, wasm: &'static [u8]) -> EmbeddedPlugin {
+        EmbeddedPlugin {
+            manifest,
+            code: EmbeddedCode::Wasm(wasm),
+        }
+    }
+
+    pub const fn native(
+        manifest: &'static str,
+        table: fn() -> &'static PluginV1,
+    ) -> EmbeddedPlugin {
+        EmbeddedPlugin {
+            manifest,
+            code: EmbeddedCode::Native(table),
+        }
+    }
 }
 
 /// The name of the marker `wharf plugin add` leaves in a plugin's directory:
@@ -43,7 +82,7 @@ pub enum Origin {
 struct Candidate {
     manifest: Manifest,
     origin: Origin,
-    embedded_wasm: Option<&'static [u8]>,
+    embedded: Option<EmbeddedCode>,
 }
 
 /// A plugin that is not available, and why.
@@ -84,7 +123,7 @@ impl Discovery {
                 Ok((manifest, _)) => discovery.candidates.push(Candidate {
                     manifest,
                     origin: Origin::Embedded,
-                    embedded_wasm: Some(plugin.wasm),
+                    embedded: Some(plugin.code),
                 }),
                 // A broken embedded manifest is a bug in this build.
                 Err(err) => discovery.skipped.push(Skipped {
@@ -107,7 +146,7 @@ impl Discovery {
                     discovery.candidates.push(Candidate {
                         manifest: found.manifest,
                         origin: Origin::Installed { dir, consented },
-                        embedded_wasm: None,
+                        embedded: None,
                     });
                 }
                 Err((dir, err)) => discovery.skipped.push(Skipped {
@@ -288,9 +327,24 @@ struct Loaded {
 
 fn load_one(runtime: &WasmRuntime, candidate: &Candidate) -> Result<Loaded, String> {
     let manifest = &candidate.manifest;
-    match manifest.kind {
-        PluginKind::Wasm => load_wasm(runtime, candidate),
-        PluginKind::Native => load_native(manifest),
+    match (manifest.kind, candidate.embedded) {
+        (PluginKind::Wasm, None | Some(EmbeddedCode::Wasm(_))) => load_wasm(runtime, candidate),
+        (PluginKind::Native, None) => load_native(manifest),
+        (PluginKind::Native, Some(EmbeddedCode::Native(table))) => {
+            let started = std::time::Instant::now();
+            let plugin = crate::native::NativePlugin::builtin(manifest.name.as_str(), table())
+                .map_err(|err| err.to_string())?;
+            Ok(Loaded {
+                plugin: Arc::new(plugin),
+                sha256: String::new(),
+                from_cache: false,
+                load_time: started.elapsed(),
+            })
+        }
+        (kind, Some(_)) => Err(format!(
+            "the manifest says `kind = \"{}\"` but the binary embeds other code (a bug in this build)",
+            kind.as_str()
+        )),
     }
 }
 
@@ -329,9 +383,9 @@ fn load_native(manifest: &Manifest) -> Result<Loaded, String> {
 fn load_wasm(runtime: &WasmRuntime, candidate: &Candidate) -> Result<Loaded, String> {
     let manifest = &candidate.manifest;
     let owned;
-    let bytes: &[u8] = match candidate.embedded_wasm {
-        Some(bytes) => bytes,
-        None => {
+    let bytes: &[u8] = match candidate.embedded {
+        Some(EmbeddedCode::Wasm(bytes)) => bytes,
+        _ => {
             owned = std::fs::read(&manifest.artifact)
                 .map_err(|err| format!("cannot read {}: {err}", manifest.artifact.display()))?;
             &owned
@@ -393,6 +447,15 @@ impl Entry {
     pub(crate) fn validator(&self, tool: &str) -> Option<&jsonschema::Validator> {
         self.validators.get(tool)
     }
+}
+
+/// Why a plugin's tools are not offered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotOffered {
+    #[error("feature `{key}` is disabled (turn it on with `--enable {key}`)")]
+    Disabled { key: String },
+    #[error("feature `{by}` is on and replaces `{key}` (turn it off with `--disable {by}`)")]
+    Replaced { key: String, by: String },
 }
 
 /// The loaded plugins of a session and the tools they offer.
@@ -459,7 +522,7 @@ impl Plugins {
         let candidate = Candidate {
             manifest,
             origin: Origin::Embedded,
-            embedded_wasm: None,
+            embedded: None,
         };
         let loaded = Loaded {
             plugin,
@@ -475,6 +538,29 @@ impl Plugins {
         let entry = self.entries.get(*self.tools.get(tool)?)?;
         let spec = entry.plugin.tools().iter().find(|spec| spec.name == tool)?;
         Some((entry, spec))
+    }
+
+    /// Whether `entry`'s tools are offered under `features`: its feature is
+    /// on, and no loaded plugin whose feature is on replaces it.
+    pub fn offered(&self, entry: &Entry, features: &Features) -> Result<(), NotOffered> {
+        let key = entry.feature_key();
+        if !features.enabled(key) {
+            return Err(NotOffered::Disabled {
+                key: key.to_owned(),
+            });
+        }
+        match &entry.manifest.feature.replaced_by {
+            Some(by)
+                if features.enabled(by)
+                    && self.entries.iter().any(|other| other.feature_key() == by) =>
+            {
+                Err(NotOffered::Replaced {
+                    key: key.to_owned(),
+                    by: by.clone(),
+                })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Tells every plugin that `session_id` ended.

@@ -87,13 +87,55 @@ fn test(extra: &[String]) -> anyhow::Result<()> {
         let mut nextest = cargo();
         nextest.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
         nextest.args(extra);
-        run(nextest)
+        run(nextest)?;
     } else {
         let mut test = cargo();
         test.args(["test", "--workspace", "--no-fail-fast"]);
         test.args(extra);
-        run(test)
+        run(test)?;
     }
+    custom_build()
+}
+
+/// A custom build that leaves out unified_exec (keeping the shell tool)
+/// must compile and run: build it and ask it for its tools.
+fn custom_build() -> anyhow::Result<()> {
+    let mut build = cargo();
+    build.args([
+        "build",
+        "-p",
+        "wharf-cli",
+        "--no-default-features",
+        "--features",
+        "shell_tool",
+    ]);
+    run(build)?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace_root().join("target"), PathBuf::from);
+    let home = tempfile_dir()?;
+    let output = Command::new(target.join("debug").join("wharf"))
+        .args(["tool", "list", "--json"])
+        .env("WHARF_HOME", &home)
+        .output()
+        .context("cannot run the custom build")?;
+    let _ = std::fs::remove_dir_all(&home);
+    let listed = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() || !listed.contains("\"shell\"") || listed.contains("exec_command")
+    {
+        bail!(
+            "the build without unified_exec should offer `shell` and no `exec_command`:\n{listed}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    println!("custom build without unified_exec: ok (shell offered, no exec_command)");
+    Ok(())
+}
+
+/// A fresh, empty directory for a wharf home.
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("wharf-xtask-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
 }
 
 /// The benchmarks print their figures; they assert no time.

@@ -12,6 +12,7 @@ mod example_grep;
 mod features_cmd;
 mod native;
 mod sandbox_cmd;
+mod unified_exec;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -21,9 +21,13 @@ struct Double {
 
 impl Double {
     fn new() -> Double {
+        Double::with_tool("echo")
+    }
+
+    fn with_tool(name: &str) -> Double {
         Double {
             tools: vec![ToolSpec {
-                name: "echo".to_owned(),
+                name: name.to_owned(),
                 description: "echo".to_owned(),
                 input_schema: serde_json::json!({
                     "type": "object",
@@ -307,4 +311,45 @@ fn output_is_capped() {
             Content::Text("[output truncated: 30 bytes exceed the limit of 15 bytes]".to_owned()),
         ]
     );
+}
+
+#[test]
+fn a_replaced_plugin_is_offered_only_while_its_replacement_is_on_and_loaded() {
+    let setup = Setup::new();
+    let manifest = |text: &str| {
+        Manifest::parse(&setup.dir.path().join("plugin.toml"), text)
+            .unwrap()
+            .0
+    };
+    let replaced = MANIFEST.replace(
+        "default_enabled = true",
+        "default_enabled = true\nreplaced_by = \"unified_exec\"",
+    );
+    let successor = MANIFEST
+        .replace("name = \"double\"", "name = \"successor\"")
+        .replace("key = \"double\"", "key = \"unified_exec\"");
+    let echo = ToolCall {
+        call_id: "c".to_owned(),
+        tool: "echo".to_owned(),
+        args: r#"{"text":"hi"}"#.to_owned(),
+    };
+
+    let mut plugins = Plugins::default();
+    plugins.add_plugin(manifest(&replaced), Arc::new(Double::new()));
+    // Without the replacing plugin loaded, its feature alone hides nothing
+    // (a custom build without unified_exec keeps the shell tool).
+    let alone = call(&plugins, &setup.session(SandboxMode::ReadOnly, &[]), &echo);
+    assert_eq!(alone.result.unwrap().text(), "hi");
+
+    plugins.add_plugin(manifest(&successor), Arc::new(Double::with_tool("echo2")));
+    let replaced = call(&plugins, &setup.session(SandboxMode::ReadOnly, &[]), &echo);
+    let err = replaced.result.unwrap_err();
+    assert_eq!(err.stage(), Stage::Feature);
+    assert_eq!(
+        err.to_string(),
+        "tool `echo` is not available: feature `unified_exec` is on and replaces `double` \
+         (turn it off with `--disable unified_exec`)"
+    );
+    let session = setup.session(SandboxMode::ReadOnly, &["unified_exec"]);
+    assert_eq!(call(&plugins, &session, &echo).result.unwrap().text(), "hi");
 }

@@ -65,6 +65,9 @@ pub struct FeatureDecl {
     /// Defaults to [`Stage::Experimental`].
     pub stage: Stage,
     pub default_enabled: bool,
+    /// Another feature that, when on, replaces this plugin: its tools are
+    /// not offered then (`shell` gives way to `unified_exec`).
+    pub replaced_by: Option<String>,
 }
 
 /// What the plugin asks to touch. The default asks for nothing.
@@ -326,6 +329,7 @@ fn parse_manifest(
             .map_or_else(|| name.as_str().to_owned(), |Word(key)| key),
         stage: raw.feature.stage.map_or(Stage::Experimental, Stage::from),
         default_enabled: raw.feature.default_enabled.unwrap_or(false),
+        replaced_by: raw.feature.replaced_by.map(|Word(key)| key),
     };
     let capabilities = Capabilities {
         fs_read: raw.capabilities.fs.read,

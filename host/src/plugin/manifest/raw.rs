@@ -41,6 +41,7 @@ pub(super) struct FeatureToml {
     pub(super) key: Option<Word>,
     pub(super) stage: Option<StageToml>,
     pub(super) default_enabled: Option<bool>,
+    pub(super) replaced_by: Option<Word>,
 }
 
 /// [`Stage`] as written in a file.

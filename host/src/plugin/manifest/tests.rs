@@ -187,6 +187,7 @@ requires = ["image_input"]
 key = "grep_tool"
 stage = "stable"
 default_enabled = true
+replaced_by = "super_grep"
 
 [capabilities]
 fs.read = ["workspace", "/data", "~/notes"]
@@ -219,6 +220,7 @@ memory_mb = 64
             key: "grep_tool".to_owned(),
             stage: Stage::Stable,
             default_enabled: true,
+            replaced_by: Some("super_grep".to_owned()),
         },
         capabilities: Capabilities {
             fs_read: vec![
@@ -273,6 +275,7 @@ fn a_minimal_manifest_asks_for_nothing() {
             key: "grep".to_owned(),
             stage: Stage::Experimental,
             default_enabled: false,
+            replaced_by: None,
         }
     );
     assert!(!manifest.required);
