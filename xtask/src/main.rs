@@ -18,7 +18,8 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   test     run the whole test suite (with cargo-nextest when installed)
   schema   regenerate host/config.schema.json from the config types
-  bench    run the benchmarks (plugin calls, apply_patch, tool list, sandboxed spawns) in release mode";
+  bench    run the benchmarks (plugin calls, apply_patch, tool list, sandboxed spawns,
+           unified_exec) in release mode";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -145,6 +146,9 @@ fn bench() -> anyhow::Result<()> {
     run(command)?;
     let mut command = cargo();
     command.args(["bench", "-p", "wharf-sandbox", "--bench", "spawn"]);
+    run(command)?;
+    let mut command = cargo();
+    command.args(["bench", "-p", "wharf-plugin-unified-exec", "--bench", "exec"]);
     run(command)
 }
 
