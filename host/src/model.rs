@@ -1,0 +1,260 @@
+//! What the agent loop says to a model and hears back, independent of the
+//! wire: a [`Prompt`] in, a stream of [`ResponseEvent`]s out, through a
+//! [`ModelClient`]. The Responses and Chat Completions clients, the
+//! recording and the replaying client all implement the same trait, so the
+//! loop never knows which one it talks to.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// One request to a model: the whole conversation so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prompt {
+    /// The model's slug (`gpt-5.1-codex`, `qwen3:8b`).
+    pub model: String,
+    /// The system / developer instructions.
+    pub instructions: String,
+    /// The conversation, oldest first.
+    pub input: Vec<ResponseItem>,
+    /// The tools offered for this request.
+    pub tools: Vec<ToolDef>,
+    /// Whether the model may call several tools in one response.
+    pub parallel_tool_calls: bool,
+}
+
+/// A tool as a model sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToolDef {
+    /// Arguments are a JSON object matching `parameters` (a JSON Schema).
+    Function {
+        name: String,
+        description: String,
+        parameters: serde_json::Value,
+    },
+    /// The input is free text in `grammar` (a Lark grammar), as codex offers
+    /// apply_patch to models that support it.
+    Freeform {
+        name: String,
+        description: String,
+        grammar: String,
+    },
+}
+
+impl ToolDef {
+    pub fn name(&self) -> &str {
+        match self {
+            ToolDef::Function { name, .. } | ToolDef::Freeform { name, .. } => name,
+        }
+    }
+}
+
+/// Who said a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    User,
+    Assistant,
+    Developer,
+}
+
+/// One item of the conversation, sent or received.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ResponseItem {
+    Message {
+        role: Role,
+        text: String,
+    },
+    /// The model's reasoning, as the summaries it shares.
+    Reasoning {
+        summary: Vec<String>,
+    },
+    /// A call of a function tool; `arguments` is JSON text.
+    FunctionCall {
+        call_id: String,
+        name: String,
+        arguments: String,
+    },
+    /// A call of a freeform tool; `input` is the raw text.
+    CustomToolCall {
+        call_id: String,
+        name: String,
+        input: String,
+    },
+    /// What a tool call produced, for the next request.
+    ToolOutput {
+        call_id: String,
+        output: Vec<OutputContent>,
+        /// The call failed (the model should read the text as an error).
+        is_error: bool,
+    },
+}
+
+/// A part of a tool's output as a model receives it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OutputContent {
+    Text {
+        text: String,
+    },
+    /// Only for models with image input; others get a text placeholder.
+    Image {
+        mime_type: String,
+        data_base64: String,
+    },
+}
+
+/// Token counts of one response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub cached_input_tokens: u64,
+    pub output_tokens: u64,
+    pub reasoning_output_tokens: u64,
+    pub total_tokens: u64,
+}
+
+/// What a streamed response says, in order. A response ends with
+/// `Completed`, or the stream ends with an error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ResponseEvent {
+    /// The provider accepted the request.
+    Created,
+    /// More text of the assistant message being written.
+    OutputTextDelta { delta: String },
+    /// More of a reasoning summary.
+    ReasoningSummaryDelta { delta: String },
+    /// An item is complete (a message, reasoning, a tool call).
+    OutputItemDone { item: ResponseItem },
+    Completed {
+        response_id: String,
+        usage: Option<Usage>,
+    },
+}
+
+/// Why a request or its stream failed, after the client's own retries.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelError {
+    /// 401/403: retrying cannot help.
+    #[error("the provider refused the credentials ({status}): {message}")]
+    Unauthorized { status: u16, message: String },
+    /// 429 or 5xx on every attempt.
+    #[error("the provider kept failing ({status}) after {attempts} attempts: {message}")]
+    RetriesExhausted {
+        status: u16,
+        attempts: u32,
+        message: String,
+    },
+    /// Another HTTP status.
+    #[error("the provider answered {status}: {message}")]
+    Http { status: u16, message: String },
+    /// No event for this long.
+    #[error("the stream was idle for {0:?}")]
+    Idle(Duration),
+    /// The connection ended before the response completed, on every
+    /// attempt.
+    #[error("the stream ended before the response completed: {0}")]
+    Dropped(String),
+    /// The provider's event or the replayed recording does not make sense.
+    #[error("{0}")]
+    Protocol(String),
+    /// Connecting failed (refused, DNS, TLS).
+    #[error("cannot reach the provider: {0}")]
+    Connect(String),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// A model to talk to. Implementations stream on their own thread (or
+/// runtime) and hand events over a channel, so the caller is plain,
+/// blocking Rust.
+pub trait ModelClient: Send + Sync {
+    /// Sends `prompt` and returns its events as they arrive.
+    fn stream(&self, prompt: &Prompt) -> Result<ResponseStream, ModelError>;
+}
+
+/// The events of one response. Dropping it (or [`ResponseStream::cancel`])
+/// tells the producer to stop.
+#[derive(Debug)]
+pub struct ResponseStream {
+    events: mpsc::Receiver<Result<ResponseEvent, ModelError>>,
+    cancelled: Arc<AtomicBool>,
+}
+
+/// The producing side of a [`ResponseStream`].
+#[derive(Debug, Clone)]
+pub struct ResponseSender {
+    events: mpsc::Sender<Result<ResponseEvent, ModelError>>,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl ResponseStream {
+    /// A connected pair: the client keeps the sender.
+    pub fn channel() -> (ResponseSender, ResponseStream) {
+        let (tx, rx) = mpsc::channel();
+        let cancelled = Arc::new(AtomicBool::new(false));
+        (
+            ResponseSender {
+                events: tx,
+                cancelled: Arc::clone(&cancelled),
+            },
+            ResponseStream {
+                events: rx,
+                cancelled,
+            },
+        )
+    }
+
+    /// The next event, waiting at most `timeout`; `Ok(None)` when the
+    /// stream ended, `Err(Idle)` when nothing came in time.
+    pub fn next_timeout(
+        &self,
+        timeout: Duration,
+    ) -> Result<Option<Result<ResponseEvent, ModelError>>, ModelError> {
+        match self.events.recv_timeout(timeout) {
+            Ok(event) => Ok(Some(event)),
+            Err(mpsc::RecvTimeoutError::Disconnected) => Ok(None),
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(ModelError::Idle(timeout)),
+        }
+    }
+
+    /// Asks the producer to stop (a cancelled turn).
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Iterator for ResponseStream {
+    type Item = Result<ResponseEvent, ModelError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.events.recv().ok()
+    }
+}
+
+impl Drop for ResponseStream {
+    fn drop(&mut self) {
+        self.cancel();
+    }
+}
+
+impl ResponseSender {
+    /// Passes an event on; `false` when the stream is gone or cancelled (the
+    /// producer should stop).
+    pub fn send(&self, event: Result<ResponseEvent, ModelError>) -> bool {
+        !self.is_cancelled() && self.events.send(event).is_ok()
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+}
+
+#[cfg(test)]
+mod tests;
