@@ -4,8 +4,8 @@
 
 #![allow(clippy::disallowed_methods, clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
+use wharf_sandbox::Stdio;
 
 use wharf_sandbox::{Command, PathEnv, ReadOnlyAccess, Sandbox, SandboxPolicy};
 
@@ -47,7 +47,7 @@ fn main() {
         for round in 0..ROUNDS + 20 {
             let started = Instant::now();
             let status = std::process::Command::new(&true_path)
-                .stdin(Stdio::null())
+                .stdin(std::process::Stdio::null())
                 .status()
                 .unwrap();
             let plain = started.elapsed();

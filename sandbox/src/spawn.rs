@@ -21,6 +21,7 @@
 //! enforce a part the policy needs, the spawn fails with an error naming the
 //! part (fail closed), unless the policy is danger-full-access.
 
+mod child;
 #[cfg(target_os = "linux")]
 mod linux;
 mod run;
@@ -31,8 +32,8 @@ use std::ffi::OsString;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 
+pub use child::{Child, Stdio};
 pub use run::{RunLimits, RunOutput, kill_group};
 
 use crate::{PathEnv, SandboxMode, SandboxPolicy};

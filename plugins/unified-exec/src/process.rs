@@ -4,12 +4,11 @@
 
 use std::io::{self, Read, Write as _};
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use wharf_sandbox::{Command, PtySize, Sandbox};
+use wharf_sandbox::{Command, PtySize, Sandbox, Stdio};
 
 use crate::ExecError;
 use crate::buffer::{HeadTail, Unread};
@@ -313,7 +312,7 @@ fn wait_for_exit(pid: libc::pid_t, shared: &Shared) {
 }
 
 /// Kills and reaps a child that will not become a [`Process`].
-fn abandon(child: &std::process::Child) {
+fn abandon(child: &wharf_sandbox::Child) {
     if let Ok(pid) = libc::pid_t::try_from(child.id()) {
         kill_group(pid);
         reap(pid);

@@ -1,20 +1,13 @@
 //! Enforcement on Linux: a mount namespace for the protected subpaths,
 //! Landlock for files, seccomp for the network and process inspection.
 
-#![allow(
-    clippy::disallowed_methods,
-    reason = "the sandbox crate is the one place allowed to spawn processes"
-)]
-
 use std::collections::BTreeMap;
-use std::ffi::{CStr, CString};
+use std::ffi::{CStr, CString, OsStr, OsString};
 use std::fs::File;
 use std::io::{self, Read as _};
 use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt as _;
-use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 use std::sync::{Arc, OnceLock};
 
 use landlock::{
@@ -26,6 +19,7 @@ use seccompiler::{
     SeccompRule, TargetArch,
 };
 
+use super::child::{Child, Stdio, StdioKind};
 use super::{
     Command, KernelSupport, MIN_LANDLOCK_ABI, NETWORK_DISABLED_ENV, PtySize, Sandbox, SpawnError,
 };
@@ -96,15 +90,6 @@ struct ReadOnlyMount {
     kept_flags: libc::c_ulong,
 }
 
-/// The steps the child reports when one fails, by index.
-const STAGES: [&str; 5] = [
-    "a new process group",
-    "read-only mounts of the protected paths",
-    "no_new_privs",
-    "Landlock",
-    "seccomp",
-];
-
 pub(super) fn start(
     sandbox: &Sandbox,
     command: Command,
@@ -132,35 +117,31 @@ pub(super) fn start(
         own_group,
         ..
     } = command;
-    let mut child = std::process::Command::new(&argv[0]);
-    child.args(&argv[1..]).current_dir(cwd);
-    if env_clear {
-        child.env_clear();
-    }
-    for (key, value) in env {
-        match value {
-            Some(value) => child.env(key, value),
-            None => child.env_remove(key),
-        };
-    }
-    if !policy.has_network_access() {
-        child.env(NETWORK_DISABLED_ENV, "1");
-    }
+    let env = environment(env_clear, env, policy.has_network_access());
+    let executable = find_executable(&argv[0], &env).ok_or_else(|| SpawnError::NotFound {
+        program: program.clone(),
+    })?;
+    let strings = ExecStrings::new(&executable, &argv, &env, cwd).map_err(io_error)?;
+
+    // The child's fds 0, 1 and 2, and the parent's ends of any pipes.
+    let mut parent_ends: [Option<File>; 3] = [None, None, None];
+    let mut child_fds: [Option<OwnedFd>; 3] = [None, None, None];
     let master = match pty {
         Some(size) => {
             let (master, slave) = open_pty(size).map_err(io_error)?;
-            let copy = |fd: &OwnedFd| fd.try_clone().map(Stdio::from);
-            child
-                .stdin(copy(&slave).map_err(io_error)?)
-                .stdout(copy(&slave).map_err(io_error)?)
-                .stderr(Stdio::from(slave));
+            child_fds = [
+                Some(slave.try_clone().map_err(io_error)?),
+                Some(slave.try_clone().map_err(io_error)?),
+                Some(slave),
+            ];
             Some(File::from(master))
         }
         None => {
-            child
-                .stdin(stdin.unwrap_or_else(Stdio::inherit))
-                .stdout(stdout.unwrap_or_else(Stdio::inherit))
-                .stderr(stderr.unwrap_or_else(Stdio::inherit));
+            for (index, stdio) in [stdin, stdout, stderr].into_iter().enumerate() {
+                let (child, parent) = child_end(stdio, index == 0).map_err(io_error)?;
+                child_fds[index] = child;
+                parent_ends[index] = parent;
+            }
             None
         }
     };
@@ -171,26 +152,227 @@ pub(super) fn start(
         new_session: pty.is_some(),
         own_group,
         report: report_write.as_raw_fd(),
+        strings: &strings,
+        stdio: child_fds
+            .each_ref()
+            .map(|fd| fd.as_ref().map_or(-1, std::os::fd::AsRawFd::as_raw_fd)),
     };
-    // SAFETY: `ChildSetup::run` only makes system calls on data prepared
-    // before the fork (no allocation, no locks), as `pre_exec` requires.
-    unsafe {
-        child.pre_exec(move || setup.run());
-    }
-    let spawned = child.spawn();
-    // Close the parent's copies: the terminal's other side, the write end.
-    drop(child);
+    let pid = clone_vfork(&setup).map_err(io_error)?;
+    // The child has exec'd or failed: close the parent's copies of its
+    // ends, then read what it reported.
+    drop(child_fds);
     drop(report_write);
-    match spawned {
-        Ok(process) => Ok((process, master)),
-        Err(source) => match failed_stage(report_read) {
-            Some(stage) => Err(SpawnError::Enforcement { stage, source }),
-            None if source.kind() == io::ErrorKind::NotFound => {
-                Err(SpawnError::NotFound { program })
+    if let Some((stage, errno)) = failed_stage(report_read) {
+        reap(pid);
+        let source = io::Error::from_raw_os_error(errno);
+        return Err(match stage {
+            Stage::Exec if source.kind() == io::ErrorKind::NotFound => {
+                SpawnError::NotFound { program }
             }
-            None => Err(SpawnError::Io { program, source }),
-        },
+            Stage::Workdir => SpawnError::BadWorkdir {
+                path: cwd.to_path_buf(),
+                reason: source.to_string(),
+            },
+            Stage::Exec => SpawnError::Io { program, source },
+            stage => SpawnError::Enforcement {
+                stage: stage.describe(),
+                source,
+            },
+        });
     }
+    let [stdin, stdout, stderr] = parent_ends;
+    Ok((Child::new(pid, stdin, stdout, stderr), master))
+}
+
+/// The child's end of `stdio` and, for a pipe, the parent's.
+fn child_end(stdio: Option<Stdio>, is_stdin: bool) -> io::Result<(Option<OwnedFd>, Option<File>)> {
+    match stdio.map_or(StdioKind::Inherit, |stdio| stdio.0) {
+        StdioKind::Inherit => Ok((None, None)),
+        StdioKind::Fd(fd) => Ok((Some(fd), None)),
+        StdioKind::Null => {
+            let null = File::options().read(true).write(true).open("/dev/null")?;
+            Ok((Some(null.into()), None))
+        }
+        StdioKind::Piped => {
+            let (read, write) = pipe()?;
+            Ok(if is_stdin {
+                (Some(read), Some(File::from(write)))
+            } else {
+                (Some(write), Some(File::from(read)))
+            })
+        }
+    }
+}
+
+/// wharf's environment (unless cleared) with the command's changes, and
+/// the network marker.
+fn environment(
+    env_clear: bool,
+    changes: Vec<(OsString, Option<OsString>)>,
+    network: bool,
+) -> BTreeMap<OsString, OsString> {
+    let mut env: BTreeMap<OsString, OsString> = if env_clear {
+        BTreeMap::new()
+    } else {
+        std::env::vars_os().collect()
+    };
+    for (key, value) in changes {
+        match value {
+            Some(value) => env.insert(key, value),
+            None => env.remove(&key),
+        };
+    }
+    if !network {
+        env.insert(NETWORK_DISABLED_ENV.into(), "1".into());
+    }
+    env
+}
+
+/// `program` itself when it names a path, else the first executable file
+/// of that name in the command's `PATH` (as `execvp` would look).
+fn find_executable(program: &OsStr, env: &BTreeMap<OsString, OsString>) -> Option<PathBuf> {
+    if program.as_bytes().contains(&b'/') {
+        return Some(PathBuf::from(program));
+    }
+    if program.is_empty() {
+        return None;
+    }
+    let path = env
+        .get(OsStr::new("PATH"))
+        .cloned()
+        .unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    let Ok(c_path) = CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: a NUL-terminated path and a mode.
+    let executable = unsafe { libc::access(c_path.as_ptr(), libc::X_OK) } == 0;
+    executable && std::fs::metadata(path).is_ok_and(|metadata| metadata.is_file())
+}
+
+/// The NUL-terminated strings and pointer arrays `execve` takes, built
+/// before the child exists.
+struct ExecStrings {
+    program: CString,
+    cwd: CString,
+    _argv: Vec<CString>,
+    _envp: Vec<CString>,
+    argv_ptrs: Vec<*const libc::c_char>,
+    envp_ptrs: Vec<*const libc::c_char>,
+}
+
+impl ExecStrings {
+    fn new(
+        program: &Path,
+        argv: &[OsString],
+        env: &BTreeMap<OsString, OsString>,
+        cwd: &Path,
+    ) -> io::Result<ExecStrings> {
+        let c_string = |bytes: &[u8]| {
+            CString::new(bytes).map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "an argument contains a NUL byte",
+                )
+            })
+        };
+        let argv: Vec<CString> = argv
+            .iter()
+            .map(|arg| c_string(arg.as_bytes()))
+            .collect::<io::Result<_>>()?;
+        let envp: Vec<CString> = env
+            .iter()
+            .map(|(key, value)| {
+                let mut pair = key.as_bytes().to_vec();
+                pair.push(b'=');
+                pair.extend_from_slice(value.as_bytes());
+                c_string(&pair)
+            })
+            .collect::<io::Result<_>>()?;
+        let pointers = |strings: &[CString]| {
+            strings
+                .iter()
+                .map(|s| s.as_ptr())
+                .chain(std::iter::once(std::ptr::null()))
+                .collect::<Vec<_>>()
+        };
+        Ok(ExecStrings {
+            program: c_string(program.as_os_str().as_bytes())?,
+            cwd: c_string(cwd.as_os_str().as_bytes())?,
+            argv_ptrs: pointers(&argv),
+            envp_ptrs: pointers(&envp),
+            _argv: argv,
+            _envp: envp,
+        })
+    }
+}
+
+/// Starts the child with `clone(CLONE_VM | CLONE_VFORK)`: it runs on its
+/// own stack in our memory until `execve`, so nothing of wharf's address
+/// space is copied. (`fork` copies every mapping; with wasmtime's
+/// instance pool reserved that is thousands of them, over a millisecond
+/// per command.) We are suspended until the child execs or exits.
+fn clone_vfork(setup: &ChildSetup<'_>) -> io::Result<libc::pid_t> {
+    const CHILD_STACK: usize = 256 * 1024;
+    let mut stack = vec![0u8; CHILD_STACK];
+    // The stack grows down: hand over its 16-byte aligned top.
+    let top = stack.as_mut_ptr().wrapping_add(CHILD_STACK);
+    let top = top.wrapping_sub(top as usize % 16);
+
+    // Block every signal so that no handler of wharf's runs in the child
+    // before it resets them; the child restores this mask before execve.
+    let mut all = std::mem::MaybeUninit::<libc::sigset_t>::zeroed();
+    let mut old = std::mem::MaybeUninit::<libc::sigset_t>::zeroed();
+    // SAFETY: both sets are writable sigset_t values.
+    unsafe {
+        libc::sigfillset(all.as_mut_ptr());
+        libc::pthread_sigmask(libc::SIG_SETMASK, all.as_ptr(), old.as_mut_ptr());
+    }
+    let args = CloneArgs {
+        setup,
+        // SAFETY: pthread_sigmask filled it in.
+        old_mask: unsafe { old.assume_init() },
+    };
+    // SAFETY: `child_main` only makes system calls on data that outlives
+    // the call (we are suspended until the child execs or exits), on the
+    // stack we allocated above.
+    let pid = unsafe {
+        libc::clone(
+            child_main,
+            top.cast(),
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            (&raw const args).cast_mut().cast(),
+        )
+    };
+    let err = io::Error::last_os_error();
+    // SAFETY: restoring the mask pthread_sigmask returned.
+    unsafe {
+        libc::pthread_sigmask(libc::SIG_SETMASK, &args.old_mask, std::ptr::null_mut());
+    }
+    drop(stack);
+    if pid < 0 { Err(err) } else { Ok(pid) }
+}
+
+struct CloneArgs<'a> {
+    setup: &'a ChildSetup<'a>,
+    old_mask: libc::sigset_t,
+}
+
+extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the `CloneArgs` `clone_vfork` passed, alive while
+    // the parent is suspended.
+    let args = unsafe { &*arg.cast::<CloneArgs<'_>>() };
+    let setup = args.setup;
+    let stage = setup.run(&args.old_mask);
+    // Only reached when a step failed (execve does not return).
+    setup.fail(stage);
+    // SAFETY: _exit never returns and runs no handlers.
+    unsafe { libc::_exit(127) }
 }
 
 fn prepare(sandbox: &Sandbox) -> Result<Enforcement, SpawnError> {
@@ -392,19 +574,92 @@ fn mount_flags(path: &CString) -> libc::c_ulong {
     .fold(0, |acc, (_, ms)| acc | ms)
 }
 
-/// What runs in the child between `fork` and `exec`.
-struct ChildSetup {
+/// What the child does between `clone` and `execve`, with everything it
+/// needs prepared by the parent.
+struct ChildSetup<'a> {
     enforcement: Option<Enforcement>,
     new_session: bool,
     own_group: bool,
     report: RawFd,
+    strings: &'a ExecStrings,
+    /// What becomes fds 0, 1 and 2; -1 keeps wharf's.
+    stdio: [RawFd; 3],
 }
 
-impl ChildSetup {
-    fn run(&self) -> io::Result<()> {
+/// The steps of [`ChildSetup::run`], as the child reports a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Stdio,
+    Group,
+    Workdir,
+    Mounts,
+    NoNewPrivs,
+    Landlock,
+    Seccomp,
+    Exec,
+}
+
+impl Stage {
+    const ALL: [Stage; 8] = [
+        Stage::Stdio,
+        Stage::Group,
+        Stage::Workdir,
+        Stage::Mounts,
+        Stage::NoNewPrivs,
+        Stage::Landlock,
+        Stage::Seccomp,
+        Stage::Exec,
+    ];
+
+    fn describe(self) -> &'static str {
+        match self {
+            Stage::Stdio => "setting up stdin, stdout and stderr",
+            Stage::Group => "a new process group",
+            Stage::Workdir => "entering the working directory",
+            Stage::Mounts => "read-only mounts of the protected paths",
+            Stage::NoNewPrivs => "no_new_privs",
+            Stage::Landlock => "Landlock",
+            Stage::Seccomp => "seccomp",
+            Stage::Exec => "execve",
+        }
+    }
+}
+
+impl ChildSetup<'_> {
+    /// Runs in the child: returns only when a step failed, naming it.
+    fn run(&self, old_mask: &libc::sigset_t) -> Stage {
+        // wharf's handlers are not the command's: back to the defaults.
+        // SAFETY: a zeroed sigaction is valid (no handler, empty mask); the
+        // calls take it by pointer for their duration.
+        unsafe {
+            let mut default: libc::sigaction = std::mem::zeroed();
+            default.sa_sigaction = libc::SIG_DFL;
+            for signal in 1..65 {
+                if signal != libc::SIGKILL && signal != libc::SIGSTOP {
+                    libc::sigaction(signal, &default, std::ptr::null_mut());
+                }
+            }
+        }
+        for (target, fd) in (0..).zip(self.stdio) {
+            if fd < 0 {
+                continue;
+            }
+            // SAFETY: as above. dup2 onto the target clears close-on-exec;
+            // an fd that already is the target needs it cleared by hand.
+            let moved = unsafe {
+                if fd == target {
+                    libc::fcntl(fd, libc::F_SETFD, 0)
+                } else {
+                    libc::dup2(fd, target)
+                }
+            };
+            if moved < 0 {
+                return Stage::Stdio;
+            }
+        }
         let grouped = if self.new_session {
             // SAFETY: setsid takes no arguments; TIOCSCTTY on fd 0 (the
-            // terminal std just installed) takes an integer.
+            // terminal just installed) takes an integer.
             unsafe { libc::setsid() >= 0 && libc::ioctl(0, libc::TIOCSCTTY, 0) >= 0 }
         } else if self.own_group {
             // SAFETY: setpgid on integers.
@@ -413,44 +668,61 @@ impl ChildSetup {
             true
         };
         if !grouped {
-            return Err(self.fail(0));
+            return Stage::Group;
         }
-        let Some(enforcement) = &self.enforcement else {
-            return Ok(());
-        };
-        if let Some(namespace) = &enforcement.namespace
-            && namespace.enter().is_err()
-        {
-            return Err(self.fail(1));
+        // SAFETY: a NUL-terminated path.
+        if unsafe { libc::chdir(self.strings.cwd.as_ptr()) } != 0 {
+            return Stage::Workdir;
         }
-        // SAFETY: prctl with integer arguments only.
-        if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
-            return Err(self.fail(2));
+        if let Some(enforcement) = &self.enforcement {
+            if let Some(namespace) = &enforcement.namespace
+                && namespace.enter().is_err()
+            {
+                return Stage::Mounts;
+            }
+            // SAFETY: prctl with integer arguments only.
+            if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
+                return Stage::NoNewPrivs;
+            }
+            // SAFETY: landlock_restrict_self takes a ruleset descriptor that
+            // `enforcement` keeps open, and flags.
+            let restricted = unsafe {
+                libc::syscall(
+                    libc::SYS_landlock_restrict_self,
+                    enforcement.ruleset.as_raw_fd(),
+                    0,
+                )
+            };
+            if restricted != 0 {
+                return Stage::Landlock;
+            }
+            if seccompiler::apply_filter(&enforcement.filter).is_err() {
+                return Stage::Seccomp;
+            }
         }
-        // SAFETY: landlock_restrict_self takes a ruleset descriptor that
-        // `enforcement` keeps open, and flags.
-        let restricted = unsafe {
-            libc::syscall(
-                libc::SYS_landlock_restrict_self,
-                enforcement.ruleset.as_raw_fd(),
-                0,
-            )
-        };
-        if restricted != 0 {
-            return Err(self.fail(3));
+        // SAFETY: restoring the mask the parent had; then execve with
+        // NUL-terminated strings and NULL-terminated pointer arrays.
+        unsafe {
+            libc::pthread_sigmask(libc::SIG_SETMASK, old_mask, std::ptr::null_mut());
+            libc::execve(
+                self.strings.program.as_ptr(),
+                self.strings.argv_ptrs.as_ptr(),
+                self.strings.envp_ptrs.as_ptr(),
+            );
         }
-        if seccompiler::apply_filter(&enforcement.filter).is_err() {
-            return Err(self.fail(4));
-        }
-        Ok(())
+        Stage::Exec
     }
 
-    /// Reports which stage failed to the parent; returns the stage's errno.
-    fn fail(&self, stage: u8) -> io::Error {
-        let err = io::Error::last_os_error();
-        // SAFETY: a one-byte write from a live buffer to a pipe we own.
-        unsafe { libc::write(self.report, (&raw const stage).cast(), 1) };
-        err
+    /// Tells the parent which step failed and with which errno.
+    fn fail(&self, stage: Stage) {
+        let errno = io::Error::last_os_error().raw_os_error().unwrap_or(0);
+        let index = Stage::ALL.iter().position(|s| *s == stage).unwrap_or(0);
+        let mut report = [0u8; 5];
+        report[0] = u8::try_from(index).unwrap_or(0);
+        report[1..].copy_from_slice(&errno.to_ne_bytes());
+        // SAFETY: a write from a live buffer to a pipe the parent keeps
+        // open.
+        unsafe { libc::write(self.report, report.as_ptr().cast(), report.len()) };
     }
 }
 
@@ -515,13 +787,23 @@ fn write_proc(path: &CStr, contents: &[u8]) -> Result<(), ()> {
     Ok(())
 }
 
-fn failed_stage(report: OwnedFd) -> Option<&'static str> {
-    let mut byte = [0u8; 1];
+/// The stage and errno the child reported, if it failed.
+fn failed_stage(report: OwnedFd) -> Option<(Stage, i32)> {
+    let mut bytes = [0u8; 5];
     let mut file = File::from(report);
-    match file.read(&mut byte) {
-        Ok(1) => STAGES.get(usize::from(byte[0])).copied(),
-        _ => None,
-    }
+    file.read_exact(&mut bytes).ok()?;
+    let stage = *Stage::ALL.get(usize::from(bytes[0]))?;
+    let errno = i32::from_ne_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
+    Some((stage, errno))
+}
+
+/// Reaps a child that failed before `execve`.
+fn reap(pid: libc::pid_t) {
+    let mut status = 0;
+    // SAFETY: `status` is a writable int; `pid` is our child.
+    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0
+        && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted
+    {}
 }
 
 fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {

@@ -2,12 +2,12 @@
 //! and `wharf sandbox` use.
 
 use std::io::{self, Read, Write as _};
-use std::process::{ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::{Command, Sandbox, SpawnError};
+use super::{Command, Sandbox, SpawnError, Stdio};
 
 /// What a finished command left.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,11 +8,10 @@
 use std::io::Read as _;
 use std::net::{TcpListener, UdpSocket};
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use super::{Command, KernelSupport, PtySize, Sandbox, SpawnError};
-use crate::{PathEnv, ReadOnlyAccess, SandboxPolicy};
+use crate::{PathEnv, ReadOnlyAccess, SandboxPolicy, Stdio};
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -419,7 +418,7 @@ fn a_pty_is_the_controlling_terminal() {
 
 /// Reads a terminal's output until the process exits and the terminal
 /// reports EOF (EIO once the last writer is gone).
-fn read_until_exit(master: &mut std::fs::File, child: &mut std::process::Child) -> String {
+fn read_until_exit(master: &mut std::fs::File, child: &mut crate::Child) -> String {
     let started = Instant::now();
     let mut output = Vec::new();
     let mut buf = [0u8; 4096];
