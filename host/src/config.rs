@@ -8,7 +8,8 @@
 //! 3. the user's `$WHARF_HOME/config.toml`;
 //! 4. the selected `[profiles.NAME]` (from either file, the user's winning);
 //! 5. `-c key.path=value` overrides, in command-line order;
-//! 6. dedicated flags (`--sandbox`, `--enable`, `--disable`).
+//! 6. dedicated flags (`--model`, `--sandbox`, `--ask-for-approval`,
+//!    `--enable`, `--disable`).
 //!
 //! Each file is checked on its own so that an error names the file, line,
 //! column and key; the layers are then merged as TOML tables, remembering
@@ -16,6 +17,7 @@
 
 mod edit;
 pub(crate) mod layer;
+mod providers;
 mod schema;
 mod source;
 pub mod toml_types;
@@ -27,6 +29,7 @@ use std::path::{Path, PathBuf};
 use wharf_sandbox::{ReadOnlyAccess, SandboxMode, SandboxPolicy};
 
 use crate::features::{FeatureError, FeatureRegistry, FeatureSetting, Features};
+use crate::models::ModelProviderInfo;
 use layer::{FileLayer, KeyPath, Layered};
 use toml_types::{ConfigToml, ReadOnlyAccessKind, ReadOnlyAccessToml, SandboxModeToml};
 
@@ -34,6 +37,7 @@ pub use edit::set_feature;
 pub use layer::display_key;
 pub use schema::json_schema;
 pub use source::{Location, Source};
+pub use toml_types::{ApprovalPolicy, Personality};
 
 /// The name of the configuration file, in `$WHARF_HOME` and in a project's
 /// `.wharf/` directory.
@@ -63,6 +67,10 @@ pub enum ConfigError {
     },
     #[error("-c {arg}: {message}")]
     Override { arg: String, message: String },
+    /// A value that is wrong as a whole, with no single place to point at
+    /// (an empty table, say).
+    #[error("{key}: {message}")]
+    Value { key: String, message: String },
     #[error("config profile `{name}` not found{}", known_profiles(known))]
     UnknownProfile { name: String, known: Vec<String> },
     #[error(transparent)]
@@ -96,6 +104,7 @@ impl ConfigError {
             | ConfigError::Write { .. }
             | ConfigError::Syntax { .. }
             | ConfigError::Invalid { .. }
+            | ConfigError::Value { .. }
             | ConfigError::NoHome
             | ConfigError::Cwd { .. } => false,
         }
@@ -118,8 +127,15 @@ pub struct ConfigOptions {
     pub profile: Option<String>,
     /// `-c key.path=value`, in order.
     pub overrides: Vec<String>,
+    /// `--model`.
+    pub model: Option<String>,
     /// `--sandbox`.
     pub sandbox_mode: Option<SandboxMode>,
+    /// `--ask-for-approval`.
+    pub approval_policy: Option<ApprovalPolicy>,
+    /// `$OPENAI_BASE_URL`: the built-in `openai` provider's base URL, as in
+    /// codex. A configured `model_providers.openai.base_url` wins.
+    pub openai_base_url: Option<String>,
     /// `--enable`, `--disable`.
     pub enable: Vec<String>,
     pub disable: Vec<String>,
@@ -127,7 +143,8 @@ pub struct ConfigOptions {
 
 impl ConfigOptions {
     /// Options from the process environment: `$WHARF_HOME` (default
-    /// `~/.wharf`), `$HOME`, `$TMPDIR`, with `cwd` as the working directory.
+    /// `~/.wharf`), `$HOME`, `$TMPDIR`, `$OPENAI_BASE_URL`, with `cwd` as
+    /// the working directory.
     pub fn from_env(cwd: &Path) -> Result<ConfigOptions, ConfigError> {
         let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
         let home_dir = std::env::home_dir();
@@ -155,6 +172,9 @@ impl ConfigOptions {
             home_dir,
             cwd,
             tmpdir: non_empty("TMPDIR").map(PathBuf::from),
+            openai_base_url: non_empty("OPENAI_BASE_URL")
+                .and_then(|url| url.into_string().ok())
+                .filter(|url| !url.trim().is_empty()),
             ..ConfigOptions::default()
         })
     }
@@ -172,8 +192,18 @@ pub struct Config {
     pub cwd: PathBuf,
     /// The applied profile, if any.
     pub profile: Option<String>,
-    /// The configured model slug; `None` lets the models manager choose.
+    /// The configured model slug; `None` lets the models manager choose
+    /// (`crate::models::Models::resolve`).
     pub model: Option<String>,
+    /// The selected provider (`model_provider`, default `openai`), every
+    /// default applied.
+    pub model_provider: ModelProviderInfo,
+    /// Every provider by id: the built-in ones with the configured
+    /// `[model_providers.ID]` laid over them, and the configured ones.
+    pub model_providers: BTreeMap<String, ModelProviderInfo>,
+    /// `approval_policy`; `None` lets the front end choose (`exec`: never).
+    pub approval_policy: Option<ApprovalPolicy>,
+    pub personality: Personality,
     pub sandbox_policy: SandboxPolicy,
     pub features: Features,
     pub suppress_unstable_features_warning: bool,
@@ -305,12 +335,17 @@ impl Config {
         let (features, mut feature_warnings) = Features::resolve(registry, &settings, suppress);
         warnings.append(&mut feature_warnings);
         let sandbox_policy = sandbox_policy(&typed, options, &effective)?;
+        let (model_providers, model_provider) = providers::resolve(&typed, options, &effective)?;
 
         Ok(Config {
             wharf_home: options.wharf_home.clone(),
             cwd: options.cwd.clone(),
             profile: profile_choice.map(|(name, _)| name),
             model: typed.model,
+            model_provider,
+            model_providers,
+            approval_policy: typed.approval_policy,
+            personality: typed.personality.unwrap_or_default(),
             sandbox_policy,
             features,
             suppress_unstable_features_warning: suppress,
@@ -448,12 +483,27 @@ fn profile_layer(
     Ok(layer)
 }
 
-/// `--sandbox`, `--enable` and `--disable`, as the top layer.
+/// `--model`, `--sandbox`, `--ask-for-approval`, `--enable` and
+/// `--disable`, as the top layer.
 fn apply_flags(
     options: &ConfigOptions,
     registry: &FeatureRegistry,
     effective: &mut Layered,
 ) -> Result<(), ConfigError> {
+    if let Some(model) = &options.model {
+        effective.set(
+            vec!["model".to_owned()],
+            toml::Value::String(model.clone()),
+            Source::Flag("--model"),
+        );
+    }
+    if let Some(policy) = options.approval_policy {
+        effective.set(
+            vec!["approval_policy".to_owned()],
+            toml::Value::String(policy.as_str().to_owned()),
+            Source::Flag("--ask-for-approval"),
+        );
+    }
     if let Some(mode) = options.sandbox_mode {
         effective.set(
             vec!["sandbox_mode".to_owned()],
@@ -595,8 +645,12 @@ fn invalid_value(source: Option<&Source>, key: &[String], message: String) -> Co
             arg: arg.clone(),
             message,
         },
-        Some(Source::Default | Source::Flag(_)) | None => ConfigError::Override {
+        Some(Source::Default | Source::Flag(_)) => ConfigError::Override {
             arg: display_key(key),
+            message,
+        },
+        None => ConfigError::Value {
+            key: display_key(key),
             message,
         },
     }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod exec;
 pub mod features;
 pub mod model;
+pub mod models;
 pub mod native;
 pub mod pipeline;
 pub mod plugin;

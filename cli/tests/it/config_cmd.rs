@@ -29,6 +29,8 @@ fn show_attributes_every_value() {
         lines,
         [
             format!("model = \"o3\" # config ({path}:1:1)"),
+            "model_provider = \"openai\" # default".to_owned(),
+            "personality = \"none\" # default".to_owned(),
             "read_only_access.type = \"full-access\" # default".to_owned(),
             format!("sandbox_mode = \"workspace-write\" # project ({project}:2:1)"),
             "sandbox_workspace_write.exclude_slash_tmp = true # cli (-c sandbox_workspace_write.exclude_slash_tmp=true)".to_owned(),

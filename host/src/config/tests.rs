@@ -99,6 +99,12 @@ fn without_files_the_defaults_apply() {
     let fixture = Fixture::new();
     let config = fixture.load();
     assert_eq!(config.model, None);
+    assert_eq!(config.model_provider.id, "openai");
+    assert_eq!(config.model_provider.base_url, "https://api.openai.com/v1");
+    let providers: Vec<&str> = config.model_providers.keys().map(String::as_str).collect();
+    assert_eq!(providers, ["ollama", "openai"]);
+    assert_eq!(config.approval_policy, None);
+    assert_eq!(config.personality, Personality::None);
     assert_eq!(
         config.sandbox_policy,
         SandboxPolicy::ReadOnly {
@@ -109,7 +115,9 @@ fn without_files_the_defaults_apply() {
     assert!(config.warnings.is_empty(), "{:?}", config.warnings);
     assert_eq!(
         shown(&config),
-        "read_only_access.type = \"full-access\"  # default\n\
+        "model_provider = \"openai\"  # default\n\
+         personality = \"none\"  # default\n\
+         read_only_access.type = \"full-access\"  # default\n\
          sandbox_mode = \"read-only\"  # default\n\
          sandbox_workspace_write.exclude_slash_tmp = false  # default\n\
          sandbox_workspace_write.exclude_tmpdir_env_var = false  # default\n\
@@ -226,6 +234,8 @@ fn layers_apply_in_order_and_remember_their_source() {
     assert_eq!(
         shown(&config),
         "model = \"user-model\"  # config\n\
+         model_provider = \"openai\"  # default\n\
+         personality = \"none\"  # default\n\
          profile = \"ci\"  # config\n\
          read_only_access.type = \"full-access\"  # default\n\
          sandbox_mode = \"workspace-write\"  # project\n\
@@ -604,3 +614,5 @@ fn defaults_are_a_valid_config() {
             .exists()
     );
 }
+
+mod models;

@@ -4,11 +4,12 @@
 //! file. [`super::Config`] is what the rest of wharf reads.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::PathBuf;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use crate::models::WireApi;
 
 /// One configuration layer: `config.toml`, `.wharf/config.toml`, a profile,
 /// or a `-c` override. Every field is optional so that layers can be partial.
@@ -19,6 +20,27 @@ pub struct ConfigToml {
     /// provider's default model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+
+    /// The provider that serves the model, by id: a key of
+    /// `model_providers` or a built-in one (`openai`, `ollama`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_provider: Option<String>,
+
+    /// Model providers by id. An entry named like a built-in provider
+    /// (`openai`, `ollama`) changes only the keys it sets; any other entry
+    /// defines a provider and needs `base_url`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub model_providers: BTreeMap<String, ModelProviderToml>,
+
+    /// When to ask before running a tool call: `untrusted`, `on-failure`,
+    /// `on-request` or `never`. Unset: `exec` never asks, the TUI asks on
+    /// request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval_policy: Option<ApprovalPolicy>,
+
+    /// The tone of the model's messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub personality: Option<Personality>,
 
     /// The profile to apply when `--profile` is not given.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -50,6 +72,81 @@ pub struct ConfigToml {
     /// Do not warn when an under-development feature is enabled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppress_unstable_features_warning: Option<bool>,
+}
+
+/// One `[model_providers.ID]` entry, as codex writes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub struct ModelProviderToml {
+    /// The name people read. Default: the id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The root of the provider's OpenAI-compatible API, e.g.
+    /// `https://api.openai.com/v1`. Required unless the id is a built-in
+    /// provider's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// The environment variable that holds the API key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env_key: Option<String>,
+    /// Shown when `env_key` is not set: how to get a key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env_key_instructions: Option<String>,
+    /// An API key written here rather than in the environment
+    /// (discouraged: prefer `env_key`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub experimental_bearer_token: Option<String>,
+    /// The protocol: `responses` (OpenAI's Responses API) or `chat` (Chat
+    /// Completions). Default: `chat`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wire_api: Option<WireApi>,
+    /// Query parameters added to every request URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_params: Option<BTreeMap<String, String>>,
+    /// Headers sent with every request: name = value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_headers: Option<BTreeMap<String, String>>,
+    /// Headers whose values come from the environment: name = variable. A
+    /// header whose variable is unset or empty is not sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env_http_headers: Option<BTreeMap<String, String>>,
+    /// How many times a failed request is retried. Default 4, at most 100.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_max_retries: Option<u64>,
+    /// How many times a dropped response stream is reconnected. Default 5,
+    /// at most 100.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_max_retries: Option<u64>,
+    /// Milliseconds a response stream may stay silent before it counts as
+    /// lost. Default 300000 (five minutes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_idle_timeout_ms: Option<u64>,
+}
+
+/// When wharf asks the user before running a tool call (codex's values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApprovalPolicy {
+    /// Ask for everything but known-safe, read-only commands.
+    Untrusted,
+    /// Run in the sandbox; ask to run again without it when a call fails.
+    OnFailure,
+    /// The model decides when to ask.
+    OnRequest,
+    /// Never ask; a failure goes back to the model.
+    Never,
+}
+
+/// The tone of the model's messages (codex's values).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Personality {
+    /// No personality instructions.
+    #[default]
+    None,
+    /// Warm and encouraging.
+    Friendly,
+    /// Direct and to the point.
+    Pragmatic,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
@@ -116,17 +213,17 @@ macro_rules! deserialize_by_name {
             pub const NAMES: &[&str] = &[$($name),+];
         }
 
-        impl<'de> Deserialize<'de> for $ty {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        impl<'de> ::serde::Deserialize<'de> for $ty {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 struct Names;
-                impl serde::de::Visitor<'_> for Names {
+                impl ::serde::de::Visitor<'_> for Names {
                     type Value = $ty;
-                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                         let quoted: Vec<String> =
                             $ty::NAMES.iter().map(|name| format!("\"{name}\"")).collect();
                         write!(f, "one of {}", quoted.join(", "))
                     }
-                    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<$ty, E> {
+                    fn visit_str<E: ::serde::de::Error>(self, value: &str) -> Result<$ty, E> {
                         match value {
                             $($name => Ok($ty::$variant),)+
                             _ => Err(E::unknown_variant(value, $ty::NAMES)),
@@ -137,6 +234,44 @@ macro_rules! deserialize_by_name {
             }
         }
     };
+}
+
+pub(crate) use deserialize_by_name;
+
+deserialize_by_name!(ApprovalPolicy {
+    Untrusted = "untrusted",
+    OnFailure = "on-failure",
+    OnRequest = "on-request",
+    Never = "never",
+});
+
+deserialize_by_name!(Personality {
+    None = "none",
+    Friendly = "friendly",
+    Pragmatic = "pragmatic",
+});
+
+impl ApprovalPolicy {
+    /// The name written in config.toml and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalPolicy::Untrusted => "untrusted",
+            ApprovalPolicy::OnFailure => "on-failure",
+            ApprovalPolicy::OnRequest => "on-request",
+            ApprovalPolicy::Never => "never",
+        }
+    }
+}
+
+impl Personality {
+    /// The name written in config.toml.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Personality::None => "none",
+            Personality::Friendly => "friendly",
+            Personality::Pragmatic => "pragmatic",
+        }
+    }
 }
 
 deserialize_by_name!(SandboxModeToml {
@@ -153,6 +288,8 @@ deserialize_by_name!(ReadOnlyAccessKind {
 /// wharf's built-in defaults, as the lowest configuration layer. Written as
 /// TOML so that `wharf config show` can attribute each value to "default".
 pub(crate) const DEFAULTS: &str = r#"
+model_provider = "openai"
+personality = "none"
 sandbox_mode = "read-only"
 read_only_access = { type = "full-access" }
 suppress_unstable_features_warning = false
@@ -173,7 +310,7 @@ mod tests {
     fn enum_names_round_trip() {
         fn round_trip<T>(values: &[T])
         where
-            T: Serialize + for<'de> Deserialize<'de> + PartialEq + fmt::Debug,
+            T: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug,
         {
             for value in values {
                 let text = toml::Value::try_from(value).unwrap();
@@ -189,7 +326,49 @@ mod tests {
             ReadOnlyAccessKind::FullAccess,
             ReadOnlyAccessKind::Restricted,
         ]);
+        round_trip(&[
+            ApprovalPolicy::Untrusted,
+            ApprovalPolicy::OnFailure,
+            ApprovalPolicy::OnRequest,
+            ApprovalPolicy::Never,
+        ]);
+        round_trip(&[
+            Personality::None,
+            Personality::Friendly,
+            Personality::Pragmatic,
+        ]);
+        round_trip(&[WireApi::Responses, WireApi::Chat]);
         assert_eq!(SandboxModeToml::NAMES.len(), 3);
         assert_eq!(ReadOnlyAccessKind::NAMES.len(), 2);
+        assert_eq!(ApprovalPolicy::NAMES.len(), 4);
+        assert_eq!(Personality::NAMES.len(), 3);
+        assert_eq!(WireApi::NAMES.len(), 2);
+        for policy in [
+            ApprovalPolicy::Untrusted,
+            ApprovalPolicy::OnFailure,
+            ApprovalPolicy::OnRequest,
+            ApprovalPolicy::Never,
+        ] {
+            assert_eq!(
+                toml::Value::try_from(policy).unwrap().as_str(),
+                Some(policy.as_str())
+            );
+        }
+        for personality in [
+            Personality::None,
+            Personality::Friendly,
+            Personality::Pragmatic,
+        ] {
+            assert_eq!(
+                toml::Value::try_from(personality).unwrap().as_str(),
+                Some(personality.as_str())
+            );
+        }
+        for wire in [WireApi::Responses, WireApi::Chat] {
+            assert_eq!(
+                toml::Value::try_from(wire).unwrap().as_str(),
+                Some(wire.as_str())
+            );
+        }
     }
 }
