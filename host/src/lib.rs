@@ -6,6 +6,7 @@
 //! tools live in plugins, and the host only sees their manifests, specs,
 //! grants and outputs.
 
+pub mod agent;
 pub mod config;
 pub mod exec;
 pub mod features;

@@ -4,12 +4,14 @@
 //! In order: resolve the tool → feature gate → requirements → model
 //! capabilities → arguments against the tool's JSON Schema → approval →
 //! grant (the manifest's request ∩ the sandbox policy) → invoke with limits
-//! → output cap → file changes checked and applied → a [`CallOutcome`] with
-//! timings. Requirements, model capabilities and approval are pass-through
-//! stages until the issues that define them; their slots are here so that
-//! every call already passes through them in the right order.
+//! → output cap and sanitizing for the model → file changes checked and
+//! applied → a [`CallOutcome`] with timings. Requirements is a pass-through
+//! stage until `requirements.toml` exists; model capabilities and approval
+//! apply when the session has a model and an approval policy (the agent
+//! loop), and let everything through otherwise (`wharf tool call`).
 
 mod apply;
+mod approval;
 #[cfg(test)]
 mod tests;
 
@@ -21,13 +23,16 @@ use std::time::{Duration, Instant};
 
 use wharf_sandbox::{PathEnv, PathRules, Sandbox};
 
+use crate::config::ApprovalPolicy;
 use crate::config::Config;
 use crate::features::Features;
+use crate::models::{self, ModelInfo};
 use crate::plugin::grant::{self, Grant, HostLimits};
 use crate::plugin::{CallContext, Content, ToolError, ToolOutput};
 use crate::registry::{Entry, NotOffered, Plugins};
 
-pub use apply::AppliedChange;
+pub use apply::{AppliedChange, ChangeKind};
+pub use approval::{ApprovalRequest, Approver, needs_approval};
 
 /// Reads an environment variable; the session gets it from its embedder so
 /// that tests never touch the process environment.
@@ -43,6 +48,15 @@ pub struct Session {
     pub features: Features,
     pub home_dir: Option<PathBuf>,
     pub limits: HostLimits,
+    /// The model the calls are made for. `None` (`wharf tool call`): every
+    /// tool may run and outputs reach the caller as the tool made them.
+    pub model: Option<ModelInfo>,
+    /// When to ask before a call (see [`needs_approval`]). `None`: nothing
+    /// asks (`wharf tool call` is the user's own explicit request).
+    pub approval_policy: Option<ApprovalPolicy>,
+    /// Who answers approval requests. `None` (`wharf exec`): nobody, so a
+    /// call that needs approval is denied.
+    pub approver: Option<Arc<dyn Approver>>,
     env: Box<EnvLookup>,
     /// Grants depend only on the plugin and the session: computed once.
     grants: Mutex<HashMap<String, Arc<Grant>>>,
@@ -79,6 +93,9 @@ impl Session {
             features: config.features.clone(),
             home_dir,
             limits: HostLimits::default(),
+            model: None,
+            approval_policy: None,
+            approver: None,
             env,
             grants: Mutex::new(HashMap::new()),
         }
@@ -136,8 +153,19 @@ pub enum CallError {
     UnknownTool { tool: String },
     #[error("tool `{tool}` is not available: {reason}")]
     NotOffered { tool: String, reason: NotOffered },
+    /// The session's model lacks a capability the tool needs (it was not
+    /// offered, and was called anyway).
+    #[error("tool `{tool}` needs `{requirement}`, which model `{model}` does not support")]
+    Unsupported {
+        tool: String,
+        requirement: String,
+        model: String,
+    },
     #[error("invalid arguments: {0}")]
     InvalidArgs(String),
+    /// The approval stage said no.
+    #[error("denied: {0}")]
+    NotApproved(String),
     /// A file change the grant or the sandbox does not allow; nothing was
     /// changed.
     #[error("denied: {0}")]
@@ -155,7 +183,9 @@ impl CallError {
         match self {
             CallError::UnknownTool { .. } => Stage::Resolve,
             CallError::NotOffered { .. } => Stage::Feature,
+            CallError::Unsupported { .. } => Stage::ModelCapabilities,
             CallError::InvalidArgs(_) => Stage::Arguments,
+            CallError::NotApproved(_) => Stage::Approval,
             CallError::Denied(_) | CallError::Apply(_) => Stage::Apply,
             CallError::Tool(_) => Stage::Invoke,
         }
@@ -232,6 +262,9 @@ pub fn call(plugins: &Plugins, session: &Session, call: &ToolCall) -> CallOutcom
         Err(err) => Err(CallError::Tool(err)),
         Ok(mut output) => {
             cap_output(&mut output, grant.output_bytes);
+            if let Some(model) = &session.model {
+                sanitize_for_model(&mut output, model);
+            }
             let changes = std::mem::take(&mut output.changes);
             match apply::apply(&changes, &grant, &session.rules, &mut outcome.applied) {
                 Ok(()) => Ok(output),
@@ -259,11 +292,23 @@ fn check(
             reason,
         })?;
     // Requirements (allowlists, pins): filled in by the requirements issue.
-    // Model capabilities: filled in with the agent loop; with no model
-    // involved (`wharf tool call`) every tool may run.
+    // Model capabilities: a tool is not offered to a model that lacks what
+    // it `requires`; called anyway, it is refused here.
+    if let Some(model) = &session.model
+        && let Some((_, spec)) = plugins.tool(&call.tool)
+        && let Some(missing) = spec
+            .requires
+            .iter()
+            .find(|requirement| !models::tool_offered(model, std::slice::from_ref(requirement)))
+    {
+        return Err(CallError::Unsupported {
+            tool: call.tool.clone(),
+            requirement: missing.clone(),
+            model: model.slug.clone(),
+        });
+    }
     check_args(entry, call)?;
-    // Approval: filled in with the agent loop; `wharf tool call` is the
-    // user's own explicit request.
+    approval::check(entry, session, call)?;
     Ok(session.grant(entry))
 }
 
@@ -289,6 +334,25 @@ fn check_args(entry: &Entry, call: &ToolCall) -> Result<(), CallError> {
         Ok(())
     } else {
         Err(CallError::InvalidArgs(problems.join("; ")))
+    }
+}
+
+/// Fits `output` to what `model` reads: images become a placeholder for a
+/// model without image input, text is cut to its truncation policy.
+fn sanitize_for_model(output: &mut ToolOutput, model: &ModelInfo) {
+    for content in &mut output.content {
+        match content {
+            Content::Image { .. } if !model.supports_image_input() => {
+                *content = Content::Text(models::image_placeholder().to_owned());
+            }
+            Content::Image { .. } => {}
+            Content::Text(text) | Content::Json(text) => {
+                let cut = models::truncate_for_model(model, text);
+                if cut.len() != text.len() {
+                    *content = Content::Text(cut);
+                }
+            }
+        }
     }
 }
 

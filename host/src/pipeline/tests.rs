@@ -353,3 +353,132 @@ fn a_replaced_plugin_is_offered_only_while_its_replacement_is_on_and_loaded() {
     let session = setup.session(SandboxMode::ReadOnly, &["unified_exec"]);
     assert_eq!(call(&plugins, &session, &echo).result.unwrap().text(), "hi");
 }
+
+/// The stages that depend on the session's model and approval policy, as
+/// rows: (what, approval policy, model reads images, tool, expected).
+#[test]
+fn model_and_approval_decisions() {
+    use crate::config::ApprovalPolicy::{self, Never, OnFailure, OnRequest, Untrusted};
+    type PolicyRow = (
+        &'static str,
+        Option<ApprovalPolicy>,
+        Option<bool>,
+        &'static str,
+        Expected,
+    );
+    let rows: &[PolicyRow] = &[
+        ("no model, no policy", None, None, "look", Ok("hi")),
+        (
+            "text-only model, image tool",
+            Some(Never),
+            Some(false),
+            "look",
+            Err((
+                Stage::ModelCapabilities,
+                "tool `look` needs `image_input`, which model `m` does not support",
+            )),
+        ),
+        (
+            "image model, image tool",
+            Some(Never),
+            Some(true),
+            "look",
+            Ok("hi"),
+        ),
+        ("never asks", Some(Never), Some(false), "echo", Ok("hi")),
+        (
+            "on-request asks nothing yet",
+            Some(OnRequest),
+            Some(false),
+            "echo",
+            Ok("hi"),
+        ),
+        (
+            "on-failure asks nothing up front",
+            Some(OnFailure),
+            Some(false),
+            "echo",
+            Ok("hi"),
+        ),
+        (
+            "untrusted: a plugin that writes files needs approval",
+            Some(Untrusted),
+            Some(false),
+            "echo",
+            Err((
+                Stage::Approval,
+                "denied: `echo` needs approval under approval_policy `untrusted` (it edits files), and nobody can approve",
+            )),
+        ),
+        (
+            "untrusted: a read-only plugin needs none",
+            Some(Untrusted),
+            Some(true),
+            "look",
+            Ok("hi"),
+        ),
+    ];
+    let setup = Setup::new();
+    let mut plugins = Plugins::default();
+    let manifest = |text: String| {
+        Manifest::parse(&setup.dir.path().join("plugin.toml"), &text)
+            .unwrap()
+            .0
+    };
+    plugins.add_plugin(manifest(MANIFEST.to_owned()), Arc::new(Double::new()));
+    let mut looker = Double::with_tool("look");
+    looker.tools[0].requires = vec!["image_input".to_owned()];
+    let looker_manifest = MANIFEST
+        .replace("name = \"double\"", "name = \"looker\"")
+        .replace("fs.write = [\"cwd\"]", "");
+    plugins.add_plugin(manifest(looker_manifest), Arc::new(looker));
+    for (what, policy, images, tool, expected) in rows {
+        let mut session = setup.session(SandboxMode::ReadOnly, &[]);
+        session.approval_policy = *policy;
+        session.model = images.map(|images| {
+            let mut model = ModelInfo::unknown("m");
+            if images {
+                model.input_modalities.push(models::InputModality::Image);
+            }
+            model
+        });
+        let call = ToolCall {
+            call_id: "c1".to_owned(),
+            tool: (*tool).to_owned(),
+            args: r#"{"text":"hi"}"#.to_owned(),
+        };
+        let outcome = super::call(&plugins, &session, &call);
+        match (&outcome.result, expected) {
+            (Ok(output), Ok(text)) => assert_eq!(output.text(), *text, "{what}"),
+            (Err(err), Err((stage, message))) => {
+                assert_eq!(err.stage(), *stage, "{what}: {err}");
+                assert!(err.to_string().contains(message), "{what}: {err}");
+            }
+            (result, expected) => panic!("{what}: got {result:?}, expected {expected:?}"),
+        }
+    }
+}
+
+#[test]
+fn outputs_are_fitted_to_the_model() {
+    let mut model = ModelInfo::unknown("m");
+    model.truncation_policy.limit = 10;
+    let mut output = ToolOutput {
+        content: vec![
+            Content::Text("0123456789abcdef".to_owned()),
+            Content::Image {
+                mime_type: "image/png".to_owned(),
+                data: vec![1],
+            },
+        ],
+        ..ToolOutput::default()
+    };
+    sanitize_for_model(&mut output, &model);
+    assert_eq!(
+        output.content,
+        [
+            Content::Text("01234…6 chars truncated…bcdef".to_owned()),
+            Content::Text(models::image_placeholder().to_owned()),
+        ]
+    );
+}

@@ -1,0 +1,372 @@
+//! The agent loop: a thread of turns. A turn sends the conversation to the
+//! model, turns what streams back into items and events, runs the tool
+//! calls the model makes through the [call pipeline](crate::pipeline), and
+//! asks again until the model answers without calling a tool.
+//!
+//! The loop is plain, blocking Rust: the [`ModelClient`] streams on its
+//! own thread, tool calls of one response run on scoped threads when the
+//! model supports parallel calls, and a [`CancelFlag`] (Ctrl-C) stops the
+//! stream and the running calls.
+
+mod calls;
+mod events;
+mod ids;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::config::Personality;
+use crate::model::{ModelClient, ModelError, Prompt, ResponseEvent, ResponseItem, Role, Usage};
+use crate::models::ModelInfo;
+use crate::pipeline::Session;
+use crate::registry::Plugins;
+
+pub use calls::offered_tools;
+pub use events::{ChangeKind, Event, FileUpdate, Item, ItemDetails, Status, TurnError};
+pub use ids::new_thread_id;
+
+/// The instructions every session starts from.
+pub const BASE_INSTRUCTIONS: &str = "\
+You are a coding agent working in the user's repository on their machine. \
+Do what the user asks, and only that. Read the code before you change it; \
+run commands to check your assumptions and your work (build, test, lint) \
+when you can. Make small, focused edits with the apply_patch tool when it \
+is offered. Commands and file edits run in a sandbox: when one is denied, \
+say so and suggest what the user could do rather than working around it. \
+Do not invent results you have not seen. When you are done, answer briefly: \
+what you changed, how you checked it, and anything left undone.";
+
+/// The line a personality adds to the instructions.
+fn personality_line(personality: Personality) -> Option<&'static str> {
+    match personality {
+        Personality::None => None,
+        Personality::Friendly => {
+            Some("Be warm and encouraging in your messages, and explain your steps in plain words.")
+        }
+        Personality::Pragmatic => {
+            Some("Be direct and terse: state results and decisions, skip pleasantries.")
+        }
+    }
+}
+
+/// Set to stop the running turn: its stream and its tool calls.
+#[derive(Debug, Clone, Default)]
+pub struct CancelFlag(Arc<AtomicBool>);
+
+impl CancelFlag {
+    pub fn new() -> CancelFlag {
+        CancelFlag::default()
+    }
+
+    /// A flag shared with a signal handler.
+    pub fn from_shared(flag: Arc<AtomicBool>) -> CancelFlag {
+        CancelFlag(flag)
+    }
+
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    fn reset(&self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Where a thread's events and conversation items go: a printer, a
+/// rollout file, a test's list.
+pub trait Sink {
+    /// An event, as it happens.
+    fn event(&mut self, event: &Event);
+    /// An item added to the conversation the model sees (what a resumed
+    /// session sends again).
+    fn history(&mut self, _item: &ResponseItem) {}
+}
+
+impl Sink for Vec<Event> {
+    fn event(&mut self, event: &Event) {
+        self.push(event.clone());
+    }
+}
+
+/// What a completed turn produced.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TurnOutcome {
+    /// The last agent message, if the model wrote one.
+    pub last_message: Option<String>,
+    pub usage: Usage,
+}
+
+/// A thread: the conversation with one model in one session.
+pub struct Agent<'a> {
+    plugins: &'a Plugins,
+    session: &'a Session,
+    client: &'a dyn ModelClient,
+    model: ModelInfo,
+    personality: Personality,
+    base_instructions: String,
+    history: Vec<ResponseItem>,
+    cancel: CancelFlag,
+    next_item: usize,
+}
+
+impl<'a> Agent<'a> {
+    /// A new thread over `session` (its id is the thread's id). The
+    /// session's model and the one given here should be the same:
+    /// the pipeline checks calls against the session's.
+    pub fn new(
+        plugins: &'a Plugins,
+        session: &'a Session,
+        client: &'a dyn ModelClient,
+        model: ModelInfo,
+    ) -> Agent<'a> {
+        Agent {
+            plugins,
+            session,
+            client,
+            model,
+            personality: Personality::None,
+            base_instructions: BASE_INSTRUCTIONS.to_owned(),
+            history: Vec::new(),
+            cancel: CancelFlag::new(),
+            next_item: 0,
+        }
+    }
+
+    /// Continues a conversation (a resumed rollout).
+    pub fn with_history(mut self, history: Vec<ResponseItem>) -> Agent<'a> {
+        self.history = history;
+        self
+    }
+
+    /// Replaces [`BASE_INSTRUCTIONS`].
+    pub fn with_instructions(mut self, instructions: impl Into<String>) -> Agent<'a> {
+        self.base_instructions = instructions.into();
+        self
+    }
+
+    pub fn with_cancel(mut self, cancel: CancelFlag) -> Agent<'a> {
+        self.cancel = cancel;
+        self
+    }
+
+    /// The personality of the next turns.
+    pub fn set_personality(&mut self, personality: Personality) {
+        self.personality = personality;
+    }
+
+    pub fn thread_id(&self) -> &str {
+        &self.session.session_id
+    }
+
+    pub fn history(&self) -> &[ResponseItem] {
+        &self.history
+    }
+
+    pub fn cancel_flag(&self) -> CancelFlag {
+        self.cancel.clone()
+    }
+
+    /// Says that the thread started (once, before its first turn).
+    pub fn start(&self, sink: &mut dyn Sink) {
+        sink.event(&Event::ThreadStarted {
+            thread_id: self.thread_id().to_owned(),
+        });
+    }
+
+    /// The instructions of the next request.
+    pub fn instructions(&self) -> String {
+        let mut text = self.base_instructions.clone();
+        if let Some(line) = personality_line(self.personality) {
+            text.push_str("\n\n");
+            text.push_str(line);
+        }
+        text.push_str(&format!(
+            "\n\nThe working directory is {}.",
+            self.session.cwd.display()
+        ));
+        text
+    }
+
+    /// Runs one turn: `input` from the user, then model responses and tool
+    /// calls until the model answers without calling a tool. A cancel
+    /// raised before the turn is forgotten; one raised during it fails the
+    /// turn with "cancelled".
+    pub fn run_turn(&mut self, input: &str, sink: &mut dyn Sink) -> Result<TurnOutcome, TurnError> {
+        self.cancel.reset();
+        sink.event(&Event::TurnStarted);
+        let user = ResponseItem::Message {
+            role: Role::User,
+            text: input.to_owned(),
+        };
+        self.push_history(user, sink);
+        let item = self.item(ItemDetails::UserMessage {
+            text: input.to_owned(),
+        });
+        sink.event(&Event::ItemCompleted { item });
+
+        let mut outcome = TurnOutcome::default();
+        let result = self.turn_loop(&mut outcome, sink);
+        // Every call the model made gets an output, even when the turn
+        // stopped before it ran: the next request must answer each.
+        self.answer_unanswered(sink);
+        match result {
+            Ok(()) => {
+                sink.event(&Event::TurnCompleted {
+                    usage: outcome.usage,
+                });
+                Ok(outcome)
+            }
+            Err(message) => {
+                let error = TurnError { message };
+                sink.event(&Event::TurnFailed {
+                    error: error.clone(),
+                });
+                Err(error)
+            }
+        }
+    }
+
+    fn turn_loop(&mut self, outcome: &mut TurnOutcome, sink: &mut dyn Sink) -> Result<(), String> {
+        loop {
+            if self.cancel.is_cancelled() {
+                return Err(ModelError::Cancelled.to_string());
+            }
+            let prompt = Prompt {
+                model: self.model.slug.clone(),
+                instructions: self.instructions(),
+                input: self.history.clone(),
+                tools: offered_tools(self.plugins, self.session, &self.model),
+                parallel_tool_calls: self.model.supports_parallel_tool_calls,
+            };
+            let calls = self.stream_response(&prompt, outcome, sink)?;
+            if calls.is_empty() {
+                return Ok(());
+            }
+            let parallel = self.model.supports_parallel_tool_calls;
+            let mut runner = calls::Runner {
+                plugins: self.plugins,
+                session: self.session,
+                cancel: &self.cancel,
+                next_item: &mut self.next_item,
+            };
+            let outputs = runner.run(&calls, parallel, sink);
+            for output in outputs {
+                self.push_history(output, sink);
+            }
+        }
+    }
+
+    /// Streams one response into items; returns the tool calls it made.
+    fn stream_response(
+        &mut self,
+        prompt: &Prompt,
+        outcome: &mut TurnOutcome,
+        sink: &mut dyn Sink,
+    ) -> Result<Vec<ResponseItem>, String> {
+        let stream = self.client.stream(prompt).map_err(|err| err.to_string())?;
+        let mut calls = Vec::new();
+        loop {
+            if self.cancel.is_cancelled() {
+                stream.cancel();
+                return Err(ModelError::Cancelled.to_string());
+            }
+            let event = match stream.next_timeout(Duration::from_millis(50)) {
+                Err(ModelError::Idle(_)) => continue,
+                Err(err) => return Err(err.to_string()),
+                Ok(None) => {
+                    return Err(ModelError::Dropped(
+                        "the model's stream ended without `completed`".to_owned(),
+                    )
+                    .to_string());
+                }
+                Ok(Some(Err(err))) => return Err(err.to_string()),
+                Ok(Some(Ok(event))) => event,
+            };
+            match event {
+                ResponseEvent::Created
+                | ResponseEvent::OutputTextDelta { .. }
+                | ResponseEvent::ReasoningSummaryDelta { .. } => {}
+                ResponseEvent::OutputItemDone { item } => {
+                    self.receive(item, &mut calls, outcome, sink);
+                }
+                ResponseEvent::Completed { usage, .. } => {
+                    if let Some(usage) = usage {
+                        add_usage(&mut outcome.usage, &usage);
+                    }
+                    return Ok(calls);
+                }
+            }
+        }
+    }
+
+    fn receive(
+        &mut self,
+        item: ResponseItem,
+        calls: &mut Vec<ResponseItem>,
+        outcome: &mut TurnOutcome,
+        sink: &mut dyn Sink,
+    ) {
+        let details = match &item {
+            ResponseItem::Message { role, text } => match role {
+                Role::Assistant => {
+                    outcome.last_message = Some(text.clone());
+                    Some(ItemDetails::AgentMessage { text: text.clone() })
+                }
+                Role::User | Role::Developer => None,
+            },
+            ResponseItem::Reasoning { summary } => Some(ItemDetails::Reasoning {
+                text: summary.join("\n"),
+            }),
+            ResponseItem::FunctionCall { .. } | ResponseItem::CustomToolCall { .. } => {
+                calls.push(item.clone());
+                None
+            }
+            ResponseItem::ToolOutput { .. } => None,
+        };
+        self.push_history(item, sink);
+        if let Some(details) = details {
+            let item = self.item(details);
+            sink.event(&Event::ItemCompleted { item });
+        }
+    }
+
+    /// Adds "aborted" outputs for calls of the history that have none.
+    fn answer_unanswered(&mut self, sink: &mut dyn Sink) {
+        let unanswered = calls::unanswered(&self.history);
+        for call_id in unanswered {
+            let output = ResponseItem::ToolOutput {
+                call_id,
+                output: vec![crate::model::OutputContent::Text {
+                    text: "aborted: the turn was cancelled or failed before this call ran"
+                        .to_owned(),
+                }],
+                is_error: true,
+            };
+            self.push_history(output, sink);
+        }
+    }
+
+    fn push_history(&mut self, item: ResponseItem, sink: &mut dyn Sink) {
+        sink.history(&item);
+        self.history.push(item);
+    }
+
+    fn item(&mut self, details: ItemDetails) -> Item {
+        calls::new_item(&mut self.next_item, details)
+    }
+}
+
+fn add_usage(total: &mut Usage, more: &Usage) {
+    total.input_tokens += more.input_tokens;
+    total.cached_input_tokens += more.cached_input_tokens;
+    total.output_tokens += more.output_tokens;
+    total.reasoning_output_tokens += more.reasoning_output_tokens;
+    total.total_tokens += more.total_tokens;
+}

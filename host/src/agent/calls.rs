@@ -1,0 +1,462 @@
+//! Tool calls in a turn: which tools a model is offered, running the calls
+//! of one response (concurrently when the model allows it), and turning
+//! outcomes into items for the user and outputs for the model.
+
+use std::collections::HashSet;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::model::{OutputContent, ResponseItem, ToolDef};
+use crate::models::{self, ApplyPatchToolType, ModelInfo, ShellType};
+use crate::pipeline::{self, AppliedChange, CallError, CallOutcome, Session, ToolCall};
+use crate::plugin::Content;
+use crate::plugin::manifest::Manifest;
+use crate::registry::Plugins;
+
+use super::events::{ChangeKind, Event, FileUpdate, Item, ItemDetails, Status};
+use super::{CancelFlag, Sink};
+
+/// The tools `model` is offered in `session`: the tools of every offered
+/// plugin (feature on, not replaced) whose `requires` the model meets;
+/// none that runs commands when the model's `shell_type` is `disabled`. A
+/// tool with a freeform grammar is offered as a freeform tool to models
+/// whose `apply_patch_tool_type` is `freeform`, as a function otherwise.
+/// Sorted by name, so prompts are stable.
+pub fn offered_tools(plugins: &Plugins, session: &Session, model: &ModelInfo) -> Vec<ToolDef> {
+    let mut tools = Vec::new();
+    for entry in &plugins.entries {
+        if plugins.offered(entry, &session.features).is_err() {
+            continue;
+        }
+        if model.shell_type == ShellType::Disabled && entry.manifest.capabilities.exec {
+            continue;
+        }
+        for spec in entry.plugin.tools() {
+            if !models::tool_offered(model, &spec.requires) {
+                continue;
+            }
+            let tool = match (&spec.freeform_grammar, model.apply_patch_tool_type) {
+                (Some(grammar), ApplyPatchToolType::Freeform) => ToolDef::Freeform {
+                    name: spec.name.clone(),
+                    description: spec.description.clone(),
+                    grammar: grammar.clone(),
+                },
+                _ => ToolDef::Function {
+                    name: spec.name.clone(),
+                    description: spec.description.clone(),
+                    parameters: spec.input_schema.clone(),
+                },
+            };
+            tools.push(tool);
+        }
+    }
+    tools.sort_by(|a, b| a.name().cmp(b.name()));
+    tools
+}
+
+/// The call ids of `history`'s calls that have no output.
+pub(super) fn unanswered(history: &[ResponseItem]) -> Vec<String> {
+    let answered: HashSet<&str> = history
+        .iter()
+        .filter_map(|item| match item {
+            ResponseItem::ToolOutput { call_id, .. } => Some(call_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    history
+        .iter()
+        .filter_map(|item| match item {
+            ResponseItem::FunctionCall { call_id, .. }
+            | ResponseItem::CustomToolCall { call_id, .. }
+                if !answered.contains(call_id.as_str()) =>
+            {
+                Some(call_id.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+pub(super) fn new_item(next: &mut usize, details: ItemDetails) -> Item {
+    let id = format!("item_{next}");
+    *next += 1;
+    Item { id, details }
+}
+
+/// Runs the calls of one response.
+pub(super) struct Runner<'r> {
+    pub plugins: &'r Plugins,
+    pub session: &'r Session,
+    pub cancel: &'r CancelFlag,
+    pub next_item: &'r mut usize,
+}
+
+impl Runner<'_> {
+    /// Runs `calls` (function or custom tool call items) and returns their
+    /// outputs in call order. Concurrently when `parallel`; a cancel ends
+    /// the session's running processes (the plugins' `end_session`) and
+    /// waits for the calls to return.
+    pub fn run(
+        &mut self,
+        calls: &[ResponseItem],
+        parallel: bool,
+        sink: &mut dyn Sink,
+    ) -> Vec<ResponseItem> {
+        let calls: Vec<ToolCall> = calls.iter().filter_map(tool_call).collect();
+        let mut outputs = Vec::with_capacity(calls.len());
+        if parallel && calls.len() > 1 {
+            let started: Vec<Item> = calls.iter().map(|call| self.started(call, sink)).collect();
+            let outcomes = self.run_concurrently(&calls);
+            for (item, outcome) in started.into_iter().zip(outcomes) {
+                outputs.push(self.completed(item, outcome, sink));
+            }
+        } else {
+            for call in &calls {
+                let item = self.started(call, sink);
+                let outcome = self
+                    .run_concurrently(std::slice::from_ref(call))
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| aborted(call));
+                outputs.push(self.completed(item, outcome, sink));
+            }
+        }
+        outputs
+    }
+
+    /// Runs each call on its own thread, watching the cancel flag.
+    fn run_concurrently(&self, calls: &[ToolCall]) -> Vec<CallOutcome> {
+        if self.cancel.is_cancelled() {
+            return calls.iter().map(aborted).collect();
+        }
+        let (tx, rx) = mpsc::channel();
+        let mut results: Vec<Option<CallOutcome>> = calls.iter().map(|_| None).collect();
+        std::thread::scope(|scope| {
+            for (index, call) in calls.iter().enumerate() {
+                let tx = tx.clone();
+                let (plugins, session) = (self.plugins, self.session);
+                scope.spawn(move || {
+                    let _ = tx.send((index, pipeline::call(plugins, session, call)));
+                });
+            }
+            drop(tx);
+            let mut ended = false;
+            loop {
+                match rx.recv_timeout(Duration::from_millis(50)) {
+                    Ok((index, outcome)) => {
+                        if let Some(slot) = results.get_mut(index) {
+                            *slot = Some(outcome);
+                        }
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                }
+                if !ended && self.cancel.is_cancelled() {
+                    // Kills what the session's calls started, so that they
+                    // return now rather than at their timeouts.
+                    self.plugins.end_session(&self.session.session_id);
+                    ended = true;
+                }
+            }
+        });
+        results
+            .into_iter()
+            .zip(calls)
+            .map(|(outcome, call)| outcome.unwrap_or_else(|| aborted(call)))
+            .collect()
+    }
+
+    fn started(&mut self, call: &ToolCall, sink: &mut dyn Sink) -> Item {
+        let manifest = self
+            .plugins
+            .tool(&call.tool)
+            .map(|(entry, _)| &entry.manifest);
+        let details = started_details(call, manifest);
+        let item = new_item(self.next_item, details);
+        sink.event(&Event::ItemStarted { item: item.clone() });
+        item
+    }
+
+    fn completed(&self, item: Item, outcome: CallOutcome, sink: &mut dyn Sink) -> ResponseItem {
+        let text = output_text(&outcome);
+        let status = status(&outcome);
+        let changes = file_updates(&outcome.applied);
+        let details = match item.details {
+            ItemDetails::CommandExecution { tool, command, .. } => ItemDetails::CommandExecution {
+                tool,
+                command,
+                exit_code: exit_code(&text),
+                aggregated_output: text,
+                status,
+            },
+            ItemDetails::FileChange { tool, .. } => ItemDetails::FileChange {
+                tool,
+                changes,
+                output: text,
+                status,
+            },
+            ItemDetails::McpToolCall {
+                server,
+                tool,
+                arguments,
+                ..
+            } => ItemDetails::McpToolCall {
+                server,
+                tool,
+                arguments,
+                output: text,
+                status,
+            },
+            ItemDetails::ToolCall { tool, .. } if !changes.is_empty() => ItemDetails::FileChange {
+                tool,
+                changes,
+                output: text,
+                status,
+            },
+            ItemDetails::ToolCall {
+                tool, arguments, ..
+            } => ItemDetails::ToolCall {
+                tool,
+                arguments,
+                output: text,
+                status,
+            },
+            other @ (ItemDetails::UserMessage { .. }
+            | ItemDetails::AgentMessage { .. }
+            | ItemDetails::Reasoning { .. }
+            | ItemDetails::Error { .. }) => other,
+        };
+        sink.event(&Event::ItemCompleted {
+            item: Item {
+                id: item.id,
+                details,
+            },
+        });
+        model_output(&outcome)
+    }
+}
+
+/// The pipeline's request for a call item; `None` for other items.
+fn tool_call(item: &ResponseItem) -> Option<ToolCall> {
+    match item {
+        ResponseItem::FunctionCall {
+            call_id,
+            name,
+            arguments,
+        } => Some(ToolCall {
+            call_id: call_id.clone(),
+            tool: name.clone(),
+            args: arguments.clone(),
+        }),
+        // A freeform tool's input is the `input` argument of its function
+        // form (codex's shape for apply_patch).
+        ResponseItem::CustomToolCall {
+            call_id,
+            name,
+            input,
+        } => Some(ToolCall {
+            call_id: call_id.clone(),
+            tool: name.clone(),
+            args: serde_json::json!({ "input": input }).to_string(),
+        }),
+        ResponseItem::Message { .. }
+        | ResponseItem::Reasoning { .. }
+        | ResponseItem::ToolOutput { .. } => None,
+    }
+}
+
+/// What kind of item a call is, from its plugin's manifest (never from the
+/// tool's name, but MCP's `mcp__server__tool` naming convention).
+fn started_details(call: &ToolCall, manifest: Option<&Manifest>) -> ItemDetails {
+    let arguments: serde_json::Value =
+        serde_json::from_str(&call.args).unwrap_or(serde_json::Value::String(call.args.clone()));
+    if let Some(rest) = call.tool.strip_prefix("mcp__")
+        && let Some((server, tool)) = rest.split_once("__")
+    {
+        return ItemDetails::McpToolCall {
+            server: server.to_owned(),
+            tool: tool.to_owned(),
+            arguments,
+            output: String::new(),
+            status: Status::InProgress,
+        };
+    }
+    let tool = call.tool.clone();
+    match manifest.map(|m| &m.capabilities) {
+        Some(caps) if caps.exec => ItemDetails::CommandExecution {
+            command: command_text(&tool, &arguments),
+            tool,
+            aggregated_output: String::new(),
+            exit_code: None,
+            status: Status::InProgress,
+        },
+        Some(caps) if !caps.fs_write.is_empty() => ItemDetails::FileChange {
+            tool,
+            changes: Vec::new(),
+            output: String::new(),
+            status: Status::InProgress,
+        },
+        _ => ItemDetails::ToolCall {
+            tool,
+            arguments,
+            output: String::new(),
+            status: Status::InProgress,
+        },
+    }
+}
+
+/// The command a call runs, for people: its `cmd` or `command` argument
+/// (a string, or an argv joined by spaces), else the tool and its
+/// arguments.
+fn command_text(tool: &str, arguments: &serde_json::Value) -> String {
+    for key in ["cmd", "command"] {
+        match arguments.get(key) {
+            Some(serde_json::Value::String(command)) => return command.clone(),
+            Some(serde_json::Value::Array(argv)) => {
+                let words: Vec<String> = argv
+                    .iter()
+                    .map(|word| {
+                        word.as_str()
+                            .map_or_else(|| word.to_string(), str::to_owned)
+                    })
+                    .collect();
+                return words.join(" ");
+            }
+            _ => {}
+        }
+    }
+    format!("{tool} {arguments}")
+}
+
+/// The exit code in codex's command output format ("Process exited with
+/// code N"), which wharf's command tools follow.
+fn exit_code(output: &str) -> Option<i32> {
+    output.lines().find_map(|line| {
+        line.trim()
+            .strip_prefix("Process exited with code ")
+            .and_then(|code| code.trim().parse().ok())
+    })
+}
+
+fn status(outcome: &CallOutcome) -> Status {
+    match &outcome.result {
+        Ok(output) if output.is_error => Status::Failed,
+        Ok(output) => match exit_code(&output.text()) {
+            Some(code) if code != 0 => Status::Failed,
+            _ => Status::Completed,
+        },
+        Err(CallError::NotApproved(_) | CallError::Unsupported { .. }) => Status::Declined,
+        Err(_) => Status::Failed,
+    }
+}
+
+fn file_updates(applied: &[AppliedChange]) -> Vec<FileUpdate> {
+    applied
+        .iter()
+        .map(|change| FileUpdate {
+            path: change.path.display().to_string(),
+            kind: match change.kind {
+                pipeline::ChangeKind::Added => ChangeKind::Add,
+                pipeline::ChangeKind::Modified => ChangeKind::Update,
+                pipeline::ChangeKind::Deleted => ChangeKind::Delete,
+            },
+        })
+        .collect()
+}
+
+/// The outcome as text for people.
+fn output_text(outcome: &CallOutcome) -> String {
+    match &outcome.result {
+        Ok(output) => output.text(),
+        Err(err) => err.to_string(),
+    }
+}
+
+/// The outcome as the model reads it. Images were already replaced by a
+/// placeholder for models without image input (the pipeline's sanitizing).
+fn model_output(outcome: &CallOutcome) -> ResponseItem {
+    let (output, is_error) = match &outcome.result {
+        Ok(output) => {
+            let mut parts: Vec<OutputContent> = output
+                .content
+                .iter()
+                .map(|content| match content {
+                    Content::Text(text) | Content::Json(text) => {
+                        OutputContent::Text { text: text.clone() }
+                    }
+                    Content::Image { mime_type, data } => OutputContent::Image {
+                        mime_type: mime_type.clone(),
+                        data_base64: base64(data),
+                    },
+                })
+                .collect();
+            if parts.is_empty() {
+                parts.push(OutputContent::Text {
+                    text: String::new(),
+                });
+            }
+            (parts, output.is_error)
+        }
+        Err(err) => (
+            vec![OutputContent::Text {
+                text: err.to_string(),
+            }],
+            true,
+        ),
+    };
+    ResponseItem::ToolOutput {
+        call_id: outcome.call_id.clone(),
+        output,
+        is_error,
+    }
+}
+
+fn aborted(call: &ToolCall) -> CallOutcome {
+    CallOutcome {
+        call_id: call.call_id.clone(),
+        tool: call.tool.clone(),
+        plugin: None,
+        result: Err(CallError::Tool(crate::plugin::ToolError::Cancelled)),
+        applied: Vec::new(),
+        timings: pipeline::Timings::default(),
+    }
+}
+
+/// Standard base64 with padding.
+fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let bytes = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(bytes[0]) << 16) | (u32::from(bytes[1]) << 8) | u32::from(bytes[2]);
+        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                let index = ((n >> shift) & 63) as usize;
+                out.push(char::from(ALPHABET.get(index).copied().unwrap_or(b'=')));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_matches_rfc4648() {
+        for (input, expected) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(super::base64(input.as_bytes()), expected);
+        }
+    }
+}
