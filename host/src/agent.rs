@@ -12,7 +12,7 @@ mod calls;
 mod events;
 mod ids;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

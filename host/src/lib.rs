@@ -16,6 +16,8 @@ pub mod native;
 pub mod pipeline;
 pub mod plugin;
 pub mod registry;
+pub mod replay;
+pub mod rollout;
 pub mod wasm;
 
 pub use config::{Config, ConfigError, ConfigOptions, Source};
