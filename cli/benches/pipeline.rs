@@ -137,7 +137,10 @@ fn exec_calls(plugins: &Arc<Plugins>, session: &Arc<Session>, work: &Path) {
         bare.as_secs_f64() * 1e6,
         (through.as_secs_f64() - bare.as_secs_f64()) * 1e6
     );
-    report("exec_command `echo hi` through the pipeline, output in hand", echo);
+    report(
+        "exec_command `echo hi` through the pipeline, output in hand",
+        echo,
+    );
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

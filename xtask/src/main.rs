@@ -148,7 +148,13 @@ fn bench() -> anyhow::Result<()> {
     command.args(["bench", "-p", "wharf-sandbox", "--bench", "spawn"]);
     run(command)?;
     let mut command = cargo();
-    command.args(["bench", "-p", "wharf-plugin-unified-exec", "--bench", "exec"]);
+    command.args([
+        "bench",
+        "-p",
+        "wharf-plugin-unified-exec",
+        "--bench",
+        "exec",
+    ]);
     run(command)
 }
 
