@@ -1,6 +1,7 @@
 //! `wharf`, the command line of the wharf coding-agent host.
 
 mod config_cmd;
+mod exec_cmd;
 mod features_cmd;
 mod plugin_cmd;
 mod sandbox_cmd;
@@ -96,6 +97,10 @@ enum Command {
     /// Run a command under the configured sandbox, as tools' commands run:
     /// `wharf -s workspace-write sandbox -- CMD ARGS…`.
     Sandbox(sandbox_cmd::SandboxArgs),
+    /// Run the agent non-interactively: `wharf exec "fix the failing test"`.
+    Exec(exec_cmd::ExecArgs),
+    /// Continue a saved session with one more turn (as `wharf exec resume`).
+    Resume(exec_cmd::ResumeArgs),
 }
 
 fn main() -> ExitCode {
@@ -120,6 +125,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plugin { command } => plugin_cmd::run(command, &cli.global),
         Command::Tool { command } => tool_cmd::run(command, &cli.global),
         Command::Sandbox(args) => sandbox_cmd::run(args, &cli.global),
+        Command::Exec(args) => exec_cmd::run(args, &cli.global),
+        Command::Resume(args) => exec_cmd::run_resume(args, &cli.global),
     }
 }
 

@@ -11,6 +11,7 @@
 mod calls;
 mod events;
 mod ids;
+mod interrupt;
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -27,6 +28,7 @@ use crate::registry::Plugins;
 pub use calls::offered_tools;
 pub use events::{ChangeKind, Event, FileUpdate, Item, ItemDetails, Status, TurnError};
 pub use ids::new_thread_id;
+pub use interrupt::cancel_on_interrupt;
 
 /// The instructions every session starts from.
 pub const BASE_INSTRUCTIONS: &str = "\
@@ -61,9 +63,10 @@ impl CancelFlag {
         CancelFlag::default()
     }
 
-    /// A flag shared with a signal handler.
-    pub fn from_shared(flag: Arc<AtomicBool>) -> CancelFlag {
-        CancelFlag(flag)
+    /// The shared flag, for [`Session::cancelled`] (so that running
+    /// native calls see the cancel too).
+    pub fn shared(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.0)
     }
 
     pub fn cancel(&self) {

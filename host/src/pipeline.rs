@@ -57,6 +57,9 @@ pub struct Session {
     /// Who answers approval requests. `None` (`wharf exec`): nobody, so a
     /// call that needs approval is denied.
     pub approver: Option<Arc<dyn Approver>>,
+    /// Set to stop the running calls (a cancelled turn): native plugins see
+    /// it through `is_cancelled`.
+    pub cancelled: Option<Arc<std::sync::atomic::AtomicBool>>,
     env: Box<EnvLookup>,
     /// Grants depend only on the plugin and the session: computed once.
     grants: Mutex<HashMap<String, Arc<Grant>>>,
@@ -96,6 +99,7 @@ impl Session {
             model: None,
             approval_policy: None,
             approver: None,
+            cancelled: None,
             env,
             grants: Mutex::new(HashMap::new()),
         }
@@ -252,6 +256,7 @@ pub fn call(plugins: &Plugins, session: &Session, call: &ToolCall) -> CallOutcom
         session_id: session.session_id.clone(),
         cwd: session.cwd.clone(),
         sandbox: Arc::clone(&session.sandbox),
+        cancelled: session.cancelled.clone(),
     };
     let invoked = Instant::now();
     let result = entry.plugin.invoke(&cx, &call.tool, &call.args, &grant);

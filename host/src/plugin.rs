@@ -32,6 +32,9 @@ pub struct CallContext {
     /// The session's sandbox: what commands run under, and what native
     /// plugins are told (its serde form) so that they can start their own.
     pub sandbox: std::sync::Arc<wharf_sandbox::Sandbox>,
+    /// Set when the call should stop (the turn was cancelled); native
+    /// plugins see it through `is_cancelled`.
+    pub cancelled: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// One block of a tool's output.

@@ -336,3 +336,11 @@ fn plural(n: usize, word: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// A boxed client is a client, so that the recorder can wrap whichever
+/// client the configuration chose.
+impl ModelClient for Box<dyn ModelClient> {
+    fn stream(&self, prompt: &Prompt) -> Result<ResponseStream, ModelError> {
+        (**self).stream(prompt)
+    }
+}

@@ -8,11 +8,13 @@
 mod apply_patch;
 mod config_cmd;
 mod containment;
+mod exec;
 mod example_grep;
 mod features_cmd;
 mod native;
 mod sandbox_cmd;
 mod unified_exec;
+mod view_image;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

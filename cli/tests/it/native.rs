@@ -278,6 +278,7 @@ fn a_library_unloads_after_its_calls_and_loads_again() {
         session_id: "s".to_owned(),
         cwd: cwd.clone(),
         sandbox: Arc::new(Sandbox::new(&SandboxPolicy::new_read_only(), &env)),
+        cancelled: None,
     };
     let grant = Grant::none(&HostLimits::default());
     let path = library(TEST_SO);

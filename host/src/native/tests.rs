@@ -212,6 +212,7 @@ impl Setup {
             session_id: "s1".to_owned(),
             cwd: self.cwd(),
             sandbox: Arc::new(Sandbox::new(&policy, &env)),
+            cancelled: None,
         };
         let args = serde_json::json!({ "text": text }).to_string();
         self.plugin.invoke(&cx, tool, &args, grant)
