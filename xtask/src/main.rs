@@ -3,10 +3,14 @@
 //! - `cargo xtask test`: the whole test suite (the README's test command).
 //! - `cargo xtask schema`: regenerate `host/config.schema.json`.
 //! - `cargo xtask bench`: the performance benchmarks (release build).
+//! - `cargo xtask demo`: replay the example session offline (the README's).
+//! - `cargo xtask record-example`: record the example session again.
 
 // xtask drives cargo and rustup; it is a developer tool, not part of wharf,
 // so the rule that only `wharf-sandbox` spawns processes does not apply.
 #![allow(clippy::disallowed_methods)]
+
+mod example;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -19,7 +23,11 @@ tasks:
   test     run the whole test suite (with cargo-nextest when installed)
   schema   regenerate host/config.schema.json from the config types
   bench    run the benchmarks (plugin calls, apply_patch, tool list, sandboxed spawns,
-           unified_exec) in release mode";
+           unified_exec) in release mode
+  demo     replay examples/sessions/fix-calculator.jsonl over a copy of
+           examples/workspaces/calculator, offline, with the real tools
+  record-example
+           record examples/sessions/fix-calculator.jsonl again";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -27,6 +35,8 @@ fn main() -> ExitCode {
         Some("test") => test(args.get(1..).unwrap_or_default()),
         Some("schema") => schema(),
         Some("bench") => bench(),
+        Some("demo") => example::demo(),
+        Some("record-example") => example::record_example(),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -556,3 +556,37 @@ fn command(env: &Env, args: &[&str]) -> Command {
         .env("PATH", std::env::var_os("PATH").unwrap_or_default());
     command
 }
+
+/// The README's demo (`cargo xtask demo`): the checked-in recording still
+/// replays over the example workspace and fixes it.
+#[test]
+fn the_example_recording_fixes_the_example_workspace() {
+    let env = Env::new();
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    for name in ["calc.sh", "test.sh"] {
+        std::fs::copy(
+            examples.join("workspaces/calculator").join(name),
+            env.cwd().join(name),
+        )
+        .unwrap();
+    }
+    let rec = examples.join("sessions/fix-calculator.jsonl");
+    let output = run(&env, &["--replay", &crate::display(&rec), "fix the tests"]).success();
+    assert!(
+        output.stdout.starts_with("Fixed the bug in `calc.sh`"),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        output.stderr.contains("FAIL add 2 3: expected 5, got -1"),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        output.stderr.contains("ok   add 2 3 = 5"),
+        "{}",
+        output.stderr
+    );
+    let fixed = std::fs::read_to_string(env.cwd().join("calc.sh")).unwrap();
+    assert!(fixed.contains("add() { echo $(( $1 + $2 )); }"), "{fixed}");
+}
