@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use wharf_host::config::ApprovalPolicy;
 use wharf_host::{ConfigError, ConfigOptions, FeatureError};
 use wharf_sandbox::SandboxMode;
 
@@ -53,6 +54,34 @@ struct GlobalArgs {
     /// The sandbox for processes and plugins that tools start.
     #[arg(short = 's', long = "sandbox", value_name = "MODE", global = true)]
     sandbox: Option<SandboxArg>,
+    /// When to ask before a tool call runs (`wharf exec` cannot ask: a call
+    /// that needs approval is refused).
+    #[arg(
+        short = 'a',
+        long = "ask-for-approval",
+        value_name = "POLICY",
+        global = true
+    )]
+    approval: Option<ApprovalArg>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ApprovalArg {
+    Untrusted,
+    OnFailure,
+    OnRequest,
+    Never,
+}
+
+impl From<ApprovalArg> for ApprovalPolicy {
+    fn from(arg: ApprovalArg) -> ApprovalPolicy {
+        match arg {
+            ApprovalArg::Untrusted => ApprovalPolicy::Untrusted,
+            ApprovalArg::OnFailure => ApprovalPolicy::OnFailure,
+            ApprovalArg::OnRequest => ApprovalPolicy::OnRequest,
+            ApprovalArg::Never => ApprovalPolicy::Never,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -140,6 +169,7 @@ impl GlobalArgs {
         options.profile = self.profile.clone();
         options.overrides = self.overrides.clone();
         options.sandbox_mode = self.sandbox.map(SandboxMode::from);
+        options.approval_policy = self.approval.map(ApprovalPolicy::from);
         options.enable = self.enable.clone();
         options.disable = self.disable.clone();
         Ok(options)

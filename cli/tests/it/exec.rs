@@ -262,8 +262,8 @@ fn a_call_that_needs_approval_is_denied_in_exec() {
     let output = run(
         &env,
         &[
-            "-c",
-            "approval_policy=untrusted",
+            "-a",
+            "untrusted",
             "--json",
             "--replay",
             &crate::display(&rec),
@@ -282,6 +282,7 @@ fn a_call_that_needs_approval_is_denied_in_exec() {
         text.starts_with("denied: `exec_command` needs approval under approval_policy `untrusted`"),
         "{text}"
     );
+    assert!(text.contains("rerun with `-a never`"), "{text}");
     assert!(!env.cwd().join("made").exists());
 }
 

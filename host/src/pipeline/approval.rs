@@ -69,7 +69,7 @@ pub(super) fn check(entry: &Entry, session: &Session, call: &ToolCall) -> Result
         return Err(CallError::NotApproved(format!(
             "`{}` needs approval under approval_policy `{policy}` ({reason}), and nobody can \
              approve in this session; do not retry it (the user can rerun with \
-             `-c approval_policy=never` to allow it)",
+             `-a never` to allow it)",
             call.tool
         )));
     };
