@@ -23,6 +23,11 @@ const GUESTS: &[(&str, &str, &str)] = &[
         "wharf_plugin_apply_patch.wasm",
         "WHARF_APPLY_PATCH_WASM",
     ),
+    (
+        "wharf-plugin-view-image",
+        "wharf_plugin_view_image.wasm",
+        "WHARF_VIEW_IMAGE_WASM",
+    ),
     // Not embedded: the third-party example, which tests install with
     // `wharf plugin add`, and test plugins.
     (

@@ -21,6 +21,10 @@ pub const EMBEDDED: &[EmbeddedPlugin] = &[
         include_str!("../../plugins/apply-patch/plugin.toml"),
         include_bytes!(env!("WHARF_APPLY_PATCH_WASM")),
     ),
+    EmbeddedPlugin::wasm(
+        include_str!("../../plugins/view-image/plugin.toml"),
+        include_bytes!(env!("WHARF_VIEW_IMAGE_WASM")),
+    ),
     #[cfg(feature = "unified_exec")]
     EmbeddedPlugin::native(
         include_str!("../../plugins/unified-exec/unified-exec.toml"),
