@@ -7,6 +7,7 @@
 //! grants and outputs.
 
 pub mod agent;
+pub mod client;
 pub mod config;
 pub mod exec;
 pub mod features;

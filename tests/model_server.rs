@@ -1,0 +1,753 @@
+//! A scripted model server on 127.0.0.1: it speaks the Responses API
+//! (`POST /v1/responses`, server-sent events) and Chat Completions
+//! (`POST /v1/chat/completions`, streamed chunks) from a queue of
+//! [`Reply`]s, one per request, and records every request it receives.
+//!
+//! A [`Turn`] is what the model "says": reasoning, text, tool calls and
+//! usage. The same turn is rendered in whichever protocol the request came
+//! in, so one script drives both clients:
+//!
+//! ```no_run
+//! use serde_json::json;
+//! use wharf_tests::model_server::{Call, ModelServer, Reply, Turn};
+//!
+//! let server = ModelServer::start([
+//!     Reply::rate_limited(1),
+//!     Turn::function_call("exec_command", json!({"cmd": "ls"})).into(),
+//!     Turn::calls([Call::function("a", json!({})), Call::custom("apply_patch", "*** Begin Patch")])
+//!         .cut_mid_item(),
+//!     Turn::text("done").with_reasoning("thinking").with_usage(120, 7).into(),
+//! ])?;
+//! // point a client at server.base_url() ("http://127.0.0.1:PORT/v1"), run,
+//! // then: server.requests()[1].body["input"] …
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! Each reply is one of: an HTTP error ([`Reply::error`], with headers such
+//! as `Retry-After`), a complete stream (`Turn` into `Reply`), a stream cut
+//! in the middle of its last item ([`Turn::cut_mid_item`]: the connection
+//! closes, no final chunk), or a stream that goes silent there for a while
+//! ([`Turn::idle_mid_item`]). A request that finds the queue empty gets a
+//! 400 saying so. Every connection carries one request (`Connection:
+//! close`).
+
+use std::collections::VecDeque;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// The scripted server. Dropping it stops accepting; streams still going
+/// idle end early.
+pub struct ModelServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    accept: Option<JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct Shared {
+    replies: Mutex<VecDeque<Reply>>,
+    requests: Mutex<Vec<RecordedRequest>>,
+    stop: AtomicBool,
+    /// For call ids the script left out: `call_1`, `call_2`, …
+    next_call: AtomicU64,
+}
+
+/// A request the server received.
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// `/v1/responses`, `/v1/chat/completions?api-version=…`
+    pub path: String,
+    /// Names in lowercase.
+    pub headers: Vec<(String, String)>,
+    /// The body as JSON (`Null` when it is not JSON).
+    pub body: Value,
+}
+
+impl RecordedRequest {
+    /// The value of header `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// What the server answers one request with.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// An HTTP error: `status`, extra headers, a body.
+    Status {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+    /// A `200` streaming `turn`, ended as `end` says.
+    Stream { turn: Turn, end: StreamEnd },
+}
+
+/// How a streamed reply ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamEnd {
+    /// Every event, then the end of the body.
+    Complete,
+    /// The events up to the middle of the last item, then the connection
+    /// closes without ending the body.
+    CutMidItem,
+    /// The events up to the middle of the last item, then silence for the
+    /// duration, then the connection closes.
+    IdleMidItem(Duration),
+}
+
+impl Reply {
+    /// An error answer with the APIs' JSON error body
+    /// (`{"error": {"message": …, "type": …, "code": …}}`).
+    pub fn error(status: u16, message: &str) -> Reply {
+        Reply::Status {
+            status,
+            headers: vec![("Content-Type".to_owned(), "application/json".to_owned())],
+            body: error_body(status, message),
+        }
+    }
+
+    /// `429` with `Retry-After: seconds`.
+    pub fn rate_limited(retry_after_seconds: u64) -> Reply {
+        Reply::error(429, "Rate limit reached; please try again later.")
+            .with_header("Retry-After", &retry_after_seconds.to_string())
+    }
+
+    /// Adds a header to an error answer (a stream ignores it).
+    pub fn with_header(mut self, name: &str, value: &str) -> Reply {
+        if let Reply::Status { headers, .. } = &mut self {
+            headers.push((name.to_owned(), value.to_owned()));
+        }
+        self
+    }
+}
+
+/// The APIs' JSON error body.
+fn error_body(status: u16, message: &str) -> String {
+    let kind = match status {
+        429 => "rate_limit_exceeded",
+        500..=599 => "server_error",
+        _ => "invalid_request_error",
+    };
+    json!({ "error": { "message": message, "type": kind, "code": kind } }).to_string()
+}
+
+impl From<Turn> for Reply {
+    fn from(turn: Turn) -> Reply {
+        Reply::Stream {
+            turn,
+            end: StreamEnd::Complete,
+        }
+    }
+}
+
+/// One tool call in a [`Turn`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    /// `None`: the server numbers it (`call_1`, `call_2`, … per server).
+    pub id: Option<String>,
+    pub name: String,
+    pub kind: CallKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallKind {
+    /// A function call; the arguments as JSON.
+    Function(Value),
+    /// A freeform (custom) tool call; the raw input. Over Chat it is sent
+    /// as a function call with `{"input": …}`.
+    Custom(String),
+}
+
+impl Call {
+    pub fn function(name: &str, arguments: Value) -> Call {
+        Call {
+            id: None,
+            name: name.to_owned(),
+            kind: CallKind::Function(arguments),
+        }
+    }
+
+    pub fn custom(name: &str, input: &str) -> Call {
+        Call {
+            id: None,
+            name: name.to_owned(),
+            kind: CallKind::Custom(input.to_owned()),
+        }
+    }
+
+    pub fn with_id(mut self, id: &str) -> Call {
+        self.id = Some(id.to_owned());
+        self
+    }
+}
+
+/// One item a turn outputs, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnItem {
+    Reasoning(String),
+    Text(String),
+    Call(Call),
+}
+
+/// Token counts the turn reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TurnUsage {
+    pub input_tokens: u64,
+    pub cached_input_tokens: u64,
+    pub output_tokens: u64,
+    pub reasoning_output_tokens: u64,
+}
+
+/// What the model answers: its items in order, and usage (by default 100
+/// input and 10 output tokens).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Turn {
+    pub items: Vec<TurnItem>,
+    pub usage: TurnUsage,
+}
+
+impl Default for Turn {
+    fn default() -> Turn {
+        Turn {
+            items: Vec::new(),
+            usage: TurnUsage {
+                input_tokens: 100,
+                cached_input_tokens: 0,
+                output_tokens: 10,
+                reasoning_output_tokens: 0,
+            },
+        }
+    }
+}
+
+impl Turn {
+    /// A turn with no items yet.
+    pub fn new() -> Turn {
+        Turn::default()
+    }
+
+    /// An assistant message.
+    pub fn text(text: &str) -> Turn {
+        Turn::new().with_text(text)
+    }
+
+    /// One function call.
+    pub fn function_call(name: &str, arguments: Value) -> Turn {
+        Turn::new().with_call(Call::function(name, arguments))
+    }
+
+    /// One freeform tool call (`apply_patch` with the patch as input).
+    pub fn custom_call(name: &str, input: &str) -> Turn {
+        Turn::new().with_call(Call::custom(name, input))
+    }
+
+    /// Several calls in one response (parallel tool calls).
+    pub fn calls(calls: impl IntoIterator<Item = Call>) -> Turn {
+        calls.into_iter().fold(Turn::new(), Turn::with_call)
+    }
+
+    pub fn with_text(mut self, text: &str) -> Turn {
+        self.items.push(TurnItem::Text(text.to_owned()));
+        self
+    }
+
+    pub fn with_reasoning(mut self, summary: &str) -> Turn {
+        self.items.push(TurnItem::Reasoning(summary.to_owned()));
+        self
+    }
+
+    pub fn with_call(mut self, call: Call) -> Turn {
+        self.items.push(TurnItem::Call(call));
+        self
+    }
+
+    /// Input and output token counts (total = their sum).
+    pub fn with_usage(mut self, input_tokens: u64, output_tokens: u64) -> Turn {
+        self.usage.input_tokens = input_tokens;
+        self.usage.output_tokens = output_tokens;
+        self
+    }
+
+    /// All four counts.
+    pub fn with_full_usage(mut self, usage: TurnUsage) -> Turn {
+        self.usage = usage;
+        self
+    }
+
+    /// This turn, cut off in the middle of its last item.
+    pub fn cut_mid_item(self) -> Reply {
+        Reply::Stream {
+            turn: self,
+            end: StreamEnd::CutMidItem,
+        }
+    }
+
+    /// This turn, going silent for `silence` in the middle of its last
+    /// item.
+    pub fn idle_mid_item(self, silence: Duration) -> Reply {
+        Reply::Stream {
+            turn: self,
+            end: StreamEnd::IdleMidItem(silence),
+        }
+    }
+}
+
+impl ModelServer {
+    /// Listens on 127.0.0.1 (a free port) and answers with `replies` in
+    /// order.
+    pub fn start(replies: impl IntoIterator<Item = Reply>) -> io::Result<ModelServer> {
+        let listener = TcpListener::bind(("127.0.0.1", 0))?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            replies: Mutex::new(replies.into_iter().collect()),
+            ..Shared::default()
+        });
+        let accept = {
+            let shared = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name("model-server".to_owned())
+                .spawn(move || accept_loop(&listener, &shared))?
+        };
+        Ok(ModelServer {
+            addr,
+            shared,
+            accept: Some(accept),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT/v1`: a provider's `base_url`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Queues another reply.
+    pub fn push(&self, reply: impl Into<Reply>) {
+        lock(&self.shared.replies).push_back(reply.into());
+    }
+
+    /// Replies not used yet.
+    pub fn remaining(&self) -> usize {
+        lock(&self.shared.replies).len()
+    }
+
+    /// Every request so far, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.requests).clone()
+    }
+
+    /// The bodies of every request so far.
+    pub fn bodies(&self) -> Vec<Value> {
+        lock(&self.shared.requests)
+            .iter()
+            .map(|request| request.body.clone())
+            .collect()
+    }
+
+    pub fn request_count(&self) -> usize {
+        lock(&self.shared.requests).len()
+    }
+}
+
+impl Drop for ModelServer {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        // Wake the blocking accept.
+        let _ = TcpStream::connect(self.addr);
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.join();
+        }
+    }
+}
+
+/// A poisoned lock only means another connection's thread panicked; the
+/// data is still the script.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
+    for stream in listener.incoming() {
+        if shared.stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(stream) = stream else { continue };
+        let shared = Arc::clone(shared);
+        // A connection that fails only fails its own request.
+        let _ = std::thread::Builder::new()
+            .name("model-server-conn".to_owned())
+            .spawn(move || {
+                let _ = serve(stream, &shared);
+            });
+    }
+}
+
+fn serve(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
+    let Some(request) = read_request(&stream)? else {
+        return Ok(());
+    };
+    let path = request
+        .path
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let number = {
+        let mut requests = lock(&shared.requests);
+        requests.push(request.clone());
+        requests.len()
+    };
+    let wire = match (request.method.as_str(), path.as_str()) {
+        ("POST", p) if p.ends_with("/responses") => Wire::Responses,
+        ("POST", p) if p.ends_with("/chat/completions") => Wire::Chat,
+        _ => {
+            let body = json!({ "error": { "message": format!("no such endpoint: {} {}", request.method, request.path) } });
+            return write_status(&mut stream, 404, &[], &body.to_string());
+        }
+    };
+    let reply = lock(&shared.replies).pop_front();
+    let Some(reply) = reply else {
+        let message = format!("the model server has no scripted reply left for request {number}");
+        return write_status(&mut stream, 400, &[], &error_body(400, &message));
+    };
+    match reply {
+        Reply::Status {
+            status,
+            headers,
+            body,
+        } => write_status(&mut stream, status, &headers, &body),
+        Reply::Stream { turn, end } => {
+            let model = request.body["model"].as_str().unwrap_or("model").to_owned();
+            let ids = |call: &Call| {
+                call.id.clone().unwrap_or_else(|| {
+                    format!(
+                        "call_{}",
+                        shared.next_call.fetch_add(1, Ordering::SeqCst) + 1
+                    )
+                })
+            };
+            let rendered = match wire {
+                Wire::Responses => render_responses(&turn, number, ids),
+                Wire::Chat => render_chat(&turn, number, &model, ids),
+            };
+            write_stream(&mut stream, &rendered, end, &shared.stop)
+        }
+    }
+}
+
+enum Wire {
+    Responses,
+    Chat,
+}
+
+fn read_request(stream: &TcpStream) -> io::Result<Option<RecordedRequest>> {
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Ok(None);
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or_default().to_owned();
+    let path = parts.next().unwrap_or_default().to_owned();
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(None);
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+        }
+    }
+    let length = headers
+        .iter()
+        .find(|(name, _)| name == "content-length")
+        .and_then(|(_, value)| value.parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    Ok(Some(RecordedRequest {
+        method,
+        path,
+        headers,
+        body,
+    }))
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
+}
+
+fn write_status(
+    stream: &mut TcpStream,
+    status: u16,
+    headers: &[(String, String)],
+    body: &str,
+) -> io::Result<()> {
+    let mut head = format!("HTTP/1.1 {status} {}\r\n", reason(status));
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    ));
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body.as_bytes())?;
+    stream.flush()
+}
+
+/// The SSE frames of a turn, and after which frame its last item is half
+/// sent.
+struct Rendered {
+    frames: Vec<String>,
+    mid_item: usize,
+}
+
+fn write_stream(
+    stream: &mut TcpStream,
+    rendered: &Rendered,
+    end: StreamEnd,
+    stop: &AtomicBool,
+) -> io::Result<()> {
+    stream.write_all(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\
+          Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+    )?;
+    let count = match end {
+        StreamEnd::Complete => rendered.frames.len(),
+        StreamEnd::CutMidItem | StreamEnd::IdleMidItem(_) => rendered.mid_item + 1,
+    };
+    for frame in rendered.frames.iter().take(count) {
+        write!(stream, "{:x}\r\n{frame}\r\n", frame.len())?;
+        stream.flush()?;
+    }
+    match end {
+        StreamEnd::Complete => {
+            stream.write_all(b"0\r\n\r\n")?;
+            stream.flush()
+        }
+        StreamEnd::CutMidItem => stream.shutdown(Shutdown::Both),
+        StreamEnd::IdleMidItem(silence) => {
+            let until = Instant::now() + silence;
+            while Instant::now() < until && !stop.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            stream.shutdown(Shutdown::Both)
+        }
+    }
+}
+
+/// A text in two deltas (the first half may be empty for a short text).
+fn halves(text: &str) -> [&str; 2] {
+    let middle = text
+        .char_indices()
+        .nth(text.chars().count() / 2)
+        .map_or(text.len(), |(index, _)| index);
+    [&text[..middle], &text[middle..]]
+}
+
+fn responses_frame(data: &Value) -> String {
+    let kind = data["type"].as_str().unwrap_or("message");
+    format!("event: {kind}\ndata: {data}\n\n")
+}
+
+fn render_responses(
+    turn: &Turn,
+    number: usize,
+    mut call_id: impl FnMut(&Call) -> String,
+) -> Rendered {
+    let response_id = format!("resp_{number}");
+    let mut frames = vec![responses_frame(&json!({
+        "type": "response.created",
+        "response": { "id": response_id, "status": "in_progress", "output": [] },
+    }))];
+    let mut mid_item = 0;
+    let mut output = Vec::new();
+    for (index, item) in turn.items.iter().enumerate() {
+        let item_id = format!("item_{number}_{index}");
+        let (added, delta_type, text, done) = match item {
+            TurnItem::Reasoning(summary) => (
+                json!({ "type": "reasoning", "id": item_id, "summary": [] }),
+                "response.reasoning_summary_text.delta",
+                summary.clone(),
+                json!({ "type": "reasoning", "id": item_id,
+                        "summary": [{ "type": "summary_text", "text": summary }] }),
+            ),
+            TurnItem::Text(text) => (
+                json!({ "type": "message", "id": item_id, "role": "assistant",
+                        "status": "in_progress", "content": [] }),
+                "response.output_text.delta",
+                text.clone(),
+                json!({ "type": "message", "id": item_id, "role": "assistant", "status": "completed",
+                        "content": [{ "type": "output_text", "text": text, "annotations": [] }] }),
+            ),
+            TurnItem::Call(call) => {
+                let id = call_id(call);
+                match &call.kind {
+                    CallKind::Function(arguments) => {
+                        let arguments = arguments.to_string();
+                        (
+                            json!({ "type": "function_call", "id": item_id, "call_id": id,
+                                    "name": call.name, "arguments": "", "status": "in_progress" }),
+                            "response.function_call_arguments.delta",
+                            arguments.clone(),
+                            json!({ "type": "function_call", "id": item_id, "call_id": id,
+                                    "name": call.name, "arguments": arguments, "status": "completed" }),
+                        )
+                    }
+                    CallKind::Custom(input) => (
+                        json!({ "type": "custom_tool_call", "id": item_id, "call_id": id,
+                                "name": call.name, "input": "", "status": "in_progress" }),
+                        "response.custom_tool_call_input.delta",
+                        input.clone(),
+                        json!({ "type": "custom_tool_call", "id": item_id, "call_id": id,
+                                "name": call.name, "input": input, "status": "completed" }),
+                    ),
+                }
+            }
+        };
+        frames.push(responses_frame(&json!({
+            "type": "response.output_item.added", "output_index": index, "item": added,
+        })));
+        for (part, delta) in halves(&text).into_iter().enumerate() {
+            frames.push(responses_frame(&json!({
+                "type": delta_type, "item_id": item_id, "output_index": index, "delta": delta,
+            })));
+            if part == 0 {
+                mid_item = frames.len() - 1;
+            }
+        }
+        frames.push(responses_frame(&json!({
+            "type": "response.output_item.done", "output_index": index, "item": done,
+        })));
+        output.push(done);
+    }
+    let usage = turn.usage;
+    frames.push(responses_frame(&json!({
+        "type": "response.completed",
+        "response": {
+            "id": response_id,
+            "status": "completed",
+            "output": output,
+            "usage": {
+                "input_tokens": usage.input_tokens,
+                "input_tokens_details": { "cached_tokens": usage.cached_input_tokens },
+                "output_tokens": usage.output_tokens,
+                "output_tokens_details": { "reasoning_tokens": usage.reasoning_output_tokens },
+                "total_tokens": usage.input_tokens + usage.output_tokens,
+            },
+        },
+    })));
+    Rendered { frames, mid_item }
+}
+
+fn render_chat(
+    turn: &Turn,
+    number: usize,
+    model: &str,
+    mut call_id: impl FnMut(&Call) -> String,
+) -> Rendered {
+    let id = format!("chatcmpl-{number}");
+    let chunk = |choices: Value| {
+        let data = json!({
+            "id": id, "object": "chat.completion.chunk", "created": 0, "model": model,
+            "choices": choices,
+        });
+        format!("data: {data}\n\n")
+    };
+    let delta =
+        |delta: Value| chunk(json!([{ "index": 0, "delta": delta, "finish_reason": null }]));
+    let mut frames = vec![delta(json!({ "role": "assistant", "content": "" }))];
+    let mut mid_item = 0;
+    let mut calls = 0;
+    for item in &turn.items {
+        match item {
+            TurnItem::Reasoning(text) | TurnItem::Text(text) => {
+                let key = if matches!(item, TurnItem::Text(_)) {
+                    "content"
+                } else {
+                    "reasoning_content"
+                };
+                for (part, half) in halves(text).into_iter().enumerate() {
+                    frames.push(delta(json!({ key: half })));
+                    if part == 0 {
+                        mid_item = frames.len() - 1;
+                    }
+                }
+            }
+            TurnItem::Call(call) => {
+                let arguments = match &call.kind {
+                    CallKind::Function(arguments) => arguments.to_string(),
+                    CallKind::Custom(input) => json!({ "input": input }).to_string(),
+                };
+                let index = calls;
+                calls += 1;
+                frames.push(delta(json!({ "tool_calls": [{
+                    "index": index, "id": call_id(call), "type": "function",
+                    "function": { "name": call.name, "arguments": "" },
+                }] })));
+                for (part, half) in halves(&arguments).into_iter().enumerate() {
+                    frames.push(delta(json!({ "tool_calls": [{
+                        "index": index, "function": { "arguments": half },
+                    }] })));
+                    if part == 0 {
+                        mid_item = frames.len() - 1;
+                    }
+                }
+            }
+        }
+    }
+    let finish = if calls > 0 { "tool_calls" } else { "stop" };
+    frames.push(chunk(
+        json!([{ "index": 0, "delta": {}, "finish_reason": finish }]),
+    ));
+    let usage = turn.usage;
+    let data = json!({
+        "id": id, "object": "chat.completion.chunk", "created": 0, "model": model,
+        "choices": [],
+        "usage": {
+            "prompt_tokens": usage.input_tokens,
+            "completion_tokens": usage.output_tokens,
+            "total_tokens": usage.input_tokens + usage.output_tokens,
+            "prompt_tokens_details": { "cached_tokens": usage.cached_input_tokens },
+            "completion_tokens_details": { "reasoning_tokens": usage.reasoning_output_tokens },
+        },
+    });
+    frames.push(format!("data: {data}\n\n"));
+    frames.push("data: [DONE]\n\n".to_owned());
+    Rendered { frames, mid_item }
+}
