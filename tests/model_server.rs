@@ -28,7 +28,9 @@
 //! in the middle of its last item ([`Turn::cut_mid_item`]: the connection
 //! closes, no final chunk), or a stream that goes silent there for a while
 //! ([`Turn::idle_mid_item`]). A request that finds the queue empty gets a
-//! 400 saying so. Every connection carries one request (`Connection:
+//! 400 saying so. A `GET` (the models manager's `/models`) takes the next
+//! reply too: script it with a `Reply::Status` (200 with a body and an
+//! `ETag`, or 304). Every connection carries one request (`Connection:
 //! close`).
 
 use std::collections::VecDeque;
@@ -92,6 +94,9 @@ pub enum Reply {
     },
     /// A `200` streaming `turn`, ended as `end` says.
     Stream { turn: Turn, end: StreamEnd },
+    /// A `200` streaming these SSE frames as they are, whatever the
+    /// request's protocol (see [`Reply::events`]).
+    Frames(Vec<String>),
 }
 
 /// How a streamed reply ends.
@@ -122,6 +127,25 @@ impl Reply {
     pub fn rate_limited(retry_after_seconds: u64) -> Reply {
         Reply::error(429, "Rate limit reached; please try again later.")
             .with_header("Retry-After", &retry_after_seconds.to_string())
+    }
+
+    /// A stream of hand-written events, each a JSON object: sent as
+    /// `event: TYPE` + `data: JSON` when it has a `type` (the Responses
+    /// API's form), else as `data: JSON` (Chat's). A string is sent as
+    /// `data: STRING` (`"[DONE]"`).
+    pub fn events(events: impl IntoIterator<Item = Value>) -> Reply {
+        Reply::Frames(
+            events
+                .into_iter()
+                .map(
+                    |event| match (&event, event.get("type").and_then(Value::as_str)) {
+                        (Value::String(text), _) => format!("data: {text}\n\n"),
+                        (_, Some(kind)) => format!("event: {kind}\ndata: {event}\n\n"),
+                        (_, None) => format!("data: {event}\n\n"),
+                    },
+                )
+                .collect(),
+        )
     }
 
     /// Adds a header to an error answer (a stream ignores it).
@@ -417,6 +441,9 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
     let wire = match (request.method.as_str(), path.as_str()) {
         ("POST", p) if p.ends_with("/responses") => Wire::Responses,
         ("POST", p) if p.ends_with("/chat/completions") => Wire::Chat,
+        // `GET /v1/models` and the like: answered by the next reply, which
+        // should be a `Reply::Status` (a stream is sent as SSE all the same).
+        ("GET", _) => Wire::Responses,
         _ => {
             let body = json!({ "error": { "message": format!("no such endpoint: {} {}", request.method, request.path) } });
             return write_status(&mut stream, 404, &[], &body.to_string());
@@ -433,6 +460,13 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
             headers,
             body,
         } => write_status(&mut stream, status, &headers, &body),
+        Reply::Frames(frames) => {
+            let rendered = Rendered {
+                mid_item: frames.len(),
+                frames,
+            };
+            write_stream(&mut stream, &rendered, StreamEnd::Complete, &shared.stop)
+        }
         Reply::Stream { turn, end } => {
             let model = request.body["model"].as_str().unwrap_or("model").to_owned();
             let ids = |call: &Call| {

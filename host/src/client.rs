@@ -44,7 +44,6 @@ mod sse;
 mod transport;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::model::{ModelClient, ModelError, Prompt, ResponseStream};
@@ -242,10 +241,10 @@ impl ModelClient for ChatClient {
 pub fn client_for_provider(
     provider: &ModelProviderInfo,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Arc<dyn ModelClient>, ClientError> {
+) -> Result<Box<dyn ModelClient>, ClientError> {
     Ok(match provider.wire_api {
-        WireApi::Responses => Arc::new(ResponsesClient::from_provider(provider, env)?),
-        WireApi::Chat => Arc::new(ChatClient::from_provider(provider, env)?),
+        WireApi::Responses => Box::new(ResponsesClient::from_provider(provider, env)?),
+        WireApi::Chat => Box::new(ChatClient::from_provider(provider, env)?),
     })
 }
 

@@ -124,7 +124,9 @@ pub struct Usage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ResponseEvent {
-    /// The provider accepted the request.
+    /// The provider accepted the request. Sent again when a client retries
+    /// a stream that failed: drop the partial text since the last
+    /// `Created` (items come only from the attempt that completes).
     Created,
     /// More text of the assistant message being written.
     OutputTextDelta { delta: String },
