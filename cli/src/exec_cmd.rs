@@ -264,15 +264,19 @@ fn run_turn(
 }
 
 /// The client of the configured provider.
+/// The HTTP client of the configured provider (`model_provider`), its API
+/// key and headers read from the environment.
 fn provider_client(config: &Config) -> anyhow::Result<Box<dyn ModelClient>> {
     let provider = &config.model_provider;
-    anyhow::bail!(
-        "no HTTP client for provider `{}` ({} API at {}) in this build yet; \
-         replay a recording with `--replay FILE`",
-        provider.id,
-        provider.wire_api.as_str(),
-        provider.base_url
-    )
+    let env = |name: &str| std::env::var(name).ok();
+    wharf_host::client::client_for_provider(provider, &env).with_context(|| {
+        format!(
+            "cannot talk to provider `{}` ({} API at {})",
+            provider.id,
+            provider.wire_api.as_str(),
+            provider.base_url
+        )
+    })
 }
 
 /// Prints events (as JSON lines on stdout, or for people on stderr) and

@@ -8,8 +8,9 @@
 mod apply_patch;
 mod config_cmd;
 mod containment;
-mod exec;
 mod example_grep;
+mod exec;
+mod exec_live;
 mod features_cmd;
 mod native;
 mod sandbox_cmd;

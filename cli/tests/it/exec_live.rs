@@ -1,0 +1,101 @@
+//! `wharf exec` against a live (scripted) model server on 127.0.0.1: the
+//! provider comes from the configuration, the HTTP client streams, the
+//! tools really run.
+
+use serde_json::json;
+use wharf_tests::model_server::{Call, ModelServer, Reply, Turn};
+
+use crate::Env;
+
+/// The flags that point wharf at `server` as provider `scripted`.
+fn provider_flags(server: &ModelServer, wire_api: &str) -> Vec<String> {
+    [
+        "-c".to_owned(),
+        "model_provider=scripted".to_owned(),
+        "-c".to_owned(),
+        format!("model_providers.scripted.base_url={}", server.base_url()),
+        "-c".to_owned(),
+        format!("model_providers.scripted.wire_api={wire_api}"),
+        "-c".to_owned(),
+        "model_providers.scripted.request_max_retries=1".to_owned(),
+        "-s".to_owned(),
+        "workspace-write".to_owned(),
+    ]
+    .to_vec()
+}
+
+fn exec(env: &Env, flags: &[String], prompt: &str) -> crate::Output {
+    let mut args: Vec<&str> = flags.iter().map(String::as_str).collect();
+    args.extend(["exec", "-m", "gpt-5.1-codex", prompt]);
+    env.wharf(&args)
+}
+
+#[test]
+fn a_tool_round_trip_over_both_wire_apis() {
+    for wire_api in ["responses", "chat"] {
+        let env = Env::new();
+        let server = ModelServer::start([
+            Turn::calls([
+                Call::function(
+                    "exec_command",
+                    json!({ "cmd": "echo made > made.txt; cat made.txt", "login": false }),
+                ),
+                Call::function(
+                    "exec_command",
+                    json!({ "cmd": "echo second", "login": false }),
+                ),
+            ])
+            .into(),
+            Turn::text("Made the file.").with_usage(100, 10).into(),
+        ])
+        .unwrap();
+        let output = exec(&env, &provider_flags(&server, wire_api), "make a file").success();
+        assert_eq!(
+            output.stdout, "Made the file.\n",
+            "{wire_api}: {}",
+            output.stderr
+        );
+        assert_eq!(
+            std::fs::read_to_string(env.cwd().join("made.txt")).unwrap(),
+            "made\n"
+        );
+        // The second request carried both outputs back, in call order.
+        let bodies = server.bodies();
+        assert_eq!(bodies.len(), 2, "{wire_api}");
+        let second = bodies[1].to_string();
+        let (made, other) = (second.find("made\\n"), second.find("second\\n"));
+        assert!(
+            made.is_some() && other.is_some() && made < other,
+            "{wire_api}: {second}"
+        );
+    }
+}
+
+#[test]
+fn a_provider_that_keeps_failing_fails_the_turn() {
+    let env = Env::new();
+    let server = ModelServer::start([
+        Reply::error(500, "overloaded"),
+        Reply::error(500, "overloaded"),
+    ])
+    .unwrap();
+    let output = exec(&env, &provider_flags(&server, "responses"), "hi");
+    assert_eq!(output.code, 1, "{}", output.stderr);
+    assert!(
+        output
+            .stderr
+            .contains("the provider kept failing (500) after 2 attempts"),
+        "{}",
+        output.stderr
+    );
+    assert_eq!(server.request_count(), 2);
+}
+
+#[test]
+fn rate_limits_are_waited_out() {
+    let env = Env::new();
+    let server = ModelServer::start([Reply::rate_limited(1), Turn::text("ok").into()]).unwrap();
+    let output = exec(&env, &provider_flags(&server, "responses"), "hi").success();
+    assert_eq!(output.stdout, "ok\n");
+    assert_eq!(server.request_count(), 2);
+}
