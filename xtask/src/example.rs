@@ -3,15 +3,19 @@
 //! `examples/workspaces/calculator/`, and `cargo xtask record-example`
 //! records that session again with `wharf exec --record`.
 //!
-//! The model's side of the recorded session is [`SCRIPT`], played to wharf
-//! as a recording; what wharf writes with `--record` is the real thing:
-//! the requests it actually made (tools offered, calls answered) and the
-//! responses it was given, checked on every replay.
+//! The model's side comes from [`script`], served over HTTP by the
+//! scripted model server of `wharf-tests` (the one the end-to-end tests
+//! use); wharf talks to it as to any provider, and what it writes with
+//! `--record` is the real thing: the requests it made (tools offered,
+//! calls answered) and the responses it streamed back, checked on every
+//! replay.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context as _, bail};
+use serde_json::json;
+use wharf_tests::model_server::{Call, ModelServer, Reply, Turn};
 
 use crate::{cargo, run, workspace_root};
 
@@ -19,15 +23,41 @@ const RECORDING: &str = "examples/sessions/fix-calculator.jsonl";
 const WORKSPACE: &str = "examples/workspaces/calculator";
 const PROMPT: &str = "The calculator's tests fail (`sh test.sh`). Find the bug and fix it.";
 
-/// The model's turns: read the code, run the tests, patch `add`, run the
-/// tests again, report. One request per line, in the recording format.
-const SCRIPT: &str = r#"
-{"request":1,"model":"gpt-5.1-codex","prompt":{"input_items":1,"last_item":"user_message","tool_outputs":[],"tools":[]},"events":[{"type":"created"},{"type":"output_item_done","item":{"type":"reasoning","summary":["Read the calculator and its tests before changing anything."]}},{"type":"output_item_done","item":{"type":"function_call","call_id":"call_1","name":"exec_command","arguments":"{\"cmd\":\"cat calc.sh test.sh\"}"}},{"type":"completed","response_id":"resp_1","usage":{"input_tokens":1200,"cached_input_tokens":0,"output_tokens":40,"reasoning_output_tokens":0,"total_tokens":1240}}]}
-{"request":2,"model":"gpt-5.1-codex","prompt":{"input_items":4,"last_item":"tool_output","tool_outputs":["call_1"],"tools":[]},"events":[{"type":"output_item_done","item":{"type":"reasoning","summary":["Run the tests to see what fails."]}},{"type":"output_item_done","item":{"type":"function_call","call_id":"call_2","name":"exec_command","arguments":"{\"cmd\":\"sh test.sh\"}"}},{"type":"completed","response_id":"resp_2","usage":{"input_tokens":1650,"cached_input_tokens":0,"output_tokens":30,"reasoning_output_tokens":0,"total_tokens":1680}}]}
-{"request":3,"model":"gpt-5.1-codex","prompt":{"input_items":7,"last_item":"tool_output","tool_outputs":["call_2"],"tools":[]},"events":[{"type":"output_item_done","item":{"type":"reasoning","summary":["add() subtracts: it uses - where it needs +."]}},{"type":"output_item_done","item":{"type":"custom_tool_call","call_id":"call_3","name":"apply_patch","input":"*** Begin Patch\n*** Update File: calc.sh\n@@\n-add() { echo $(( $1 - $2 )); }\n+add() { echo $(( $1 + $2 )); }\n*** End Patch\n"}},{"type":"completed","response_id":"resp_3","usage":{"input_tokens":1800,"cached_input_tokens":0,"output_tokens":60,"reasoning_output_tokens":0,"total_tokens":1860}}]}
-{"request":4,"model":"gpt-5.1-codex","prompt":{"input_items":10,"last_item":"tool_output","tool_outputs":["call_3"],"tools":[]},"events":[{"type":"output_item_done","item":{"type":"function_call","call_id":"call_4","name":"exec_command","arguments":"{\"cmd\":\"sh test.sh\"}"}},{"type":"completed","response_id":"resp_4","usage":{"input_tokens":1900,"cached_input_tokens":0,"output_tokens":20,"reasoning_output_tokens":0,"total_tokens":1920}}]}
-{"request":5,"model":"gpt-5.1-codex","prompt":{"input_items":12,"last_item":"tool_output","tool_outputs":["call_4"],"tools":[]},"events":[{"type":"output_item_done","item":{"type":"message","role":"assistant","text":"Fixed the bug in `calc.sh`: `add` subtracted its arguments (`$1 - $2`); it now adds them. `sh test.sh` passes all three checks."}},{"type":"completed","response_id":"resp_5","usage":{"input_tokens":2000,"cached_input_tokens":0,"output_tokens":50,"reasoning_output_tokens":0,"total_tokens":2050}}]}
-"#;
+/// The fix `apply_patch` makes.
+const PATCH: &str = "*** Begin Patch\n*** Update File: calc.sh\n@@\n-add() { echo $(( $1 - $2 )); }\n+add() { echo $(( $1 + $2 )); }\n*** End Patch\n";
+
+/// The model's turns, served by the scripted model server: read the code,
+/// run the tests, patch `add`, run the tests again, report.
+fn script() -> Vec<Reply> {
+    let exec = |cmd: &str| Call::function("exec_command", json!({ "cmd": cmd, "login": false }));
+    vec![
+        Turn::new()
+            .with_reasoning("Read the calculator and its tests before changing anything.")
+            .with_call(exec("cat calc.sh test.sh"))
+            .with_usage(1200, 40)
+            .into(),
+        Turn::new()
+            .with_reasoning("Run the tests to see what fails.")
+            .with_call(exec("sh test.sh"))
+            .with_usage(1650, 30)
+            .into(),
+        Turn::new()
+            .with_reasoning("add() subtracts: it uses - where it needs +.")
+            .with_call(Call::custom("apply_patch", PATCH))
+            .with_usage(1800, 60)
+            .into(),
+        Turn::new()
+            .with_call(exec("sh test.sh"))
+            .with_usage(1900, 20)
+            .into(),
+        Turn::text(
+            "Fixed the bug in `calc.sh`: `add` subtracted its arguments (`$1 - $2`); it now \
+             adds them. `sh test.sh` passes all three checks.",
+        )
+        .with_usage(2000, 50)
+        .into(),
+    ]
+}
 
 /// Copies the example workspace to a fresh temporary directory, replays the
 /// recording there with the real tools, and prints the transcript.
@@ -53,13 +83,18 @@ pub fn record_example() -> anyhow::Result<()> {
     let scratch = scratch_dir("record")?;
     let work = scratch.join("calculator");
     copy_dir(&root.join(WORKSPACE), &work)?;
-    let script = scratch.join("script.jsonl");
-    std::fs::write(&script, SCRIPT.trim_start())
-        .with_context(|| format!("cannot write {}", script.display()))?;
+    let server = ModelServer::start(script()).context("cannot start the scripted model server")?;
     let recording = root.join(RECORDING);
     let mut command = wharf(&root, &scratch);
-    command.arg("exec").arg("--replay").arg(&script);
-    command.arg("--record").arg(&recording);
+    for setting in [
+        "model_provider=scripted".to_owned(),
+        format!("model_providers.scripted.base_url={}", server.base_url()),
+        "model_providers.scripted.wire_api=responses".to_owned(),
+    ] {
+        command.arg("-c").arg(setting);
+    }
+    command.args(["exec", "-m", "gpt-5.1-codex", "--record"]);
+    command.arg(&recording);
     command.arg("-C").arg(&work).arg(PROMPT);
     run(command)?;
     let fixed = std::fs::read_to_string(work.join("calc.sh"))
