@@ -37,7 +37,7 @@ use std::collections::VecDeque;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -55,6 +55,9 @@ pub struct ModelServer {
 struct Shared {
     replies: Mutex<VecDeque<Reply>>,
     requests: Mutex<Vec<RecordedRequest>>,
+    /// Signalled with `requests` held: a request arrived, or the server
+    /// is stopping.
+    changed: Condvar,
     stop: AtomicBool,
     /// For call ids the script left out: `call_1`, `call_2`, …
     next_call: AtomicU64,
@@ -386,12 +389,36 @@ impl ModelServer {
     pub fn request_count(&self) -> usize {
         lock(&self.shared.requests).len()
     }
+
+    /// Waits (at most `limit`) until `count` requests have arrived; woken
+    /// by each arrival, not by a timer.
+    pub fn wait_for_requests(&self, count: usize, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        let mut requests = lock(&self.shared.requests);
+        while requests.len() < count {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            requests = self
+                .shared
+                .changed
+                .wait_timeout(requests, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
+    }
 }
 
 impl Drop for ModelServer {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
-        // Wake the blocking accept.
+        // Wake streams going idle, then the blocking accept.
+        {
+            let _requests = lock(&self.shared.requests);
+            self.shared.changed.notify_all();
+        }
         let _ = TcpStream::connect(self.addr);
         if let Some(accept) = self.accept.take() {
             let _ = accept.join();
@@ -402,9 +429,7 @@ impl Drop for ModelServer {
 /// A poisoned lock only means another connection's thread panicked; the
 /// data is still the script.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
@@ -436,6 +461,7 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
     let number = {
         let mut requests = lock(&shared.requests);
         requests.push(request.clone());
+        shared.changed.notify_all();
         requests.len()
     };
     let wire = match (request.method.as_str(), path.as_str()) {
@@ -465,7 +491,7 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
                 mid_item: frames.len(),
                 frames,
             };
-            write_stream(&mut stream, &rendered, StreamEnd::Complete, &shared.stop)
+            write_stream(&mut stream, &rendered, StreamEnd::Complete, shared)
         }
         Reply::Stream { turn, end } => {
             let model = request.body["model"].as_str().unwrap_or("model").to_owned();
@@ -481,7 +507,7 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
                 Wire::Responses => render_responses(&turn, number, ids),
                 Wire::Chat => render_chat(&turn, number, &model, ids),
             };
-            write_stream(&mut stream, &rendered, end, &shared.stop)
+            write_stream(&mut stream, &rendered, end, shared)
         }
     }
 }
@@ -575,7 +601,7 @@ fn write_stream(
     stream: &mut TcpStream,
     rendered: &Rendered,
     end: StreamEnd,
-    stop: &AtomicBool,
+    shared: &Shared,
 ) -> io::Result<()> {
     stream.write_all(
         b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\
@@ -596,10 +622,22 @@ fn write_stream(
         }
         StreamEnd::CutMidItem => stream.shutdown(Shutdown::Both),
         StreamEnd::IdleMidItem(silence) => {
+            // Silent until `silence` is over or the server stops, whichever
+            // comes first (woken by the stop, not by polling).
             let until = Instant::now() + silence;
-            while Instant::now() < until && !stop.load(Ordering::SeqCst) {
-                std::thread::sleep(Duration::from_millis(20));
+            let mut requests = lock(&shared.requests);
+            while !shared.stop.load(Ordering::SeqCst) {
+                let left = until.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                requests = shared
+                    .changed
+                    .wait_timeout(requests, left)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
             }
+            drop(requests);
             stream.shutdown(Shutdown::Both)
         }
     }

@@ -547,9 +547,7 @@ fn dropping_the_stream_stops_the_retries() {
     let server = ModelServer::start([Reply::rate_limited(30), Turn::text("late").into()]).unwrap();
     let client = client(Wire::Responses, config(&server));
     let stream = client.stream(&prompt()).unwrap();
-    while server.request_count() == 0 {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    assert!(server.wait_for_requests(1, Duration::from_secs(5)));
     drop(stream);
     // The client would retry after 30 s; cancelled, it never does. Dropping
     // the client returns at once, not after the wait.

@@ -32,6 +32,10 @@ pub const WARNING_SESSIONS: usize = 60;
 /// The most recently used sessions, which pruning never closes.
 pub const PROTECTED_SESSIONS: usize = 8;
 
+/// How long [`UnifiedExec::end_session`] waits for a killed process to be
+/// reaped (a SIGKILL takes milliseconds; this only bounds a stuck kernel).
+const END_WAIT: Duration = Duration::from_secs(2);
+
 /// The arguments of `exec_command`.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ExecArgs {
@@ -203,15 +207,21 @@ impl UnifiedExec {
         Ok(respond(started, status, &collected, max_tokens, None))
     }
 
-    /// Kills every process `wharf_session` started and forgets its
-    /// sessions.
+    /// Kills every process `wharf_session` started, waits until they are
+    /// reaped, and forgets its sessions.
     pub fn end_session(&self, wharf_session: &str) {
         let owner = self.lock().remove(wharf_session);
-        for session in owner
+        let sessions: Vec<_> = owner
             .into_iter()
             .flat_map(|owner| owner.sessions.into_values())
-        {
+            .collect();
+        // Kill every group first, then wait for each, so that the session's
+        // processes are gone when this returns.
+        for session in &sessions {
             session.process.kill();
+        }
+        for session in &sessions {
+            session.process.kill_and_wait(END_WAIT);
         }
     }
 
@@ -230,6 +240,18 @@ impl UnifiedExec {
             .collect();
         sessions.sort_by_key(|session| session.id);
         sessions
+    }
+
+    /// Waits (at most `limit`) until session `id`'s process has exited and
+    /// been reaped, without counting as a use of the session. `false` when
+    /// it is still running, or there is no such session.
+    pub fn wait_for_exit(&self, wharf_session: &str, id: SessionId, limit: Duration) -> bool {
+        let watch = self
+            .lock()
+            .get(wharf_session)
+            .and_then(|owner| owner.sessions.get(&id))
+            .map(|session| session.process.exit_watch());
+        watch.is_some_and(|watch| watch.wait(limit))
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Owner>> {

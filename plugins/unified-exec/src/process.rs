@@ -236,6 +236,45 @@ impl Process {
             kill_group(self.pid);
         }
     }
+
+    /// [`Process::kill`], then waits (at most `limit`) until the waiter
+    /// has reaped the process, so that it is gone when this returns.
+    pub fn kill_and_wait(&self, limit: Duration) {
+        self.kill();
+        self.exit_watch().wait(limit);
+    }
+
+    /// A handle to wait for the exit with, without holding whoever owns
+    /// the process.
+    pub fn exit_watch(&self) -> ExitWatch {
+        ExitWatch(Arc::clone(&self.shared))
+    }
+}
+
+/// Waits for a [`Process`] to be reaped (see [`Process::exit_watch`]).
+#[derive(Debug, Clone)]
+pub struct ExitWatch(Arc<Shared>);
+
+impl ExitWatch {
+    /// Whether the process was reaped within `limit`; wakes on the exit
+    /// itself, not on a timer.
+    pub fn wait(&self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        let mut state = self.0.lock();
+        while state.exit.is_none() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            state = self
+                .0
+                .changed
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
+    }
 }
 
 impl Drop for Process {

@@ -10,7 +10,6 @@ mod shell;
 mod tools;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use wharf_plugin_unified_exec::{
     ExecArgs, ExecError, Response, SessionId, UnifiedExec, WriteStdinArgs,
@@ -98,13 +97,32 @@ fn is_dead(pid: u32) -> bool {
     state.is_some_and(|rest| rest.starts_with('Z') || rest.starts_with('X'))
 }
 
-/// Waits (up to 5 s) until `pid` is dead; a kill takes a few ms.
+/// Waits (up to 5 s) until `pid` has exited, woken by the exit itself
+/// (a pidfd becomes readable then); a kill takes a few ms.
 fn assert_dies(pid: u32) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !is_dead(pid) {
-        assert!(Instant::now() < deadline, "process {pid} is still alive");
-        std::thread::sleep(Duration::from_millis(5));
+    let pid = libc::pid_t::try_from(pid).unwrap();
+    // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let Ok(fd) = libc::c_int::try_from(fd) else {
+        return;
+    };
+    if fd < 0 {
+        // No such process any more: already reaped.
+        assert!(is_dead(pid.unsigned_abs()));
+        return;
     }
+    let mut poll = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one live pollfd; then closing the fd we own.
+    let ready = unsafe {
+        let ready = libc::poll(&mut poll, 1, 5000);
+        libc::close(fd);
+        ready
+    };
+    assert_eq!(ready, 1, "process {pid} is still alive");
 }
 
 /// The session id of a response that must still be running.

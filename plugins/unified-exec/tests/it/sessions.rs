@@ -41,11 +41,12 @@ fn the_65th_session_prunes_the_oldest_exited_one() {
     assert_eq!(warnings.iter().filter(|&&warned| warned).count(), 5);
     assert_eq!(fx.exec.sessions(SESSION).len(), MAX_SESSIONS);
 
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !fx.exec.sessions(SESSION)[1].exited {
-        assert!(Instant::now() < deadline, "sleep 0.4 did not exit");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    assert!(
+        fx.exec
+            .wait_for_exit(SESSION, exits, Duration::from_secs(5)),
+        "sleep 0.4 did not exit"
+    );
+    assert!(fx.exec.sessions(SESSION)[1].exited);
     let oldest_pid = pid_of(&fx, oldest);
 
     let newest = fx.exec("exec sleep 30");
