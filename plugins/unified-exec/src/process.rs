@@ -382,10 +382,9 @@ fn reap(pid: libc::pid_t) -> i32 {
     }
 }
 
+/// SIGKILL to the group `pgid` leads. Callers make sure it is the group
+/// of a child of ours that has not been reaped (see `wait_for_exit`), so the
+/// id cannot have been reused.
 fn kill_group(pgid: libc::pid_t) {
-    // SAFETY: a plain signal; callers make sure `pgid` is the group of a
-    // child of ours that has not been reaped (see `wait_for_exit`).
-    unsafe {
-        libc::kill(-pgid, libc::SIGKILL);
-    }
+    wharf_sandbox::kill_group(pgid.unsigned_abs());
 }

@@ -61,8 +61,9 @@ struct Ran {
     stderr: String,
 }
 
-fn sh(sandbox: &Sandbox, script: &str) -> Ran {
-    let mut command = Command::new(["/bin/sh", "-c", script]);
+/// Runs `argv` with no stdin and captured output.
+fn run(sandbox: &Sandbox, argv: &[&str]) -> Ran {
+    let mut command = Command::new(argv);
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -75,18 +76,12 @@ fn sh(sandbox: &Sandbox, script: &str) -> Ran {
     }
 }
 
+fn sh(sandbox: &Sandbox, script: &str) -> Ran {
+    run(sandbox, &["/bin/sh", "-c", script])
+}
+
 fn python(sandbox: &Sandbox, code: &str) -> Ran {
-    let mut command = Command::new(["python3", "-c", code]);
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let output = sandbox.spawn(command).unwrap().wait_with_output().unwrap();
-    Ran {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    run(sandbox, &["python3", "-c", code])
 }
 
 fn assert_ok(ran: &Ran, what: &str) {
