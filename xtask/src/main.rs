@@ -85,6 +85,7 @@ fn run(mut command: Command) -> anyhow::Result<()> {
 /// The whole suite: the doc tests (which nextest does not run), then every
 /// crate's unit and integration tests. Extra arguments go to the runner.
 fn test(extra: &[String]) -> anyhow::Result<()> {
+    mcp_test_servers()?;
     let has_nextest = cargo()
         .args(["nextest", "--version"])
         .output()
@@ -106,6 +107,31 @@ fn test(extra: &[String]) -> anyhow::Result<()> {
         run(test)?;
     }
     custom_build()
+}
+
+/// The real MCP servers the tests drive (`tests/mcp`, pinned by its
+/// lockfile): installed with `npm ci` when missing or older than the lockfile.
+fn mcp_test_servers() -> anyhow::Result<()> {
+    let dir = workspace_root().join("tests").join("mcp");
+    let installed = dir.join("node_modules").join(".package-lock.json");
+    let modified = |path: &Path| {
+        std::fs::metadata(path)
+            .and_then(|meta| meta.modified())
+            .ok()
+    };
+    if let (Some(installed), Some(lock)) = (
+        modified(&installed),
+        modified(&dir.join("package-lock.json")),
+    ) && installed >= lock
+    {
+        return Ok(());
+    }
+    let mut npm = Command::new("npm");
+    npm.args(["ci", "--no-audit", "--no-fund", "--prefix"])
+        .arg(&dir);
+    run(npm).context(
+        "the MCP tests need Node.js and npm to install their servers (Debian: apt-get install nodejs npm)",
+    )
 }
 
 /// A custom build that leaves out unified_exec (keeping the shell tool)
