@@ -27,7 +27,7 @@ use call::CallState;
 pub const SUPPORTED_API_VERSIONS: &[&str] = &["0.1.0"];
 
 /// How often the epoch ticks: the granularity of timeouts and cancellation.
-const EPOCH_TICK: Duration = Duration::from_millis(10);
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum WasmError {

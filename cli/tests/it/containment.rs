@@ -48,7 +48,7 @@ fn install(env: &Env, dir: &str, manifest: &str, artifact_name: &str, artifact: 
 }
 
 /// An `Env` with the hostile plugin installed.
-fn hostile_env() -> Env {
+pub(crate) fn hostile_env() -> Env {
     let env = Env::new();
     install(
         &env,

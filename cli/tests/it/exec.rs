@@ -492,26 +492,65 @@ fn the_prompt_can_come_from_stdin() {
 #[test]
 fn ctrl_c_cancels_a_running_command_and_fails_the_turn() {
     let env = Env::new();
+    let call = json!({"cmd": "sleep 60", "yield_time_ms": 30000});
+    let (seen, took) = interrupt_call(&env, SANDBOX, "exec_command", &call, "$ sleep 60");
+    assert!(
+        seen.iter().any(|line| line == "error: cancelled"),
+        "{seen:#?}"
+    );
+    assert!(took < Duration::from_secs(25), "{took:?}");
+}
+
+/// A WASM call is stopped by Ctrl-C too, whether the guest computes (the
+/// epoch reaches it) or waits in a host call (the call's driver does): the
+/// error is `cancelled`, not the plugin's 2 s timeout.
+#[test]
+fn ctrl_c_cancels_a_running_wasm_call() {
+    let env = crate::containment::hostile_env();
+    for (tool, args) in [("spin", json!({})), ("sleep", json!({ "ms": 60_000 }))] {
+        let started = format!("→ {tool}");
+        let (seen, _) = interrupt_call(&env, &["--enable", "hostile"], tool, &args, &started);
+        assert!(
+            seen.iter().any(|line| line == "error: cancelled"),
+            "{tool}: {seen:#?}"
+        );
+        assert!(
+            !seen.iter().any(|line| line.contains("timed out")),
+            "{tool}: {seen:#?}"
+        );
+    }
+}
+
+/// Replays a turn that calls `tool` with `arguments`, sends SIGINT once
+/// wharf's stderr shows a line starting with `started`, and checks that the
+/// turn failed (exit 1). Returns stderr's lines and how long it all took.
+fn interrupt_call(
+    env: &Env,
+    global: &[&str],
+    tool: &str,
+    arguments: &Value,
+    started: &str,
+) -> (Vec<String>, Duration) {
     let rec = write(
-        &env,
-        "sleep.jsonl",
+        env,
+        &format!("{tool}.jsonl"),
         &recording(&[(
             1,
             "user_message",
             &[],
             vec![
                 json!({"type": "output_item_done", "item": {"type": "function_call", "call_id": "call_1",
-                    "name": "exec_command", "arguments": json!({"cmd": "sleep 60", "yield_time_ms": 30000}).to_string()}}),
+                    "name": tool, "arguments": arguments.to_string()}}),
                 done(1),
             ],
         )]),
     );
-    let mut args = SANDBOX.to_vec();
+    let mut args = global.to_vec();
     args.extend(["exec", "--replay"]);
     let rec = crate::display(&rec);
     args.extend([rec.as_str(), "wait"]);
-    let started = std::time::Instant::now();
-    let mut child = command(&env, &args)
+    let clock = std::time::Instant::now();
+    let mut child = command(env, &args)
         .stderr(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -521,13 +560,13 @@ fn ctrl_c_cancels_a_running_command_and_fails_the_turn() {
     let mut seen = Vec::new();
     for line in lines.by_ref() {
         let line = line.unwrap();
-        let running = line.starts_with("$ sleep 60");
+        let running = line.starts_with(started);
         seen.push(line);
         if running {
             break;
         }
     }
-    // The command is running (or about to): interrupt wharf.
+    // The call is running (or about to): interrupt wharf.
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -535,15 +574,7 @@ fn ctrl_c_cancels_a_running_command_and_fails_the_turn() {
     seen.extend(lines.map(Result::unwrap));
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(1), "{seen:#?}");
-    assert!(
-        seen.iter().any(|line| line == "error: cancelled"),
-        "{seen:#?}"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(25),
-        "{:?}",
-        started.elapsed()
-    );
+    (seen, clock.elapsed())
 }
 
 fn command(env: &Env, args: &[&str]) -> Command {

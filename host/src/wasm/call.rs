@@ -3,7 +3,10 @@
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::pin::pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
 use std::time::Instant;
 
 use wasmtime::component::ResourceTable;
@@ -196,9 +199,13 @@ impl WasmPlugin {
         });
         let mut store = Store::new(&self.engine, CallState::new(grant, exec, cx.is_some()));
         store.limiter(|state| &mut state.limiter);
+        let cancelled = cx.and_then(|cx| cx.cancelled.clone());
         store.epoch_deadline_callback(move |_| {
             if Instant::now() >= deadline {
                 wasmtime::bail!("deadline reached");
+            }
+            if is_set(cancelled.as_deref()) {
+                wasmtime::bail!("cancelled");
             }
             Ok(UpdateDeadline::Continue(1))
         });
@@ -211,11 +218,14 @@ impl WasmPlugin {
         &self,
         store: &Store<CallState>,
         deadline: Instant,
+        cancelled: Option<&AtomicBool>,
         grant: &Grant,
         err: &wasmtime::Error,
     ) -> ToolError {
         if store.data().limiter.exceeded {
             ToolError::MemoryLimit(grant.memory_bytes >> 20)
+        } else if is_set(cancelled) {
+            ToolError::Cancelled
         } else if Instant::now() >= deadline {
             ToolError::Timeout(grant.timeout.as_millis())
         } else {
@@ -230,7 +240,7 @@ impl WasmPlugin {
         let grant = Grant::none(&crate::plugin::grant::HostLimits::default());
         let pre = self.prepared().map_err(super::WasmError::Describe)?;
         let (mut store, deadline) = self.store(&grant, None);
-        let described = run_until(deadline, async {
+        let described = run_until(deadline, None, async {
             let instance = pre.instantiate_async(&mut store).await?;
             instance.wharf_plugin_tool().call_describe(&mut store).await
         });
@@ -274,6 +284,7 @@ thread_local! {
 /// Why [`run_until`] returned without the call's result.
 enum Stopped {
     Deadline,
+    Cancelled,
     /// The thread's runtime could not be created (out of resources).
     NoRuntime,
 }
@@ -282,6 +293,7 @@ impl Stopped {
     fn error(self, grant: &Grant) -> ToolError {
         match self {
             Stopped::Deadline => ToolError::Timeout(grant.timeout.as_millis()),
+            Stopped::Cancelled => ToolError::Cancelled,
             Stopped::NoRuntime => {
                 ToolError::Failed("cannot start the runtime that drives plugin calls".to_owned())
             }
@@ -289,24 +301,57 @@ impl Stopped {
     }
 }
 
-/// Runs `call` until it finishes or `deadline` passes.
+/// Runs `call` until it finishes, `deadline` passes, or `cancelled` is set.
 ///
-/// The epoch callback stops a guest that computes past its deadline; this
-/// stops one that waits in a host call (a sleep, a read that blocks), which
-/// no epoch reaches. An abandoned blocking read finishes, or not, on
-/// tokio's blocking pool, without holding up the caller.
+/// The epoch callback stops a guest that computes past its deadline or
+/// after a cancel; this stops one that waits in a host call (a sleep, a
+/// read that blocks), which no epoch reaches. An abandoned blocking read
+/// finishes, or not, on tokio's blocking pool, without holding up the
+/// caller. The cancel flag is a plain atomic (no one wakes us when it is
+/// set), so it is looked at every epoch tick.
 ///
 /// Must not be called from inside a tokio runtime: callers on one use
 /// `spawn_blocking`.
-fn run_until<F: Future>(deadline: Instant, call: F) -> Result<F::Output, Stopped> {
+fn run_until<F: Future>(
+    deadline: Instant,
+    cancelled: Option<&AtomicBool>,
+    call: F,
+) -> Result<F::Output, Stopped> {
     RUNTIME.with(|runtime| {
         let runtime = runtime.0.as_ref().ok_or(Stopped::NoRuntime)?;
         let deadline = tokio::time::Instant::from_std(deadline);
-        // The timer must be made inside the runtime, hence the async block.
-        runtime
-            .block_on(async move { tokio::time::timeout_at(deadline, call).await })
-            .map_err(|_| Stopped::Deadline)
+        // The timers must be made inside the runtime, hence the async block.
+        runtime.block_on(async move {
+            let cancel = async {
+                match cancelled {
+                    Some(flag) => {
+                        while !flag.load(Ordering::Relaxed) {
+                            tokio::time::sleep(super::EPOCH_TICK).await;
+                        }
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            let mut call = pin!(call);
+            let mut cancel = pin!(cancel);
+            let race = std::future::poll_fn(|context| {
+                if let Poll::Ready(output) = call.as_mut().poll(context) {
+                    return Poll::Ready(Ok(output));
+                }
+                cancel
+                    .as_mut()
+                    .poll(context)
+                    .map(|()| Err(Stopped::Cancelled))
+            });
+            tokio::time::timeout_at(deadline, race)
+                .await
+                .unwrap_or(Err(Stopped::Deadline))
+        })
     })
+}
+
+fn is_set(flag: Option<&AtomicBool>) -> bool {
+    flag.is_some_and(|flag| flag.load(Ordering::Relaxed))
 }
 
 impl Plugin for WasmPlugin {
@@ -330,7 +375,8 @@ impl Plugin for WasmPlugin {
         })?;
         let (mut store, deadline) = self.store(grant, Some(cx));
         let wit_cx = wit::call_context(cx);
-        let called = run_until(deadline, async {
+        let cancelled = cx.cancelled.as_deref();
+        let called = run_until(deadline, cancelled, async {
             let instance = pre.instantiate_async(&mut store).await?;
             instance
                 .wharf_plugin_tool()
@@ -339,7 +385,9 @@ impl Plugin for WasmPlugin {
         });
         let result = match called {
             Ok(Ok(result)) => result,
-            Ok(Err(err)) => return Err(self.trap_error(&store, deadline, grant, &err)),
+            Ok(Err(err)) => {
+                return Err(self.trap_error(&store, deadline, cancelled, grant, &err));
+            }
             Err(stopped) => return Err(stopped.error(grant)),
         };
         let mut output = result.map(wit::tool_output).map_err(wit::tool_error)?;
