@@ -123,6 +123,7 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
             (PluginKind::Native, _) => "a shared library",
             (PluginKind::Wasm, true) => "from the compile cache",
             (PluginKind::Wasm, false) => "compiled",
+            (PluginKind::Mcp, _) => "started",
         };
         println!(
             "  loaded: {how} in {:.1} ms",
@@ -219,6 +220,10 @@ fn add(global: &GlobalArgs, path: &Path, expected: Option<&str>) -> anyhow::Resu
                 .with_context(not_loadable)?;
             (Box::new(plugin), "loaded")
         }
+        PluginKind::Mcp => bail!(
+            "{}: an MCP server is not installed as a plugin; add it with `wharf mcp add`",
+            manifest_path.display()
+        ),
     };
     let load_time = started.elapsed();
 

@@ -341,6 +341,10 @@ fn load_one(runtime: &WasmRuntime, candidate: &Candidate) -> Result<Loaded, Stri
                 load_time: started.elapsed(),
             })
         }
+        (PluginKind::Mcp, _) => Err(
+            "an MCP server is started from `[mcp_servers]` in config.toml, not loaded as a plugin"
+                .to_owned(),
+        ),
         (kind, Some(_)) => Err(format!(
             "the manifest says `kind = \"{}\"` but the binary embeds other code (a bug in this build)",
             kind.as_str()

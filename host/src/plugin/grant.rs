@@ -187,6 +187,7 @@ pub fn grant(
     let kind = match manifest.kind {
         PluginKind::Wasm => "WASM",
         PluginKind::Native => "native",
+        PluginKind::Mcp => "MCP",
     };
     for entry in &caps.network {
         grant.denied.push(format!(

@@ -49,6 +49,10 @@ fn invalid_manifests_name_file_line_column_and_key() {
             "4:8: kind: unknown variant `elf`, expected `wasm` or `native`",
         ),
         (
+            r#"kind = "mcp""#,
+            "4:8: kind: unknown variant `mcp`, expected `wasm` or `native`",
+        ),
+        (
             r#"name = "Grep!""#,
             "1:8: name: `Grep!` is not a valid plugin name (use a-z, 0-9, `_` and `-`)",
         ),

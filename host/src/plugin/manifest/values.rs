@@ -69,6 +69,11 @@ pub enum PluginKind {
     Wasm,
     /// A shared library exporting the versioned C ABI entry point.
     Native,
+    /// An MCP server of `[mcp_servers]`: started from the configuration
+    /// (its tools are discovered then), never from a `plugin.toml`, which
+    /// cannot say `kind = "mcp"`.
+    #[serde(skip)]
+    Mcp,
 }
 
 impl PluginKind {
@@ -77,6 +82,7 @@ impl PluginKind {
         match self {
             PluginKind::Wasm => "wasm",
             PluginKind::Native => "native",
+            PluginKind::Mcp => "mcp",
         }
     }
 }
