@@ -17,6 +17,7 @@
 
 mod edit;
 pub(crate) mod layer;
+pub mod mcp;
 mod providers;
 mod schema;
 mod source;
@@ -33,11 +34,12 @@ use crate::models::ModelProviderInfo;
 use layer::{FileLayer, KeyPath, Layered};
 use toml_types::{ConfigToml, ReadOnlyAccessKind, ReadOnlyAccessToml, SandboxModeToml};
 
-pub use edit::set_feature;
+pub use edit::{add_mcp_server, mcp_server_names, remove_mcp_server, set_feature};
 pub use layer::display_key;
+pub use mcp::{McpSandbox, McpServerConfig, McpTransport};
 pub use schema::json_schema;
 pub use source::{Location, Source};
-pub use toml_types::{ApprovalPolicy, Personality};
+pub use toml_types::{ApprovalPolicy, McpOAuthCredentialsStore, Personality};
 
 /// The name of the configuration file, in `$WHARF_HOME` and in a project's
 /// `.wharf/` directory.
@@ -207,6 +209,12 @@ pub struct Config {
     pub sandbox_policy: SandboxPolicy,
     pub features: Features,
     pub suppress_unstable_features_warning: bool,
+    /// `[mcp_servers.NAME]` by name, checked; disabled ones included.
+    pub mcp_servers: BTreeMap<String, McpServerConfig>,
+    /// `mcp_oauth_credentials_store` (default `auto`).
+    pub mcp_oauth_credentials_store: McpOAuthCredentialsStore,
+    /// `mcp_oauth_callback_port`; `None`: any free port.
+    pub mcp_oauth_callback_port: Option<u16>,
     /// The files that were read, lowest precedence first.
     pub files: Vec<PathBuf>,
     /// Every effective value and where it came from, for `wharf config show`.
@@ -286,6 +294,7 @@ impl Config {
         let mut merged = Layered::default();
         for file in &mut loaded {
             warnings.append(&mut file.warnings);
+            mcp::drop_replaced_servers(&mut merged, &file.layered);
             merged.merge(&file.layered);
         }
 
@@ -336,6 +345,7 @@ impl Config {
         warnings.append(&mut feature_warnings);
         let sandbox_policy = sandbox_policy(&typed, options, &effective)?;
         let (model_providers, model_provider) = providers::resolve(&typed, options, &effective)?;
+        let mcp_servers = mcp::resolve(&typed, options, &effective)?;
 
         Ok(Config {
             wharf_home: options.wharf_home.clone(),
@@ -349,6 +359,9 @@ impl Config {
             sandbox_policy,
             features,
             suppress_unstable_features_warning: suppress,
+            mcp_servers,
+            mcp_oauth_credentials_store: typed.mcp_oauth_credentials_store.unwrap_or_default(),
+            mcp_oauth_callback_port: typed.mcp_oauth_callback_port,
             files,
             effective: Effective { layered: effective },
             warnings,

@@ -5,8 +5,10 @@ use std::path::Path;
 
 use toml_edit::{DocumentMut, Item, Table};
 
-use super::ConfigError;
-use super::source::Location;
+use super::mcp::McpServerConfig;
+use super::source::{Location, Source};
+use super::toml_types::McpServerToml;
+use super::{ConfigError, ConfigOptions, display_key};
 use crate::features::FeatureRegistry;
 
 /// Sets `[features] KEY = enabled` (or `[profiles.PROFILE.features]`) in the
@@ -20,6 +22,147 @@ pub fn set_feature(
     enabled: bool,
 ) -> Result<(), ConfigError> {
     let spec = registry.require(key)?;
+    let (text, mut doc) = read_document(path)?;
+
+    let mut key_path = Vec::new();
+    if let Some(profile) = profile {
+        key_path.extend(["profiles".to_owned(), profile.to_owned()]);
+    }
+    key_path.push("features".to_owned());
+    let features = table_at(doc.as_table_mut(), &key_path).map_err(|bad| ConfigError::Invalid {
+        at: Location::of_offset(path, &text, 0),
+        key: display_key(&bad),
+        message: "expected a table; fix or remove it before enabling features".to_owned(),
+    })?;
+    set_bool(
+        features,
+        &spec.key,
+        &registry_aliases(registry, &spec.key),
+        enabled,
+    );
+    write_document(path, &doc)
+}
+
+/// Writes `[mcp_servers.NAME]` in the file at `path` (creating the file),
+/// after checking the entry as loading the config would. An existing entry
+/// of that name is replaced, as `codex mcp add` does, keeping its place and
+/// the comments above it. Returns whether one was replaced.
+pub fn add_mcp_server(
+    path: &Path,
+    name: &str,
+    server: &McpServerToml,
+) -> Result<bool, ConfigError> {
+    let key = vec!["mcp_servers".to_owned(), name.to_owned()];
+    McpServerConfig::from_toml(name, server, &ConfigOptions::default(), Source::Default).map_err(
+        |err| ConfigError::Value {
+            key: display_key(&key),
+            message: err.message,
+        },
+    )?;
+    let entry = entry_values(server)?;
+    let (text, mut doc) = read_document(path)?;
+    let not_a_table = |bad: Vec<String>| ConfigError::Invalid {
+        at: Location::of_offset(path, &text, 0),
+        key: display_key(&bad),
+        message: "expected a table; fix or remove it before adding MCP servers".to_owned(),
+    };
+    let root = doc.as_table_mut();
+    if !root.contains_key("mcp_servers") {
+        // Implicit, so that the file reads `[mcp_servers.NAME]` alone.
+        let mut servers = Table::new();
+        servers.set_implicit(true);
+        root.insert("mcp_servers", Item::Table(servers));
+    }
+    let servers = root
+        .get_mut("mcp_servers")
+        .and_then(Item::as_table_like_mut)
+        .ok_or_else(|| not_a_table(vec!["mcp_servers".to_owned()]))?;
+    let replaced = match servers.get_mut(name) {
+        None => {
+            let mut table = Table::new();
+            for (field, value) in entry {
+                table.insert(&field, Item::Value(value));
+            }
+            servers.insert(name, Item::Table(table));
+            false
+        }
+        Some(existing) => {
+            let table = existing
+                .as_table_like_mut()
+                .ok_or_else(|| not_a_table(key.clone()))?;
+            table.clear();
+            for (field, value) in entry {
+                table.insert(&field, Item::Value(value));
+            }
+            true
+        }
+    };
+    write_document(path, &doc)?;
+    Ok(replaced)
+}
+
+/// Removes `[mcp_servers.NAME]` from the file at `path`, keeping everything
+/// else as written. Returns whether the file had that entry (a missing file
+/// has none).
+pub fn remove_mcp_server(path: &Path, name: &str) -> Result<bool, ConfigError> {
+    if !path.exists() {
+        return Ok(false);
+    }
+    let (_, mut doc) = read_document(path)?;
+    let removed = doc
+        .get_mut("mcp_servers")
+        .and_then(Item::as_table_like_mut)
+        .and_then(|servers| servers.remove(name))
+        .is_some();
+    if removed {
+        write_document(path, &doc)?;
+    }
+    Ok(removed)
+}
+
+/// The names of the `[mcp_servers]` entries written in the file at `path`
+/// (none when it is missing), without checking them: what `wharf mcp
+/// remove` can remove even when an entry is broken.
+pub fn mcp_server_names(path: &Path) -> Result<Vec<String>, ConfigError> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let (_, doc) = read_document(path)?;
+    Ok(doc
+        .get("mcp_servers")
+        .and_then(Item::as_table_like)
+        .map(|servers| servers.iter().map(|(name, _)| name.to_owned()).collect())
+        .unwrap_or_default())
+}
+
+/// `server`'s keys as TOML values in the order of [`McpServerToml`]'s
+/// fields, tables inline (`env = { K = "V" }`), so that the entry is one
+/// block under its header.
+fn entry_values(server: &McpServerToml) -> Result<Vec<(String, toml_edit::Value)>, ConfigError> {
+    let serialized = toml::to_string(server).map_err(|err| ConfigError::Value {
+        key: "mcp_servers".to_owned(),
+        message: format!("cannot write the entry: {err}"),
+    })?;
+    let doc: DocumentMut =
+        serialized
+            .parse()
+            .map_err(|err: toml_edit::TomlError| ConfigError::Value {
+                key: "mcp_servers".to_owned(),
+                message: format!("cannot write the entry: {}", err.message()),
+            })?;
+    Ok(doc
+        .as_table()
+        .iter()
+        .filter_map(|(field, item)| {
+            let mut value = item.clone().into_value().ok()?;
+            value.decor_mut().clear();
+            Some((field.to_owned(), value))
+        })
+        .collect())
+}
+
+/// The text of the file at `path` (empty when missing) and its document.
+fn read_document(path: &Path) -> Result<(String, DocumentMut), ConfigError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(err) if err.kind() == io::ErrorKind::NotFound => String::new(),
@@ -30,31 +173,18 @@ pub fn set_feature(
             });
         }
     };
-    let mut doc: DocumentMut = text.parse().map_err(|err: toml_edit::TomlError| {
+    let doc: DocumentMut = text.parse().map_err(|err: toml_edit::TomlError| {
         let offset = err.span().map_or(0, |span| span.start);
         ConfigError::Syntax {
             at: Location::of_offset(path, &text, offset),
             message: err.message().trim_end().to_owned(),
         }
     })?;
+    Ok((text, doc))
+}
 
-    let mut key_path = Vec::new();
-    if let Some(profile) = profile {
-        key_path.extend(["profiles".to_owned(), profile.to_owned()]);
-    }
-    key_path.push("features".to_owned());
-    let features = table_at(doc.as_table_mut(), &key_path).map_err(|bad| ConfigError::Invalid {
-        at: Location::of_offset(path, &text, 0),
-        key: super::display_key(&bad),
-        message: "expected a table; fix or remove it before enabling features".to_owned(),
-    })?;
-    set_bool(
-        features,
-        &spec.key,
-        &registry_aliases(registry, &spec.key),
-        enabled,
-    );
-
+/// Writes `doc` to `path`, creating its directory.
+fn write_document(path: &Path, doc: &DocumentMut) -> Result<(), ConfigError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|source| ConfigError::Write {
             path: dir.to_path_buf(),

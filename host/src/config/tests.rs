@@ -615,4 +615,5 @@ fn defaults_are_a_valid_config() {
     );
 }
 
+mod mcp;
 mod models;

@@ -72,6 +72,123 @@ pub struct ConfigToml {
     /// Do not warn when an under-development feature is enabled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppress_unstable_features_warning: Option<bool>,
+
+    /// MCP servers by name (letters, digits, `-` and `_`), each offered to
+    /// the model as a plugin whose tools are named `mcp__NAME__TOOL`. A
+    /// file's entry replaces an entry of the same name from a lower file;
+    /// profiles and `-c` change single keys of it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mcp_servers: BTreeMap<String, McpServerToml>,
+
+    /// Where OAuth tokens of MCP servers are kept: `auto` (the OS keyring,
+    /// or the file when no keyring is available), `keyring` or `file`
+    /// (`$WHARF_HOME/.credentials.json`, mode 0600). Default `auto`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mcp_oauth_credentials_store: Option<McpOAuthCredentialsStore>,
+
+    /// The local port of the OAuth callback for `wharf mcp login`. Default:
+    /// any free port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mcp_oauth_callback_port: Option<u16>,
+}
+
+/// One `[mcp_servers.NAME]` entry, with codex's keys: a server wharf starts
+/// (`command`) or connects to over streamable HTTP (`url`). The fields of
+/// the two kinds do not mix; `super::mcp` checks that.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct McpServerToml {
+    /// stdio: the program to start, found on `PATH` when it has no `/`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// stdio: its arguments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub args: Option<Vec<String>>,
+    /// stdio: environment variables set for it: name = value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env: Option<BTreeMap<String, String>>,
+    /// stdio: variables passed through from wharf's environment, besides
+    /// the few every server gets (`PATH`, `HOME`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env_vars: Option<Vec<String>>,
+    /// stdio: its working directory (`~/` is the home directory, relative
+    /// paths are taken from the working directory). Default: wharf's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<PathBuf>,
+
+    /// streamable HTTP: the server's endpoint, `http://` or `https://`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// streamable HTTP: the environment variable holding a token sent as
+    /// `Authorization: Bearer TOKEN`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bearer_token_env_var: Option<String>,
+    /// streamable HTTP: headers sent to this server only: name = value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_headers: Option<BTreeMap<String, String>>,
+    /// streamable HTTP: headers whose values come from the environment:
+    /// name = variable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env_http_headers: Option<BTreeMap<String, String>>,
+    /// streamable HTTP: the OAuth `resource` parameter (RFC 8707) sent by
+    /// `wharf mcp login`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth_resource: Option<String>,
+    /// Not supported: a token written in the file. Read so that the error
+    /// can point to `bearer_token_env_var` instead of ignoring it.
+    #[serde(skip_serializing)]
+    #[schemars(skip)]
+    pub bearer_token: Option<String>,
+
+    /// `false` keeps the entry without starting the server. Default `true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// `true` makes a session fail to start when this server cannot
+    /// initialize. Default `false`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// Seconds the server has to start and list its tools. Default 10.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub startup_timeout_sec: Option<f64>,
+    /// The same in milliseconds (codex's older key); `startup_timeout_sec`
+    /// wins when both are set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub startup_timeout_ms: Option<u64>,
+    /// Seconds a tool call may take. Default 60.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_timeout_sec: Option<f64>,
+    /// Only these tools are offered. Default: all of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled_tools: Option<Vec<String>>,
+    /// These tools are not offered (applied after `enabled_tools`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disabled_tools: Option<Vec<String>>,
+    /// The OAuth scopes `wharf mcp login` asks for when `--scopes` is not
+    /// given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+
+    /// stdio: run the server under this sandbox (`read-only`,
+    /// `workspace-write` or `danger-full-access`). Default: unconfined, like
+    /// any program you start yourself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox_mode: Option<SandboxModeToml>,
+    /// stdio, with `sandbox_mode`: whether the sandboxed server may use the
+    /// network. Default `true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_access: Option<bool>,
+}
+
+/// Where MCP OAuth tokens are stored (codex's values).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum McpOAuthCredentialsStore {
+    /// The OS keyring when one is available, else the file.
+    #[default]
+    Auto,
+    /// Only the OS keyring.
+    Keyring,
+    /// Only `$WHARF_HOME/.credentials.json` (mode 0600).
+    File,
 }
 
 /// One `[model_providers.ID]` entry, as codex writes it.
@@ -280,6 +397,23 @@ deserialize_by_name!(SandboxModeToml {
     DangerFullAccess = "danger-full-access",
 });
 
+deserialize_by_name!(McpOAuthCredentialsStore {
+    Auto = "auto",
+    Keyring = "keyring",
+    File = "file",
+});
+
+impl McpOAuthCredentialsStore {
+    /// The name written in config.toml.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            McpOAuthCredentialsStore::Auto => "auto",
+            McpOAuthCredentialsStore::Keyring => "keyring",
+            McpOAuthCredentialsStore::File => "file",
+        }
+    }
+}
+
 deserialize_by_name!(ReadOnlyAccessKind {
     FullAccess = "full-access",
     Restricted = "restricted",
@@ -338,6 +472,17 @@ mod tests {
             Personality::Pragmatic,
         ]);
         round_trip(&[WireApi::Responses, WireApi::Chat]);
+        round_trip(&[
+            McpOAuthCredentialsStore::Auto,
+            McpOAuthCredentialsStore::Keyring,
+            McpOAuthCredentialsStore::File,
+        ]);
+        assert_eq!(McpOAuthCredentialsStore::NAMES.len(), 3);
+        for store in McpOAuthCredentialsStore::NAMES {
+            let parsed: McpOAuthCredentialsStore =
+                toml::Value::String((*store).to_owned()).try_into().unwrap();
+            assert_eq!(parsed.as_str(), *store);
+        }
         assert_eq!(SandboxModeToml::NAMES.len(), 3);
         assert_eq!(ReadOnlyAccessKind::NAMES.len(), 2);
         assert_eq!(ApprovalPolicy::NAMES.len(), 4);
