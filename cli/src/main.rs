@@ -3,6 +3,7 @@
 mod config_cmd;
 mod exec_cmd;
 mod features_cmd;
+mod mcp_cmd;
 mod plugin_cmd;
 mod sandbox_cmd;
 mod session;
@@ -113,6 +114,8 @@ enum Command {
         #[command(subcommand)]
         command: config_cmd::ConfigCommand,
     },
+    /// Manage the MCP servers in config.toml: add, list, get, remove.
+    Mcp(mcp_cmd::McpArgs),
     /// List the installed plugins, add one, or remove one.
     Plugin {
         #[command(subcommand)]
@@ -151,6 +154,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Features { command } => features_cmd::run(command, &cli.global),
         Command::Config { command } => config_cmd::run(command, &cli.global),
+        Command::Mcp(args) => mcp_cmd::run(args, &cli.global),
         Command::Plugin { command } => plugin_cmd::run(command, &cli.global),
         Command::Tool { command } => tool_cmd::run(command, &cli.global),
         Command::Sandbox(args) => sandbox_cmd::run(args, &cli.global),

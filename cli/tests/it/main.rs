@@ -12,6 +12,7 @@ mod example_grep;
 mod exec;
 mod exec_live;
 mod features_cmd;
+mod mcp_cmd;
 mod native;
 mod sandbox_cmd;
 mod unified_exec;

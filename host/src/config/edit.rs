@@ -108,16 +108,23 @@ pub fn remove_mcp_server(path: &Path, name: &str) -> Result<bool, ConfigError> {
     if !path.exists() {
         return Ok(false);
     }
-    let (_, mut doc) = read_document(path)?;
+    let (text, mut doc) = read_document(path)?;
     let removed = doc
         .get_mut("mcp_servers")
         .and_then(Item::as_table_like_mut)
         .and_then(|servers| servers.remove(name))
         .is_some();
-    if removed {
-        write_document(path, &doc)?;
+    if !removed {
+        return Ok(false);
     }
-    Ok(removed)
+    // The blank line that separated the entry from the next table now
+    // starts the next one's decor; at the top of the file it is noise.
+    let mut edited = doc.to_string();
+    if !text.starts_with('\n') {
+        edited = edited.trim_start_matches('\n').to_owned();
+    }
+    write_text(path, &edited)?;
+    Ok(true)
 }
 
 /// The names of the `[mcp_servers]` entries written in the file at `path`
@@ -185,13 +192,17 @@ fn read_document(path: &Path) -> Result<(String, DocumentMut), ConfigError> {
 
 /// Writes `doc` to `path`, creating its directory.
 fn write_document(path: &Path, doc: &DocumentMut) -> Result<(), ConfigError> {
+    write_text(path, &doc.to_string())
+}
+
+fn write_text(path: &Path, text: &str) -> Result<(), ConfigError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|source| ConfigError::Write {
             path: dir.to_path_buf(),
             source,
         })?;
     }
-    std::fs::write(path, doc.to_string()).map_err(|source| ConfigError::Write {
+    std::fs::write(path, text).map_err(|source| ConfigError::Write {
         path: path.to_path_buf(),
         source,
     })

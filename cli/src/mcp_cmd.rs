@@ -1,0 +1,530 @@
+//! `wharf mcp add|list|get|remove`: the `[mcp_servers]` of config.toml, as
+//! `codex mcp` manages them.
+//!
+//! `add` and `remove` edit the user's file (`$WHARF_HOME/config.toml`),
+//! keeping its comments; `list` and `get` show the effective configuration,
+//! every layer applied. They show configuration only: a server's tools need
+//! the server started, which `wharf tool list` does.
+//!
+//! The values of `env` and `http_headers` are printed as `*****`, in text
+//! as codex does and in JSON too: they are where tokens end up, and these
+//! listings get pasted into bug reports and CI logs. The names are shown,
+//! and the values are in the file for whoever may read it. Variable names
+//! (`env_vars`, `env_http_headers`, `bearer_token_env_var`) are not secret
+//! and are shown as they are.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use clap::{ArgGroup, Args, Subcommand};
+use serde_json::{Value, json};
+use wharf_host::config::toml_types::McpServerToml;
+use wharf_host::config::{
+    Config, McpServerConfig, McpTransport, Source, add_mcp_server, display_key, mcp_server_names,
+    remove_mcp_server,
+};
+use wharf_host::features::FeatureRegistry;
+
+use crate::{GlobalArgs, UsageError};
+
+/// The feature that turns every MCP server on or off.
+const FEATURE: &str = "mcp_client";
+/// How a secret value is shown (codex's mask).
+const MASK: &str = "*****";
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    #[command(subcommand)]
+    command: McpCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum McpCommand {
+    /// The configured servers: transport, whether each is used, and how it
+    /// authenticates.
+    List {
+        /// Print JSON (every resolved setting) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Everything about one server.
+    Get {
+        /// The server's name, as `wharf mcp list` shows it.
+        name: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a server to config.toml, replacing one of the same name:
+    /// `wharf mcp add NAME [--env K=V]… -- CMD ARGS…` (stdio) or
+    /// `wharf mcp add NAME --url URL [--bearer-token-env-var VAR]`.
+    Add(AddArgs),
+    /// Remove a server from config.toml.
+    Remove {
+        /// The server's name.
+        name: String,
+    },
+    // OAuth: `Login` and `Logout` go here, next to the commands above.
+}
+
+#[derive(Debug, Args)]
+#[command(
+    group(ArgGroup::new("transport").required(true).args(["command", "url"])),
+    override_usage = "wharf mcp add NAME [--env KEY=VALUE]... -- COMMAND [ARGS]...\n       \
+                      wharf mcp add NAME --url URL [--bearer-token-env-var VAR]"
+)]
+struct AddArgs {
+    /// The server's name: ASCII letters, digits, `-` and `_`.
+    name: String,
+    /// A variable set for a stdio server (repeatable).
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_env_pair, conflicts_with = "url")]
+    env: Vec<(String, String)>,
+    /// The endpoint of a streamable HTTP server.
+    #[arg(long, value_name = "URL", conflicts_with = "command")]
+    url: Option<String>,
+    /// The variable holding the HTTP server's bearer token (sent as
+    /// `Authorization: Bearer …`).
+    #[arg(long, value_name = "VAR", conflicts_with = "command")]
+    bearer_token_env_var: Option<String>,
+    /// The command that starts a stdio server, and its arguments, after `--`.
+    #[arg(trailing_var_arg = true, num_args = 1.., value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+fn parse_env_pair(raw: &str) -> Result<(String, String), String> {
+    match raw.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!("expected KEY=VALUE, found `{raw}`")),
+    }
+}
+
+pub fn run(args: McpArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        McpCommand::List { json } => list(global, json),
+        McpCommand::Get { name, json } => get(global, &name, json),
+        McpCommand::Add(args) => add(global, args),
+        McpCommand::Remove { name } => remove(global, &name),
+    }
+    .map(|()| ExitCode::SUCCESS)
+}
+
+fn add(global: &GlobalArgs, args: AddArgs) -> anyhow::Result<()> {
+    let options = global.options()?;
+    let AddArgs {
+        name,
+        env,
+        url,
+        bearer_token_env_var,
+        command,
+    } = args;
+    let raw = match url {
+        Some(url) => McpServerToml {
+            url: Some(url),
+            bearer_token_env_var,
+            ..McpServerToml::default()
+        },
+        None => {
+            let mut words = command.into_iter();
+            McpServerToml {
+                command: words.next(),
+                args: Some(words.collect()).filter(|args: &Vec<String>| !args.is_empty()),
+                env: Some(env.into_iter().collect()).filter(|env: &BTreeMap<_, _>| !env.is_empty()),
+                ..McpServerToml::default()
+            }
+        }
+    };
+    // What was typed is checked here, so that a mistake exits with 2.
+    McpServerConfig::from_toml(&name, &raw, &options, Source::Flag("wharf mcp add"))
+        .map_err(|err| UsageError(format!("{}: {err}", server_key(&name))))?;
+    let path = options.user_config_path();
+    let replaced = add_mcp_server(&path, &name, &raw)?;
+    if replaced {
+        eprintln!(
+            "warning: replaced the existing [{}] in {}",
+            server_key(&name),
+            path.display()
+        );
+    }
+    println!("added MCP server `{name}` to {}", path.display());
+    Ok(())
+}
+
+fn remove(global: &GlobalArgs, name: &str) -> anyhow::Result<()> {
+    let options = global.options()?;
+    let path = options.user_config_path();
+    // No name check: a hand-written entry with a bad name must be removable.
+    if remove_mcp_server(&path, name)? {
+        println!("removed MCP server `{name}` from {}", path.display());
+        return Ok(());
+    }
+    // Defined in another layer? Loading may fail; then the file is all we know.
+    let elsewhere = Config::load(&options, &FeatureRegistry::with_first_party())
+        .ok()
+        .and_then(|config| config.mcp_servers.get(name).map(|s| s.source.clone()));
+    if let Some(source) = elsewhere {
+        anyhow::bail!(
+            "MCP server `{name}` is not in {} but comes from {source}; remove it there",
+            path.display()
+        );
+    }
+    Err(UsageError(format!(
+        "no MCP server named `{name}` in {}{}",
+        path.display(),
+        known(&mcp_server_names(&path)?)
+    ))
+    .into())
+}
+
+fn known(names: &[String]) -> String {
+    if names.is_empty() {
+        " (none is configured; add one with `wharf mcp add`)".to_owned()
+    } else {
+        format!("; known: {}", names.join(", "))
+    }
+}
+
+fn server_key(name: &str) -> String {
+    display_key(&["mcp_servers".to_owned(), name.to_owned()])
+}
+
+/// Why a server is not used, if it is not.
+enum Disabled<'a> {
+    /// `enabled = false`, set by this layer.
+    Config(Option<&'a Source>),
+    /// The `mcp_client` feature is off, decided by this layer.
+    Feature(Option<&'a Source>),
+}
+
+impl Disabled<'_> {
+    fn of<'a>(config: &'a Config, server: &McpServerConfig) -> Option<Disabled<'a>> {
+        if !server.enabled {
+            let key = format!("{}.enabled", server_key(&server.name));
+            let entries = config.effective.entries();
+            let source = entries
+                .into_iter()
+                .find(|entry| entry.key == key)
+                .map(|entry| entry.source);
+            return Some(Disabled::Config(source));
+        }
+        if !config.features.enabled(FEATURE) {
+            let source = config.features.state(FEATURE).map(|state| &state.source);
+            return Some(Disabled::Feature(source));
+        }
+        None
+    }
+
+    /// For the table: the reason without its place.
+    fn short(&self) -> String {
+        match self {
+            Disabled::Config(_) => "disabled: enabled = false".to_owned(),
+            Disabled::Feature(_) => format!("disabled: feature {FEATURE} off"),
+        }
+    }
+
+    /// The reason and the layer that decided it.
+    fn long(&self) -> String {
+        let (what, source) = match self {
+            Disabled::Config(source) => ("enabled = false".to_owned(), source),
+            Disabled::Feature(source) => (format!("feature {FEATURE} is off"), source),
+        };
+        match source {
+            Some(source) => format!("{what}, set by {source}"),
+            None => what,
+        }
+    }
+}
+
+/// How wharf authenticates to the server, as far as the configuration says.
+fn auth_status(server: &McpServerConfig) -> String {
+    match &server.transport {
+        McpTransport::Stdio { .. } => "unsupported".to_owned(),
+        McpTransport::Http {
+            bearer_token_env_var: Some(var),
+            ..
+        } => format!("bearer token ({var})"),
+        McpTransport::Http {
+            http_headers,
+            env_http_headers,
+            ..
+        } => {
+            let authorization = http_headers
+                .keys()
+                .chain(env_http_headers.keys())
+                .any(|header| header.eq_ignore_ascii_case("authorization"));
+            if authorization {
+                "authorization header".to_owned()
+            } else {
+                "none".to_owned()
+            }
+        }
+    }
+}
+
+/// `command args…`, each word quoted when a shell would split it.
+fn command_line(command: &str, args: &[String]) -> String {
+    words(std::iter::once(command).chain(args.iter().map(String::as_str)))
+}
+
+fn words<'a>(words: impl Iterator<Item = &'a str>) -> String {
+    words
+        .map(|word| {
+            let plain = !word.is_empty()
+                && word
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+            if plain {
+                word.to_owned()
+            } else {
+                format!("{word:?}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn masked(map: &BTreeMap<String, String>) -> BTreeMap<&str, &'static str> {
+    map.keys().map(|key| (key.as_str(), MASK)).collect()
+}
+
+/// The JSON of one server: codex's `mcp list --json` fields (`name`,
+/// `enabled`, `disabled_reason`, `transport` tagged by `type`,
+/// `startup_timeout_sec`, `tool_timeout_sec`, `auth_status`) and wharf's.
+fn server_json(config: &Config, server: &McpServerConfig) -> Value {
+    let disabled = Disabled::of(config, server);
+    let transport = match &server.transport {
+        McpTransport::Stdio {
+            command,
+            args,
+            env,
+            env_vars,
+            cwd,
+        } => json!({
+            "type": server.transport.kind(),
+            "command": command,
+            "args": args,
+            "env": masked(env),
+            "env_vars": env_vars,
+            "cwd": cwd,
+        }),
+        McpTransport::Http {
+            url,
+            bearer_token_env_var,
+            http_headers,
+            env_http_headers,
+            oauth_resource,
+        } => json!({
+            "type": server.transport.kind(),
+            "url": url,
+            "bearer_token_env_var": bearer_token_env_var,
+            "http_headers": masked(http_headers),
+            "env_http_headers": env_http_headers,
+            "oauth_resource": oauth_resource,
+        }),
+    };
+    json!({
+        "name": server.name,
+        "enabled": disabled.is_none(),
+        "disabled_reason": disabled.map(|d| d.long()),
+        "transport": transport,
+        "required": server.required,
+        "startup_timeout_sec": server.startup_timeout.as_secs_f64(),
+        "tool_timeout_sec": server.tool_timeout.as_secs_f64(),
+        "enabled_tools": server.enabled_tools,
+        "disabled_tools": server.disabled_tools,
+        "scopes": server.scopes,
+        "sandbox": server.sandbox.map(|sandbox| json!({
+            "mode": sandbox.mode.as_str(),
+            "network_access": sandbox.network_access,
+        })),
+        "auth_status": auth_status(server),
+        "source": server.source.kind(),
+        "detail": server.source.detail(),
+    })
+}
+
+fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
+    let config = global.configure()?.config;
+    let servers = &config.mcp_servers;
+    if json {
+        let rows: Vec<Value> = servers
+            .values()
+            .map(|server| server_json(&config, server))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    if servers.is_empty() {
+        println!("No MCP servers configured yet. Try `wharf mcp add my-tool -- my-command`.");
+        return Ok(());
+    }
+    let rows: Vec<[String; 4]> = servers
+        .values()
+        .map(|server| {
+            let transport = match &server.transport {
+                McpTransport::Stdio { command, args, .. } => command_line(command, args),
+                McpTransport::Http { url, .. } => url.clone(),
+            };
+            let status =
+                Disabled::of(&config, server).map_or_else(|| "enabled".to_owned(), |d| d.short());
+            [server.name.clone(), transport, status, auth_status(server)]
+        })
+        .collect();
+    let header = ["NAME", "TRANSPORT", "STATUS", "AUTH"].map(str::to_owned);
+    let mut widths = [0; 4];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    for [name, transport, status, auth] in std::iter::once(header).chain(rows) {
+        let [name_w, transport_w, status_w, _] = widths;
+        println!("{name:name_w$}  {transport:transport_w$}  {status:status_w$}  {auth}");
+    }
+    Ok(())
+}
+
+fn get(global: &GlobalArgs, name: &str, json: bool) -> anyhow::Result<()> {
+    let config = global.configure()?.config;
+    let Some(server) = config.mcp_servers.get(name) else {
+        let names: Vec<String> = config.mcp_servers.keys().cloned().collect();
+        return Err(UsageError(format!("no MCP server named `{name}`{}", known(&names))).into());
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&server_json(&config, server))?
+        );
+        return Ok(());
+    }
+    let list = |items: &[String]| {
+        if items.is_empty() {
+            "-".to_owned()
+        } else {
+            items.join(", ")
+        }
+    };
+    let pairs = |map: &BTreeMap<String, String>, secret: bool| {
+        let shown: Vec<String> = map
+            .iter()
+            .map(|(key, value)| format!("{key}={}", if secret { MASK } else { value }))
+            .collect();
+        list(&shown)
+    };
+    let mut lines: Vec<(&str, String)> = Vec::new();
+    let enabled = match Disabled::of(&config, server) {
+        None => "true".to_owned(),
+        Some(disabled) => format!("false ({})", disabled.long()),
+    };
+    lines.push(("enabled", enabled));
+    lines.push(("transport", server.transport.kind().to_owned()));
+    match &server.transport {
+        McpTransport::Stdio {
+            command,
+            args,
+            env,
+            env_vars,
+            cwd,
+        } => {
+            lines.push(("command", command.clone()));
+            let args = if args.is_empty() {
+                "-".to_owned()
+            } else {
+                words(args.iter().map(String::as_str))
+            };
+            lines.push(("args", args));
+            lines.push((
+                "cwd",
+                cwd.as_ref()
+                    .map_or_else(|| "-".to_owned(), |cwd| cwd.display().to_string()),
+            ));
+            lines.push(("env", pairs(env, true)));
+            lines.push(("env_vars", list(env_vars)));
+            let sandbox = match &server.sandbox {
+                None => "none (runs unconfined)".to_owned(),
+                Some(sandbox) => format!(
+                    "{}, network {}",
+                    sandbox.mode,
+                    if sandbox.network_access { "on" } else { "off" }
+                ),
+            };
+            lines.push(("sandbox", sandbox));
+        }
+        McpTransport::Http {
+            url,
+            bearer_token_env_var,
+            http_headers,
+            env_http_headers,
+            oauth_resource,
+        } => {
+            lines.push(("url", url.clone()));
+            lines.push((
+                "bearer_token_env_var",
+                bearer_token_env_var
+                    .clone()
+                    .unwrap_or_else(|| "-".to_owned()),
+            ));
+            lines.push(("http_headers", pairs(http_headers, true)));
+            lines.push(("env_http_headers", pairs(env_http_headers, false)));
+            lines.push((
+                "oauth_resource",
+                oauth_resource.clone().unwrap_or_else(|| "-".to_owned()),
+            ));
+        }
+    }
+    lines.push(("required", server.required.to_string()));
+    lines.push((
+        "startup_timeout_sec",
+        server.startup_timeout.as_secs_f64().to_string(),
+    ));
+    lines.push((
+        "tool_timeout_sec",
+        server.tool_timeout.as_secs_f64().to_string(),
+    ));
+    lines.push((
+        "enabled_tools",
+        server
+            .enabled_tools
+            .as_deref()
+            .map_or_else(|| "all".to_owned(), list),
+    ));
+    lines.push(("disabled_tools", list(&server.disabled_tools)));
+    lines.push(("scopes", list(&server.scopes)));
+    lines.push(("auth", auth_status(server)));
+    lines.push(("source", server.source.to_string()));
+    lines.push(("remove", format!("wharf mcp remove {name}")));
+    println!("{name}");
+    for (key, value) in lines {
+        println!("  {key}: {value}");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_pairs_need_a_key_and_an_equals_sign() {
+        assert_eq!(
+            parse_env_pair("A=b=c"),
+            Ok(("A".to_owned(), "b=c".to_owned()))
+        );
+        assert_eq!(parse_env_pair("A="), Ok(("A".to_owned(), String::new())));
+        assert_eq!(
+            parse_env_pair("A"),
+            Err("expected KEY=VALUE, found `A`".to_owned())
+        );
+        assert_eq!(
+            parse_env_pair("=v"),
+            Err("expected KEY=VALUE, found `=v`".to_owned())
+        );
+    }
+
+    #[test]
+    fn command_lines_quote_what_a_shell_would_split() {
+        let args = ["-y".to_owned(), "a b".to_owned(), String::new()];
+        assert_eq!(command_line("npx", &args), "npx -y \"a b\" \"\"");
+    }
+}
