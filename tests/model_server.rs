@@ -30,18 +30,30 @@
 //! ([`Turn::idle_mid_item`]). A request that finds the queue empty gets a
 //! 400 saying so. A `GET` (the models manager's `/models`) takes the next
 //! reply too: script it with a `Reply::Status` (200 with a body and an
-//! `ETag`, or 304). Every connection carries one request (`Connection:
+//! `ETag`, or 304). Every HTTP connection carries one request (`Connection:
 //! close`).
+//!
+//! The Responses API's WebSocket transport is served on the same port
+//! (`model_server/websocket.rs`): a `GET` with `Upgrade: websocket` is
+//! accepted — unless the next reply is a [`Reply::reject_upgrade`], which
+//! answers it with an HTTP status instead — and every `response.create`
+//! frame on the connection takes the next reply, recorded like a request
+//! (its `websocket` is the connection's number). A turn is sent as one JSON
+//! event per text frame; an error reply as an `error` event with the
+//! status; a cut or idle stream cuts or idles the connection.
+//! [`ModelServer::websocket_connections`] counts the upgrades accepted.
 
 use std::collections::VecDeque;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+mod websocket;
 
 /// The scripted server. Dropping it stops accepting; streams still going
 /// idle end early.
@@ -61,6 +73,8 @@ struct Shared {
     stop: AtomicBool,
     /// For call ids the script left out: `call_1`, `call_2`, …
     next_call: AtomicU64,
+    /// WebSocket upgrades accepted so far.
+    websocket_connections: AtomicUsize,
 }
 
 /// A request the server received.
@@ -71,8 +85,13 @@ pub struct RecordedRequest {
     pub path: String,
     /// Names in lowercase.
     pub headers: Vec<(String, String)>,
-    /// The body as JSON (`Null` when it is not JSON).
+    /// The body as JSON (`Null` when it is not JSON); for a WebSocket
+    /// request, its frame.
     pub body: Value,
+    /// The WebSocket connection (1, 2, … in the order they were accepted)
+    /// that carried the request; `None` over plain HTTP. The method, path
+    /// and headers are then those of the connection's upgrade.
+    pub websocket: Option<usize>,
 }
 
 impl RecordedRequest {
@@ -98,8 +117,14 @@ pub enum Reply {
     /// A `200` streaming `turn`, ended as `end` says.
     Stream { turn: Turn, end: StreamEnd },
     /// A `200` streaming these SSE frames as they are, whatever the
-    /// request's protocol (see [`Reply::events`]).
+    /// request's protocol (see [`Reply::events`]); over a WebSocket, their
+    /// `data:` as text frames.
     Frames(Vec<String>),
+    /// The answer to a WebSocket upgrade when this reply is next in line:
+    /// the upgrade is refused with `status` and `body` (a server that does
+    /// not speak WebSocket answers 404). Any other request takes it as a
+    /// [`Reply::Status`].
+    RejectUpgrade { status: u16, body: String },
 }
 
 /// How a streamed reply ends.
@@ -107,6 +132,10 @@ pub enum Reply {
 pub enum StreamEnd {
     /// Every event, then the end of the body.
     Complete,
+    /// Every event, then the connection closes: over a WebSocket, one kept
+    /// for the next request is closed (a close frame); over HTTP this is
+    /// `Complete`, as every HTTP connection closes.
+    CompleteThenClose,
     /// The events up to the middle of the last item, then the connection
     /// closes without ending the body.
     CutMidItem,
@@ -122,6 +151,15 @@ impl Reply {
         Reply::Status {
             status,
             headers: vec![("Content-Type".to_owned(), "application/json".to_owned())],
+            body: error_body(status, message),
+        }
+    }
+
+    /// Refuses the next WebSocket upgrade with `status` and the APIs' JSON
+    /// error body.
+    pub fn reject_upgrade(status: u16, message: &str) -> Reply {
+        Reply::RejectUpgrade {
+            status,
             body: error_body(status, message),
         }
     }
@@ -321,6 +359,14 @@ impl Turn {
         }
     }
 
+    /// This turn, complete, then its connection closed.
+    pub fn then_close(self) -> Reply {
+        Reply::Stream {
+            turn: self,
+            end: StreamEnd::CompleteThenClose,
+        }
+    }
+
     /// This turn, going silent for `silence` in the middle of its last
     /// item.
     pub fn idle_mid_item(self, silence: Duration) -> Reply {
@@ -390,6 +436,11 @@ impl ModelServer {
         lock(&self.shared.requests).len()
     }
 
+    /// WebSocket upgrades accepted so far (refused ones are not counted).
+    pub fn websocket_connections(&self) -> usize {
+        self.shared.websocket_connections.load(Ordering::SeqCst)
+    }
+
     /// Waits (at most `limit`) until `count` requests have arrived; woken
     /// by each arrival, not by a timer.
     pub fn wait_for_requests(&self, count: usize, limit: Duration) -> bool {
@@ -452,18 +503,19 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
     let Some(request) = read_request(&stream)? else {
         return Ok(());
     };
+    let upgrade = request
+        .header("upgrade")
+        .is_some_and(|value| value.eq_ignore_ascii_case("websocket"));
+    if upgrade && request.method == "GET" {
+        return websocket::serve(stream, request, shared);
+    }
     let path = request
         .path
         .split('?')
         .next()
         .unwrap_or_default()
         .to_owned();
-    let number = {
-        let mut requests = lock(&shared.requests);
-        requests.push(request.clone());
-        shared.changed.notify_all();
-        requests.len()
-    };
+    let number = record(shared, request.clone());
     let wire = match (request.method.as_str(), path.as_str()) {
         ("POST", p) if p.ends_with("/responses") => Wire::Responses,
         ("POST", p) if p.ends_with("/chat/completions") => Wire::Chat,
@@ -486,6 +538,7 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
             headers,
             body,
         } => write_status(&mut stream, status, &headers, &body),
+        Reply::RejectUpgrade { status, body } => write_status(&mut stream, status, &[], &body),
         Reply::Frames(frames) => {
             let rendered = Rendered {
                 mid_item: frames.len(),
@@ -495,14 +548,7 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
         }
         Reply::Stream { turn, end } => {
             let model = request.body["model"].as_str().unwrap_or("model").to_owned();
-            let ids = |call: &Call| {
-                call.id.clone().unwrap_or_else(|| {
-                    format!(
-                        "call_{}",
-                        shared.next_call.fetch_add(1, Ordering::SeqCst) + 1
-                    )
-                })
-            };
+            let ids = |call: &Call| call_id(shared, call);
             let rendered = match wire {
                 Wire::Responses => render_responses(&turn, number, ids),
                 Wire::Chat => render_chat(&turn, number, &model, ids),
@@ -510,6 +556,25 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
             write_stream(&mut stream, &rendered, end, shared)
         }
     }
+}
+
+/// Adds `request` to the record and wakes whoever waits for it; returns
+/// its number (from 1).
+fn record(shared: &Shared, request: RecordedRequest) -> usize {
+    let mut requests = lock(&shared.requests);
+    requests.push(request);
+    shared.changed.notify_all();
+    requests.len()
+}
+
+/// The call's id, or the server's next `call_N`.
+fn call_id(shared: &Shared, call: &Call) -> String {
+    call.id.clone().unwrap_or_else(|| {
+        format!(
+            "call_{}",
+            shared.next_call.fetch_add(1, Ordering::SeqCst) + 1
+        )
+    })
 }
 
 enum Wire {
@@ -553,6 +618,7 @@ fn read_request(stream: &TcpStream) -> io::Result<Option<RecordedRequest>> {
         path,
         headers,
         body,
+        websocket: None,
     }))
 }
 
@@ -608,7 +674,7 @@ fn write_stream(
           Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
     )?;
     let count = match end {
-        StreamEnd::Complete => rendered.frames.len(),
+        StreamEnd::Complete | StreamEnd::CompleteThenClose => rendered.frames.len(),
         StreamEnd::CutMidItem | StreamEnd::IdleMidItem(_) => rendered.mid_item + 1,
     };
     for frame in rendered.frames.iter().take(count) {
@@ -616,30 +682,33 @@ fn write_stream(
         stream.flush()?;
     }
     match end {
-        StreamEnd::Complete => {
+        StreamEnd::Complete | StreamEnd::CompleteThenClose => {
             stream.write_all(b"0\r\n\r\n")?;
             stream.flush()
         }
         StreamEnd::CutMidItem => stream.shutdown(Shutdown::Both),
         StreamEnd::IdleMidItem(silence) => {
-            // Silent until `silence` is over or the server stops, whichever
-            // comes first (woken by the stop, not by polling).
-            let until = Instant::now() + silence;
-            let mut requests = lock(&shared.requests);
-            while !shared.stop.load(Ordering::SeqCst) {
-                let left = until.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    break;
-                }
-                requests = shared
-                    .changed
-                    .wait_timeout(requests, left)
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .0;
-            }
-            drop(requests);
+            stay_silent(shared, silence);
             stream.shutdown(Shutdown::Both)
         }
+    }
+}
+
+/// Returns when `silence` is over or the server stops, whichever comes
+/// first (woken by the stop, not by polling).
+fn stay_silent(shared: &Shared, silence: Duration) {
+    let until = Instant::now() + silence;
+    let mut requests = lock(&shared.requests);
+    while !shared.stop.load(Ordering::SeqCst) {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        requests = shared
+            .changed
+            .wait_timeout(requests, left)
+            .unwrap_or_else(PoisonError::into_inner)
+            .0;
     }
 }
 
@@ -657,16 +726,32 @@ fn responses_frame(data: &Value) -> String {
     format!("event: {kind}\ndata: {data}\n\n")
 }
 
-fn render_responses(
+fn render_responses(turn: &Turn, number: usize, call_id: impl FnMut(&Call) -> String) -> Rendered {
+    let events = responses_events(turn, number, call_id);
+    Rendered {
+        frames: events.events.iter().map(responses_frame).collect(),
+        mid_item: events.mid_item,
+    }
+}
+
+/// The Responses API's events of a turn, each one the JSON an SSE `data:`
+/// or a WebSocket text frame carries, and the index of the event after
+/// which its last item is half sent.
+struct Events {
+    events: Vec<Value>,
+    mid_item: usize,
+}
+
+fn responses_events(
     turn: &Turn,
     number: usize,
     mut call_id: impl FnMut(&Call) -> String,
-) -> Rendered {
+) -> Events {
     let response_id = format!("resp_{number}");
-    let mut frames = vec![responses_frame(&json!({
+    let mut frames = vec![json!({
         "type": "response.created",
         "response": { "id": response_id, "status": "in_progress", "output": [] },
-    }))];
+    })];
     let mut mid_item = 0;
     let mut output = Vec::new();
     for (index, item) in turn.items.iter().enumerate() {
@@ -712,24 +797,24 @@ fn render_responses(
                 }
             }
         };
-        frames.push(responses_frame(&json!({
+        frames.push(json!({
             "type": "response.output_item.added", "output_index": index, "item": added,
-        })));
+        }));
         for (part, delta) in halves(&text).into_iter().enumerate() {
-            frames.push(responses_frame(&json!({
+            frames.push(json!({
                 "type": delta_type, "item_id": item_id, "output_index": index, "delta": delta,
-            })));
+            }));
             if part == 0 {
                 mid_item = frames.len() - 1;
             }
         }
-        frames.push(responses_frame(&json!({
+        frames.push(json!({
             "type": "response.output_item.done", "output_index": index, "item": done,
-        })));
+        }));
         output.push(done);
     }
     let usage = turn.usage;
-    frames.push(responses_frame(&json!({
+    frames.push(json!({
         "type": "response.completed",
         "response": {
             "id": response_id,
@@ -743,8 +828,11 @@ fn render_responses(
                 "total_tokens": usage.input_tokens + usage.output_tokens,
             },
         },
-    })));
-    Rendered { frames, mid_item }
+    }));
+    Events {
+        events: frames,
+        mid_item,
+    }
 }
 
 fn render_chat(

@@ -13,9 +13,10 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use wharf_host::agent::{self, Agent, CancelFlag, Event, ItemDetails, Sink, Status};
+use wharf_host::client::Transport;
 use wharf_host::config::ApprovalPolicy;
 use wharf_host::model::{ModelClient, ResponseItem};
-use wharf_host::models::Models;
+use wharf_host::models::{ModelInfo, Models};
 use wharf_host::registry::Discovery;
 use wharf_host::replay::{RecordingClient, ReplayClient};
 use wharf_host::rollout::{self, Rollout, RolloutWriter, SessionMeta};
@@ -185,7 +186,7 @@ fn run_turn(
     };
     let client: Box<dyn ModelClient> = match replay {
         Some(replay) => Box::new(replay),
-        None => provider_client(&configured.config)?,
+        None => provider_client(&configured.config, &model)?,
     };
     let client: Box<dyn ModelClient> = match &args.record {
         Some(path) => Box::new(RecordingClient::create(client, path)?),
@@ -263,13 +264,14 @@ fn run_turn(
     }
 }
 
-/// The client of the configured provider.
-/// The HTTP client of the configured provider (`model_provider`), its API
-/// key and headers read from the environment.
-fn provider_client(config: &Config) -> anyhow::Result<Box<dyn ModelClient>> {
+/// The client of the configured provider (`model_provider`), over the
+/// transport `model` and the features choose, its API key and headers read
+/// from the environment.
+fn provider_client(config: &Config, model: &ModelInfo) -> anyhow::Result<Box<dyn ModelClient>> {
     let provider = &config.model_provider;
     let env = |name: &str| std::env::var(name).ok();
-    wharf_host::client::client_for_provider(provider, &env).with_context(|| {
+    let transport = Transport::for_model(model, &config.features);
+    wharf_host::client::client_for_provider(provider, transport, &env).with_context(|| {
         format!(
             "cannot talk to provider `{}` ({} API at {})",
             provider.id,

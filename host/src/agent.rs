@@ -299,6 +299,7 @@ impl<'a> Agent<'a> {
                 ResponseEvent::OutputItemDone { item } => {
                     self.receive(item, &mut calls, outcome, sink);
                 }
+                ResponseEvent::Warning { message } => sink.event(&Event::Error { message }),
                 ResponseEvent::Completed { usage, .. } => {
                     if let Some(usage) = usage {
                         add_usage(&mut outcome.usage, &usage);

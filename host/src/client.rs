@@ -1,6 +1,6 @@
-//! The HTTP model clients: [`ResponsesClient`] (OpenAI's Responses API)
-//! and [`ChatClient`] (Chat Completions, which Ollama and most
-//! OpenAI-compatible servers speak). Both implement
+//! The model clients: [`ResponsesClient`] (OpenAI's Responses API, over
+//! HTTP or a WebSocket) and [`ChatClient`] (Chat Completions, which Ollama
+//! and most OpenAI-compatible servers speak). Both implement
 //! [`ModelClient`](crate::model::ModelClient): `stream` returns at once and
 //! the request runs on the client's own small tokio runtime (one worker
 //! thread), handing events over the [`ResponseStream`] channel, so the agent
@@ -34,22 +34,36 @@
 //! text", and no item of a failed attempt ever reaches the consumer (it
 //! cannot run a tool call twice).
 //!
-//! **Not done:** the WebSocket transport of the Responses API
-//! (`prefer_websockets`, feature `responses_websockets`); those models use
-//! HTTP + SSE.
+//! **WebSocket transport** (`websocket.rs`, [`Transport::WebSocket`],
+//! chosen by [`Transport::for_model`]: the model's `prefer_websockets` or
+//! the feature `responses_websockets`). The Responses API as codex speaks
+//! it over `ws(s)://{base_url}/responses`: one text frame per request (the
+//! POST body with `"type": "response.create"`), one JSON event per answer
+//! frame, read by the same decoder as SSE. The connection stays open between
+//! requests — no TCP/TLS handshake per turn — one request at a time; a
+//! closed one is reopened by the next request. Retries, idle timeout,
+//! cancellation and what the consumer sees are those of HTTP (the same
+//! loop); an `error` event with a `status` counts as that HTTP status. A
+//! server that answers the upgrade with a status other than 401/403/429/5xx
+//! (404, 426…) does not speak WebSocket: the client says so once with
+//! [`ResponseEvent::Warning`](crate::model::ResponseEvent::Warning) and
+//! uses HTTP + SSE from then on. TLS is reqwest's rustls setup (aws-lc-rs,
+//! the platform verifier), handed to `tokio-tungstenite` as a connector.
 
 mod chat;
 mod responses;
 mod sse;
 mod transport;
+mod websocket;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::features::Features;
 use crate::model::{ModelClient, ModelError, Prompt, ResponseStream};
 use crate::models::{
     DEFAULT_REQUEST_MAX_RETRIES, DEFAULT_STREAM_IDLE_TIMEOUT_MS, DEFAULT_STREAM_MAX_RETRIES,
-    FetchResult, MAX_RETRIES, ModelProviderInfo, ModelsFetcher, ProviderError, WireApi,
+    FetchResult, MAX_RETRIES, ModelInfo, ModelProviderInfo, ModelsFetcher, ProviderError, WireApi,
 };
 
 use chat::ChatDecoder;
@@ -173,24 +187,60 @@ pub enum ClientError {
     Setup(String),
 }
 
-/// A client of OpenAI's Responses API (`POST {base_url}/responses`).
+/// The feature that turns the Responses API's WebSocket transport on for
+/// every model.
+pub const RESPONSES_WEBSOCKETS: &str = "responses_websockets";
+
+/// How a [`ResponsesClient`] reaches the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// `POST {base_url}/responses`, answered with server-sent events.
+    Http,
+    /// A WebSocket to `{base_url}/responses`, kept open across requests;
+    /// HTTP when the server refuses the upgrade.
+    WebSocket,
+}
+
+impl Transport {
+    /// The WebSocket when the model prefers it or the feature
+    /// `responses_websockets` is on; HTTP otherwise.
+    pub fn for_model(model: &ModelInfo, features: &Features) -> Transport {
+        if model.prefer_websockets || features.enabled(RESPONSES_WEBSOCKETS) {
+            Transport::WebSocket
+        } else {
+            Transport::Http
+        }
+    }
+}
+
+/// A client of OpenAI's Responses API (`POST {base_url}/responses`, or its
+/// WebSocket).
 #[derive(Debug)]
 pub struct ResponsesClient {
     http: transport::Http,
 }
 
 impl ResponsesClient {
+    /// A client over HTTP + SSE.
     pub fn new(config: ClientConfig) -> Result<ResponsesClient, ClientError> {
+        ResponsesClient::with_transport(config, Transport::Http)
+    }
+
+    pub fn with_transport(
+        config: ClientConfig,
+        transport: Transport,
+    ) -> Result<ResponsesClient, ClientError> {
         Ok(ResponsesClient {
-            http: transport::Http::new(config, "responses")?,
+            http: transport::Http::new(config, "responses", transport)?,
         })
     }
 
     pub fn from_provider(
         provider: &ModelProviderInfo,
+        transport: Transport,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<ResponsesClient, ClientError> {
-        ResponsesClient::new(ClientConfig::from_provider(provider, env)?)
+        ResponsesClient::with_transport(ClientConfig::from_provider(provider, env)?, transport)
     }
 }
 
@@ -210,7 +260,7 @@ pub struct ChatClient {
 impl ChatClient {
     pub fn new(config: ClientConfig) -> Result<ChatClient, ClientError> {
         Ok(ChatClient {
-            http: transport::Http::new(config, "chat/completions")?,
+            http: transport::Http::new(config, "chat/completions", Transport::Http)?,
         })
     }
 
@@ -237,13 +287,15 @@ impl ModelClient for ChatClient {
     }
 }
 
-/// The client for `provider`'s wire API.
+/// The client for `provider`'s wire API. `transport` applies to the
+/// Responses API; Chat Completions has no WebSocket and always uses HTTP.
 pub fn client_for_provider(
     provider: &ModelProviderInfo,
+    transport: Transport,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Box<dyn ModelClient>, ClientError> {
     Ok(match provider.wire_api {
-        WireApi::Responses => Box::new(ResponsesClient::from_provider(provider, env)?),
+        WireApi::Responses => Box::new(ResponsesClient::from_provider(provider, transport, env)?),
         WireApi::Chat => Box::new(ChatClient::from_provider(provider, env)?),
     })
 }

@@ -138,6 +138,9 @@ pub enum ResponseEvent {
         response_id: String,
         usage: Option<Usage>,
     },
+    /// Something the user should know that does not change the response
+    /// (the client's WebSocket transport fell back to HTTP).
+    Warning { message: String },
 }
 
 /// Why a request or its stream failed, after the client's own retries.

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use wharf_host::client::client_for_provider;
-use wharf_host::client::{ChatClient, ClientConfig, ResponsesClient};
+use wharf_host::client::{ChatClient, ClientConfig, ResponsesClient, Transport};
 use wharf_host::model::{
     ModelClient, ModelError, OutputContent, Prompt, ResponseEvent, ResponseItem, Role, ToolDef,
     Usage,
@@ -22,7 +22,7 @@ enum Wire {
 const WIRES: [Wire; 2] = [Wire::Responses, Wire::Chat];
 
 /// Quick retries, so that tests of retrying take milliseconds.
-fn config(server: &ModelServer) -> ClientConfig {
+pub(crate) fn config(server: &ModelServer) -> ClientConfig {
     ClientConfig {
         api_key: Some("sk-test".to_owned()),
         headers: [("X-Test".to_owned(), "yes".to_owned())].into(),
@@ -42,7 +42,7 @@ fn client(wire: Wire, config: ClientConfig) -> Box<dyn ModelClient> {
     }
 }
 
-fn prompt() -> Prompt {
+pub(crate) fn prompt() -> Prompt {
     Prompt {
         model: "test-model".to_owned(),
         instructions: "be brief".to_owned(),
@@ -60,7 +60,10 @@ fn prompt() -> Prompt {
 }
 
 /// Every event of one response, and the error that ended it, if any.
-fn run(client: &dyn ModelClient, prompt: &Prompt) -> (Vec<ResponseEvent>, Option<ModelError>) {
+pub(crate) fn run(
+    client: &dyn ModelClient,
+    prompt: &Prompt,
+) -> (Vec<ResponseEvent>, Option<ModelError>) {
     let stream = client.stream(prompt).unwrap();
     let mut events = Vec::new();
     loop {
@@ -73,7 +76,7 @@ fn run(client: &dyn ModelClient, prompt: &Prompt) -> (Vec<ResponseEvent>, Option
     }
 }
 
-fn items(events: &[ResponseEvent]) -> Vec<ResponseItem> {
+pub(crate) fn items(events: &[ResponseEvent]) -> Vec<ResponseItem> {
     events
         .iter()
         .filter_map(|event| match event {
@@ -83,7 +86,7 @@ fn items(events: &[ResponseEvent]) -> Vec<ResponseItem> {
         .collect()
 }
 
-fn text_deltas(events: &[ResponseEvent]) -> String {
+pub(crate) fn text_deltas(events: &[ResponseEvent]) -> String {
     events
         .iter()
         .filter_map(|event| match event {
@@ -93,7 +96,7 @@ fn text_deltas(events: &[ResponseEvent]) -> String {
         .collect()
 }
 
-fn count_created(events: &[ResponseEvent]) -> usize {
+pub(crate) fn count_created(events: &[ResponseEvent]) -> usize {
     events
         .iter()
         .filter(|event| matches!(event, ResponseEvent::Created))
@@ -607,7 +610,7 @@ fn a_provider_entry_picks_its_wire_api_key_and_query() {
         provider.env_key = Some("LOCAL_KEY".to_owned());
         provider.query_params = [("api-version".to_owned(), "1".to_owned())].into();
         let env = |name: &str| (name == "LOCAL_KEY").then(|| "sk-local".to_owned());
-        let client = client_for_provider(&provider, &env).unwrap();
+        let client = client_for_provider(&provider, Transport::Http, &env).unwrap();
         let (events, error) = run(&*client, &prompt());
         assert_eq!(error, None);
         assert_eq!(text_deltas(&events), "hi");

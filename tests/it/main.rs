@@ -5,3 +5,4 @@
 
 mod clients;
 mod config_to_sandbox;
+mod websocket;

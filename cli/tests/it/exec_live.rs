@@ -1,6 +1,6 @@
 //! `wharf exec` against a live (scripted) model server on 127.0.0.1: the
-//! provider comes from the configuration, the HTTP client streams, the
-//! tools really run.
+//! provider comes from the configuration, the client streams (over HTTP, or
+//! the Responses API's WebSocket), the tools really run.
 
 use serde_json::json;
 use wharf_tests::model_server::{Call, ModelServer, Reply, Turn};
@@ -98,4 +98,56 @@ fn rate_limits_are_waited_out() {
     let output = exec(&env, &provider_flags(&server, "responses"), "hi").success();
     assert_eq!(output.stdout, "ok\n");
     assert_eq!(server.request_count(), 2);
+}
+
+/// The flags of [`provider_flags`] with the WebSocket transport turned on.
+fn websocket_flags(server: &ModelServer) -> Vec<String> {
+    let mut flags = provider_flags(server, "responses");
+    flags.extend(["--enable".to_owned(), "responses_websockets".to_owned()]);
+    flags
+}
+
+#[test]
+fn a_tool_round_trip_over_the_websocket() {
+    let env = Env::new();
+    let server = ModelServer::start([
+        Turn::function_call(
+            "exec_command",
+            json!({ "cmd": "echo over the socket", "login": false }),
+        )
+        .into(),
+        Turn::text("Ran it.").into(),
+    ])
+    .unwrap();
+    let output = exec(&env, &websocket_flags(&server), "run it").success();
+    assert_eq!(output.stdout, "Ran it.\n", "{}", output.stderr);
+    // Both requests went over one connection, the second with the output.
+    let requests = server.requests();
+    let carried: Vec<Option<usize>> = requests.iter().map(|r| r.websocket).collect();
+    assert_eq!(carried, [Some(1), Some(1)], "{}", output.stderr);
+    assert_eq!(server.websocket_connections(), 1);
+    assert_eq!(requests[1].body["type"], json!("response.create"));
+    let second = requests[1].body.to_string();
+    assert!(second.contains("over the socket\\n"), "{second}");
+}
+
+#[test]
+fn a_server_without_websocket_is_used_over_http_with_a_warning() {
+    let env = Env::new();
+    let server = ModelServer::start([
+        Reply::reject_upgrade(404, "no such endpoint"),
+        Turn::text("fine over http").into(),
+    ])
+    .unwrap();
+    let output = exec(&env, &websocket_flags(&server), "hi").success();
+    assert_eq!(output.stdout, "fine over http\n", "{}", output.stderr);
+    assert!(
+        output
+            .stderr
+            .contains("warning: the provider does not take WebSocket connections"),
+        "{}",
+        output.stderr
+    );
+    let methods: Vec<String> = server.requests().iter().map(|r| r.method.clone()).collect();
+    assert_eq!(methods, ["GET", "POST"]);
 }

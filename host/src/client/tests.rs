@@ -9,8 +9,11 @@ use serde_json::{Value, json};
 use super::chat::ChatDecoder;
 use super::responses::ResponsesDecoder;
 use super::sse::{SseEvent, SseParser};
-use super::transport::{Decoder, Step, StreamFailure, backoff, retry_after};
+use super::transport::{Attempt, Decoder, Step, StreamFailure, backoff, retry_after};
+use super::websocket::{error_event, request_frame, websocket_url};
 use super::*;
+use crate::config::Source;
+use crate::features::{FeatureRegistry, FeatureSetting};
 use crate::model::{OutputContent, ResponseEvent, ResponseItem, Role, ToolDef, Usage};
 
 fn prompt() -> Prompt {
@@ -480,4 +483,128 @@ fn config_from_provider_reads_key_and_headers_through_env() {
 
     let missing = ClientConfig::from_provider(&provider, &|_| None).unwrap_err();
     assert!(missing.to_string().contains("P_KEY"), "{missing}");
+}
+
+#[test]
+fn websocket_urls_keep_path_and_query() {
+    let cases = [
+        (
+            "http://127.0.0.1:9/v1/responses",
+            Ok("ws://127.0.0.1:9/v1/responses"),
+        ),
+        (
+            "https://api.openai.com/v1/responses?api-version=1",
+            Ok("wss://api.openai.com/v1/responses?api-version=1"),
+        ),
+        (
+            "ftp://example.com/v1/responses",
+            Err("the WebSocket transport needs an http or https URL, not `ftp`"),
+        ),
+    ];
+    for (url, expected) in cases {
+        let url = reqwest::Url::parse(url).unwrap();
+        let got = websocket_url(&url).map(|url| url.to_string());
+        match (got, expected) {
+            (Ok(got), Ok(expected)) => assert_eq!(got, expected),
+            (Err(err), Err(expected)) => assert!(err.to_string().contains(expected), "{err}"),
+            (got, expected) => panic!("{url}: {got:?}, expected {expected:?}"),
+        }
+    }
+    // A wss client sets up TLS at construction; an unusable URL fails there.
+    let config = ClientConfig::new("https://api.openai.com/v1");
+    ResponsesClient::with_transport(config, Transport::WebSocket).unwrap();
+    let config = ClientConfig::new("ftp://example.com/v1");
+    assert!(ResponsesClient::with_transport(config.clone(), Transport::WebSocket).is_err());
+    ResponsesClient::with_transport(config, Transport::Http).unwrap();
+}
+
+#[test]
+fn the_websocket_frame_is_the_post_body_with_its_type() {
+    let body = responses_request(&prompt());
+    let frame: Value = serde_json::from_str(&request_frame(&body).unwrap()).unwrap();
+    let mut expected = body;
+    expected["type"] = json!("response.create");
+    assert_eq!(frame, expected);
+}
+
+#[test]
+fn websocket_error_events_map_like_http_statuses() {
+    let message = |text: &str| text.to_owned();
+    let cases = [
+        (
+            json!({"type": "error", "status": 401, "error": {"message": "bad key"}}),
+            Some(Attempt::Fatal(ModelError::Unauthorized {
+                status: 401,
+                message: message("bad key"),
+            })),
+        ),
+        (
+            json!({"type": "error", "status": 429, "error": {"message": "slow"},
+                   "headers": {"retry-after-ms": "1500"}}),
+            Some(Attempt::RetryRequest {
+                status: Some(429),
+                message: message("slow"),
+                retry_after: Some(Duration::from_millis(1500)),
+            }),
+        ),
+        (
+            json!({"type": "error", "status": 502, "error": {"message": "gateway"}}),
+            Some(Attempt::RetryRequest {
+                status: Some(502),
+                message: message("gateway"),
+                retry_after: None,
+            }),
+        ),
+        (
+            json!({"type": "error", "status": 400, "error": {"message": "bad input"}}),
+            Some(Attempt::Fatal(ModelError::Http {
+                status: 400,
+                message: message("bad input"),
+            })),
+        ),
+        (
+            json!({"type": "error", "error": {"code": "websocket_connection_limit_reached",
+                   "message": "too many"}}),
+            Some(Attempt::RetryRequest {
+                status: Some(429),
+                message: message("too many"),
+                retry_after: None,
+            }),
+        ),
+        // No status: the decoder's (`response.failed`-like) business.
+        (
+            json!({"type": "error", "error": {"code": "server_error", "message": "oops"}}),
+            None,
+        ),
+        (
+            json!({"type": "response.output_text.delta", "delta": "hi"}),
+            None,
+        ),
+    ];
+    for (event, expected) in cases {
+        assert_eq!(error_event(&event.to_string()), expected, "{event}");
+    }
+}
+
+#[test]
+fn the_transport_follows_the_model_and_the_feature() {
+    let registry = FeatureRegistry::with_first_party();
+    let setting = |enabled| FeatureSetting {
+        key: RESPONSES_WEBSOCKETS.to_owned(),
+        enabled,
+        source: Source::Flag("--enable"),
+    };
+    let (off, _) = Features::resolve(&registry, &[], false);
+    let (on, _) = Features::resolve(&registry, &[setting(true)], false);
+    let plain = ModelInfo::unknown("m");
+    let preferring = ModelInfo {
+        prefer_websockets: true,
+        ..ModelInfo::unknown("m")
+    };
+    assert_eq!(Transport::for_model(&plain, &off), Transport::Http);
+    assert_eq!(Transport::for_model(&plain, &on), Transport::WebSocket);
+    assert_eq!(
+        Transport::for_model(&preferring, &off),
+        Transport::WebSocket
+    );
 }

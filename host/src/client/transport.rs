@@ -1,6 +1,9 @@
 //! Sending a request and streaming its answer, with the retries, the idle
-//! timeout and the cancellation every wire API shares. What the events
-//! *mean* is the [`Decoder`]'s business (`responses.rs`, `chat.rs`).
+//! timeout and the cancellation every wire API and both transports share.
+//! What the events *mean* is the [`Decoder`]'s business (`responses.rs`,
+//! `chat.rs`); how one attempt reaches the server is [`http_attempt`]'s
+//! (POST + server-sent events) or `websocket.rs`'s (a kept-open socket), and
+//! both plug into the one retry loop, [`run`].
 
 use std::hash::{BuildHasher, Hasher};
 use std::pin::pin;
@@ -11,7 +14,8 @@ use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use tokio::runtime::Runtime;
 
 use super::sse::{SseEvent, SseParser};
-use super::{ClientConfig, ClientError};
+use super::websocket::{self, Socket};
+use super::{ClientConfig, ClientError, Transport};
 use crate::model::{
     ModelError, ResponseEvent, ResponseItem, ResponseSender, ResponseStream, Usage,
 };
@@ -62,12 +66,21 @@ pub(super) struct Http {
     shared: Arc<Shared>,
 }
 
-struct Shared {
+pub(super) struct Shared {
     client: reqwest::Client,
     url: reqwest::Url,
     /// The provider's headers and the key.
-    headers: HeaderMap,
-    config: ClientConfig,
+    pub(super) headers: HeaderMap,
+    pub(super) config: ClientConfig,
+    /// The WebSocket transport, when the client was built for it.
+    websocket: Option<Socket>,
+}
+
+/// One request in the forms the transports send: the JSON body of a POST,
+/// and the text frame of a WebSocket (`None` when the client has none).
+struct Payload {
+    body: Vec<u8>,
+    frame: Option<String>,
 }
 
 impl std::fmt::Debug for Http {
@@ -89,8 +102,18 @@ impl Drop for Http {
 }
 
 impl Http {
-    pub(super) fn new(config: ClientConfig, endpoint: &str) -> Result<Http, ClientError> {
+    /// A client of `endpoint` under the configured `base_url`, over
+    /// `transport`.
+    pub(super) fn new(
+        config: ClientConfig,
+        endpoint: &str,
+        transport: Transport,
+    ) -> Result<Http, ClientError> {
         let url = config.url(endpoint)?;
+        let websocket = match transport {
+            Transport::Http => None,
+            Transport::WebSocket => Some(Socket::new(&url)?),
+        };
         let mut headers = HeaderMap::new();
         for (name, value) in &config.headers {
             let header_error = |message: String| ClientError::Header {
@@ -130,6 +153,7 @@ impl Http {
                 url,
                 headers,
                 config,
+                websocket,
             }),
         })
     }
@@ -138,12 +162,17 @@ impl Http {
     pub(super) fn stream(
         &self,
         body: serde_json::Value,
-        decoder: impl Fn() -> Box<dyn Decoder> + Send + 'static,
+        decoder: impl Fn() -> Box<dyn Decoder> + Send + Sync + 'static,
     ) -> ResponseStream {
         let (tx, stream) = ResponseStream::channel();
-        let body = match serde_json::to_vec(&body) {
-            Ok(body) => body,
-            Err(err) => {
+        let frame = self
+            .shared
+            .websocket
+            .as_ref()
+            .map(|_| websocket::request_frame(&body));
+        let payload = match (serde_json::to_vec(&body), frame.transpose()) {
+            (Ok(body), Ok(frame)) => Payload { body, frame },
+            (Err(err), _) | (_, Err(err)) => {
                 tx.send(Err(ModelError::Protocol(format!(
                     "cannot encode the request: {err}"
                 ))));
@@ -152,7 +181,7 @@ impl Http {
         };
         match &self.runtime {
             Some(runtime) => {
-                runtime.spawn(run(Arc::clone(&self.shared), body, decoder, tx));
+                runtime.spawn(run(Arc::clone(&self.shared), payload, decoder, tx));
             }
             None => {
                 tx.send(Err(ModelError::Connect(
@@ -207,7 +236,8 @@ impl Http {
 }
 
 /// How one attempt ended.
-enum Attempt {
+#[derive(Debug, PartialEq)]
+pub(super) enum Attempt {
     Done,
     Cancelled,
     Fatal(ModelError),
@@ -225,8 +255,8 @@ enum Attempt {
 /// the consumer goes away.
 async fn run(
     shared: Arc<Shared>,
-    body: Vec<u8>,
-    decoder: impl Fn() -> Box<dyn Decoder>,
+    payload: Payload,
+    decoder: impl Fn() -> Box<dyn Decoder> + Sync,
     tx: ResponseSender,
 ) {
     let config = &shared.config;
@@ -235,7 +265,7 @@ async fn run(
     let mut stream_retries = 0u32;
     loop {
         requests += 1;
-        let wait = match attempt(&shared, body.clone(), decoder(), &tx).await {
+        let wait = match attempt(&shared, &payload, &decoder, &tx).await {
             Attempt::Done | Attempt::Cancelled => return,
             Attempt::Fatal(error) => {
                 tx.send(Err(error));
@@ -275,7 +305,40 @@ async fn run(
     }
 }
 
+/// One attempt over the client's transport: the WebSocket while the server
+/// speaks it, HTTP + SSE otherwise. A server that refuses the upgrade is
+/// not asked again; the same attempt goes on over HTTP, after a warning the
+/// first time.
 async fn attempt(
+    shared: &Shared,
+    payload: &Payload,
+    decoder: &(dyn Fn() -> Box<dyn Decoder> + Sync),
+    tx: &ResponseSender,
+) -> Attempt {
+    if let (Some(socket), Some(frame)) = (&shared.websocket, &payload.frame)
+        && !socket.fell_back()
+    {
+        match websocket::attempt(shared, socket, frame, decoder(), tx).await {
+            websocket::Outcome::Attempt(attempt) => return attempt,
+            websocket::Outcome::Unsupported(reason) => {
+                if socket.fall_back() {
+                    let message = format!(
+                        "the provider does not take WebSocket connections at {} ({reason}); \
+                         using HTTP for the rest of the session",
+                        socket.url()
+                    );
+                    if !tx.send(Ok(ResponseEvent::Warning { message })) {
+                        return Attempt::Cancelled;
+                    }
+                }
+            }
+        }
+    }
+    http_attempt(shared, payload.body.clone(), decoder(), tx).await
+}
+
+/// One POST, its answer streamed as server-sent events.
+async fn http_attempt(
     shared: &Shared,
     body: Vec<u8>,
     mut decoder: Box<dyn Decoder>,
@@ -359,7 +422,7 @@ async fn attempt(
 
 /// Passes deltas on and holds items; at the completion, sends the items and
 /// `Completed`. `Some` when the attempt is over.
-fn deliver(
+pub(super) fn deliver(
     steps: Vec<Step>,
     items: &mut Vec<ResponseItem>,
     tx: &ResponseSender,
@@ -386,15 +449,15 @@ fn deliver(
     None
 }
 
-fn failed(failure: StreamFailure) -> Attempt {
+pub(super) fn failed(failure: StreamFailure) -> Attempt {
     match failure {
         StreamFailure::Retry(error) => Attempt::RetryStream(error),
         StreamFailure::Fatal(error) => Attempt::Fatal(error),
     }
 }
 
-/// A non-2xx answer.
-fn status_failure(
+/// A non-2xx answer (or a WebSocket `error` event carrying a status).
+pub(super) fn status_failure(
     status: reqwest::StatusCode,
     body: &str,
     retry_after: Option<Duration>,
@@ -422,7 +485,7 @@ fn status_failure(
 
 /// The provider's message: `error.message` of a JSON body, else the body
 /// itself (shortened), else the status's name.
-fn error_message(body: &str, status: reqwest::StatusCode) -> String {
+pub(super) fn error_message(body: &str, status: reqwest::StatusCode) -> String {
     let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
     let message = parsed.as_ref().and_then(|json| {
         let error = json.get("error")?;
@@ -494,7 +557,7 @@ async fn sleep(delay: Duration, tx: &ResponseSender) -> bool {
     }
 }
 
-enum Waited<T> {
+pub(super) enum Waited<T> {
     Done(T),
     Idle,
     Cancelled,
@@ -502,13 +565,21 @@ enum Waited<T> {
 
 /// Awaits `future`, giving up when nothing came for `idle` or the consumer
 /// cancelled.
-async fn wait<T>(
+pub(super) async fn wait<T>(
     tx: &ResponseSender,
     idle: Duration,
     future: impl Future<Output = T>,
 ) -> Waited<T> {
+    wait_until(tx, Instant::now() + idle, future).await
+}
+
+/// Awaits `future`, giving up at `until` or when the consumer cancelled.
+pub(super) async fn wait_until<T>(
+    tx: &ResponseSender,
+    until: Instant,
+    future: impl Future<Output = T>,
+) -> Waited<T> {
     let mut future = pin!(future);
-    let until = Instant::now() + idle;
     loop {
         if tx.is_cancelled() {
             return Waited::Cancelled;
@@ -525,7 +596,7 @@ async fn wait<T>(
 
 /// An error and its causes: reqwest's own message alone ("error sending
 /// request") does not say what went wrong.
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(super) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -70,4 +70,11 @@ pub const FIRST_PARTY: &[FirstPartyFeature] = &[
         aliases: &[],
         description: "pre/post tool-call hooks",
     },
+    FirstPartyFeature {
+        key: "responses_websockets",
+        stage: Stage::UnderDevelopment,
+        default_enabled: false,
+        aliases: &[],
+        description: "stream Responses API turns over a WebSocket kept open between requests",
+    },
 ];

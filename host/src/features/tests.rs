@@ -23,6 +23,7 @@ fn first_party_keys_match_the_product_spec() {
             ("apply_patch_freeform", Stage::Experimental, false),
             ("hooks", Stage::Experimental, false),
             ("mcp_client", Stage::Stable, true),
+            ("responses_websockets", Stage::UnderDevelopment, false),
             ("shell_tool", Stage::Stable, true),
             ("telemetry", Stage::Stable, true),
             ("unified_exec", Stage::Stable, true),
