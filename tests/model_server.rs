@@ -40,7 +40,9 @@
 //! frame on the connection takes the next reply, recorded like a request
 //! (its `websocket` is the connection's number). A turn is sent as one JSON
 //! event per text frame; an error reply as an `error` event with the
-//! status; a cut or idle stream cuts or idles the connection.
+//! status; a cut or idle stream cuts or idles the connection. Each streamed
+//! turn starts with a ping; [`ModelServer::wait_for_pongs`] sees the
+//! answers.
 //! [`ModelServer::websocket_connections`] counts the upgrades accepted.
 
 use std::collections::VecDeque;
@@ -75,6 +77,8 @@ struct Shared {
     next_call: AtomicU64,
     /// WebSocket upgrades accepted so far.
     websocket_connections: AtomicUsize,
+    /// Pongs received, each the answer to the ping sent before a turn.
+    websocket_pongs: AtomicUsize,
 }
 
 /// A request the server received.
@@ -439,6 +443,27 @@ impl ModelServer {
     /// WebSocket upgrades accepted so far (refused ones are not counted).
     pub fn websocket_connections(&self) -> usize {
         self.shared.websocket_connections.load(Ordering::SeqCst)
+    }
+
+    /// Waits (at most `limit`) until the clients have answered `count` of
+    /// the pings sent before each streamed turn over a WebSocket; woken by
+    /// each pong.
+    pub fn wait_for_pongs(&self, count: usize, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        let mut requests = lock(&self.shared.requests);
+        while self.shared.websocket_pongs.load(Ordering::SeqCst) < count {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            requests = self
+                .shared
+                .changed
+                .wait_timeout(requests, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
     }
 
     /// Waits (at most `limit`) until `count` requests have arrived; woken

@@ -91,6 +91,8 @@ fn turns_reuse_one_connection() {
     assert_eq!(server.websocket_connections(), 1);
     let carried: Vec<Option<usize>> = server.requests().iter().map(|r| r.websocket).collect();
     assert_eq!(carried, [Some(1), Some(1)]);
+    // The server pinged before each turn; the client answered both.
+    assert!(server.wait_for_pongs(2, Duration::from_secs(10)));
 }
 
 #[test]

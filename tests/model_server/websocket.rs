@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 
 use serde_json::{Value, json};
 use tungstenite::protocol::Role;
-use tungstenite::{Message, WebSocket};
+use tungstenite::{Bytes, Message, WebSocket};
 
 use super::{
     Call, RecordedRequest, Reply, Shared, StreamEnd, call_id, error_body, lock, record,
@@ -60,6 +60,12 @@ pub(super) fn serve(
         let text = match message {
             Message::Text(text) => text.as_str().to_owned(),
             Message::Close(_) => return Ok(()),
+            Message::Pong(_) => {
+                shared.websocket_pongs.fetch_add(1, Ordering::SeqCst);
+                let _requests = lock(&shared.requests);
+                shared.changed.notify_all();
+                continue;
+            }
             _ => continue,
         };
         let request = RecordedRequest {
@@ -94,6 +100,10 @@ pub(super) fn serve(
             }
             Reply::Stream { turn, end } => {
                 let rendered = responses_events(&turn, number, |call: &Call| call_id(shared, call));
+                // A client must answer it while it reads the response.
+                socket
+                    .send(Message::Ping(Bytes::from_static(b"wharf")))
+                    .map_err(io::Error::other)?;
                 let count = match end {
                     StreamEnd::Complete | StreamEnd::CompleteThenClose => rendered.events.len(),
                     StreamEnd::CutMidItem | StreamEnd::IdleMidItem(_) => rendered.mid_item + 1,

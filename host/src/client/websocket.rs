@@ -381,6 +381,10 @@ fn dropped(error: &tungstenite::Error) -> ModelError {
 /// transport; a full connection is dropped and the request retried. Other
 /// `error` events are the decoder's.
 pub(super) fn error_event(data: &str) -> Option<Attempt> {
+    // Most events are deltas: skip parsing those twice.
+    if !data.contains("\"error\"") {
+        return None;
+    }
     let event: Value = serde_json::from_str(data).ok()?;
     if event.get("type").and_then(Value::as_str) != Some("error") {
         return None;
