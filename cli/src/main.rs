@@ -3,6 +3,7 @@
 mod config_cmd;
 mod exec_cmd;
 mod features_cmd;
+mod mcp;
 mod mcp_cmd;
 mod plugin_cmd;
 mod sandbox_cmd;

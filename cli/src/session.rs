@@ -114,7 +114,18 @@ impl Configured {
     pub fn load(self) -> anyhow::Result<Host> {
         let runtime = WasmRuntime::new(Some(cache_dir(&self.options)))?;
         let started = std::time::Instant::now();
-        let plugins = self.discovery.load(&runtime)?;
+        // MCP servers start (node, Python, a network round trip) while the
+        // components load.
+        let (plugins, servers) = std::thread::scope(|scope| {
+            let servers = scope.spawn(|| crate::mcp::start_servers(&self.config));
+            let plugins = self.discovery.load(&runtime);
+            let servers = servers.join().unwrap_or_else(|_| Ok(Vec::new()));
+            (plugins, servers)
+        });
+        let mut plugins = plugins?;
+        for (manifest, plugin) in servers? {
+            plugins.add_plugin(manifest, plugin);
+        }
         let load_time = started.elapsed();
         for skipped in &plugins.skipped {
             eprintln!(
