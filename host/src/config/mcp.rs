@@ -97,7 +97,9 @@ impl McpTransport {
 }
 
 /// The sandbox of a stdio server: a mode, and whether it may use the
-/// network (which `read-only` and `workspace-write` otherwise deny).
+/// network: always off under `read-only`, on by default under
+/// `workspace-write` (a server that only works offline says
+/// `network_access = false`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct McpSandbox {
     pub mode: SandboxMode,
@@ -178,13 +180,22 @@ impl McpServerConfig {
                         .to_owned(),
                 ));
             }
+            (Some(SandboxModeToml::ReadOnly), Some(true)) => {
+                return Err(McpServerError::at(
+                    "network_access",
+                    "`read-only` has no network (use `sandbox_mode = \"workspace-write\"` with \
+                     `network_access = true`, or leave out `sandbox_mode`)"
+                        .to_owned(),
+                ));
+            }
             (Some(mode), network) => Some(McpSandbox {
                 mode: match mode {
                     SandboxModeToml::ReadOnly => SandboxMode::ReadOnly,
                     SandboxModeToml::WorkspaceWrite => SandboxMode::WorkspaceWrite,
                     SandboxModeToml::DangerFullAccess => SandboxMode::DangerFullAccess,
                 },
-                network_access: network.unwrap_or(true),
+                // What the sandbox allows: read-only has no network at all.
+                network_access: network.unwrap_or(mode != SandboxModeToml::ReadOnly),
             }),
         };
         let startup_timeout = match (raw.startup_timeout_sec, raw.startup_timeout_ms) {

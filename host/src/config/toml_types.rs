@@ -172,8 +172,9 @@ pub struct McpServerToml {
     /// any program you start yourself.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sandbox_mode: Option<SandboxModeToml>,
-    /// stdio, with `sandbox_mode`: whether the sandboxed server may use the
-    /// network. Default `true`.
+    /// stdio, with `sandbox_mode = "workspace-write"`: whether the
+    /// sandboxed server may use the network. Default `true`; `read-only`
+    /// has no network.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_access: Option<bool>,
 }

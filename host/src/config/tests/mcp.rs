@@ -173,7 +173,7 @@ fn sandboxes_paths_and_oauth_settings_resolve() {
         sandbox("ro"),
         Some(McpSandbox {
             mode: SandboxMode::ReadOnly,
-            network_access: true
+            network_access: false
         })
     );
     assert_eq!(
@@ -328,6 +328,13 @@ fn bad_servers_name_the_file_the_server_and_the_field() {
              network_access = false\n",
             "config.toml:4:1: mcp_servers.docs: `network_access = false` needs a sandbox, and \
              `danger-full-access` is none (use `read-only` or `workspace-write`)",
+        ),
+        (
+            "[mcp_servers.docs]\ncommand = \"x\"\nsandbox_mode = \"read-only\"\n\
+             network_access = true\n",
+            "config.toml:4:1: mcp_servers.docs: `read-only` has no network (use \
+             `sandbox_mode = \"workspace-write\"` with `network_access = true`, or leave out \
+             `sandbox_mode`)",
         ),
         (
             "[mcp_servers.docs]\ncommand = \"x\"\nsandbox_mode = \"jail\"\n",
