@@ -1,6 +1,7 @@
 //! Fixtures shared by wharf's cross-crate end-to-end tests (`tests/it/`).
 
 pub mod model_server;
+pub mod oauth_server;
 
 use std::path::{Path, PathBuf};
 

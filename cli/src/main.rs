@@ -5,6 +5,7 @@ mod exec_cmd;
 mod features_cmd;
 mod mcp;
 mod mcp_cmd;
+mod mcp_login;
 mod plugin_cmd;
 mod sandbox_cmd;
 mod session;

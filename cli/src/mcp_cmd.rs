@@ -64,7 +64,11 @@ enum McpCommand {
         /// The server's name.
         name: String,
     },
-    // OAuth: `Login` and `Logout` go here, next to the commands above.
+    /// Log in to a streamable HTTP server with OAuth: prints a URL to open,
+    /// then stores the tokens.
+    Login(crate::mcp_login::LoginArgs),
+    /// Delete a server's OAuth tokens (revoking them when it can).
+    Logout(crate::mcp_login::LogoutArgs),
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +110,8 @@ pub fn run(args: McpArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         McpCommand::Get { name, json } => get(global, &name, json),
         McpCommand::Add(args) => add(global, args),
         McpCommand::Remove { name } => remove(global, &name),
+        McpCommand::Login(args) => crate::mcp_login::login(global, args),
+        McpCommand::Logout(args) => crate::mcp_login::logout(global, args),
     }
     .map(|()| ExitCode::SUCCESS)
 }

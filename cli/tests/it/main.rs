@@ -13,6 +13,7 @@ mod exec;
 mod exec_live;
 mod features_cmd;
 mod mcp_cmd;
+mod mcp_login;
 mod mcp_session;
 mod native;
 mod sandbox_cmd;

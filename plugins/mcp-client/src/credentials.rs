@@ -468,6 +468,14 @@ impl KeyringBackend {
             KeyringBackend::Keyutils => "Linux keyutils",
         }
     }
+
+    fn is_keyutils(self) -> bool {
+        match self {
+            #[cfg(feature = "secret-service")]
+            KeyringBackend::SecretService => false,
+            KeyringBackend::Keyutils => true,
+        }
+    }
 }
 
 impl KeyringStore {
@@ -510,7 +518,7 @@ impl KeyringStore {
         key: &str,
         action: &'static str,
     ) -> Result<keyring_core::Entry, CredentialError> {
-        if let KeyringBackend::Keyutils = self.backend {
+        if self.backend.is_keyutils() {
             // A thread created before the session keyring was joined (a
             // runtime's worker) has none: join one here too. Entries cache
             // the session keyring's id, hence one entry per operation.
