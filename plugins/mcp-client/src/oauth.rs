@@ -19,10 +19,12 @@ use rmcp::transport::auth::{
     OAuthTokenResponse, StoredCredentials,
 };
 use serde::Deserialize;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
+use self::callback::wait_for_callback;
 use crate::credentials::{CredentialError, CredentialKey, CredentialStore, StoredTokens};
+
+mod callback;
 
 /// How long `wharf mcp login` waits for the browser to come back.
 pub const DEFAULT_LOGIN_TIMEOUT: Duration = Duration::from_secs(300);
@@ -36,10 +38,6 @@ const CALLBACK_PATH: &str = "/callback";
 
 /// The name wharf registers itself under with authorization servers.
 const CLIENT_NAME: &str = "wharf";
-
-/// How long one connection to the callback listener may take to send its
-/// request line (a browser's speculative connection sends nothing).
-const CALLBACK_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why a login, a refresh or a logout failed.
 #[derive(Debug, thiserror::Error)]
@@ -500,142 +498,4 @@ fn query_param(url: &str, name: &str) -> Option<String> {
     url.query_pairs()
         .find(|(key, _)| key == name)
         .map(|(_, value)| value.into_owned())
-}
-
-/// What the browser brought back.
-struct Callback {
-    code: String,
-    state: String,
-    issuer: Option<String>,
-}
-
-/// Serves the loopback listener until the redirect arrives: other paths
-/// (a browser's `/favicon.ico`) get a 404 and the wait goes on; the
-/// callback gets a page saying how it went, and ends the wait.
-async fn wait_for_callback(
-    listener: &TcpListener,
-    expected_state: &str,
-) -> Result<Callback, OAuthError> {
-    loop {
-        let (mut stream, _) = listener.accept().await.map_err(OAuthError::Callback)?;
-        let Ok(Ok(Some(target))) =
-            tokio::time::timeout(CALLBACK_READ_TIMEOUT, read_request_target(&mut stream)).await
-        else {
-            continue;
-        };
-        match parse_callback(&target, expected_state) {
-            None => {
-                respond(
-                    &mut stream,
-                    "404 Not Found",
-                    "Not found",
-                    "This is wharf's login callback.",
-                )
-                .await
-            }
-            Some(Ok(callback)) => {
-                respond(
-                    &mut stream,
-                    "200 OK",
-                    "Logged in",
-                    "wharf received the authorization. You can close this tab.",
-                )
-                .await;
-                return Ok(callback);
-            }
-            Some(Err(err)) => {
-                respond(
-                    &mut stream,
-                    "400 Bad Request",
-                    "Login failed",
-                    &format!("wharf could not log in: {err}"),
-                )
-                .await;
-                return Err(err);
-            }
-        }
-    }
-}
-
-/// The callback's parameters; `None` for a request to another path.
-fn parse_callback(target: &str, expected_state: &str) -> Option<Result<Callback, OAuthError>> {
-    let url = url::Url::parse(&format!("http://127.0.0.1{target}")).ok()?;
-    if url.path() != CALLBACK_PATH {
-        return None;
-    }
-    let param = |name: &str| {
-        url.query_pairs()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.into_owned())
-    };
-    if let Some(error) = param("error") {
-        return Some(Err(OAuthError::Denied {
-            error,
-            description: param("error_description"),
-        }));
-    }
-    let state = param("state").unwrap_or_default();
-    if state != expected_state {
-        return Some(Err(OAuthError::StateMismatch { received: state }));
-    }
-    let Some(code) = param("code") else {
-        return Some(Err(OAuthError::MissingCode));
-    };
-    Some(Ok(Callback {
-        code,
-        state,
-        issuer: param("iss"),
-    }))
-}
-
-/// The request target of a `GET` (`/callback?code=…`), read up to the end
-/// of the headers; `None` for anything else.
-async fn read_request_target(stream: &mut TcpStream) -> std::io::Result<Option<String>> {
-    const LIMIT: usize = 16 * 1024;
-    let mut head = Vec::new();
-    let mut buffer = [0u8; 2048];
-    while !head.windows(4).any(|window| window == b"\r\n\r\n") {
-        let read = stream.read(&mut buffer).await?;
-        if read == 0 || head.len() + read > LIMIT {
-            return Ok(None);
-        }
-        head.extend_from_slice(&buffer[..read]);
-    }
-    let head = String::from_utf8_lossy(&head);
-    let mut request_line = head.lines().next().unwrap_or_default().split(' ');
-    match (request_line.next(), request_line.next()) {
-        (Some("GET"), Some(target)) => Ok(Some(target.to_owned())),
-        _ => Ok(None),
-    }
-}
-
-async fn respond(stream: &mut TcpStream, status: &str, title: &str, message: &str) {
-    let body = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>wharf: {title}</title></head>\
-         <body><h1>{title}</h1><p>{}</p></body></html>\n",
-        escape_html(message)
-    );
-    let response = format!(
-        "HTTP/1.1 {status}\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\n\
-         cache-control: no-store\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    // The browser going away early changes nothing for the login.
-    let _ = stream.write_all(response.as_bytes()).await;
-    let _ = stream.shutdown().await;
-}
-
-fn escape_html(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
 }
