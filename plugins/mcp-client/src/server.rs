@@ -1,0 +1,318 @@
+//! [`McpServer`]: a started server as blocking callers use it, restarted
+//! when it dies.
+
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use tokio::runtime::Handle;
+use tokio::sync::oneshot;
+
+use crate::runtime::{self, wait_for};
+use crate::session::{self, CallEvent, Connected, Failure, Session};
+use crate::{CallError, CallHooks, CallResult, McpTool, ServerSpec, StartError};
+
+/// How many times a server that died is started again, per
+/// [`McpServer`] (a session's lifetime).
+pub const MAX_RESTARTS: u32 = 3;
+
+/// How often a running call looks at [`CallHooks::cancelled`].
+const CANCEL_POLL: Duration = Duration::from_millis(10);
+/// How long a cancelled call waits for the server to be told.
+const CANCEL_GRACE: Duration = Duration::from_secs(3);
+/// Past `startup_timeout`: time for the failure's details (exit status,
+/// stderr) to be gathered.
+const START_MARGIN: Duration = Duration::from_secs(5);
+/// How long shutting down waits for the process to be reaped.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(3);
+
+/// A started MCP server. Callers block; the protocol runs on the MCP
+/// runtime. Calls may run in parallel from several threads.
+pub struct McpServer {
+    spec: ServerSpec,
+    runtime: Handle,
+    tools: Vec<McpTool>,
+    warnings: Vec<String>,
+    state: Mutex<State>,
+}
+
+struct State {
+    /// `None` after the server died (the next call starts it again) or
+    /// after shutdown.
+    session: Option<Arc<Session>>,
+    restarts: u32,
+    shut_down: bool,
+}
+
+impl McpServer {
+    /// Starts the server (spawn or connect), initializes it and lists its
+    /// tools (every page), applying `enabled_tools` then `disabled_tools`,
+    /// all within `startup_timeout`.
+    pub fn start(spec: ServerSpec) -> Result<McpServer, StartError> {
+        let runtime = runtime::handle()?;
+        let connected = connect(&runtime, &spec)?;
+        Ok(McpServer::new(spec, runtime, connected))
+    }
+
+    /// Starts every server at once; the results are in the order of
+    /// `specs`. Takes as long as the slowest start, not the sum.
+    pub fn start_all(specs: Vec<ServerSpec>) -> Vec<Result<McpServer, StartError>> {
+        let runtime = match runtime::handle() {
+            Ok(runtime) => runtime,
+            Err(err) => return specs.iter().map(|_| Err(err.clone())).collect(),
+        };
+        let pending: Vec<_> = specs
+            .into_iter()
+            .map(|spec| {
+                let (tx, rx) = mpsc::sync_channel(1);
+                let task_spec = spec.clone();
+                runtime.spawn(async move {
+                    let _ = tx.send(session::connect(&task_spec).await);
+                });
+                (spec, rx)
+            })
+            .collect();
+        pending
+            .into_iter()
+            .map(|(spec, rx)| {
+                let connected = rx
+                    .recv_timeout(spec.startup_timeout + START_MARGIN)
+                    .unwrap_or_else(|_| Err(start_lost(&spec)));
+                connected.map(|connected| McpServer::new(spec, runtime.clone(), connected))
+            })
+            .collect()
+    }
+
+    fn new(spec: ServerSpec, runtime: Handle, connected: Connected) -> McpServer {
+        McpServer {
+            spec,
+            runtime,
+            tools: connected.tools,
+            warnings: connected.warnings,
+            state: Mutex::new(State {
+                session: Some(Arc::new(connected.session)),
+                restarts: 0,
+                shut_down: false,
+            }),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// The tools discovered at start, after filtering.
+    pub fn tools(&self) -> &[McpTool] {
+        &self.tools
+    }
+
+    /// What the user should know about the tools: skipped duplicates,
+    /// filter entries that name no tool.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The stdio server's process id (also its process group's), while it
+    /// runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.lock()
+            .session
+            .as_ref()
+            .and_then(|session| session.pid())
+    }
+
+    /// Calls `tool` by its MCP name ([`McpTool::name`]) and blocks until
+    /// the result, the `tool_timeout`, or [`CallHooks::cancelled`]; a
+    /// timeout or a cancel sends `notifications/cancelled` to the server.
+    /// Progress notifications of this call go to [`CallHooks::progress`].
+    pub fn call(
+        &self,
+        tool: &str,
+        arguments: serde_json::Value,
+        hooks: &CallHooks,
+    ) -> Result<CallResult, CallError> {
+        if !self.tools.iter().any(|offered| offered.name == tool) {
+            return Err(CallError::UnknownTool(format!(
+                "mcp server `{}` offers no tool `{tool}`",
+                self.spec.name
+            )));
+        }
+        let arguments = match arguments {
+            serde_json::Value::Object(map) => Some(map),
+            serde_json::Value::Null => None,
+            other => {
+                return Err(CallError::InvalidArguments(format!(
+                    "the arguments of an MCP tool are a JSON object, not `{other}`"
+                )));
+            }
+        };
+        let session = self.session()?;
+        let (events, rx) = mpsc::channel();
+        let (cancel, cancelled) = oneshot::channel();
+        let task_session = Arc::clone(&session);
+        let tool = tool.to_owned();
+        let limit = self.spec.tool_timeout;
+        self.runtime.spawn(async move {
+            let result = task_session
+                .call(tool, arguments, limit, &events, cancelled)
+                .await;
+            let _ = events.send(CallEvent::Done(result));
+        });
+        let outcome = wait_for_result(&rx, cancel, hooks);
+        match outcome {
+            Ok(result) => Ok(result),
+            Err(Failure::Cancelled) => Err(CallError::Cancelled),
+            Err(Failure::Timeout) => Err(CallError::Timeout(limit)),
+            Err(Failure::Protocol(message)) => Err(CallError::Protocol(message)),
+            Err(Failure::Unauthorized(message)) => Err(CallError::Unauthorized(message)),
+            Err(Failure::Disconnected(message)) => {
+                self.forget(&session);
+                Err(CallError::Disconnected(message))
+            }
+        }
+    }
+
+    /// The session to call on: the running one, or a new one if the last
+    /// one died (counted against [`MAX_RESTARTS`]). A session found dead
+    /// here fails this call, like a call that was running when it died.
+    fn session(&self) -> Result<Arc<Session>, CallError> {
+        let mut state = self.lock();
+        if state.shut_down {
+            return Err(CallError::Disconnected(format!(
+                "mcp server `{}` was shut down",
+                self.spec.name
+            )));
+        }
+        if let Some(session) = &state.session {
+            if !session.is_dead() {
+                return Ok(Arc::clone(session));
+            }
+            let dead = Arc::clone(session);
+            state.session = None;
+            drop(state);
+            let notice = wait_for(
+                &self.runtime,
+                async move {
+                    let notice = dead.death_notice("the connection closed").await;
+                    dead.close(SHUTDOWN_WAIT).await;
+                    notice
+                },
+                SHUTDOWN_WAIT * 2,
+            );
+            return Err(CallError::Disconnected(notice.unwrap_or_else(|| {
+                format!(
+                    "mcp server `{}` stopped; the next call restarts it",
+                    self.spec.name
+                )
+            })));
+        }
+        if state.restarts >= MAX_RESTARTS {
+            return Err(CallError::RestartLimit(state.restarts));
+        }
+        // Other callers wait for this restart rather than start their own.
+        state.restarts += 1;
+        let connected = connect(&self.runtime, &self.spec).map_err(CallError::Restart)?;
+        let session = Arc::new(connected.session);
+        state.session = Some(Arc::clone(&session));
+        Ok(session)
+    }
+
+    /// Drops `session` if it is still the current one: it died during a
+    /// call, and the next call starts a new one.
+    fn forget(&self, session: &Arc<Session>) {
+        let mut state = self.lock();
+        let current = state
+            .session
+            .as_ref()
+            .is_some_and(|current| Arc::ptr_eq(current, session));
+        if current {
+            state.session = None;
+        }
+        drop(state);
+        let dead = Arc::clone(session);
+        wait_for(
+            &self.runtime,
+            async move { dead.close(SHUTDOWN_WAIT).await },
+            SHUTDOWN_WAIT * 2,
+        );
+    }
+
+    /// Closes the connection and kills the stdio server's process group,
+    /// waiting (up to a few seconds) until it is gone. Calls fail
+    /// afterwards. Also done on drop.
+    pub fn shutdown(&self) {
+        let session = {
+            let mut state = self.lock();
+            state.shut_down = true;
+            state.session.take()
+        };
+        if let Some(session) = session {
+            wait_for(
+                &self.runtime,
+                async move { session.close(SHUTDOWN_WAIT).await },
+                SHUTDOWN_WAIT * 2,
+            );
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for McpServer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn connect(runtime: &Handle, spec: &ServerSpec) -> Result<Connected, StartError> {
+    let task_spec = spec.clone();
+    wait_for(
+        runtime,
+        async move { session::connect(&task_spec).await },
+        spec.startup_timeout + START_MARGIN,
+    )
+    .unwrap_or_else(|| Err(start_lost(spec)))
+}
+
+/// The start's task neither finished nor timed out: it panicked, or the
+/// runtime is stuck.
+fn start_lost(spec: &ServerSpec) -> StartError {
+    StartError::Runtime(format!(
+        "starting mcp server `{}` did not finish (the MCP runtime failed)",
+        spec.name
+    ))
+}
+
+/// Relays progress to the hooks and watches for a cancel until the call's
+/// task reports.
+fn wait_for_result(
+    rx: &mpsc::Receiver<CallEvent>,
+    cancel: oneshot::Sender<()>,
+    hooks: &CallHooks,
+) -> Result<CallResult, Failure> {
+    let lost =
+        || Failure::Disconnected("the MCP client's call task ended without a result".to_owned());
+    loop {
+        match rx.recv_timeout(CANCEL_POLL) {
+            Ok(CallEvent::Progress(line)) => (hooks.progress)(&line),
+            Ok(CallEvent::Done(result)) => return result,
+            Err(RecvTimeoutError::Disconnected) => return Err(lost()),
+            Err(RecvTimeoutError::Timeout) => {
+                if (hooks.cancelled)() {
+                    let _ = cancel.send(());
+                    // The task sends `notifications/cancelled`, bounded.
+                    let deadline = Instant::now() + CANCEL_GRACE;
+                    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+                        match rx.recv_timeout(left) {
+                            Ok(CallEvent::Progress(_)) => {}
+                            Ok(CallEvent::Done(_)) | Err(_) => break,
+                        }
+                    }
+                    return Err(Failure::Cancelled);
+                }
+            }
+        }
+    }
+}
