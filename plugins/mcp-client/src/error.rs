@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use rmcp::service::{ClientInitializeError, ServiceError};
 use rmcp::transport::DynamicTransportError;
+use rmcp::transport::streamable_http_client::StreamableHttpError;
 
 /// Why [`crate::McpServer::start`] (or a restart) failed. Every message
 /// names the server and says what failed.
@@ -124,16 +125,27 @@ pub(crate) fn seconds(duration: Duration) -> String {
 /// parent already includes.
 pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut text = err.to_string();
-    let mut source = err.source();
+    let mut source = next_source(err);
     while let Some(error) = source {
         let message = error.to_string();
         if !text.contains(&message) {
             text.push_str(": ");
             text.push_str(&message);
         }
-        source = error.source();
+        source = next_source(error);
     }
     text
+}
+
+/// `err`'s source, also where rmcp does not link it: its HTTP client's
+/// error (which holds the cause, e.g. "connection refused").
+fn next_source<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a (dyn std::error::Error + 'static)> {
+    match err.downcast_ref::<StreamableHttpError<reqwest::Error>>() {
+        Some(StreamableHttpError::Client(client)) => Some(client),
+        _ => err.source(),
+    }
 }
 
 /// What a transport reported, without rmcp's `Transport [<type name>]`

@@ -170,6 +170,9 @@ fn a_dead_http_server_disconnects_and_the_restart_reports_why() {
         panic!("restarting against a stopped HTTP server did not fail");
     };
     assert!(message.contains("initialize failed"), "{message}");
+    assert!(!message.contains("Transport ["), "{message}");
+    // The cause, not only reqwest's "error sending request".
+    assert!(message.contains("Connection refused"), "{message}");
 }
 
 #[test]
