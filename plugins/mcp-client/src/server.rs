@@ -316,3 +316,15 @@ fn wait_for_result(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The adapter shares one server between the threads of a session.
+    #[test]
+    fn a_server_can_be_shared_between_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<McpServer>();
+    }
+}
