@@ -6,7 +6,11 @@
 //! - apply_patch of a 50-hunk patch on a 2 000-line file through the
 //!   pipeline (including writing the file);
 //! - `wharf tool list` with 20 installed plugins: the cold first run
-//!   (compiling) and warm runs (compiled components loaded from the cache).
+//!   (compiling) and warm runs (compiled components loaded from the cache);
+//! - MCP (`WHARF_BENCH=mcp`): `echo` of the real server-everything through
+//!   the pipeline against the same client calling it directly, over stdio
+//!   and streamable HTTP, and five stdio servers starting in parallel
+//!   against the slowest of them alone.
 
 #![allow(clippy::disallowed_methods, clippy::unwrap_used, clippy::expect_used)]
 
@@ -36,6 +40,11 @@ const ECHO_MANIFEST: &str = include_str!("../../tests/guests/echo/plugin.toml");
 const ECHO_WASM: &[u8] = include_bytes!(env!("WHARF_TEST_ECHO_WASM"));
 const APPLY_PATCH_MANIFEST: &str = include_str!("../../plugins/apply-patch/plugin.toml");
 const APPLY_PATCH_WASM: &[u8] = include_bytes!(env!("WHARF_APPLY_PATCH_WASM"));
+/// The adapter the binary uses, compiled into the bench as it is.
+#[path = "../src/mcp.rs"]
+#[allow(dead_code)]
+mod mcp;
+
 const UNIFIED_EXEC_MANIFEST: &str = include_str!("../../plugins/unified-exec/unified-exec.toml");
 
 fn main() {
@@ -64,6 +73,12 @@ fn main() {
     }
     if wanted("agent") {
         agent_session(&plugins, &session, dir.path());
+    }
+    if only
+        .as_deref()
+        .is_some_and(|list| list.split(',').any(|n| n == "mcp"))
+    {
+        mcp_calls(dir.path());
     }
 }
 
@@ -559,5 +574,149 @@ fn leb128(out: &mut Vec<u8>, mut value: usize) {
             return;
         }
         out.push(byte | 0x80);
+    }
+}
+
+/// The entry point of the npm package in `tests/mcp`.
+fn everything() -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/mcp/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    assert!(
+        path.is_file(),
+        "{} is missing: run `npm ci --prefix tests/mcp`",
+        path.display()
+    );
+    path
+}
+
+/// A configuration with `servers` (TOML tables) under a fresh wharf home.
+fn mcp_config(root: &Path, name: &str, servers: &str) -> Config {
+    let home = root.join(name);
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(home.join("config.toml"), servers).unwrap();
+    let options = ConfigOptions {
+        wharf_home: home,
+        cwd: root.to_path_buf(),
+        ..ConfigOptions::default()
+    };
+    Config::load(&options, &FeatureRegistry::with_first_party()).unwrap()
+}
+
+fn stdio_table(name: &str) -> String {
+    format!(
+        "[mcp_servers.{name}]\ncommand = \"node\"\nargs = [{:?}, \"stdio\"]\n",
+        everything().display().to_string()
+    )
+}
+
+/// `echo` through the pipeline (the session's MCP plugin) and through a
+/// second client of its own calling `McpServer::call` directly, the two
+/// interleaved so that both see the same machine.
+fn mcp_calls(root: &Path) {
+    let http_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut http = Command::new("node")
+        .arg(everything())
+        .arg("streamableHttp")
+        .env("PORT", http_port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", http_port)).is_err() {
+        assert!(Instant::now() < until, "the HTTP server did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let transports = [
+        ("stdio", stdio_table("everything")),
+        (
+            "streamable HTTP",
+            format!("[mcp_servers.everything]\nurl = \"http://127.0.0.1:{http_port}/mcp\"\n"),
+        ),
+    ];
+    for (label, table) in transports {
+        let config = mcp_config(root, &format!("mcp-{}", label.len()), &table);
+        let mut plugins = Plugins::default();
+        for (manifest, plugin) in mcp::start_servers(&config).unwrap() {
+            plugins.add_plugin(manifest, plugin);
+        }
+        let session = Session::new("bench-mcp", &config, None, None, Box::new(|_| None));
+        let server_config = &config.mcp_servers["everything"];
+        let env = |name: &str| std::env::var(name).ok();
+        let spec = mcp::server_spec(server_config, root, &env).unwrap();
+        let direct = wharf_plugin_mcp_client::McpServer::start(spec).unwrap();
+        let call = ToolCall {
+            call_id: "m".to_owned(),
+            tool: "mcp__everything__echo".to_owned(),
+            args: r#"{"message":"hello"}"#.to_owned(),
+        };
+        let hooks = wharf_plugin_mcp_client::CallHooks::none();
+        let mut through = Vec::new();
+        let mut alone = Vec::new();
+        for round in 0..2_200 {
+            let started = Instant::now();
+            let outcome = pipeline::call(&plugins, &session, &call);
+            let piped = started.elapsed();
+            assert!(outcome.result.is_ok(), "{:?}", outcome.result);
+            let started = Instant::now();
+            let result = direct
+                .call("echo", serde_json::json!({ "message": "hello" }), &hooks)
+                .unwrap();
+            let bare = started.elapsed();
+            assert!(!result.is_error);
+            if round >= 200 {
+                through.push(piped);
+                alone.push(bare);
+            }
+        }
+        through.sort();
+        alone.sort();
+        let (p50_through, p50_alone) = (percentile(&through, 0.5), percentile(&alone, 0.5));
+        report(
+            &format!("MCP echo over {label}, through the pipeline"),
+            through,
+        );
+        report(&format!("MCP echo over {label}, the client alone"), alone);
+        println!(
+            "  overhead of the pipeline at p50: {:.1} µs ({:+.1} %)",
+            (p50_through.as_secs_f64() - p50_alone.as_secs_f64()) * 1e6,
+            (p50_through.as_secs_f64() / p50_alone.as_secs_f64() - 1.0) * 100.0
+        );
+    }
+    let _ = http.kill();
+    let _ = http.wait();
+
+    // Session start with five stdio servers, against each alone.
+    let names = ["one", "two", "three", "four", "five"];
+    let all: String = names.iter().map(|name| stdio_table(name)).collect();
+    let all = mcp_config(root, "mcp-five", &all);
+    for run in 0..3 {
+        let slowest = names
+            .iter()
+            .map(|name| {
+                let config = mcp_config(root, &format!("mcp-{name}"), &stdio_table(name));
+                let started = Instant::now();
+                let started_servers = mcp::start_servers(&config).unwrap();
+                let took = started.elapsed();
+                drop(started_servers);
+                took
+            })
+            .max()
+            .unwrap();
+        let started = Instant::now();
+        let servers = mcp::start_servers(&all).unwrap();
+        let together = started.elapsed();
+        assert_eq!(servers.len(), 5);
+        drop(servers);
+        println!(
+            "five stdio servers, run {run}: all in parallel {:.0} ms, slowest alone {:.0} ms ({:+.0} ms)",
+            together.as_secs_f64() * 1e3,
+            slowest.as_secs_f64() * 1e3,
+            (together.as_secs_f64() - slowest.as_secs_f64()) * 1e3
+        );
     }
 }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use wharf_host::config::{Config, McpServerConfig, McpTransport, Source};
+use wharf_host::config::{Config, McpOAuthCredentialsStore, McpServerConfig, McpTransport, Source};
 use wharf_host::features::Stage;
 use wharf_host::plugin::grant::Grant;
 use wharf_host::plugin::manifest::{
@@ -24,6 +24,8 @@ use wharf_host::plugin::manifest::{
 };
 use wharf_host::plugin::{CallContext, Content, Plugin, ToolError, ToolOutput, ToolSpec};
 use wharf_plugin_mcp_client as mcp;
+use wharf_plugin_mcp_client::credentials::{CredentialStore, StoreMode};
+use wharf_plugin_mcp_client::oauth::StoredAuth;
 use wharf_sandbox::{PathEnv, Sandbox, SandboxMode, SandboxPolicy};
 
 /// The feature that turns every MCP server on or off.
@@ -36,14 +38,34 @@ pub struct RequiredServersFailed(pub Vec<(String, String)>);
 impl std::fmt::Display for RequiredServersFailed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("required MCP server(s) failed to start:")?;
-        for (name, reason) in &self.0 {
-            write!(f, "\n  {name}: {reason}")?;
+        // The client's reasons name their server.
+        for (_, reason) in &self.0 {
+            write!(f, "\n  {reason}")?;
         }
         Ok(())
     }
 }
 
 impl std::error::Error for RequiredServersFailed {}
+
+/// The OAuth token store `mcp_oauth_credentials_store` names; in `auto`
+/// mode without a working keyring, says that the file is used.
+pub fn open_store(config: &Config) -> anyhow::Result<CredentialStore> {
+    let store = CredentialStore::open(store_mode(config), &config.wharf_home)?;
+    if let Some(note) = store.note() {
+        eprintln!("warning: {note}");
+    }
+    Ok(store)
+}
+
+/// `mcp_oauth_credentials_store` in the client crate's terms.
+pub fn store_mode(config: &Config) -> StoreMode {
+    match config.mcp_oauth_credentials_store {
+        McpOAuthCredentialsStore::Auto => StoreMode::Auto,
+        McpOAuthCredentialsStore::Keyring => StoreMode::Keyring,
+        McpOAuthCredentialsStore::File => StoreMode::File,
+    }
+}
 
 /// A started server's plugin, ready for the registry.
 pub type Started = (Manifest, Arc<dyn Plugin>);
@@ -57,6 +79,27 @@ pub fn start_servers(config: &Config) -> Result<Vec<Started>, RequiredServersFai
         return Ok(Vec::new());
     }
     let env = |name: &str| std::env::var(name).ok();
+    // OAuth tokens (from `wharf mcp login`) for HTTP servers that have no
+    // other credentials; opened once, and only when such a server exists.
+    let wants_oauth = |server: &McpServerConfig| match &server.transport {
+        McpTransport::Http { .. } => !has_credentials(server),
+        McpTransport::Stdio { .. } => false,
+    };
+    let store = if config
+        .mcp_servers
+        .values()
+        .any(|s| s.enabled && wants_oauth(s))
+    {
+        match open_store(config) {
+            Ok(store) => Some(Arc::new(store)),
+            Err(err) => {
+                eprintln!("warning: MCP OAuth tokens cannot be read: {err:#}");
+                None
+            }
+        }
+    } else {
+        None
+    };
     let servers: Vec<&McpServerConfig> = config
         .mcp_servers
         .values()
@@ -69,7 +112,16 @@ pub fn start_servers(config: &Config) -> Result<Vec<Started>, RequiredServersFai
         let handles: Vec<_> = servers
             .iter()
             .map(|server| {
-                let spec = server_spec(server, &config.cwd, &env);
+                let spec = server_spec(server, &config.cwd, &env).map(|mut spec| {
+                    if let (Some(store), mcp::TransportSpec::Http { url, auth, .. }) =
+                        (&store, &mut spec.transport)
+                        && wants_oauth(server)
+                    {
+                        let stored = StoredAuth::new(&server.name, url, Arc::clone(store));
+                        *auth = Some(Arc::new(stored));
+                    }
+                    spec
+                });
                 scope.spawn(move || {
                     let clock = Instant::now();
                     let result = spec.and_then(|spec| {
@@ -128,7 +180,7 @@ pub fn start_servers(config: &Config) -> Result<Vec<Started>, RequiredServersFai
 
 /// What the client crate needs to start `server`: the environment and
 /// headers resolved, the sandbox built.
-fn server_spec(
+pub fn server_spec(
     server: &McpServerConfig,
     cwd: &Path,
     env: &dyn Fn(&str) -> Option<String>,
@@ -183,6 +235,26 @@ fn server_spec(
         enabled_tools: server.enabled_tools.clone(),
         disabled_tools: server.disabled_tools.clone(),
     })
+}
+
+/// Whether an HTTP server's entry already carries credentials: a bearer
+/// token variable or an `Authorization` header.
+pub fn has_credentials(server: &McpServerConfig) -> bool {
+    match &server.transport {
+        McpTransport::Http {
+            bearer_token_env_var,
+            http_headers,
+            env_http_headers,
+            ..
+        } => {
+            bearer_token_env_var.is_some()
+                || http_headers
+                    .keys()
+                    .chain(env_http_headers.keys())
+                    .any(|header| header.eq_ignore_ascii_case("authorization"))
+        }
+        McpTransport::Stdio { .. } => false,
+    }
 }
 
 /// The sandbox of a stdio server: none (as in codex) unless its entry asks
@@ -326,7 +398,7 @@ impl Plugin for McpPlugin {
         let result = self
             .server
             .call(name, arguments, &hooks)
-            .map_err(|err| call_error(self.server.name(), err))?;
+            .map_err(call_error)?;
         let mut content: Vec<Content> = result.content.into_iter().map(content).collect();
         if content.is_empty()
             && let Some(structured) = result.structured
@@ -342,11 +414,13 @@ impl Plugin for McpPlugin {
     }
 }
 
-fn call_error(server: &str, err: mcp::CallError) -> ToolError {
+/// The client's errors name the server already.
+fn call_error(err: mcp::CallError) -> ToolError {
     match err {
         mcp::CallError::Cancelled => ToolError::Cancelled,
         mcp::CallError::Timeout(limit) => ToolError::Timeout(limit.as_millis()),
-        other => ToolError::Failed(format!("MCP server `{server}`: {other}")),
+        mcp::CallError::InvalidArguments(message) => ToolError::InvalidArgs(message),
+        other => ToolError::Failed(other.to_string()),
     }
 }
 

@@ -24,6 +24,8 @@ use wharf_host::config::{
     remove_mcp_server,
 };
 use wharf_host::features::FeatureRegistry;
+use wharf_plugin_mcp_client::credentials::CredentialStore;
+use wharf_plugin_mcp_client::oauth;
 
 use crate::{GlobalArgs, UsageError};
 
@@ -242,8 +244,10 @@ impl Disabled<'_> {
     }
 }
 
-/// How wharf authenticates to the server, as far as the configuration says.
-fn auth_status(server: &McpServerConfig) -> String {
+/// How wharf authenticates to the server: what the configuration says, or
+/// for an HTTP server without credentials in it, whether `wharf mcp login`
+/// stored OAuth tokens for it.
+fn auth_status(config: &Config, server: &McpServerConfig) -> String {
     match &server.transport {
         McpTransport::Stdio { .. } => "unsupported".to_owned(),
         McpTransport::Http {
@@ -262,7 +266,7 @@ fn auth_status(server: &McpServerConfig) -> String {
             if authorization {
                 "authorization header".to_owned()
             } else {
-                "none".to_owned()
+                oauth_status(config, server)
             }
         }
     }
@@ -344,7 +348,7 @@ fn server_json(config: &Config, server: &McpServerConfig) -> Value {
             "mode": sandbox.mode.as_str(),
             "network_access": sandbox.network_access,
         })),
-        "auth_status": auth_status(server),
+        "auth_status": auth_status(config, server),
         "source": server.source.kind(),
         "detail": server.source.detail(),
     })
@@ -374,7 +378,12 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
             };
             let status =
                 Disabled::of(&config, server).map_or_else(|| "enabled".to_owned(), |d| d.short());
-            [server.name.clone(), transport, status, auth_status(server)]
+            [
+                server.name.clone(),
+                transport,
+                status,
+                auth_status(&config, server),
+            ]
         })
         .collect();
     let header = ["NAME", "TRANSPORT", "STATUS", "AUTH"].map(str::to_owned);
@@ -497,7 +506,7 @@ fn get(global: &GlobalArgs, name: &str, json: bool) -> anyhow::Result<()> {
     ));
     lines.push(("disabled_tools", list(&server.disabled_tools)));
     lines.push(("scopes", list(&server.scopes)));
-    lines.push(("auth", auth_status(server)));
+    lines.push(("auth", auth_status(&config, server)));
     lines.push(("source", server.source.to_string()));
     lines.push(("remove", format!("wharf mcp remove {name}")));
     println!("{name}");
@@ -505,6 +514,18 @@ fn get(global: &GlobalArgs, name: &str, json: bool) -> anyhow::Result<()> {
         println!("  {key}: {value}");
     }
     Ok(())
+}
+
+/// "OAuth" when tokens for `server` are stored, else "not logged in"; the
+/// store is opened quietly (`wharf mcp login` reports why one cannot be).
+fn oauth_status(config: &Config, server: &McpServerConfig) -> String {
+    let McpTransport::Http { url, .. } = &server.transport else {
+        return "unsupported".to_owned();
+    };
+    match CredentialStore::open(crate::mcp::store_mode(config), &config.wharf_home) {
+        Ok(store) => oauth::auth_status(&server.name, url, &store).to_owned(),
+        Err(_) => "not logged in".to_owned(),
+    }
 }
 
 #[cfg(test)]

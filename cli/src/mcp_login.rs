@@ -10,8 +10,7 @@
 
 use anyhow::Context as _;
 use clap::Args;
-use wharf_host::config::{Config, McpOAuthCredentialsStore, McpServerConfig, McpTransport};
-use wharf_plugin_mcp_client::credentials::{CredentialStore, StoreMode};
+use wharf_host::config::{Config, McpServerConfig, McpTransport};
 use wharf_plugin_mcp_client::oauth::{self, LoginRequest};
 
 use crate::{GlobalArgs, UsageError};
@@ -35,7 +34,7 @@ pub struct LogoutArgs {
 pub fn login(global: &GlobalArgs, args: LoginArgs) -> anyhow::Result<()> {
     let config = global.configure()?.config;
     let (server, url) = http_server(&config, &args.name)?;
-    let store = open_store(&config)?;
+    let store = crate::mcp::open_store(&config)?;
     let scopes: Vec<String> = if args.scopes.is_empty() {
         server.scopes.clone()
     } else {
@@ -62,7 +61,7 @@ pub fn login(global: &GlobalArgs, args: LoginArgs) -> anyhow::Result<()> {
 pub fn logout(global: &GlobalArgs, args: LogoutArgs) -> anyhow::Result<()> {
     let config = global.configure()?.config;
     let (server, url) = http_server(&config, &args.name)?;
-    let store = open_store(&config)?;
+    let store = crate::mcp::open_store(&config)?;
     let outcome = runtime()?
         .block_on(oauth::logout(&server.name, url, &store))
         .with_context(|| format!("cannot log out of MCP server `{}` ({url})", server.name))?;
@@ -102,21 +101,6 @@ fn http_server<'a>(
         ))
         .into()),
     }
-}
-
-/// The store `mcp_oauth_credentials_store` names; in `auto` mode without a
-/// working keyring, says that the file is used.
-fn open_store(config: &Config) -> anyhow::Result<CredentialStore> {
-    let mode = match config.mcp_oauth_credentials_store {
-        McpOAuthCredentialsStore::Auto => StoreMode::Auto,
-        McpOAuthCredentialsStore::Keyring => StoreMode::Keyring,
-        McpOAuthCredentialsStore::File => StoreMode::File,
-    };
-    let store = CredentialStore::open(mode, &config.wharf_home)?;
-    if let Some(note) = store.note() {
-        eprintln!("warning: {note}");
-    }
-    Ok(store)
 }
 
 /// One thread is enough: the login waits on one listener and a few HTTP

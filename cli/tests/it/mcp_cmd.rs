@@ -133,7 +133,7 @@ fn list_shows_transport_status_and_auth() {
     );
     assert_eq!(
         row(list, "open"),
-        ["open", "http://127.0.0.1:9/mcp", "enabled", "none"]
+        ["open", "http://127.0.0.1:9/mcp", "enabled", "not", "logged", "in"]
     );
     assert_eq!(
         row(list, "hdr"),
@@ -215,7 +215,7 @@ fn list_json_has_the_resolved_config_with_secret_values_masked() {
             "disabled_tools": [],
             "scopes": ["read"],
             "sandbox": null,
-            "auth_status": "none",
+            "auth_status": "not logged in",
             "source": "config",
             "detail": format!("{}:9:1", display(&path)),
         },

@@ -125,10 +125,29 @@ fn login_with_scopes_flag_then_logout() {
     assert!(server.accepts(tokens["access_token"].as_str().unwrap()));
     let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
 
+    // Listings say so, and sessions use the tokens.
+    let auth = |env: &Env| {
+        let out = env.wharf(&["mcp", "get", "docs", "--json"]).success();
+        let server: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        server["auth_status"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(auth(&env), "OAuth");
+    let out = env
+        .wharf(&[
+            "tool",
+            "call",
+            "mcp__docs__echo",
+            "--args",
+            r#"{"message":"with a token"}"#,
+        ])
+        .success();
+    assert!(out.stdout.contains("with a token"), "{}", out.stdout);
+
     let out = env.wharf(&["mcp", "logout", "docs"]).success();
     assert_eq!(out.stdout, "Logged out of docs.\n");
     assert!(stored_entries(&env).is_empty());
     assert!(!server.knows_refresh_token(&refresh_token));
+    assert_eq!(auth(&env), "not logged in");
 
     let out = env.wharf(&["mcp", "logout", "docs"]).fails_with(1);
     assert!(
