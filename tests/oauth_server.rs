@@ -582,13 +582,21 @@ struct EchoArgs {
     message: String,
 }
 
+/// An MCP server with one tool, `echo`: behind the bearer check here, and
+/// on stdio in the `wharf-test-mcp-echo` binary.
 #[derive(Debug, Clone)]
-struct EchoServer {
+pub struct EchoServer {
     tool_router: ToolRouter<Self>,
 }
 
+impl Default for EchoServer {
+    fn default() -> EchoServer {
+        EchoServer::new()
+    }
+}
+
 impl EchoServer {
-    fn new() -> EchoServer {
+    pub fn new() -> EchoServer {
         EchoServer {
             tool_router: Self::tool_router(),
         }

@@ -690,19 +690,54 @@ fn mcp_calls(root: &Path) {
     let _ = http.kill();
     let _ = http.wait();
 
-    // Session start with five stdio servers, against each alone.
+    // Session start with five stdio servers, against each alone: node's
+    // servers (each burns ~230 ms of CPU to start, so on two cores five
+    // cannot start in the time of one), then a light server of
+    // wharf-tests whose five copies wait 100 to 500 ms before they answer,
+    // which shows what wharf itself adds to the slowest start.
+    let node = |name: &str| stdio_table(name);
+    five_servers("node server-everything", &node, root);
+    let light = light_server();
+    let delayed = |name: &str| {
+        let index = ["one", "two", "three", "four", "five"]
+            .iter()
+            .position(|n| *n == name)
+            .unwrap_or(0);
+        format!(
+            "[mcp_servers.{name}]\ncommand = {:?}\nargs = [\"--delay-ms\", \"{}\"]\n",
+            light.display().to_string(),
+            100 * (index + 1)
+        )
+    };
+    five_servers("light servers answering after 100-500 ms", &delayed, root);
+}
+
+/// `wharf-test-mcp-echo`, built by `cargo xtask bench` beside this bench.
+fn light_server() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let path = dir.join("wharf-test-mcp-echo");
+    assert!(
+        path.is_file(),
+        "{} is missing: build it with `cargo build --release -p wharf-tests --bin wharf-test-mcp-echo` (cargo xtask bench does)",
+        path.display()
+    );
+    path
+}
+
+fn five_servers(label: &str, table: &dyn Fn(&str) -> String, root: &Path) {
     let names = ["one", "two", "three", "four", "five"];
-    let all: String = names.iter().map(|name| stdio_table(name)).collect();
-    let all = mcp_config(root, "mcp-five", &all);
+    let all: String = names.iter().map(|name| table(name)).collect();
+    let all = mcp_config(root, &format!("five-{}", label.len()), &all);
     for run in 0..3 {
         let slowest = names
             .iter()
             .map(|name| {
-                let config = mcp_config(root, &format!("mcp-{name}"), &stdio_table(name));
+                let config = mcp_config(root, &format!("mcp-{name}-{}", label.len()), &table(name));
                 let started = Instant::now();
-                let started_servers = mcp::start_servers(&config).unwrap();
+                let servers = mcp::start_servers(&config).unwrap();
                 let took = started.elapsed();
-                drop(started_servers);
+                drop(servers);
                 took
             })
             .max()
@@ -713,7 +748,7 @@ fn mcp_calls(root: &Path) {
         assert_eq!(servers.len(), 5);
         drop(servers);
         println!(
-            "five stdio servers, run {run}: all in parallel {:.0} ms, slowest alone {:.0} ms ({:+.0} ms)",
+            "five stdio servers ({label}), run {run}: all in parallel {:.0} ms, slowest alone {:.0} ms ({:+.0} ms)",
             together.as_secs_f64() * 1e3,
             slowest.as_secs_f64() * 1e3,
             (together.as_secs_f64() - slowest.as_secs_f64()) * 1e3

@@ -25,7 +25,7 @@ use wharf_host::plugin::manifest::{
 use wharf_host::plugin::{CallContext, Content, Plugin, ToolError, ToolOutput, ToolSpec};
 use wharf_plugin_mcp_client as mcp;
 use wharf_plugin_mcp_client::credentials::{CredentialStore, StoreMode};
-use wharf_plugin_mcp_client::oauth::StoredAuth;
+use wharf_plugin_mcp_client::oauth::{self, StoredAuth};
 use wharf_sandbox::{PathEnv, Sandbox, SandboxMode, SandboxPolicy};
 
 /// The feature that turns every MCP server on or off.
@@ -80,7 +80,9 @@ pub fn start_servers(config: &Config) -> Result<Vec<Started>, RequiredServersFai
     }
     let env = |name: &str| std::env::var(name).ok();
     // OAuth tokens (from `wharf mcp login`) for HTTP servers that have no
-    // other credentials; opened once, and only when such a server exists.
+    // other credentials; the store is opened once, and only when such a
+    // server exists. A server without stored tokens gets no token source:
+    // asking the store before every request would cost each one a read.
     let wants_oauth = |server: &McpServerConfig| match &server.transport {
         McpTransport::Http { .. } => !has_credentials(server),
         McpTransport::Stdio { .. } => false,
@@ -116,6 +118,7 @@ pub fn start_servers(config: &Config) -> Result<Vec<Started>, RequiredServersFai
                     if let (Some(store), mcp::TransportSpec::Http { url, auth, .. }) =
                         (&store, &mut spec.transport)
                         && wants_oauth(server)
+                        && oauth::auth_status(&server.name, url, store) == "OAuth"
                     {
                         let stored = StoredAuth::new(&server.name, url, Arc::clone(store));
                         *auth = Some(Arc::new(stored));

@@ -177,8 +177,29 @@ fn tempfile_dir() -> anyhow::Result<PathBuf> {
 
 /// The benchmarks print their figures; they assert no time.
 fn bench() -> anyhow::Result<()> {
+    mcp_test_servers()?;
     let mut command = cargo();
     command.args(["bench", "-p", "wharf-cli", "--bench", "pipeline"]);
+    run(command)?;
+    // MCP: the light server the start-up figure needs, then the MCP part of
+    // the pipeline bench and the client's own.
+    let mut command = cargo();
+    command.args([
+        "build",
+        "--release",
+        "-p",
+        "wharf-tests",
+        "--bin",
+        "wharf-test-mcp-echo",
+    ]);
+    run(command)?;
+    let mut command = cargo();
+    command
+        .args(["bench", "-p", "wharf-cli", "--bench", "pipeline"])
+        .env("WHARF_BENCH", "mcp");
+    run(command)?;
+    let mut command = cargo();
+    command.args(["bench", "-p", "wharf-plugin-mcp-client", "--bench", "echo"]);
     run(command)?;
     let mut command = cargo();
     command.args(["bench", "-p", "wharf-sandbox", "--bench", "spawn"]);
