@@ -3,8 +3,10 @@
 mod config_cmd;
 mod exec_cmd;
 mod features_cmd;
+#[cfg(feature = "mcp_client")]
 mod mcp;
 mod mcp_cmd;
+#[cfg(feature = "mcp_client")]
 mod mcp_login;
 mod plugin_cmd;
 mod sandbox_cmd;

@@ -24,8 +24,6 @@ use wharf_host::config::{
     remove_mcp_server,
 };
 use wharf_host::features::FeatureRegistry;
-use wharf_plugin_mcp_client::credentials::CredentialStore;
-use wharf_plugin_mcp_client::oauth;
 
 use crate::{GlobalArgs, UsageError};
 
@@ -68,8 +66,10 @@ enum McpCommand {
     },
     /// Log in to a streamable HTTP server with OAuth: prints a URL to open,
     /// then stores the tokens.
+    #[cfg(feature = "mcp_client")]
     Login(crate::mcp_login::LoginArgs),
     /// Delete a server's OAuth tokens (revoking them when it can).
+    #[cfg(feature = "mcp_client")]
     Logout(crate::mcp_login::LogoutArgs),
 }
 
@@ -112,7 +112,9 @@ pub fn run(args: McpArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         McpCommand::Get { name, json } => get(global, &name, json),
         McpCommand::Add(args) => add(global, args),
         McpCommand::Remove { name } => remove(global, &name),
+        #[cfg(feature = "mcp_client")]
         McpCommand::Login(args) => crate::mcp_login::login(global, args),
+        #[cfg(feature = "mcp_client")]
         McpCommand::Logout(args) => crate::mcp_login::logout(global, args),
     }
     .map(|()| ExitCode::SUCCESS)
@@ -518,7 +520,9 @@ fn get(global: &GlobalArgs, name: &str, json: bool) -> anyhow::Result<()> {
 
 /// "OAuth" when tokens for `server` are stored, else "not logged in"; the
 /// store is opened quietly (`wharf mcp login` reports why one cannot be).
+#[cfg(feature = "mcp_client")]
 fn oauth_status(config: &Config, server: &McpServerConfig) -> String {
+    use wharf_plugin_mcp_client::{credentials::CredentialStore, oauth};
     let McpTransport::Http { url, .. } = &server.transport else {
         return "unsupported".to_owned();
     };
@@ -526,6 +530,12 @@ fn oauth_status(config: &Config, server: &McpServerConfig) -> String {
         Ok(store) => oauth::auth_status(&server.name, url, &store).to_owned(),
         Err(_) => "not logged in".to_owned(),
     }
+}
+
+/// A build without the MCP client cannot log in.
+#[cfg(not(feature = "mcp_client"))]
+fn oauth_status(_: &Config, _: &McpServerConfig) -> String {
+    "none".to_owned()
 }
 
 #[cfg(test)]

@@ -117,7 +117,7 @@ impl Configured {
         // MCP servers start (node, Python, a network round trip) while the
         // components load.
         let (plugins, servers) = std::thread::scope(|scope| {
-            let servers = scope.spawn(|| crate::mcp::start_servers(&self.config));
+            let servers = scope.spawn(|| start_mcp_servers(&self.config));
             let plugins = self.discovery.load(&runtime);
             let servers = servers.join().unwrap_or_else(|_| Ok(Vec::new()));
             (plugins, servers)
@@ -149,4 +149,23 @@ impl Configured {
             load_time,
         })
     }
+}
+
+#[cfg(feature = "mcp_client")]
+fn start_mcp_servers(config: &Config) -> anyhow::Result<Vec<crate::mcp::Started>> {
+    Ok(crate::mcp::start_servers(config)?)
+}
+
+/// A build without the MCP client starts no server; `[mcp_servers]` is
+/// still read (and `wharf mcp list` shows it).
+#[cfg(not(feature = "mcp_client"))]
+fn start_mcp_servers(
+    _: &Config,
+) -> anyhow::Result<
+    Vec<(
+        wharf_host::plugin::manifest::Manifest,
+        std::sync::Arc<dyn wharf_host::plugin::Plugin>,
+    )>,
+> {
+    Ok(Vec::new())
 }
