@@ -69,6 +69,13 @@ pub struct ModelServer {
 struct Shared {
     replies: Mutex<VecDeque<Reply>>,
     requests: Mutex<Vec<RecordedRequest>>,
+    /// The answers to `GET …/models` (the models manager's refresh), kept
+    /// apart from the turns' so that a session's refresh never takes a
+    /// turn's reply; when none is left, a 404.
+    model_lists: Mutex<VecDeque<Reply>>,
+    /// The `GET …/models` requests, apart from `requests` for the same
+    /// reason.
+    model_list_requests: Mutex<Vec<RecordedRequest>>,
     /// Signalled with `requests` held: a request arrived, or the server
     /// is stopping.
     changed: Condvar,
@@ -436,6 +443,16 @@ impl ModelServer {
             .collect()
     }
 
+    /// Queues the answer to the next `GET …/models`.
+    pub fn push_model_list(&self, reply: Reply) {
+        lock(&self.shared.model_lists).push_back(reply);
+    }
+
+    /// The `GET …/models` requests so far.
+    pub fn model_list_requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.model_list_requests).clone()
+    }
+
     pub fn request_count(&self) -> usize {
         lock(&self.shared.requests).len()
     }
@@ -540,13 +557,27 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
         .next()
         .unwrap_or_default()
         .to_owned();
+    if request.method == "GET" && path.ends_with("/models") {
+        lock(&shared.model_list_requests).push(request);
+        let reply = lock(&shared.model_lists).pop_front();
+        return match reply {
+            Some(Reply::Status {
+                status,
+                headers,
+                body,
+            }) => write_status(&mut stream, status, &headers, &body),
+            _ => write_status(
+                &mut stream,
+                404,
+                &[],
+                &error_body(404, "this model server has no model list scripted"),
+            ),
+        };
+    }
     let number = record(shared, request.clone());
     let wire = match (request.method.as_str(), path.as_str()) {
         ("POST", p) if p.ends_with("/responses") => Wire::Responses,
         ("POST", p) if p.ends_with("/chat/completions") => Wire::Chat,
-        // `GET /v1/models` and the like: answered by the next reply, which
-        // should be a `Reply::Status` (a stream is sent as SSE all the same).
-        ("GET", _) => Wire::Responses,
         _ => {
             let body = json!({ "error": { "message": format!("no such endpoint: {} {}", request.method, request.path) } });
             return write_status(&mut stream, 404, &[], &body.to_string());
@@ -676,8 +707,11 @@ fn write_status(
         "Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     ));
+    // One write: a client that reads the head of a refused WebSocket
+    // upgrade takes what has arrived as the whole answer, so the body
+    // must not trail behind in a second segment.
+    head.push_str(body);
     stream.write_all(head.as_bytes())?;
-    stream.write_all(body.as_bytes())?;
     stream.flush()
 }
 

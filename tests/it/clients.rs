@@ -563,7 +563,8 @@ fn dropping_the_stream_stops_the_retries() {
 #[test]
 fn the_clients_fetch_the_model_list_for_the_models_manager() {
     let list = r#"{"models": [{"slug": "m"}]}"#;
-    let server = ModelServer::start([
+    let server = ModelServer::start([]).unwrap();
+    for reply in [
         Reply::Status {
             status: 200,
             headers: vec![("ETag".to_owned(), "\"v1\"".to_owned())],
@@ -575,8 +576,9 @@ fn the_clients_fetch_the_model_list_for_the_models_manager() {
             body: String::new(),
         },
         Reply::error(500, "down"),
-    ])
-    .unwrap();
+    ] {
+        server.push_model_list(reply);
+    }
     let client = ChatClient::new(config(&server)).unwrap();
     let url = format!("{}/models", server.base_url());
     assert_eq!(
@@ -592,7 +594,7 @@ fn the_clients_fetch_the_model_list_for_the_models_manager() {
     );
     let error = client.fetch(&url, None).unwrap_err();
     assert!(error.contains("500") && error.contains("down"), "{error}");
-    let requests = server.requests();
+    let requests = server.model_list_requests();
     assert_eq!(requests[0].method, "GET");
     assert_eq!(requests[0].header("authorization"), Some("Bearer sk-test"));
     assert_eq!(requests[0].header("if-none-match"), None);

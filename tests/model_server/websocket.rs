@@ -114,10 +114,17 @@ pub(super) fn serve(
                 match end {
                     StreamEnd::Complete => {}
                     StreamEnd::CompleteThenClose => {
-                        // A close frame, then the end of the connection;
-                        // the client's answer to the close is not awaited.
+                        // A close frame, then what the client still sends
+                        // (its pong, its own close) is read until it hangs
+                        // up: closing with unread data would reset the
+                        // connection, and a reset can destroy the end of
+                        // the response before the client has read it.
                         let _ = socket.close(None);
                         let _ = socket.flush();
+                        let _ = socket
+                            .get_mut()
+                            .set_read_timeout(Some(std::time::Duration::from_secs(5)));
+                        while socket.read().is_ok() {}
                         return Ok(());
                     }
                     StreamEnd::CutMidItem => {
