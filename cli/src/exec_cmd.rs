@@ -13,10 +13,10 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use wharf_host::agent::{self, Agent, CancelFlag, Event, ItemDetails, Sink, Status};
-use wharf_host::client::Transport;
+use wharf_host::client::{ClientConfig, ResponsesClient, Transport};
 use wharf_host::config::ApprovalPolicy;
 use wharf_host::model::{ModelClient, ResponseItem};
-use wharf_host::models::{ModelInfo, Models};
+use wharf_host::models::{ModelInfo, ModelProviderInfo, Models};
 use wharf_host::registry::Discovery;
 use wharf_host::replay::{RecordingClient, ReplayClient};
 use wharf_host::rollout::{self, Rollout, RolloutWriter, SessionMeta};
@@ -170,7 +170,10 @@ fn run_turn(
     for warning in discovery.warnings.iter().chain(&config.warnings) {
         eprintln!("warning: {warning}");
     }
-    let models = Models::load(&options.wharf_home, &config.model_provider.id);
+    let mut models = Models::load(&options.wharf_home, &config.model_provider.id);
+    if replay.is_none() {
+        refresh_models(&mut models, &config.model_provider);
+    }
     for warning in models.warnings() {
         eprintln!("warning: {warning}");
     }
@@ -261,6 +264,35 @@ fn run_turn(
             Ok(ExitCode::SUCCESS)
         }
         Err(_) => Ok(ExitCode::FAILURE),
+    }
+}
+
+/// How long a session's start waits for the provider's model list.
+const MODELS_REFRESH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Asks the provider for its model list when the cached one is older than
+/// its TTL (five minutes), so that the session resolves its model from what
+/// the provider serves now. Bounded to a few seconds; a failure is a
+/// warning and the models known before stay in use. A provider whose key is
+/// missing is not asked: building the session's client says what is wrong.
+fn refresh_models(models: &mut Models, provider: &ModelProviderInfo) {
+    let now = std::time::SystemTime::now();
+    if models.is_fresh(now) {
+        return;
+    }
+    let env = |name: &str| std::env::var(name).ok();
+    let Ok(config) = ClientConfig::from_provider(provider, &env) else {
+        return;
+    };
+    let config = ClientConfig {
+        stream_idle_timeout: MODELS_REFRESH_TIMEOUT,
+        ..config
+    };
+    let Ok(fetcher) = ResponsesClient::new(config) else {
+        return;
+    };
+    if let Err(err) = models.refresh(&fetcher, provider, now) {
+        eprintln!("warning: {err}; using the models known before");
     }
 }
 

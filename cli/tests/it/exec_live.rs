@@ -151,3 +151,55 @@ fn a_server_without_websocket_is_used_over_http_with_a_warning() {
     let methods: Vec<String> = server.requests().iter().map(|r| r.method.clone()).collect();
     assert_eq!(methods, ["GET", "POST"]);
 }
+
+/// The session asks the provider for its model list (once per TTL: the
+/// list is cached under `$WHARF_HOME/cache/models/`) and resolves its model
+/// from it: here a model the provider says has no command tool.
+#[test]
+fn a_session_resolves_its_model_from_the_providers_list() {
+    let env = Env::new();
+    let server = ModelServer::start([Turn::text("one").into(), Turn::text("two").into()]).unwrap();
+    server.push_model_list(Reply::Status {
+        status: 200,
+        headers: vec![("ETag".to_owned(), "\"v1\"".to_owned())],
+        body: r#"{"models": [{"slug": "house-model", "shell_type": "disabled"}]}"#.to_owned(),
+    });
+    let flags = provider_flags(&server, "responses");
+    let run = |prompt: &str| {
+        let mut args: Vec<&str> = flags.iter().map(String::as_str).collect();
+        args.extend(["exec", "-m", "house-model", prompt]);
+        env.wharf(&args).success()
+    };
+    assert_eq!(run("first").stdout, "one\n");
+    assert_eq!(run("second").stdout, "two\n");
+    // Asked once: the second session found the cached list fresh.
+    let asked = server.model_list_requests();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].path, "/v1/models");
+    let cache = env.wharf_home().join("cache/models/scripted.json");
+    assert!(
+        std::fs::read_to_string(&cache)
+            .unwrap()
+            .contains("house-model")
+    );
+    // The list said: no command tool for this model.
+    for body in server.bodies() {
+        let tools = body["tools"].to_string();
+        assert!(!tools.contains("exec_command"), "{tools}");
+        assert!(tools.contains("apply_patch"), "{tools}");
+    }
+
+    // A provider without a list: a warning, and the session goes on with
+    // the models known before.
+    let env = Env::new();
+    let server = ModelServer::start([Turn::text("fine").into()]).unwrap();
+    let output = exec(&env, &provider_flags(&server, "responses"), "hi").success();
+    assert_eq!(output.stdout, "fine\n");
+    assert!(
+        output
+            .stderr
+            .contains("warning: cannot fetch the model list"),
+        "{}",
+        output.stderr
+    );
+}
