@@ -133,7 +133,14 @@ fn list_shows_transport_status_and_auth() {
     );
     assert_eq!(
         row(list, "open"),
-        ["open", "http://127.0.0.1:9/mcp", "enabled", "not", "logged", "in"]
+        [
+            "open",
+            "http://127.0.0.1:9/mcp",
+            "enabled",
+            "not",
+            "logged",
+            "in"
+        ]
     );
     assert_eq!(
         row(list, "hdr"),

@@ -187,7 +187,9 @@ fn a_required_server_that_cannot_start_fails_exec_before_the_model_is_asked() {
     let output = exec(&env, &server, "gpt-5.1-codex", "hi").fails_with(1);
     for name in ["broken", "also_broken"] {
         assert!(
-            output.stderr.contains(&format!("\n  mcp server `{name}`: ")),
+            output
+                .stderr
+                .contains(&format!("\n  mcp server `{name}`: ")),
             "{name}: {}",
             output.stderr
         );
