@@ -389,7 +389,10 @@ impl Plugin for McpPlugin {
                 .as_ref()
                 .is_some_and(|flag| flag.load(Ordering::Relaxed))
         };
+        // Shown as it comes (stderr is the people's channel, also with
+        // `--json`), and kept with the call's logs.
         let progress = |message: &str| {
+            eprintln!("  … {tool}: {message}");
             if let Ok(mut logs) = logs.lock() {
                 logs.push(format!("[progress] {message}"));
             }

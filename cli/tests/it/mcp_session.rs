@@ -101,6 +101,24 @@ fn a_stdio_servers_tools_are_listed_and_called() {
         .success();
     assert!(output.stdout.contains("42"), "{}", output.stdout);
 
+    // Progress notifications are shown while the tool runs.
+    let output = env
+        .wharf(&[
+            "tool",
+            "call",
+            "mcp__everything__trigger-long-running-operation",
+            "--args",
+            r#"{"duration":0.3,"steps":3}"#,
+        ])
+        .success();
+    assert!(
+        output
+            .stderr
+            .contains("  … mcp__everything__trigger-long-running-operation: 1/3"),
+        "{}",
+        output.stderr
+    );
+
     // Arguments that do not match the server's schema stop in the pipeline.
     let output = env.wharf(&[
         "tool",
