@@ -78,71 +78,12 @@ pub fn start_servers(config: &Config) -> Result<Vec<Started>, RequiredServersFai
     if !config.features.enabled(FEATURE) {
         return Ok(Vec::new());
     }
-    let env = |name: &str| std::env::var(name).ok();
-    // OAuth tokens (from `wharf mcp login`) for HTTP servers that have no
-    // other credentials; the store is opened once, and only when such a
-    // server exists. A server without stored tokens gets no token source:
-    // asking the store before every request would cost each one a read.
-    let wants_oauth = |server: &McpServerConfig| match &server.transport {
-        McpTransport::Http { .. } => !has_credentials(server),
-        McpTransport::Stdio { .. } => false,
-    };
-    let store = if config
-        .mcp_servers
-        .values()
-        .any(|s| s.enabled && wants_oauth(s))
-    {
-        match open_store(config) {
-            Ok(store) => Some(Arc::new(store)),
-            Err(err) => {
-                eprintln!("warning: MCP OAuth tokens cannot be read: {err:#}");
-                None
-            }
-        }
-    } else {
-        None
-    };
     let servers: Vec<&McpServerConfig> = config
         .mcp_servers
         .values()
         .filter(|server| server.enabled)
         .collect();
-    if servers.is_empty() {
-        return Ok(Vec::new());
-    }
-    let started = std::thread::scope(|scope| {
-        let handles: Vec<_> = servers
-            .iter()
-            .map(|server| {
-                let spec = server_spec(server, &config.cwd, &env).map(|mut spec| {
-                    if let (Some(store), mcp::TransportSpec::Http { url, auth, .. }) =
-                        (&store, &mut spec.transport)
-                        && wants_oauth(server)
-                        && oauth::auth_status(&server.name, url, store) == "OAuth"
-                    {
-                        let stored = StoredAuth::new(&server.name, url, Arc::clone(store));
-                        *auth = Some(Arc::new(stored));
-                    }
-                    spec
-                });
-                scope.spawn(move || {
-                    let clock = Instant::now();
-                    let result = spec.and_then(|spec| {
-                        mcp::McpServer::start(spec).map_err(|err| err.to_string())
-                    });
-                    (result, clock.elapsed())
-                })
-            })
-            .collect();
-        let mut started = Vec::new();
-        for (server, handle) in servers.iter().zip(handles) {
-            let outcome = handle
-                .join()
-                .unwrap_or_else(|_| (Err("its start panicked".to_owned()), Duration::ZERO));
-            started.push((*server, outcome));
-        }
-        started
-    });
+    let started = start_each(config, &servers);
 
     let mut plugins: Vec<Started> = Vec::new();
     let mut failed_required = Vec::new();
@@ -179,6 +120,94 @@ pub fn start_servers(config: &Config) -> Result<Vec<Started>, RequiredServersFai
     } else {
         Err(RequiredServersFailed(failed_required))
     }
+}
+
+/// A server's start: the running server or why it failed, and how long
+/// it took.
+type Outcome = (Result<mcp::McpServer, String>, Duration);
+
+/// Starts `servers` at once, one thread each, and waits for all of them.
+fn start_each<'a>(
+    config: &Config,
+    servers: &[&'a McpServerConfig],
+) -> Vec<(&'a McpServerConfig, Outcome)> {
+    let env = |name: &str| std::env::var(name).ok();
+    // OAuth tokens (from `wharf mcp login`) for HTTP servers that have no
+    // other credentials; the store is opened once, and only when such a
+    // server exists. A server without stored tokens gets no token source:
+    // asking the store before every request would cost each one a read.
+    let wants_oauth = |server: &McpServerConfig| match &server.transport {
+        McpTransport::Http { .. } => !has_credentials(server),
+        McpTransport::Stdio { .. } => false,
+    };
+    let store = if servers.iter().any(|server| wants_oauth(server)) {
+        match open_store(config) {
+            Ok(store) => Some(Arc::new(store)),
+            Err(err) => {
+                eprintln!("warning: MCP OAuth tokens cannot be read: {err:#}");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = servers
+            .iter()
+            .map(|server| {
+                let spec = server_spec(server, &config.cwd, &env).map(|mut spec| {
+                    if let (Some(store), mcp::TransportSpec::Http { url, auth, .. }) =
+                        (&store, &mut spec.transport)
+                        && wants_oauth(server)
+                        && oauth::auth_status(&server.name, url, store) == "OAuth"
+                    {
+                        let stored = StoredAuth::new(&server.name, url, Arc::clone(store));
+                        *auth = Some(Arc::new(stored));
+                    }
+                    spec
+                });
+                scope.spawn(move || {
+                    let clock = Instant::now();
+                    let result = spec.and_then(|spec| {
+                        mcp::McpServer::start(spec).map_err(|err| err.to_string())
+                    });
+                    (result, clock.elapsed())
+                })
+            })
+            .collect();
+        servers
+            .iter()
+            .zip(handles)
+            .map(|(server, handle)| {
+                let outcome = handle
+                    .join()
+                    .unwrap_or_else(|_| (Err("its start panicked".to_owned()), Duration::ZERO));
+                (*server, outcome)
+            })
+            .collect()
+    })
+}
+
+/// What each of `servers` answers when started once (for `wharf mcp list`
+/// and `get`): its tools as the model sees them, or why it did not start.
+/// The servers are stopped again.
+pub fn probe(
+    config: &Config,
+    servers: &[&McpServerConfig],
+) -> BTreeMap<String, Result<Vec<String>, String>> {
+    start_each(config, servers)
+        .into_iter()
+        .map(|(server, (result, _))| {
+            let tools = result.map(|running| {
+                running
+                    .tools()
+                    .iter()
+                    .map(|tool| tool.qualified_name.clone())
+                    .collect()
+            });
+            (server.name.clone(), tools)
+        })
+        .collect()
 }
 
 /// What the client crate needs to start `server`: the environment and

@@ -46,6 +46,10 @@ enum McpCommand {
         /// Print JSON (every resolved setting) instead of a table.
         #[arg(long)]
         json: bool,
+        /// Start the enabled servers (in parallel) and show whether each
+        /// starts and the tools it offers.
+        #[arg(long)]
+        tools: bool,
     },
     /// Everything about one server.
     Get {
@@ -54,6 +58,9 @@ enum McpCommand {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Start the server (when enabled) and show its tools.
+        #[arg(long)]
+        tools: bool,
     },
     /// Add a server to config.toml, replacing one of the same name:
     /// `wharf mcp add NAME [--env K=V]… -- CMD ARGS…` (stdio) or
@@ -108,8 +115,8 @@ fn parse_env_pair(raw: &str) -> Result<(String, String), String> {
 
 pub fn run(args: McpArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     match args.command {
-        McpCommand::List { json } => list(global, json),
-        McpCommand::Get { name, json } => get(global, &name, json),
+        McpCommand::List { json, tools } => list(global, json, tools),
+        McpCommand::Get { name, json, tools } => get(global, &name, json, tools),
         McpCommand::Add(args) => add(global, args),
         McpCommand::Remove { name } => remove(global, &name),
         #[cfg(feature = "mcp_client")]
@@ -303,7 +310,7 @@ fn masked(map: &BTreeMap<String, String>) -> BTreeMap<&str, &'static str> {
 /// The JSON of one server: codex's `mcp list --json` fields (`name`,
 /// `enabled`, `disabled_reason`, `transport` tagged by `type`,
 /// `startup_timeout_sec`, `tool_timeout_sec`, `auth_status`) and wharf's.
-fn server_json(config: &Config, server: &McpServerConfig) -> Value {
+fn server_json(config: &Config, server: &McpServerConfig, probes: &Probes) -> Value {
     let disabled = Disabled::of(config, server);
     let transport = match &server.transport {
         McpTransport::Stdio {
@@ -335,7 +342,7 @@ fn server_json(config: &Config, server: &McpServerConfig) -> Value {
             "oauth_resource": oauth_resource,
         }),
     };
-    json!({
+    let mut value = json!({
         "name": server.name,
         "enabled": disabled.is_none(),
         "disabled_reason": disabled.map(|d| d.long()),
@@ -353,16 +360,62 @@ fn server_json(config: &Config, server: &McpServerConfig) -> Value {
         "auth_status": auth_status(config, server),
         "source": server.source.kind(),
         "detail": server.source.detail(),
-    })
+    });
+    if let Some(probe) = probes.get(&server.name) {
+        match probe {
+            Ok(tools) => {
+                value["status"] = json!("ready");
+                value["tools"] = json!(tools);
+            }
+            Err(reason) => {
+                value["status"] = json!("failed");
+                value["startup_error"] = json!(reason);
+            }
+        }
+    }
+    value
 }
 
-fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
+/// What started servers answered: their tools, or why they did not start.
+type Probes = BTreeMap<String, Result<Vec<String>, String>>;
+
+/// Starts the enabled ones of `servers` when `wanted` (and this build has
+/// the MCP client).
+fn probe(config: &Config, servers: &[&McpServerConfig], wanted: bool) -> Probes {
+    if !wanted {
+        return Probes::new();
+    }
+    let enabled: Vec<&McpServerConfig> = servers
+        .iter()
+        .copied()
+        .filter(|server| Disabled::of(config, server).is_none())
+        .collect();
+    #[cfg(feature = "mcp_client")]
+    {
+        crate::mcp::probe(config, &enabled)
+    }
+    #[cfg(not(feature = "mcp_client"))]
+    {
+        enabled
+            .iter()
+            .map(|server| {
+                let reason =
+                    "this wharf is built without the MCP client (cargo feature `mcp_client`)";
+                (server.name.clone(), Err(reason.to_owned()))
+            })
+            .collect()
+    }
+}
+
+fn list(global: &GlobalArgs, json: bool, tools: bool) -> anyhow::Result<()> {
     let config = global.configure()?.config;
     let servers = &config.mcp_servers;
+    let all: Vec<&McpServerConfig> = servers.values().collect();
+    let probes = probe(&config, &all, tools);
     if json {
         let rows: Vec<Value> = servers
             .values()
-            .map(|server| server_json(&config, server))
+            .map(|server| server_json(&config, server, &probes))
             .collect();
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
@@ -378,8 +431,12 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
                 McpTransport::Stdio { command, args, .. } => command_line(command, args),
                 McpTransport::Http { url, .. } => url.clone(),
             };
-            let status =
-                Disabled::of(&config, server).map_or_else(|| "enabled".to_owned(), |d| d.short());
+            let status = match (Disabled::of(&config, server), probes.get(&server.name)) {
+                (Some(disabled), _) => disabled.short(),
+                (None, Some(Ok(tools))) => format!("ready, {} tool(s)", tools.len()),
+                (None, Some(Err(_))) => "failed to start".to_owned(),
+                (None, None) => "enabled".to_owned(),
+            };
             [
                 server.name.clone(),
                 transport,
@@ -399,19 +456,26 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
         let [name_w, transport_w, status_w, _] = widths;
         println!("{name:name_w$}  {transport:transport_w$}  {status:status_w$}  {auth}");
     }
+    for (name, probe) in &probes {
+        match probe {
+            Ok(tools) => println!("\n{name}: {}", tools.join(", ")),
+            Err(reason) => println!("\n{name}: {reason}"),
+        }
+    }
     Ok(())
 }
 
-fn get(global: &GlobalArgs, name: &str, json: bool) -> anyhow::Result<()> {
+fn get(global: &GlobalArgs, name: &str, json: bool, tools: bool) -> anyhow::Result<()> {
     let config = global.configure()?.config;
     let Some(server) = config.mcp_servers.get(name) else {
         let names: Vec<String> = config.mcp_servers.keys().cloned().collect();
         return Err(UsageError(format!("no MCP server named `{name}`{}", known(&names))).into());
     };
+    let probes = probe(&config, &[server], tools);
     if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&server_json(&config, server))?
+            serde_json::to_string_pretty(&server_json(&config, server, &probes))?
         );
         return Ok(());
     }
@@ -509,6 +573,11 @@ fn get(global: &GlobalArgs, name: &str, json: bool) -> anyhow::Result<()> {
     lines.push(("disabled_tools", list(&server.disabled_tools)));
     lines.push(("scopes", list(&server.scopes)));
     lines.push(("auth", auth_status(&config, server)));
+    match probes.get(name) {
+        Some(Ok(tools)) => lines.push(("tools", list(tools))),
+        Some(Err(reason)) => lines.push(("startup_error", reason.clone())),
+        None => {}
+    }
     lines.push(("source", server.source.to_string()));
     lines.push(("remove", format!("wharf mcp remove {name}")));
     println!("{name}");

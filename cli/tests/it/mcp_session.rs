@@ -306,3 +306,53 @@ fn a_streamable_http_servers_tools_are_called() {
         .success();
     assert_eq!(output.stdout, "Echo: hello over http\n");
 }
+
+#[test]
+fn mcp_list_and_get_with_tools_start_the_servers() {
+    let env = Env::new();
+    stdio_config(
+        &env,
+        "\n[mcp_servers.broken]\ncommand = \"wharf-no-such-mcp-server\"\n",
+    );
+    let output = env.wharf(&["mcp", "list", "--tools"]).success();
+    let line = |name: &str| {
+        output
+            .stdout
+            .lines()
+            .find(|line| line.starts_with(name))
+            .unwrap_or_else(|| panic!("no line for {name}:\n{}", output.stdout))
+            .to_owned()
+    };
+    assert!(
+        line("everything ").contains("ready, 13 tool(s)"),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        line("broken ").contains("failed to start"),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        line("everything: ").contains("mcp__everything__echo"),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        line("broken: ").contains("command `wharf-no-such-mcp-server` not found"),
+        "{}",
+        output.stdout
+    );
+
+    let output = env
+        .wharf(&["mcp", "get", "everything", "--tools", "--json"])
+        .success();
+    let server: Value = serde_json::from_str(&output.stdout).unwrap();
+    assert_eq!(server["status"], "ready");
+    let tools = server["tools"].to_string();
+    assert!(tools.contains("mcp__everything__get-tiny-image"), "{tools}");
+    // Without --tools nothing is started.
+    let output = env.wharf(&["mcp", "get", "everything", "--json"]).success();
+    let server: Value = serde_json::from_str(&output.stdout).unwrap();
+    assert!(server.get("tools").is_none(), "{server}");
+}
