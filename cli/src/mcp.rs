@@ -366,17 +366,10 @@ pub struct McpPlugin {
 
 impl McpPlugin {
     pub fn new(server: mcp::McpServer) -> McpPlugin {
-        let specs = server
-            .tools()
-            .iter()
-            .map(|tool| ToolSpec {
-                name: tool.qualified_name.clone(),
-                description: tool.description.clone(),
-                input_schema: tool.input_schema.clone(),
-                freeform_grammar: None,
-                requires: Vec::new(),
-            })
-            .collect();
+        let (specs, skipped) = offerable(server.tools());
+        for reason in skipped {
+            eprintln!("warning: mcp server `{}`: {reason}", server.name());
+        }
         let names = server
             .tools()
             .iter()
@@ -388,6 +381,31 @@ impl McpPlugin {
             names,
         }
     }
+}
+
+/// The specs of the tools a model can be offered, and why the others are
+/// not: a tool whose input schema is not a valid JSON Schema is left out
+/// on its own (the registry would refuse the whole server for it).
+fn offerable(tools: &[mcp::McpTool]) -> (Vec<ToolSpec>, Vec<String>) {
+    let mut specs = Vec::new();
+    let mut skipped = Vec::new();
+    for tool in tools {
+        if let Err(err) = jsonschema::validator_for(&tool.input_schema) {
+            skipped.push(format!(
+                "tool `{}` is not offered: its input schema is not valid JSON Schema ({err})",
+                tool.name
+            ));
+            continue;
+        }
+        specs.push(ToolSpec {
+            name: tool.qualified_name.clone(),
+            description: tool.description.clone(),
+            input_schema: tool.input_schema.clone(),
+            freeform_grammar: None,
+            requires: Vec::new(),
+        });
+    }
+    (specs, skipped)
 }
 
 impl Plugin for McpPlugin {
@@ -492,5 +510,40 @@ fn content(block: mcp::ResultContent) -> Content {
             Some(description) => format!("[resource link {name}: {uri}] {description}"),
             None => format!("[resource link {name}: {uri}]"),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tool(name: &str, input_schema: serde_json::Value) -> mcp::McpTool {
+        mcp::McpTool {
+            qualified_name: mcp::qualified_name("srv", name),
+            name: name.to_owned(),
+            description: format!("the {name} tool"),
+            input_schema,
+            title: None,
+        }
+    }
+
+    #[test]
+    fn a_tool_with_a_broken_schema_is_left_out_alone() {
+        let tools = [
+            tool("good", serde_json::json!({"type": "object"})),
+            tool("bad", serde_json::json!({"type": "no-such-type"})),
+            tool(
+                "also-good",
+                serde_json::json!({"type": "object", "properties": {}}),
+            ),
+        ];
+        let (specs, skipped) = offerable(&tools);
+        let names: Vec<&str> = specs.iter().map(|spec| spec.name.as_str()).collect();
+        assert_eq!(names, ["mcp__srv__good", "mcp__srv__also-good"]);
+        assert_eq!(skipped.len(), 1);
+        assert!(
+            skipped[0].starts_with("tool `bad` is not offered: its input schema"),
+            "{skipped:?}"
+        );
     }
 }
