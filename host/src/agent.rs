@@ -247,6 +247,7 @@ impl<'a> Agent<'a> {
                 input: self.history.clone(),
                 tools: offered_tools(self.plugins, self.session, &self.model),
                 parallel_tool_calls: self.model.supports_parallel_tool_calls,
+                reasoning: self.model.supports_reasoning_summaries,
             };
             let calls = self.stream_response(&prompt, outcome, sink)?;
             if calls.is_empty() {
@@ -325,7 +326,7 @@ impl<'a> Agent<'a> {
                 }
                 Role::User | Role::Developer => None,
             },
-            ResponseItem::Reasoning { summary } => Some(ItemDetails::Reasoning {
+            ResponseItem::Reasoning { summary, .. } => Some(ItemDetails::Reasoning {
                 text: summary.join("\n"),
             }),
             ResponseItem::FunctionCall { .. } | ResponseItem::CustomToolCall { .. } => {

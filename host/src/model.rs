@@ -24,6 +24,12 @@ pub struct Prompt {
     pub tools: Vec<ToolDef>,
     /// Whether the model may call several tools in one response.
     pub parallel_tool_calls: bool,
+    /// Whether the model reasons and shares summaries: then the Responses
+    /// API is asked for the summaries and for the encrypted reasoning, which
+    /// later requests carry back so the model keeps its train of thought
+    /// across tool calls.
+    #[serde(default)]
+    pub reasoning: bool,
 }
 
 /// A tool as a model sees it.
@@ -73,6 +79,13 @@ pub enum ResponseItem {
     /// The model's reasoning, as the summaries it shares.
     Reasoning {
         summary: Vec<String>,
+        /// The Responses API's id of the item and its encrypted content
+        /// (asked for with `include`, since requests are not stored): both
+        /// are needed to hand the reasoning back on the next request.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        encrypted_content: Option<String>,
     },
     /// A call of a function tool; `arguments` is JSON text.
     FunctionCall {

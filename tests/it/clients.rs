@@ -56,6 +56,7 @@ pub(crate) fn prompt() -> Prompt {
             parameters: json!({"type": "object", "properties": {"cmd": {"type": "string"}}}),
         }],
         parallel_tool_calls: true,
+        reasoning: false,
     }
 }
 
@@ -135,7 +136,10 @@ fn every_event_kind_is_mapped() {
             items(&events),
             vec![
                 ResponseItem::Reasoning {
-                    summary: vec!["thinking hard".to_owned()]
+                    summary: vec!["thinking hard".to_owned()],
+                    // The Responses API names its items; Chat has none.
+                    id: matches!(wire, Wire::Responses).then(|| "item_1_0".to_owned()),
+                    encrypted_content: None,
                 },
                 ResponseItem::Message {
                     role: Role::Assistant,

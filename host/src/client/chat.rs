@@ -256,6 +256,8 @@ impl ChatDecoder {
         if !self.reasoning.is_empty() {
             steps.push(Step::Item(ResponseItem::Reasoning {
                 summary: vec![std::mem::take(&mut self.reasoning)],
+                id: None,
+                encrypted_content: None,
             }));
         }
         if !self.text.is_empty() {

@@ -14,10 +14,11 @@ use crate::model::{
 /// (`store: false`: each request carries the whole conversation, as codex
 /// sends it).
 ///
-/// Reasoning items are not sent back: the API accepts one only with the
-/// `id` (and, unstored, the `encrypted_content`) it produced, which
-/// [`ResponseItem::Reasoning`] does not keep; the summary alone is for
-/// people.
+/// For a reasoning model (`prompt.reasoning`) it asks for reasoning
+/// summaries and, as codex does, for `reasoning.encrypted_content`: an
+/// unstored response can be continued only by sending its reasoning items
+/// back with their `id` and that content. Reasoning items without them (a
+/// Chat provider's, an older rollout's) are for people and stay out.
 pub fn responses_request(prompt: &Prompt) -> Value {
     let custom_calls: HashSet<&str> = prompt
         .input
@@ -33,7 +34,7 @@ pub fn responses_request(prompt: &Prompt) -> Value {
         .filter_map(|item| input_item(item, &custom_calls))
         .collect();
     let tools: Vec<Value> = prompt.tools.iter().map(tool).collect();
-    json!({
+    let mut body = json!({
         "model": prompt.model,
         "instructions": prompt.instructions,
         "input": input,
@@ -42,7 +43,12 @@ pub fn responses_request(prompt: &Prompt) -> Value {
         "parallel_tool_calls": prompt.parallel_tool_calls,
         "store": false,
         "stream": true,
-    })
+    });
+    if prompt.reasoning {
+        body["reasoning"] = json!({ "summary": "auto" });
+        body["include"] = json!(["reasoning.encrypted_content"]);
+    }
+    body
 }
 
 fn tool(tool: &ToolDef) -> Value {
@@ -85,6 +91,19 @@ fn input_item(item: &ResponseItem, custom_calls: &HashSet<&str>) -> Option<Value
                 "content": [{ "type": kind, "text": text }],
             })
         }
+        ResponseItem::Reasoning {
+            summary,
+            id: Some(id),
+            encrypted_content: Some(encrypted_content),
+        } => json!({
+            "type": "reasoning",
+            "id": id,
+            "summary": summary
+                .iter()
+                .map(|text| json!({ "type": "summary_text", "text": text }))
+                .collect::<Vec<_>>(),
+            "encrypted_content": encrypted_content,
+        }),
         ResponseItem::Reasoning { .. } => return None,
         ResponseItem::FunctionCall {
             call_id,
@@ -293,6 +312,11 @@ fn output_item(item: &Value) -> Option<ResponseItem> {
         }
         "reasoning" => Some(ResponseItem::Reasoning {
             summary: parts("summary", "summary_text"),
+            id: item.get("id").and_then(Value::as_str).map(str::to_owned),
+            encrypted_content: item
+                .get("encrypted_content")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
         }),
         "function_call" => Some(ResponseItem::FunctionCall {
             call_id: text("call_id"),

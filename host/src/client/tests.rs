@@ -27,6 +27,8 @@ fn prompt() -> Prompt {
             },
             ResponseItem::Reasoning {
                 summary: vec!["looking".to_owned()],
+                id: None,
+                encrypted_content: None,
             },
             ResponseItem::Message {
                 role: Role::Assistant,
@@ -76,6 +78,7 @@ fn prompt() -> Prompt {
             },
         ],
         parallel_tool_calls: true,
+        reasoning: false,
     }
 }
 
@@ -109,6 +112,44 @@ fn responses_request_has_the_api_shape() {
             "stream": true,
         })
     );
+}
+
+/// A reasoning model is asked for summaries and the encrypted reasoning,
+/// and its reasoning items go back with their id and that content; one
+/// without them (a Chat provider's) stays out.
+#[test]
+fn reasoning_is_asked_for_and_carried_back() {
+    let mut prompt = prompt();
+    prompt.reasoning = true;
+    prompt.input.insert(
+        1,
+        ResponseItem::Reasoning {
+            summary: vec!["plan".to_owned()],
+            id: Some("rs_1".to_owned()),
+            encrypted_content: Some("gAAAA".to_owned()),
+        },
+    );
+    let body = responses_request(&prompt);
+    assert_eq!(body["reasoning"], json!({"summary": "auto"}));
+    assert_eq!(body["include"], json!(["reasoning.encrypted_content"]));
+    let input = body["input"].as_array().unwrap();
+    assert_eq!(
+        input[1],
+        json!({"type": "reasoning", "id": "rs_1", "encrypted_content": "gAAAA",
+               "summary": [{"type": "summary_text", "text": "plan"}]})
+    );
+    // The item without an id (index 2 of the prompt) is not sent.
+    let reasoning = input
+        .iter()
+        .filter(|item| item["type"] == "reasoning")
+        .count();
+    assert_eq!(reasoning, 1);
+    // Not a reasoning model: neither key.
+    let body = responses_request(&Prompt {
+        reasoning: false,
+        ..prompt
+    });
+    assert!(body.get("include").is_none() && body.get("reasoning").is_none());
 }
 
 #[test]
@@ -210,7 +251,8 @@ fn responses_events_map_to_steps() {
         json!({"type": "response.created", "response": {"id": "r1"}}),
         json!({"type": "response.reasoning_summary_text.delta", "delta": "thin"}),
         json!({"type": "response.output_item.done", "item": {"type": "reasoning", "id": "rs",
-               "summary": [{"type": "summary_text", "text": "think"}, {"type": "summary_text", "text": "more"}]}}),
+               "summary": [{"type": "summary_text", "text": "think"}, {"type": "summary_text", "text": "more"}],
+               "encrypted_content": "gAAAA"}}),
         json!({"type": "response.output_text.delta", "delta": "he"}),
         json!({"type": "response.output_item.done", "item": {"type": "message", "role": "assistant",
                "content": [{"type": "output_text", "text": "he"}, {"type": "output_text", "text": "llo"}]}}),
@@ -230,7 +272,9 @@ fn responses_events_map_to_steps() {
                 delta: "thin".to_owned()
             }),
             Step::Item(ResponseItem::Reasoning {
-                summary: vec!["think".to_owned(), "more".to_owned()]
+                summary: vec!["think".to_owned(), "more".to_owned()],
+                id: Some("rs".to_owned()),
+                encrypted_content: Some("gAAAA".to_owned()),
             }),
             Step::Forward(ResponseEvent::OutputTextDelta {
                 delta: "he".to_owned()
@@ -365,7 +409,9 @@ fn chat_deltas_assemble_into_items() {
                 delta: "ok".to_owned()
             }),
             Step::Item(ResponseItem::Reasoning {
-                summary: vec!["hm".to_owned()]
+                summary: vec!["hm".to_owned()],
+                id: None,
+                encrypted_content: None,
             }),
             Step::Item(ResponseItem::Message {
                 role: Role::Assistant,
