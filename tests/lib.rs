@@ -1,5 +1,6 @@
 //! Fixtures shared by wharf's cross-crate end-to-end tests (`tests/it/`).
 
+pub mod mcp_servers;
 pub mod model_server;
 pub mod oauth_server;
 

@@ -33,6 +33,7 @@ use wharf_host::replay::{RecordingClient, ReplayClient};
 use wharf_host::rollout::{RolloutWriter, SessionMeta};
 use wharf_host::wasm::WasmRuntime;
 use wharf_sandbox::SandboxMode;
+use wharf_tests::mcp_servers::{EverythingHttp, everything};
 
 const HOSTILE_MANIFEST: &str = include_str!("../../tests/guests/hostile/plugin.toml");
 const HOSTILE_WASM: &[u8] = include_bytes!(env!("WHARF_TEST_HOSTILE_WASM"));
@@ -577,18 +578,6 @@ fn leb128(out: &mut Vec<u8>, mut value: usize) {
     }
 }
 
-/// The entry point of the npm package in `tests/mcp`.
-fn everything() -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/mcp/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
-    assert!(
-        path.is_file(),
-        "{} is missing: run `npm ci --prefix tests/mcp`",
-        path.display()
-    );
-    path
-}
-
 /// A configuration with `servers` (TOML tables) under a fresh wharf home.
 fn mcp_config(root: &Path, name: &str, servers: &str) -> Config {
     let home = root.join(name);
@@ -613,24 +602,8 @@ fn stdio_table(name: &str) -> String {
 /// second client of its own calling `McpServer::call` directly, the two
 /// interleaved so that both see the same machine.
 fn mcp_calls(root: &Path) {
-    let http_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut http = Command::new("node")
-        .arg(everything())
-        .arg("streamableHttp")
-        .env("PORT", http_port.to_string())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let until = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", http_port)).is_err() {
-        assert!(Instant::now() < until, "the HTTP server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let http = EverythingHttp::start().unwrap();
+    let http_port = http.port;
     let transports = [
         ("stdio", stdio_table("everything")),
         (
@@ -687,8 +660,7 @@ fn mcp_calls(root: &Path) {
             (p50_through.as_secs_f64() / p50_alone.as_secs_f64() - 1.0) * 100.0
         );
     }
-    let _ = http.kill();
-    let _ = http.wait();
+    drop(http);
 
     // Session start with five stdio servers, against each alone: node's
     // servers (each burns ~230 ms of CPU to start, so on two cores five

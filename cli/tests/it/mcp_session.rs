@@ -4,27 +4,11 @@
 //! called with `wharf tool call`, and called by a (scripted) model in
 //! `wharf exec`.
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use serde_json::{Value, json};
+use wharf_tests::mcp_servers::{EverythingHttp, everything};
 use wharf_tests::model_server::{Call, ModelServer, Turn};
 
 use crate::Env;
-
-/// The server's entry point; the tests fail (not skip) without it.
-fn everything() -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/mcp/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
-    assert!(
-        path.is_file(),
-        "{} is missing: run `npm ci --prefix tests/mcp` (cargo xtask test does)",
-        path.display()
-    );
-    path
-}
 
 /// A config with server `everything` over stdio, plus `extra` lines.
 fn stdio_config(env: &Env, extra: &str) {
@@ -248,48 +232,9 @@ fn a_server_that_is_not_required_is_a_warning_and_the_session_goes_on() {
     );
 }
 
-/// server-everything in its streamable HTTP mode on a free loopback port,
-/// killed on drop.
-struct HttpServer {
-    child: Child,
-    port: u16,
-}
-
-impl HttpServer {
-    fn start() -> HttpServer {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("node")
-            .arg(everything())
-            .arg("streamableHttp")
-            .env("PORT", port.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let server = HttpServer { child, port };
-        let until = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < until, "the HTTP MCP server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        server
-    }
-}
-
-impl Drop for HttpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn a_streamable_http_servers_tools_are_called() {
-    let http = HttpServer::start();
+    let http = EverythingHttp::start().unwrap();
     let env = Env::new();
     env.write_config(&format!(
         "[mcp_servers.remote]\nurl = \"http://127.0.0.1:{}/mcp\"\n",

@@ -14,9 +14,8 @@
 #![allow(clippy::disallowed_methods, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
-use std::net::{TcpListener, TcpStream};
 use std::os::fd::OwnedFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rmcp::ServiceExt as _;
@@ -26,6 +25,7 @@ use serde_json::json;
 use tokio::net::unix::pipe;
 use wharf_plugin_mcp_client::{CallHooks, McpServer, ServerSpec, TransportSpec, stdio_env};
 use wharf_sandbox::{PathEnv, Sandbox, SandboxPolicy};
+use wharf_tests::mcp_servers::{EverythingHttp, everything};
 
 const WARMUP: usize = 20;
 const ROUNDS: usize = 300;
@@ -59,7 +59,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let mut http = HttpServer::start(&script);
+    let mut http = EverythingHttp::start().unwrap();
 
     let server = McpServer::start(stdio("bench")).unwrap();
     let stdio_wrapped = measure(|| wrapped_echo(&server));
@@ -211,64 +211,4 @@ fn micros(duration: Duration) -> f64 {
 
 fn millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e3
-}
-
-fn everything() -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/mcp/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
-    assert!(
-        path.is_file(),
-        "{} is missing: run `npm ci --prefix tests/mcp`",
-        path.display()
-    );
-    path
-}
-
-/// server-everything's streamable HTTP server on a free loopback port.
-struct HttpServer {
-    child: std::process::Child,
-    url: String,
-}
-
-impl HttpServer {
-    fn start(script: &Path) -> HttpServer {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut child = std::process::Command::new("node")
-            .arg(script)
-            .arg("streamableHttp")
-            .env("PORT", port.to_string())
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                child.try_wait().unwrap().is_none(),
-                "the HTTP server exited"
-            );
-            assert!(Instant::now() < deadline, "the HTTP server did not listen");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        HttpServer {
-            child,
-            url: format!("http://127.0.0.1:{port}/mcp"),
-        }
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for HttpServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }

@@ -8,9 +8,8 @@ use wharf_plugin_mcp_client::{
     CallError, CallHooks, MAX_RESTARTS, McpServer, ResultContent, StartError,
 };
 
-use crate::{
-    HttpFixture, group_alive, http_spec, kill, program_spec, server_env, start_stdio, temp_cwd,
-};
+use crate::{group_alive, http_spec, kill, program_spec, server_env, start_stdio, temp_cwd};
+use wharf_tests::mcp_servers::EverythingHttp;
 
 fn echo(server: &McpServer) -> Result<(), CallError> {
     let result = server.call("echo", json!({"message": "ping"}), &CallHooks::none())?;
@@ -155,7 +154,7 @@ fn shutdown_ends_the_process_group() {
 
 #[test]
 fn a_dead_http_server_disconnects_and_the_restart_reports_why() {
-    let mut fixture = HttpFixture::start();
+    let mut fixture = EverythingHttp::start().unwrap();
     let server = McpServer::start(http_spec("web", &fixture.url)).unwrap();
     echo(&server).unwrap();
     fixture.stop();

@@ -13,7 +13,7 @@ use wharf_plugin_mcp_client::{
     CallError, CallHooks, HttpAuth, McpServer, ServerSpec, StartError, TransportSpec,
 };
 
-use crate::HttpFixture;
+use wharf_tests::mcp_servers::EverythingHttp;
 
 type Headers = BTreeMap<String, String>;
 
@@ -217,7 +217,7 @@ fn the_oauth_token_wins_and_a_challenge_asks_to_log_in() {
 
 #[test]
 fn the_oauth_hook_is_asked_before_every_request() {
-    let fixture = HttpFixture::start();
+    let fixture = EverythingHttp::start().unwrap();
     let auth = Arc::new(CountingAuth::default());
     let hook: Arc<dyn HttpAuth> = auth.clone();
     let server = McpServer::start(spec("web", &fixture.url, &[], Some(hook))).unwrap();

@@ -13,25 +13,11 @@ mod sandboxed;
 mod scenarios;
 
 use std::collections::BTreeMap;
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use wharf_plugin_mcp_client::{McpServer, ServerSpec, TransportSpec, stdio_env};
 use wharf_sandbox::{PathEnv, Sandbox, SandboxPolicy};
-
-/// `dist/index.js` of server-everything, installed by `npm ci --prefix tests/mcp`.
-fn everything() -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/mcp/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
-    assert!(
-        path.is_file(),
-        "{} is missing: run `npm ci --prefix tests/mcp` (cargo xtask test does) to install \
-         the MCP test server",
-        path.display()
-    );
-    path
-}
+use wharf_tests::mcp_servers::everything;
 
 /// The environment a configured server would get, from this process's.
 fn server_env() -> BTreeMap<String, String> {
@@ -103,61 +89,6 @@ fn start_stdio(name: &str) -> (tempfile::TempDir, McpServer) {
     let (dir, cwd) = temp_cwd();
     let server = McpServer::start(stdio_spec(name, unconfined(&cwd))).unwrap();
     (dir, server)
-}
-
-/// server-everything serving streamable HTTP on a free loopback port: a
-/// test fixture, so it is spawned directly; killed on drop.
-struct HttpFixture {
-    child: std::process::Child,
-    url: String,
-}
-
-impl HttpFixture {
-    fn start() -> HttpFixture {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        // A test fixture, not something wharf runs: it does not go through
-        // the sandbox.
-        #[allow(clippy::disallowed_methods)]
-        let mut child = std::process::Command::new("node")
-            .arg(everything())
-            .arg("streamableHttp")
-            .env("PORT", port.to_string())
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("node runs the MCP test server");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!("the HTTP MCP test server exited ({status}) before listening on {port}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the HTTP MCP test server did not listen on {port} within 20 s"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        HttpFixture {
-            child,
-            url: format!("http://127.0.0.1:{port}/mcp"),
-        }
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for HttpFixture {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 /// Whether a process group with this id still has a member.

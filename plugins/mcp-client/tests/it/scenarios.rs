@@ -10,7 +10,8 @@ use wharf_plugin_mcp_client::{
     CallError, CallHooks, CallResult, McpServer, ResultContent, ServerSpec,
 };
 
-use crate::{HttpFixture, http_spec, start_stdio, stdio_spec, temp_cwd, unconfined};
+use crate::{http_spec, start_stdio, stdio_spec, temp_cwd, unconfined};
+use wharf_tests::mcp_servers::EverythingHttp;
 
 fn text(result: &CallResult) -> String {
     result
@@ -268,7 +269,7 @@ fn stdio_filters() {
 
 #[test]
 fn http_lists_and_calls_tools() {
-    let fixture = HttpFixture::start();
+    let fixture = EverythingHttp::start().unwrap();
     let server = McpServer::start(http_spec("web", &fixture.url)).unwrap();
     assert_eq!(server.pid(), None);
     lists_qualified_tools(&server, "web");
@@ -277,7 +278,7 @@ fn http_lists_and_calls_tools() {
 
 #[test]
 fn http_progress_and_cancel() {
-    let fixture = HttpFixture::start();
+    let fixture = EverythingHttp::start().unwrap();
     let server = McpServer::start(http_spec("web", &fixture.url)).unwrap();
     reports_progress(&server);
     cancels_mid_way(&server);
@@ -285,7 +286,7 @@ fn http_progress_and_cancel() {
 
 #[test]
 fn http_timeout_and_filters() {
-    let fixture = HttpFixture::start();
+    let fixture = EverythingHttp::start().unwrap();
     times_out(http_spec("web", &fixture.url));
     filters_tools(http_spec("webf", &fixture.url), "webf");
 }

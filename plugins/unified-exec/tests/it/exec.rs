@@ -193,11 +193,11 @@ fn typing_into_a_program_that_exited_reports_its_exit() {
     let mut args = args("sleep 0.3; exit 4");
     args.tty = Some(true);
     let id = running(&fx.try_exec(args).unwrap());
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while !fx.exec.sessions(crate::SESSION)[0].exited {
-        assert!(std::time::Instant::now() < deadline, "it did not exit");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    assert!(
+        fx.exec
+            .wait_for_exit(crate::SESSION, id, Duration::from_secs(5)),
+        "it did not exit"
+    );
     let response = fx.write(id, "too late\n", 250);
     assert_eq!(response.status, Status::Exited(4), "{response}");
 }
