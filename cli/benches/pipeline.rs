@@ -620,7 +620,7 @@ fn mcp_calls(root: &Path) {
         let session = Session::new("bench-mcp", &config, None, None, Box::new(|_| None));
         let server_config = &config.mcp_servers["everything"];
         let env = |name: &str| std::env::var(name).ok();
-        let spec = mcp::server_spec(server_config, root, &env).unwrap();
+        let spec = mcp::server_spec(server_config, root, &[], &env).unwrap();
         let direct = wharf_plugin_mcp_client::McpServer::start(spec).unwrap();
         let call = ToolCall {
             call_id: "m".to_owned(),

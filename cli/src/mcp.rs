@@ -151,11 +151,12 @@ fn start_each<'a>(
     } else {
         None
     };
+    let protected = config.protected_paths();
     std::thread::scope(|scope| {
         let handles: Vec<_> = servers
             .iter()
             .map(|server| {
-                let spec = server_spec(server, &config.cwd, &env).map(|mut spec| {
+                let spec = server_spec(server, &config.cwd, &protected, &env).map(|mut spec| {
                     if let (Some(store), mcp::TransportSpec::Http { url, auth, .. }) =
                         (&store, &mut spec.transport)
                         && wants_oauth(server)
@@ -215,6 +216,7 @@ pub fn probe(
 pub fn server_spec(
     server: &McpServerConfig,
     cwd: &Path,
+    protected: &[PathBuf],
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<mcp::ServerSpec, String> {
     let transport = match &server.transport {
@@ -229,7 +231,7 @@ pub fn server_spec(
             args: args.clone(),
             env: mcp::stdio_env(env, env_vars, set),
             cwd: server_cwd.clone(),
-            sandbox: sandbox(server, server_cwd.as_deref().unwrap_or(cwd)),
+            sandbox: sandbox(server, server_cwd.as_deref().unwrap_or(cwd), protected),
         },
         McpTransport::Http {
             url,
@@ -291,7 +293,7 @@ pub fn has_credentials(server: &McpServerConfig) -> bool {
 
 /// The sandbox of a stdio server: none (as in codex) unless its entry asks
 /// for one.
-fn sandbox(server: &McpServerConfig, cwd: &Path) -> Sandbox {
+fn sandbox(server: &McpServerConfig, cwd: &Path, protected: &[PathBuf]) -> Sandbox {
     let policy = match server.sandbox {
         None => SandboxPolicy::DangerFullAccess,
         Some(confined) => match confined.mode {
@@ -309,6 +311,7 @@ fn sandbox(server: &McpServerConfig, cwd: &Path) -> Sandbox {
     let path_env = PathEnv {
         cwd: cwd.to_path_buf(),
         tmpdir: std::env::var_os("TMPDIR").map(PathBuf::from),
+        protected: protected.to_vec(),
     };
     Sandbox::new(&policy, &path_env)
 }

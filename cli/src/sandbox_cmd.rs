@@ -29,7 +29,10 @@ const NOT_FOUND: u8 = 127;
 pub fn run(args: SandboxArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let configured = global.configure()?;
     let config = &configured.config;
-    let env = PathEnv::from_process(config.cwd.clone());
+    let env = PathEnv {
+        protected: config.protected_paths(),
+        ..PathEnv::from_process(config.cwd.clone())
+    };
     let sandbox = Sandbox::new(&config.sandbox_policy, &env);
     let mut command = Command::new(args.command);
     // In the foreground: an interactive shell must be able to read the

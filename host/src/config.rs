@@ -223,6 +223,18 @@ pub struct Config {
     pub warnings: Vec<String>,
 }
 
+impl Config {
+    /// What no tool may write, existing or not, wherever it lies: wharf's
+    /// home (configuration, plugins, the compile cache, credentials,
+    /// sessions) and every `.wharf` directory the project search visits.
+    /// Everything here is read by a later session.
+    pub fn protected_paths(&self) -> Vec<PathBuf> {
+        let mut protected = vec![self.wharf_home.clone()];
+        protected.extend(project_config_dirs(&self.cwd));
+        protected
+    }
+}
+
 /// The merged configuration as values with their sources.
 #[derive(Debug, Clone, Default)]
 pub struct Effective {
@@ -403,16 +415,26 @@ fn read_file(
 /// The nearest `.wharf/config.toml` from `cwd` upwards, not looking past the
 /// repository root (the first directory holding `.git`).
 pub fn find_project_config(cwd: &Path) -> Option<PathBuf> {
+    project_config_dirs(cwd)
+        .into_iter()
+        .map(|dir| dir.join(CONFIG_FILE))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Every `.wharf` directory the project search looks in, nearest first:
+/// one per directory from `cwd` up to the repository root (the first
+/// directory holding `.git`), or up to `/` outside a repository. They are
+/// listed whether or not they exist: a tool that could create one could
+/// plant a configuration for the next session.
+pub fn project_config_dirs(cwd: &Path) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
     for dir in cwd.ancestors() {
-        let candidate = dir.join(".wharf").join(CONFIG_FILE);
-        if candidate.is_file() {
-            return Some(candidate);
-        }
+        dirs.push(dir.join(".wharf"));
         if dir.join(".git").exists() {
-            return None;
+            break;
         }
     }
-    None
+    dirs
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

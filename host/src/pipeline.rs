@@ -87,6 +87,7 @@ impl Session {
         let path_env = PathEnv {
             cwd: config.cwd.clone(),
             tmpdir,
+            protected: config.protected_paths(),
         };
         Session {
             session_id: session_id.into(),

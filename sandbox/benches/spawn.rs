@@ -18,6 +18,7 @@ fn main() {
     let env = PathEnv {
         cwd: work.clone(),
         tmpdir: None,
+        protected: Vec::new(),
     };
     let true_path = which("true");
     let policies = [

@@ -75,6 +75,12 @@ pub struct PathEnv {
     pub cwd: PathBuf,
     /// The value of `$TMPDIR`, a writable root unless excluded.
     pub tmpdir: Option<PathBuf>,
+    /// Paths that stay read-only under every policy but danger-full-access,
+    /// whether or not they exist yet and wherever they lie: what a later
+    /// session reads (wharf's home, every `.wharf` the project search
+    /// visits). The embedder knows them; the rules only enforce them.
+    #[serde(default)]
+    pub protected: Vec<PathBuf>,
 }
 
 impl PathEnv {
@@ -84,7 +90,11 @@ impl PathEnv {
         let tmpdir = std::env::var_os("TMPDIR")
             .filter(|value| !value.is_empty())
             .map(PathBuf::from);
-        PathEnv { cwd, tmpdir }
+        PathEnv {
+            cwd,
+            tmpdir,
+            protected: Vec::new(),
+        }
     }
 }
 

@@ -19,6 +19,7 @@ fn rules(machine: &Machine, edit: impl FnOnce(&mut ConfigOptions)) -> PathRules 
     let env = PathEnv {
         cwd: config.cwd.clone(),
         tmpdir: options.tmpdir.clone(),
+        protected: Vec::new(),
     };
     PathRules::new(&config.sandbox_policy, &env)
 }

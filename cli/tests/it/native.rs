@@ -272,6 +272,7 @@ fn a_library_unloads_after_its_calls_and_loads_again() {
     let env = PathEnv {
         cwd: cwd.clone(),
         tmpdir: None,
+        protected: Vec::new(),
     };
     let cx = CallContext {
         call_id: "c".to_owned(),

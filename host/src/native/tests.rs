@@ -206,6 +206,7 @@ impl Setup {
         let env = PathEnv {
             cwd: self.cwd(),
             tmpdir: None,
+            protected: Vec::new(),
         };
         let cx = CallContext {
             call_id: "c1".to_owned(),

@@ -40,6 +40,7 @@ fn main() {
         &PathEnv {
             cwd: cwd.clone(),
             tmpdir: None,
+            protected: Vec::new(),
         },
     );
     let stdio = |name: &str| {

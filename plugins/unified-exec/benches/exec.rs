@@ -24,6 +24,7 @@ fn main() {
     let env = PathEnv {
         cwd: work.clone(),
         tmpdir: None,
+        protected: Vec::new(),
     };
     let sandbox = Sandbox::new(&SandboxPolicy::new_workspace_write(), &env);
     let exec = UnifiedExec::new();

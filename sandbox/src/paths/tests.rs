@@ -96,6 +96,7 @@ impl Fixture {
         let env = PathEnv {
             cwd: self.path(cwd),
             tmpdir: Some(self.path("tmpdir")),
+            protected: Vec::new(),
         };
         PathRules::new(&policy, &env)
     }

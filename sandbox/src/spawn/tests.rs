@@ -40,6 +40,7 @@ impl Fixture {
         let env = PathEnv {
             cwd: self.work.clone(),
             tmpdir: None,
+            protected: Vec::new(),
         };
         Sandbox::new(&policy, &env)
     }
@@ -433,6 +434,7 @@ fn a_sandbox_round_trips_through_json() {
     let env = PathEnv {
         cwd: "/work".into(),
         tmpdir: Some("/tmp/x".into()),
+        protected: Vec::new(),
     };
     let policy = SandboxPolicy::WorkspaceWrite {
         writable_roots: vec!["/data".into()],

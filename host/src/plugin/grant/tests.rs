@@ -68,6 +68,7 @@ impl Fixture {
         let env = PathEnv {
             cwd: self.root.join("repo"),
             tmpdir: None,
+            protected: Vec::new(),
         };
         PathRules::new(&policy, &env)
     }

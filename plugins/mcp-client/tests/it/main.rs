@@ -29,6 +29,7 @@ fn unconfined(cwd: &Path) -> Sandbox {
     let env = PathEnv {
         cwd: cwd.to_path_buf(),
         tmpdir: None,
+        protected: Vec::new(),
     };
     Sandbox::new(&SandboxPolicy::DangerFullAccess, &env)
 }

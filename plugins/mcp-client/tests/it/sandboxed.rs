@@ -12,6 +12,7 @@ fn a_read_only_server_without_network_serves_echo() {
     let env = PathEnv {
         cwd: cwd.clone(),
         tmpdir: None,
+        protected: Vec::new(),
     };
     let policy = SandboxPolicy::new_read_only();
     assert!(!policy.has_network_access());

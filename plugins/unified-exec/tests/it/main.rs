@@ -41,6 +41,7 @@ impl Fixture {
         let env = PathEnv {
             cwd: work.clone(),
             tmpdir: None,
+            protected: Vec::new(),
         };
         Fixture {
             _dir: dir,
