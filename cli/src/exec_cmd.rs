@@ -23,6 +23,7 @@ use wharf_host::rollout::{self, Rollout, RolloutWriter, SessionMeta};
 use wharf_host::{Config, FeatureRegistry};
 
 use crate::session::{Configured, EMBEDDED, plugins_dir};
+use crate::terminal::safe;
 use crate::{GlobalArgs, UsageError};
 
 #[derive(Debug, Args)]
@@ -347,12 +348,14 @@ fn print_event(event: &Event, cwd: &Path) {
     let item = match event {
         Event::ItemStarted { item } => {
             match &item.details {
-                ItemDetails::CommandExecution { command, .. } => eprintln!("$ {command}"),
-                ItemDetails::McpToolCall { server, tool, .. } => eprintln!("→ {server}/{tool}"),
+                ItemDetails::CommandExecution { command, .. } => eprintln!("$ {}", safe(command)),
+                ItemDetails::McpToolCall { server, tool, .. } => {
+                    eprintln!("→ {}/{}", safe(server), safe(tool));
+                }
                 ItemDetails::ToolCall {
                     tool, arguments, ..
-                } => eprintln!("→ {tool} {}", short(&arguments.to_string(), 120)),
-                ItemDetails::FileChange { tool, .. } => eprintln!("→ {tool}"),
+                } => eprintln!("→ {} {}", safe(tool), short(&arguments.to_string(), 120)),
+                ItemDetails::FileChange { tool, .. } => eprintln!("→ {}", safe(tool)),
                 ItemDetails::UserMessage { .. }
                 | ItemDetails::AgentMessage { .. }
                 | ItemDetails::Reasoning { .. }
@@ -366,20 +369,20 @@ fn print_event(event: &Event, cwd: &Path) {
             return;
         }
         Event::TurnFailed { error } => {
-            eprintln!("error: {}", error.message);
+            eprintln!("error: {}", safe(&error.message));
             return;
         }
         Event::Error { message } => {
-            eprintln!("warning: {message}");
+            eprintln!("warning: {}", safe(message));
             return;
         }
         Event::ThreadStarted { .. } | Event::TurnStarted | Event::ItemUpdated { .. } => return,
     };
     match &item.details {
         ItemDetails::UserMessage { text } => eprintln!("user: {}", short(text, 400)),
-        ItemDetails::AgentMessage { text } => eprintln!("agent: {text}"),
+        ItemDetails::AgentMessage { text } => eprintln!("agent: {}", safe(text)),
         ItemDetails::Reasoning { text } => eprintln!("thinking: {}", short(text, 400)),
-        ItemDetails::Error { message } => eprintln!("error: {message}"),
+        ItemDetails::Error { message } => eprintln!("error: {}", safe(message)),
         ItemDetails::CommandExecution {
             aggregated_output,
             exit_code,
@@ -407,7 +410,7 @@ fn print_event(event: &Event, cwd: &Path) {
                     agent::ChangeKind::Delete => 'D',
                     agent::ChangeKind::Update => 'M',
                 };
-                eprintln!("  {letter} {}", shown.display());
+                eprintln!("  {letter} {}", safe(&shown.to_string_lossy()));
             }
             if *status != Status::Completed || changes.is_empty() {
                 eprintln!("  {}", status_word(*status));
@@ -450,10 +453,11 @@ fn print_excerpt(text: &str) {
     }
 }
 
+/// `text` cut to `max` characters, made safe for the terminal.
 fn short(text: &str, max: usize) -> String {
     let text = text.trim_end();
     match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", text.get(..at).unwrap_or(text)),
-        None => text.to_owned(),
+        Some((at, _)) => format!("{}…", safe(text.get(..at).unwrap_or(text))),
+        None => safe(text).into_owned(),
     }
 }

@@ -11,6 +11,7 @@ mod mcp_login;
 mod plugin_cmd;
 mod sandbox_cmd;
 mod session;
+mod terminal;
 mod tool_cmd;
 
 use std::path::PathBuf;
@@ -60,7 +61,8 @@ struct GlobalArgs {
     #[arg(short = 's', long = "sandbox", value_name = "MODE", global = true)]
     sandbox: Option<SandboxArg>,
     /// When to ask before a tool call runs (`wharf exec` cannot ask: a call
-    /// that needs approval is refused).
+    /// that needs approval is refused; `wharf tool call` asks on a terminal
+    /// and refuses without one).
     #[arg(
         short = 'a',
         long = "ask-for-approval",
@@ -144,7 +146,8 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // Causes can carry a tool's or a server's text.
+            eprintln!("error: {}", terminal::safe(&format!("{err:#}")));
             if is_usage_error(&err) {
                 ExitCode::from(2)
             } else {

@@ -1,7 +1,9 @@
 //! `wharf tool list|call`: the tools, and one call through the policy
 //! pipeline with no model involved (for plugin authors and scripts).
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Subcommand;
 use serde::Serialize;
@@ -9,6 +11,7 @@ use serde_json::json;
 use wharf_host::pipeline::{self, CallError, CallOutcome, ToolCall};
 use wharf_host::plugin::{Content, ToolError};
 
+use crate::terminal::{TerminalApprover, safe};
 use crate::{GlobalArgs, UsageError};
 
 #[derive(Debug, Subcommand)]
@@ -97,7 +100,7 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<ExitCode> {
     );
     for row in &rows {
         let state = if row.enabled { "on" } else { "off" };
-        let summary = row.description.lines().next().unwrap_or_default();
+        let summary = safe(row.description.lines().next().unwrap_or_default());
         println!(
             "{:width$}  {:plugin_width$}  {state:5}  {summary}",
             row.name, row.plugin
@@ -110,7 +113,15 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<ExitCode> {
 }
 
 fn call(global: &GlobalArgs, name: &str, args: String, json: bool) -> anyhow::Result<ExitCode> {
-    let host = global.configure()?.load()?;
+    let mut host = global.configure()?.load()?;
+    // A call typed by the user runs without asking, unless `-a` says
+    // otherwise: then it asks on a terminal and is denied without one.
+    if global.approval.is_some() {
+        host.session.approval_policy = host.config.approval_policy;
+        if std::io::stdin().is_terminal() {
+            host.session.approver = Some(Arc::new(TerminalApprover));
+        }
+    }
     if host.plugins.tool(name).is_none() {
         let mut known: Vec<&str> = host
             .plugins
@@ -163,15 +174,15 @@ fn print_outcome(outcome: &CallOutcome) {
             for content in &output.content {
                 match content {
                     Content::Text(text) | Content::Json(text) => {
-                        println!("{}", text.strip_suffix('\n').unwrap_or(text));
+                        println!("{}", safe(text.strip_suffix('\n').unwrap_or(text)));
                     }
                     Content::Image { mime_type, data } => {
-                        println!("[image: {mime_type}, {} bytes]", data.len());
+                        println!("[image: {}, {} bytes]", safe(mime_type), data.len());
                     }
                 }
             }
         }
-        Err(err) => eprintln!("error: {err}"),
+        Err(err) => eprintln!("error: {}", safe(&err.to_string())),
     }
 }
 
