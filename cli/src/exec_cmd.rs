@@ -259,8 +259,15 @@ fn run_turn(
             if !args.json
                 && let Some(message) = &outcome.last_message
             {
+                // The answer is data when piped (scripts read it as the
+                // model wrote it), and made safe when a person reads it.
                 let mut stdout = std::io::stdout().lock();
-                writeln!(stdout, "{message}").context("cannot write to stdout")?;
+                let shown = if stdout.is_terminal() {
+                    safe(message)
+                } else {
+                    message.into()
+                };
+                writeln!(stdout, "{shown}").context("cannot write to stdout")?;
             }
             Ok(ExitCode::SUCCESS)
         }

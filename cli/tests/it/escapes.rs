@@ -207,3 +207,71 @@ fn tool_output_cannot_drive_the_terminal() {
         "{text:?}"
     );
 }
+
+/// The transcript of `wharf exec` on stderr: a command's output and the
+/// model's text that try to act on the terminal are shown escaped, while
+/// `--json` events and the rollout keep them as they were.
+#[test]
+fn the_exec_transcript_cannot_drive_the_terminal() {
+    let env = Env::new();
+    let call = serde_json::json!({"type": "output_item_done", "item": {"type": "function_call",
+        "call_id": "call_1", "name": "exec_command",
+        "arguments": serde_json::json!({"cmd": r"printf '\033]0;pwned\007ok\r\033[Kforged'"}).to_string()}});
+    let say = serde_json::json!({"type": "output_item_done", "item": {"type": "message",
+        "role": "assistant", "text": "done\u{1b}]52;c;ZXZpbA==\u{7}"}});
+    let done = |tokens: u64| {
+        serde_json::json!({"type": "completed", "response_id": "r", "usage": {"input_tokens": tokens,
+            "cached_input_tokens": 0, "output_tokens": 1, "reasoning_output_tokens": 0,
+            "total_tokens": tokens + 1}})
+    };
+    let requests = [
+        (1, "user_message", Vec::<&str>::new(), vec![call, done(10)]),
+        (3, "tool_output", vec!["call_1"], vec![say, done(20)]),
+    ];
+    let mut recording = String::new();
+    for (index, (items, last, outputs, events)) in requests.into_iter().enumerate() {
+        let line = serde_json::json!({
+            "request": index + 1,
+            "model": "gpt-5.1-codex",
+            "prompt": {"input_items": items, "last_item": last, "tool_outputs": outputs, "tools": []},
+            "events": events,
+        });
+        recording.push_str(&format!("{line}\n"));
+    }
+    let path = env.cwd().join("session.jsonl");
+    std::fs::write(&path, recording).unwrap();
+    let replay = display(&path);
+    let human = env
+        .wharf(&["-s", "workspace-write", "exec", "--replay", &replay, "go"])
+        .success();
+    assert!(!human.stderr.contains('\u{1b}'), "{:?}", human.stderr);
+    assert!(!human.stderr.contains('\r'), "{:?}", human.stderr);
+    assert!(
+        human.stderr.contains(r"\x1b]0;pwned\x07ok\x0d\x1b[Kforged"),
+        "{:?}",
+        human.stderr
+    );
+    assert!(
+        human.stderr.contains(r"agent: done\x1b]52;c;ZXZpbA==\x07"),
+        "{:?}",
+        human.stderr
+    );
+
+    let json = env
+        .wharf(&[
+            "-s",
+            "workspace-write",
+            "exec",
+            "--json",
+            "--replay",
+            &replay,
+            "go",
+        ])
+        .success();
+    assert!(
+        json.stdout
+            .contains(r"\u001b]0;pwned\u0007ok\r\u001b[Kforged"),
+        "{}",
+        json.stdout
+    );
+}
