@@ -272,7 +272,15 @@ pub fn call(plugins: &Plugins, session: &Session, call: &ToolCall) -> CallOutcom
                 sanitize_for_model(&mut output, model);
             }
             let changes = std::mem::take(&mut output.changes);
-            match apply::apply(&changes, &grant, &session.rules, &mut outcome.applied) {
+            // The call's deadline, as the plugin had it.
+            let deadline = invoked + grant.timeout;
+            match apply::apply(
+                &changes,
+                &grant,
+                &session.rules,
+                deadline,
+                &mut outcome.applied,
+            ) {
                 Ok(()) => Ok(output),
                 Err(err) => Err(err),
             }

@@ -13,8 +13,12 @@ use crate::plugin::manifest::Manifest;
 use crate::plugin::{FileChange, Plugin, ToolSpec};
 use crate::registry::Plugins;
 
+mod write_path;
+
 /// Echoes `text`; with `write` (a path), asks the host to write `text`
-/// there; with `fail`, returns that tool error.
+/// there (moved to `move_to` if given: an update with a move); with
+/// `delete`, then asks it to delete that path; with `sleep_ms`, sleeps that
+/// long first; with `fail`, returns that tool error.
 struct Double {
     tools: Vec<ToolSpec>,
 }
@@ -34,6 +38,9 @@ impl Double {
                     "properties": {
                         "text": { "type": "string" },
                         "write": { "type": "string" },
+                        "move_to": { "type": "string" },
+                        "delete": { "type": "string" },
+                        "sleep_ms": { "type": "integer" },
                         "fail": { "type": "string" }
                     },
                     "required": ["text"],
@@ -63,6 +70,9 @@ impl Plugin for Double {
         _grant: &Grant,
     ) -> Result<ToolOutput, ToolError> {
         let args: serde_json::Value = serde_json::from_str(args).unwrap();
+        if let Some(ms) = args["sleep_ms"].as_u64() {
+            std::thread::sleep(Duration::from_millis(ms));
+        }
         if let Some(message) = args["fail"].as_str() {
             return Err(ToolError::Failed(message.to_owned()));
         }
@@ -72,9 +82,21 @@ impl Plugin for Double {
             ..ToolOutput::default()
         };
         if let Some(path) = args["write"].as_str() {
-            output.changes.push(FileChange::Add {
+            output.changes.push(match args["move_to"].as_str() {
+                Some(to) => FileChange::Update {
+                    path: path.to_owned(),
+                    move_to: Some(to.to_owned()),
+                    contents: text,
+                },
+                None => FileChange::Add {
+                    path: path.to_owned(),
+                    contents: text,
+                },
+            });
+        }
+        if let Some(path) = args["delete"].as_str() {
+            output.changes.push(FileChange::Delete {
                 path: path.to_owned(),
-                contents: text,
             });
         }
         Ok(output)
