@@ -7,9 +7,19 @@
 //! ([`Path::starts_with`]), so `/work/repo2` is not inside `/work/repo`.
 //!
 //! The rules are computed once per policy and environment ([`PathRules::new`])
-//! and are a snapshot: a `.git` created afterwards is not protected until the
-//! rules are rebuilt. The environment comes in as a [`PathEnv`] value so the
-//! rules never read process state behind the caller's back.
+//! and are a snapshot: a top-level `.git` created afterwards is not protected
+//! until the rules are rebuilt. The environment comes in as a [`PathEnv`]
+//! value so the rules never read process state behind the caller's back.
+//!
+//! Under workspace-write, [`PathRules::check_write`] (what the host's own
+//! writes go through: apply_patch, plugin file changes) refuses, inside the
+//! writable roots: the protected subpaths of each root, every path of
+//! [`PathEnv::protected`] (existing or not), any path with a `.git`
+//! component below its root (nested repositories, submodules, vendored
+//! checkouts; also a new `.git`: the host never creates one, a command may),
+//! and anything inside a directory git would take for a repository (a
+//! `HEAD` file beside `objects/` and `refs/`, or beside `commondir`), which
+//! is where a `.git` file points.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -65,6 +75,9 @@ const MAX_SYMLINK_HOPS: usize = 40;
 /// Subdirectory of a workspace holding project configuration. Always
 /// read-only: a tool that could write it could loosen its own policy.
 const PROJECT_CONFIG_DIR: &str = ".wharf";
+
+/// git's directory (or, in a worktree or submodule, a file naming it).
+const GIT_DIR: &str = ".git";
 
 /// What the environment contributes to the rules, passed in explicitly so
 /// that the rules are pure and tests never touch the process environment.
@@ -202,6 +215,8 @@ pub struct PathRules {
     cwd: PathBuf,
     writable: Vec<WritableRoot>,
     readable: Option<Vec<PathBuf>>,
+    /// [`PathEnv::protected`], resolved.
+    protected: Vec<PathBuf>,
 }
 
 impl PathRules {
@@ -267,11 +282,17 @@ impl PathRules {
                 Some(dedup(roots))
             }
         };
+        let protected = dedup(
+            env.protected
+                .iter()
+                .map(|path| resolve_or_normalize(path, &env.cwd)),
+        );
         PathRules {
             mode: policy.mode(),
             cwd,
             writable,
             readable,
+            protected,
         }
     }
 
@@ -294,6 +315,12 @@ impl PathRules {
     /// The readable roots, or `None` when everything is readable.
     pub fn readable_roots(&self) -> Option<&[PathBuf]> {
         self.readable.as_deref()
+    }
+
+    /// [`PathEnv::protected`], resolved: read-only wherever they lie under
+    /// every policy but danger-full-access, existing or not.
+    pub fn protected_paths(&self) -> &[PathBuf] {
+        &self.protected
     }
 
     /// Checks that `path` (absolute, or relative to the cwd) may be read and
@@ -319,7 +346,9 @@ impl PathRules {
     ///
     /// A path under a protected subpath is refused even if another writable
     /// root contains it: `/tmp` being writable must not unprotect
-    /// `/tmp/repo/.git`.
+    /// `/tmp/repo/.git`. So is a path under one of
+    /// [`PathRules::protected_paths`], and one in a git repository anywhere
+    /// below its writable root (see the module documentation).
     pub fn check_write(&self, path: &Path) -> Result<PathBuf, Denial> {
         let (requested, resolved) = self.resolve(path)?;
         match self.mode {
@@ -329,26 +358,33 @@ impl PathRules {
             }),
             SandboxMode::DangerFullAccess => Ok(resolved),
             SandboxMode::WorkspaceWrite => {
-                if !self
+                // The outermost root holding the path: a `.git` anywhere
+                // below it counts.
+                let Some(root) = self
                     .writable
                     .iter()
-                    .any(|root| resolved.starts_with(&root.root))
-                {
+                    .map(|root| &root.root)
+                    .filter(|root| resolved.starts_with(root))
+                    .min_by_key(|root| root.components().count())
+                else {
                     return Err(Denial::OutsideWritableRoots {
                         requested,
                         resolved,
                     });
-                }
+                };
                 let protected = self
                     .writable
                     .iter()
                     .flat_map(|root| &root.read_only_subpaths)
-                    .find(|protected| resolved.starts_with(protected));
+                    .chain(&self.protected)
+                    .find(|protected| resolved.starts_with(protected))
+                    .cloned()
+                    .or_else(|| git_dir_below(root, &resolved));
                 match protected {
                     Some(protected) => Err(Denial::ProtectedPath {
                         requested,
                         resolved,
-                        protected: protected.clone(),
+                        protected,
                     }),
                     None => Ok(resolved),
                 }
@@ -393,6 +429,21 @@ impl PathRules {
 /// target. Fails on a symlink loop (more than 40 hops), a component that
 /// cannot be inspected (permission denied), or a relative `cwd`.
 pub fn resolve_path(path: &Path, cwd: &Path) -> io::Result<PathBuf> {
+    resolve_walk(path, cwd, &mut |_| {})
+}
+
+/// [`resolve_path`], also returning where each symlink met on the way lies
+/// (the link itself, not its target), in the order they were followed.
+///
+/// Whoever may replace one of those links decides where `path` leads next
+/// time, which is what the process sandbox must know about a protected path.
+pub(crate) fn resolve_noting_links(path: &Path, cwd: &Path) -> io::Result<(PathBuf, Vec<PathBuf>)> {
+    let mut links = Vec::new();
+    let resolved = resolve_walk(path, cwd, &mut |link| links.push(link.to_path_buf()))?;
+    Ok((resolved, links))
+}
+
+fn resolve_walk(path: &Path, cwd: &Path, on_link: &mut dyn FnMut(&Path)) -> io::Result<PathBuf> {
     let joined = cwd.join(path);
     if !joined.is_absolute() {
         return Err(io::Error::new(
@@ -418,6 +469,7 @@ pub fn resolve_path(path: &Path, cwd: &Path) -> io::Result<PathBuf> {
                         if hops > MAX_SYMLINK_HOPS {
                             return Err(io::Error::other("too many levels of symbolic links"));
                         }
+                        on_link(&candidate);
                         // A relative target continues from the link's parent,
                         // which is what `resolved` still holds.
                         push_steps(&mut pending, &fs::read_link(&candidate)?);
@@ -500,7 +552,7 @@ fn dedup(paths: impl IntoIterator<Item = PathBuf>) -> Vec<PathBuf> {
 /// worktree uses).
 fn protected_subpaths(root: &Path) -> Vec<PathBuf> {
     let mut protected = Vec::new();
-    let dot_git = root.join(".git");
+    let dot_git = root.join(GIT_DIR);
     if fs::symlink_metadata(&dot_git).is_ok() {
         let dot_git = resolve_or_normalize(&dot_git, root);
         let git_dir = read_pointer(&dot_git, "gitdir:").map(|dir| resolve_or_normalize(&dir, root));
@@ -514,6 +566,36 @@ fn protected_subpaths(root: &Path) -> Vec<PathBuf> {
     }
     protected.push(resolve_or_normalize(&root.join(PROJECT_CONFIG_DIR), root));
     dedup(protected)
+}
+
+/// The repository `resolved` lies in, if any, below `root` (both resolved):
+/// the path up to a `.git` component, or the outermost directory from the
+/// root down to the path's parent that git would take for a repository
+/// (nested repositories, and the git directory a nested `.git` file names
+/// wherever it lies in the root). The path itself counts when it exists.
+fn git_dir_below(root: &Path, resolved: &Path) -> Option<PathBuf> {
+    let below = resolved.strip_prefix(root).ok()?;
+    let mut dir = root.to_path_buf();
+    if is_git_dir(&dir) {
+        return Some(dir);
+    }
+    for component in below.components() {
+        dir.push(component);
+        if component.as_os_str() == GIT_DIR || is_git_dir(&dir) {
+            return Some(dir);
+        }
+    }
+    None
+}
+
+/// Whether git would take `dir` for a repository (its own test: a `HEAD`
+/// file, and `objects/` and `refs/` directories or a `commondir` file, as
+/// in a worktree's git directory).
+fn is_git_dir(dir: &Path) -> bool {
+    fs::symlink_metadata(dir.join("HEAD")).is_ok_and(|meta| meta.is_file())
+        && (fs::metadata(dir.join("commondir")).is_ok_and(|meta| meta.is_file())
+            || (fs::metadata(dir.join("objects")).is_ok_and(|meta| meta.is_dir())
+                && fs::metadata(dir.join("refs")).is_ok_and(|meta| meta.is_dir())))
 }
 
 /// The path named by the first line of the file at `file` after `prefix`

@@ -5,10 +5,12 @@
 //!
 //! - a new process group (pipes) or session (PTY), so the whole tree can be
 //!   signalled at once;
-//! - the protected subpaths of the writable roots (`.git`, `.wharf`)
+//! - the protected paths inside the writable roots (`.git`, `.wharf`, the
+//!   environment's [`PathEnv::protected`], created empty when missing)
 //!   bind-mounted read-only in a private mount namespace, because Landlock
 //!   rules only add access and cannot carve a read-only hole into a
-//!   writable root;
+//!   writable root; the directories above them, up to the writable root,
+//!   bind-mounted onto themselves so that they cannot be renamed away;
 //! - `no_new_privs`;
 //! - Landlock: reads of `/` (or, with restricted reads, only the readable
 //!   roots), writes only beneath the writable roots and a few device files;
@@ -22,6 +24,8 @@
 //! part (fail closed), unless the policy is danger-full-access.
 
 mod child;
+#[cfg(all(test, target_os = "linux"))]
+mod escapes;
 #[cfg(target_os = "linux")]
 mod linux;
 mod run;
@@ -93,6 +97,11 @@ pub enum SpawnError {
          (only danger-full-access runs commands unconfined)"
     )]
     Unenforceable { mode: SandboxMode, what: String },
+    /// A protected path inside a writable root cannot be kept read-only
+    /// (a symlink a command could redirect, a file where a directory must
+    /// be, a mount that failed): nothing ran.
+    #[error("cannot keep {} read-only: {reason}; the command was not run", .path.display())]
+    Protected { path: PathBuf, reason: String },
     /// Enforcement failed in the child, before the command ran.
     #[error("the sandbox could not be applied ({stage}): {source}; the command was not run")]
     Enforcement {
@@ -239,7 +248,8 @@ impl PtyChild {
 
 /// A policy in an environment, ready to start processes under.
 ///
-/// Its serde form (`{"policy": {...}, "env": {"cwd", "tmpdir"}}`) is how the
+/// Its serde form (`{"policy": {...}, "env": {"cwd", "tmpdir", "protected"}}`,
+/// `protected` optional) is how the
 /// host passes a session's sandbox to a native plugin that spawns its own
 /// processes (unified_exec); the kernel seam is not part of it.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

@@ -30,7 +30,16 @@ use super::*;
 /// $T/wt/.git                     file: gitdir: ../shared/main/.git/worktrees/w
 /// $T/shared/main/.git/hooks/
 /// $T/shared/main/.git/worktrees/w/HEAD, commondir (../..)
+/// $T/repo/sub/vendored/.git/hooks/  a nested repository
+/// $T/repo/vendor/lib/.git        file: gitdir: ../../gitdirs/lib
+/// $T/repo/gitdirs/lib/HEAD, objects/, refs/   the git directory it names
+/// $T/repo/to_vendored_git -> sub/vendored/.git
+/// $T/nest/a/proj/                the cwd of `WsNest`, no `.git` above it
+/// $T/nest/home/.wharf/           stands in for `$WHARF_HOME`
+/// $T/nest/realhome/, $T/nest/linkhome -> $T/nest/realhome
 /// ```
+///
+/// [`PROTECTED`] is every policy's [`PathEnv::protected`].
 struct Fixture {
     _dir: tempfile::TempDir,
     root: PathBuf,
@@ -53,6 +62,13 @@ impl Fixture {
             "wt",
             "shared/main/.git/hooks",
             "shared/main/.git/worktrees/w",
+            "repo/sub/vendored/.git/hooks",
+            "repo/vendor/lib",
+            "repo/gitdirs/lib/objects",
+            "repo/gitdirs/lib/refs",
+            "nest/a/proj",
+            "nest/home/.wharf",
+            "nest/realhome",
         ] {
             fs::create_dir_all(fixture.path(dir)).unwrap();
         }
@@ -63,6 +79,8 @@ impl Fixture {
             ("wt/.git", "gitdir: ../shared/main/.git/worktrees/w\n"),
             ("shared/main/.git/worktrees/w/HEAD", "ref: refs/heads/w\n"),
             ("shared/main/.git/worktrees/w/commondir", "../..\n"),
+            ("repo/vendor/lib/.git", "gitdir: ../../gitdirs/lib\n"),
+            ("repo/gitdirs/lib/HEAD", "ref: refs/heads/main\n"),
         ] {
             fs::write(fixture.path(file), content).unwrap();
         }
@@ -76,6 +94,8 @@ impl Fixture {
             ("repo/self_loop", "self_loop"),
             ("outside/into_repo", "$T/repo/src"),
             ("readable/link_secret", "$T/outside/secret"),
+            ("repo/to_vendored_git", "sub/vendored/.git"),
+            ("nest/linkhome", "$T/nest/realhome"),
         ] {
             symlink(fixture.expand(target), fixture.path(link)).unwrap();
         }
@@ -96,7 +116,10 @@ impl Fixture {
         let env = PathEnv {
             cwd: self.path(cwd),
             tmpdir: Some(self.path("tmpdir")),
-            protected: Vec::new(),
+            protected: PROTECTED
+                .iter()
+                .map(|path| PathBuf::from(self.expand(path)))
+                .collect(),
         };
         PathRules::new(&policy, &env)
     }
@@ -133,6 +156,7 @@ impl Fixture {
                 ),
                 "repo",
             ),
+            P::WsNest => (workspace(&["$T/nest"], true, true), "nest/a/proj"),
             P::Worktree => (workspace(&["$T/shared"], true, true), "wt"),
             P::WorktreeAlone => (workspace(&[], true, true), "wt"),
             P::ReadOnly => (SandboxPolicy::new_read_only(), "repo"),
@@ -156,6 +180,19 @@ impl Fixture {
     }
 }
 
+/// What a session in `$T/nest/a/proj` protects, as the host computes it:
+/// wharf's home, then every `.wharf` the project search visits (no `.git`
+/// on the way, so up to `/`; the last ones lie outside every root), and a
+/// home reached through a symlink.
+const PROTECTED: &[&str] = &[
+    "$T/nest/home/.wharf",
+    "$T/nest/a/proj/.wharf",
+    "$T/nest/a/.wharf",
+    "$T/nest/.wharf",
+    "$T/.wharf",
+    "$T/nest/linkhome",
+];
+
 /// The policies the tables use, each with its cwd (see [`Fixture::policy`]).
 #[derive(Debug, Clone, Copy)]
 enum P {
@@ -169,6 +206,8 @@ enum P {
     WsExtra,
     /// As `Ws`, with roots that all resolve to the cwd, plus `$TMPDIR` twice.
     WsDup,
+    /// Workspace-write in `$T/nest/a/proj`, with `$T/nest` writable.
+    WsNest,
     /// Workspace-write in the worktree `wt`, with `$T/shared` writable.
     Worktree,
     /// Workspace-write in the worktree `wt` alone.
@@ -288,6 +327,62 @@ fn protected_subpaths() {
         (P::Worktree, W, "$T/shared/main/lib.rs", Ok("$T/shared/main/lib.rs")),
         (P::Worktree, W, "$T/shared/.wharf/x", Err("write to $T/shared/.wharf/x is inside the protected path $T/shared/.wharf")),
         (P::WorktreeAlone, W, "$T/shared/main/.git/worktrees/w/HEAD", Err("write to $T/shared/main/.git/worktrees/w/HEAD is outside the writable roots")),
+    ]);
+}
+
+#[test]
+#[rustfmt::skip]
+fn protected_paths_of_the_environment() {
+    check(&[
+        // Every `.wharf` the project search visits, existing or not, in the
+        // cwd and in the parents a writable root holds.
+        (P::WsNest, W, ".wharf", Err("write to $T/nest/a/proj/.wharf is inside the protected path $T/nest/a/proj/.wharf")),
+        (P::WsNest, W, ".wharf/config.toml", Err("write to $T/nest/a/proj/.wharf/config.toml is inside the protected path $T/nest/a/proj/.wharf")),
+        (P::WsNest, W, "../.wharf/config.toml", Err("write to $T/nest/a/proj/../.wharf/config.toml (resolves to $T/nest/a/.wharf/config.toml) is inside the protected path $T/nest/a/.wharf")),
+        (P::WsNest, W, "$T/nest/a/.wharf", Err("write to $T/nest/a/.wharf is inside the protected path $T/nest/a/.wharf")),
+        (P::WsNest, W, "../../.wharf/x", Err("write to $T/nest/a/proj/../../.wharf/x (resolves to $T/nest/.wharf/x) is inside the protected path $T/nest/.wharf")),
+        (P::WsNest, W, "../.wharfrc", Ok("$T/nest/a/.wharfrc")),
+        (P::WsNest, W, "../x/.wharf/config.toml", Ok("$T/nest/a/x/.wharf/config.toml")),
+        // Outside every root it stays "outside".
+        (P::WsNest, W, "$T/.wharf/config.toml", Err("write to $T/.wharf/config.toml is outside the writable roots")),
+        // Wharf's home, existing, inside a writable root.
+        (P::WsNest, W, "$T/nest/home/.wharf/config.toml", Err("write to $T/nest/home/.wharf/config.toml is inside the protected path $T/nest/home/.wharf")),
+        (P::WsNest, W, "$T/nest/home/.wharf/cache/apply_patch.cwasm", Err("write to $T/nest/home/.wharf/cache/apply_patch.cwasm is inside the protected path $T/nest/home/.wharf")),
+        (P::WsNest, W, "$T/nest/home/.wharf", Err("write to $T/nest/home/.wharf is inside the protected path $T/nest/home/.wharf")),
+        (P::WsNest, W, "$T/nest/home/notes", Ok("$T/nest/home/notes")),
+        // A protected path that is a symlink protects its target.
+        (P::WsNest, W, "$T/nest/realhome/config.toml", Err("write to $T/nest/realhome/config.toml is inside the protected path $T/nest/realhome")),
+        (P::WsNest, W, "$T/nest/linkhome/config.toml", Err("write to $T/nest/linkhome/config.toml (resolves to $T/nest/realhome/config.toml) is inside the protected path $T/nest/realhome")),
+        (P::WsNest, R, "$T/nest/home/.wharf/config.toml", Ok("$T/nest/home/.wharf/config.toml")),
+        // Read-only refuses everything; danger-full-access protects nothing.
+        (P::ReadOnly, W, "$T/nest/home/.wharf/config.toml", Err("writes are not allowed in read-only mode: $T/nest/home/.wharf/config.toml")),
+        (P::Danger, W, "$T/nest/home/.wharf/config.toml", Ok("$T/nest/home/.wharf/config.toml")),
+    ]);
+}
+
+#[test]
+#[rustfmt::skip]
+fn nested_repositories() {
+    check(&[
+        (P::Ws, W, "sub/vendored/.git/hooks/x", Err("write to $T/repo/sub/vendored/.git/hooks/x is inside the protected path $T/repo/sub/vendored/.git")),
+        (P::Ws, W, "sub/vendored/.git", Err("write to $T/repo/sub/vendored/.git is inside the protected path $T/repo/sub/vendored/.git")),
+        (P::Ws, W, "to_vendored_git/config", Err("write to $T/repo/to_vendored_git/config (resolves to $T/repo/sub/vendored/.git/config) is inside the protected path $T/repo/sub/vendored/.git")),
+        // Not there yet: the host never creates a `.git` (a command may).
+        (P::Ws, W, "sub/fresh/.git/config", Err("write to $T/repo/sub/fresh/.git/config is inside the protected path $T/repo/sub/fresh/.git")),
+        // A submodule's `.git` file, and the git directory it names.
+        (P::Ws, W, "vendor/lib/.git", Err("write to $T/repo/vendor/lib/.git is inside the protected path $T/repo/vendor/lib/.git")),
+        (P::Ws, W, "gitdirs/lib/hooks/post-checkout", Err("write to $T/repo/gitdirs/lib/hooks/post-checkout is inside the protected path $T/repo/gitdirs/lib")),
+        (P::Ws, W, "gitdirs/lib/config", Err("write to $T/repo/gitdirs/lib/config is inside the protected path $T/repo/gitdirs/lib")),
+        (P::Ws, W, "gitdirs/lib/../notes.txt", Ok("$T/repo/gitdirs/notes.txt")),
+        (P::Ws, W, "sub/vendored/src.rs", Ok("$T/repo/sub/vendored/src.rs")),
+        (P::Ws, W, "vendor/lib/src.rs", Ok("$T/repo/vendor/lib/src.rs")),
+        (P::Ws, W, "sub/.gitignore", Ok("$T/repo/sub/.gitignore")),
+        (P::Ws, W, "sub/x.git/config", Ok("$T/repo/sub/x.git/config")),
+        (P::Ws, R, "sub/vendored/.git/hooks/x", Ok("$T/repo/sub/vendored/.git/hooks/x")),
+        (P::Danger, W, "sub/vendored/.git/hooks/x", Ok("$T/repo/sub/vendored/.git/hooks/x")),
+        // A repository's working tree stays writable, only its git
+        // directory does not.
+        (P::Worktree, W, "$T/shared/main/lib.rs", Ok("$T/shared/main/lib.rs")),
     ]);
 }
 
@@ -435,6 +530,17 @@ fn computed_roots() {
     let readable = platform.readable_roots().unwrap();
     assert_eq!(readable[..2], paths(&["$T/readable", "$T/repo"]));
     assert!(readable.contains(&PathBuf::from("/usr")), "{readable:?}");
+
+    // The environment's protected paths, resolved, whatever the policy.
+    let mut expected = paths(PROTECTED);
+    expected[5] = fixture.path("nest/realhome");
+    for policy in [P::WsNest, P::ReadOnly, P::Danger] {
+        assert_eq!(
+            fixture.rules(policy).protected_paths(),
+            expected,
+            "{policy:?}"
+        );
+    }
 }
 
 #[test]

@@ -1,5 +1,8 @@
-//! Enforcement on Linux: a mount namespace for the protected subpaths,
-//! Landlock for files, seccomp for the network and process inspection.
+//! Enforcement on Linux: a mount namespace for the protected paths
+//! (`protect.rs`), Landlock for files, seccomp for the network and process
+//! inspection.
+
+mod protect;
 
 use std::collections::BTreeMap;
 use std::ffi::{CStr, CString, OsStr, OsString};
@@ -24,6 +27,7 @@ use super::{
     Command, KernelSupport, MIN_LANDLOCK_ABI, NETWORK_DISABLED_ENV, PtySize, Sandbox, SpawnError,
 };
 use crate::{PathRules, ReadOnlyAccess, SandboxPolicy};
+use protect::{MountFailure, ProtectedMount};
 
 /// `LANDLOCK_CREATE_RULESET_VERSION`: ask for the ABI version.
 const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
@@ -76,18 +80,13 @@ struct Enforcement {
 struct Namespace {
     /// `Some` when not root: a user namespace is needed to mount.
     user_maps: Option<UserMaps>,
-    mounts: Vec<ReadOnlyMount>,
+    /// Outermost first.
+    mounts: Vec<ProtectedMount>,
 }
 
 struct UserMaps {
     uid_map: Vec<u8>,
     gid_map: Vec<u8>,
-}
-
-struct ReadOnlyMount {
-    path: CString,
-    /// The flags the mount already has that a remount must keep.
-    kept_flags: libc::c_ulong,
 }
 
 pub(super) fn start(
@@ -162,19 +161,31 @@ pub(super) fn start(
     // ends, then read what it reported.
     drop(child_fds);
     drop(report_write);
-    if let Some((stage, errno)) = failed_stage(report_read) {
+    if let Some(Failure {
+        stage,
+        errno,
+        mount,
+    }) = failed_stage(report_read)
+    {
         reap(pid);
         let source = io::Error::from_raw_os_error(errno);
-        return Err(match stage {
-            Stage::Exec if source.kind() == io::ErrorKind::NotFound => {
+        let mount = setup
+            .enforcement
+            .as_ref()
+            .and_then(|enforcement| enforcement.namespace.as_ref())
+            .and_then(|namespace| namespace.mounts.get(usize::from(mount)));
+        return Err(match (stage, mount) {
+            (Stage::Mounts, Some(mount)) => mount.failed(&source),
+            (Stage::Replaced, Some(mount)) => mount.replaced(),
+            (Stage::Exec, _) if source.kind() == io::ErrorKind::NotFound => {
                 SpawnError::NotFound { program }
             }
-            Stage::Workdir => SpawnError::BadWorkdir {
+            (Stage::Workdir, _) => SpawnError::BadWorkdir {
                 path: cwd.to_path_buf(),
                 reason: source.to_string(),
             },
-            Stage::Exec => SpawnError::Io { program, source },
-            stage => SpawnError::Enforcement {
+            (Stage::Exec, _) => SpawnError::Io { program, source },
+            (stage, _) => SpawnError::Enforcement {
                 stage: stage.describe(),
                 source,
             },
@@ -368,9 +379,9 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
     // the parent is suspended.
     let args = unsafe { &*arg.cast::<CloneArgs<'_>>() };
     let setup = args.setup;
-    let stage = setup.run(&args.old_mask);
+    let failure = setup.run(&args.old_mask);
     // Only reached when a step failed (execve does not return).
-    setup.fail(stage);
+    setup.fail(failure);
     // SAFETY: _exit never returns and runs no handlers.
     unsafe { libc::_exit(127) }
 }
@@ -404,7 +415,7 @@ fn prepare(sandbox: &Sandbox) -> Result<Enforcement, SpawnError> {
     let filter = seccomp_filter(policy.has_network_access())
         .map_err(|err| unenforceable(format!("seccomp: {err}")))?;
     Ok(Enforcement {
-        namespace: namespace(&rules),
+        namespace: namespace(&rules, sandbox)?,
         ruleset,
         filter,
     })
@@ -520,26 +531,21 @@ fn compile_filter(network: bool) -> Result<BpfProgram, String> {
     BpfProgram::try_from(filter).map_err(|err| err.to_string())
 }
 
-/// Read-only bind mounts for the protected subpaths that exist beneath a
-/// writable root (outside every writable root Landlock already keeps them
-/// read-only). A protected path that does not exist yet cannot be mounted
-/// over: a command may create it.
-fn namespace(rules: &PathRules) -> Option<Namespace> {
-    let mut mounts = Vec::new();
-    for root in rules.writable_roots() {
-        for protected in &root.read_only_subpaths {
-            if !protected.starts_with(&root.root) || std::fs::symlink_metadata(protected).is_err() {
-                continue;
-            }
-            let Ok(path) = CString::new(protected.as_os_str().as_bytes()) else {
-                continue;
-            };
-            let kept_flags = mount_flags(&path);
-            mounts.push(ReadOnlyMount { path, kept_flags });
-        }
-    }
+/// The mount namespace that keeps the protected paths read-only (see
+/// `protect.rs`), or `None` when nothing needs a mount.
+fn namespace(rules: &PathRules, sandbox: &Sandbox) -> Result<Option<Namespace>, SpawnError> {
+    let mounts = protect::plan(rules, &sandbox.env.protected, &sandbox.env.cwd)?;
     if mounts.is_empty() {
-        return None;
+        return Ok(None);
+    }
+    if mounts.len() >= usize::from(NO_MOUNT) {
+        return Err(SpawnError::Unenforceable {
+            mode: rules.mode(),
+            what: format!(
+                "{} protected paths are more than it can mount",
+                mounts.len()
+            ),
+        });
     }
     // SAFETY: geteuid and getegid cannot fail and take no arguments.
     let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
@@ -547,31 +553,7 @@ fn namespace(rules: &PathRules) -> Option<Namespace> {
         uid_map: format!("{uid} {uid} 1\n").into_bytes(),
         gid_map: format!("{gid} {gid} 1\n").into_bytes(),
     });
-    Some(Namespace { user_maps, mounts })
-}
-
-/// The flags of the mount holding `path` that a read-only remount must
-/// repeat (a remount in a user namespace may not drop them).
-fn mount_flags(path: &CString) -> libc::c_ulong {
-    let mut stat = std::mem::MaybeUninit::<libc::statvfs>::zeroed();
-    // SAFETY: `path` is NUL-terminated and `stat` is a writable statvfs.
-    if unsafe { libc::statvfs(path.as_ptr(), stat.as_mut_ptr()) } != 0 {
-        return 0;
-    }
-    // SAFETY: statvfs succeeded, so it filled the struct (which was zeroed
-    // anyway).
-    let flags = unsafe { stat.assume_init() }.f_flag;
-    [
-        (libc::ST_NOSUID, libc::MS_NOSUID),
-        (libc::ST_NODEV, libc::MS_NODEV),
-        (libc::ST_NOEXEC, libc::MS_NOEXEC),
-        (libc::ST_NOATIME, libc::MS_NOATIME),
-        (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
-        (libc::ST_RELATIME, libc::MS_RELATIME),
-    ]
-    .into_iter()
-    .filter(|(st, _)| flags & *st != 0)
-    .fold(0, |acc, (_, ms)| acc | ms)
+    Ok(Some(Namespace { user_maps, mounts }))
 }
 
 /// What the child does between `clone` and `execve`, with everything it
@@ -593,6 +575,8 @@ enum Stage {
     Group,
     Workdir,
     Mounts,
+    /// A protected path was not what the parent checked.
+    Replaced,
     NoNewPrivs,
     Landlock,
     Seccomp,
@@ -600,11 +584,12 @@ enum Stage {
 }
 
 impl Stage {
-    const ALL: [Stage; 8] = [
+    const ALL: [Stage; 9] = [
         Stage::Stdio,
         Stage::Group,
         Stage::Workdir,
         Stage::Mounts,
+        Stage::Replaced,
         Stage::NoNewPrivs,
         Stage::Landlock,
         Stage::Seccomp,
@@ -617,6 +602,7 @@ impl Stage {
             Stage::Group => "a new process group",
             Stage::Workdir => "entering the working directory",
             Stage::Mounts => "read-only mounts of the protected paths",
+            Stage::Replaced => "a protected path changed while it was being mounted",
             Stage::NoNewPrivs => "no_new_privs",
             Stage::Landlock => "Landlock",
             Stage::Seccomp => "seccomp",
@@ -625,9 +611,31 @@ impl Stage {
     }
 }
 
+/// A step that failed in the child, with its errno and, for a mount, which
+/// one ([`NO_MOUNT`] otherwise).
+struct Failure {
+    stage: Stage,
+    errno: i32,
+    mount: u16,
+}
+
+/// [`Failure::mount`] of a failure that concerns no single mount.
+const NO_MOUNT: u16 = u16::MAX;
+
+impl From<Stage> for Failure {
+    /// `stage` failed with the errno of the system call that just failed.
+    fn from(stage: Stage) -> Failure {
+        Failure {
+            stage,
+            errno: io::Error::last_os_error().raw_os_error().unwrap_or(0),
+            mount: NO_MOUNT,
+        }
+    }
+}
+
 impl ChildSetup<'_> {
     /// Runs in the child: returns only when a step failed, naming it.
-    fn run(&self, old_mask: &libc::sigset_t) -> Stage {
+    fn run(&self, old_mask: &libc::sigset_t) -> Failure {
         // wharf's handlers are not the command's: back to the defaults.
         // SAFETY: a zeroed sigaction is valid (no handler, empty mask); the
         // calls take it by pointer for their duration.
@@ -654,7 +662,7 @@ impl ChildSetup<'_> {
                 }
             };
             if moved < 0 {
-                return Stage::Stdio;
+                return Stage::Stdio.into();
             }
         }
         let grouped = if self.new_session {
@@ -668,21 +676,25 @@ impl ChildSetup<'_> {
             true
         };
         if !grouped {
-            return Stage::Group;
+            return Stage::Group.into();
         }
+        let namespace = self
+            .enforcement
+            .as_ref()
+            .and_then(|enforcement| enforcement.namespace.as_ref());
+        if let Some(Err(failure)) = namespace.map(Namespace::enter) {
+            return failure;
+        }
+        // After the mounts, so that the working directory is on them: a
+        // directory entered before would still show what is beneath them.
         // SAFETY: a NUL-terminated path.
         if unsafe { libc::chdir(self.strings.cwd.as_ptr()) } != 0 {
-            return Stage::Workdir;
+            return Stage::Workdir.into();
         }
         if let Some(enforcement) = &self.enforcement {
-            if let Some(namespace) = &enforcement.namespace
-                && namespace.enter().is_err()
-            {
-                return Stage::Mounts;
-            }
             // SAFETY: prctl with integer arguments only.
             if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
-                return Stage::NoNewPrivs;
+                return Stage::NoNewPrivs.into();
             }
             // SAFETY: landlock_restrict_self takes a ruleset descriptor that
             // `enforcement` keeps open, and flags.
@@ -694,10 +706,10 @@ impl ChildSetup<'_> {
                 )
             };
             if restricted != 0 {
-                return Stage::Landlock;
+                return Stage::Landlock.into();
             }
             if seccompiler::apply_filter(&enforcement.filter).is_err() {
-                return Stage::Seccomp;
+                return Stage::Seccomp.into();
             }
         }
         // SAFETY: restoring the mask the parent had; then execve with
@@ -710,16 +722,19 @@ impl ChildSetup<'_> {
                 self.strings.envp_ptrs.as_ptr(),
             );
         }
-        Stage::Exec
+        Stage::Exec.into()
     }
 
-    /// Tells the parent which step failed and with which errno.
-    fn fail(&self, stage: Stage) {
-        let errno = io::Error::last_os_error().raw_os_error().unwrap_or(0);
-        let index = Stage::ALL.iter().position(|s| *s == stage).unwrap_or(0);
-        let mut report = [0u8; 5];
+    /// Tells the parent which step failed, with which errno, on which mount.
+    fn fail(&self, failure: Failure) {
+        let index = Stage::ALL
+            .iter()
+            .position(|s| *s == failure.stage)
+            .unwrap_or(0);
+        let mut report = [0u8; REPORT_LEN];
         report[0] = u8::try_from(index).unwrap_or(0);
-        report[1..].copy_from_slice(&errno.to_ne_bytes());
+        report[1..5].copy_from_slice(&failure.errno.to_ne_bytes());
+        report[5..].copy_from_slice(&failure.mount.to_ne_bytes());
         // SAFETY: a write from a live buffer to a pipe the parent keeps
         // open.
         unsafe { libc::write(self.report, report.as_ptr().cast(), report.len()) };
@@ -727,28 +742,38 @@ impl ChildSetup<'_> {
 }
 
 impl Namespace {
-    fn enter(&self) -> Result<(), ()> {
+    /// Enters a new mount namespace (and user namespace, unless root) and
+    /// makes the planned mounts.
+    fn enter(&self) -> Result<(), Failure> {
         let mut flags = libc::CLONE_NEWNS;
         if self.user_maps.is_some() {
             flags |= libc::CLONE_NEWUSER;
         }
+        let namespace_failed = |()| Failure::from(Stage::Mounts);
         // SAFETY: unshare takes flags only.
         if unsafe { libc::unshare(flags) } != 0 {
-            return Err(());
+            return Err(Stage::Mounts.into());
         }
         if let Some(maps) = &self.user_maps {
-            write_proc(c"/proc/self/setgroups", b"deny")?;
-            write_proc(c"/proc/self/uid_map", &maps.uid_map)?;
-            write_proc(c"/proc/self/gid_map", &maps.gid_map)?;
+            write_proc(c"/proc/self/setgroups", b"deny").map_err(namespace_failed)?;
+            write_proc(c"/proc/self/uid_map", &maps.uid_map).map_err(namespace_failed)?;
+            write_proc(c"/proc/self/gid_map", &maps.gid_map).map_err(namespace_failed)?;
         }
         // Keep our mounts from propagating back to the parent namespace.
-        mount(None, c"/", libc::MS_REC | libc::MS_PRIVATE)?;
-        for protected in &self.mounts {
-            let path = protected.path.as_c_str();
-            mount(Some(path), path, libc::MS_BIND | libc::MS_REC)?;
-            let read_only =
-                libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | protected.kept_flags;
-            mount(None, path, read_only)?;
+        mount(None, c"/", libc::MS_REC | libc::MS_PRIVATE).map_err(namespace_failed)?;
+        for (index, protected) in (0..).zip(&self.mounts) {
+            protect::mount_in_child(protected).map_err(|failure| match failure {
+                MountFailure::Failed(errno) => Failure {
+                    stage: Stage::Mounts,
+                    errno,
+                    mount: index,
+                },
+                MountFailure::Replaced => Failure {
+                    stage: Stage::Replaced,
+                    errno: 0,
+                    mount: index,
+                },
+            })?;
         }
         Ok(())
     }
@@ -787,14 +812,22 @@ fn write_proc(path: &CStr, contents: &[u8]) -> Result<(), ()> {
     Ok(())
 }
 
-/// The stage and errno the child reported, if it failed.
-fn failed_stage(report: OwnedFd) -> Option<(Stage, i32)> {
-    let mut bytes = [0u8; 5];
+/// The bytes of a failure report: the stage's index, the errno, the mount.
+const REPORT_LEN: usize = 7;
+
+/// What the child reported, if it failed.
+fn failed_stage(report: OwnedFd) -> Option<Failure> {
+    let mut bytes = [0u8; REPORT_LEN];
     let mut file = File::from(report);
     file.read_exact(&mut bytes).ok()?;
     let stage = *Stage::ALL.get(usize::from(bytes[0]))?;
     let errno = i32::from_ne_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
-    Some((stage, errno))
+    let mount = u16::from_ne_bytes([bytes[5], bytes[6]]);
+    Some(Failure {
+        stage,
+        errno,
+        mount,
+    })
 }
 
 /// Reaps a child that failed before `execve`.

@@ -56,14 +56,14 @@ fn workspace_write(network_access: bool, read_only_access: ReadOnlyAccess) -> Sa
     }
 }
 
-struct Ran {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+pub(super) struct Ran {
+    pub(super) code: Option<i32>,
+    pub(super) stdout: String,
+    pub(super) stderr: String,
 }
 
 /// Runs `argv` with no stdin and captured output.
-fn run(sandbox: &Sandbox, argv: &[&str]) -> Ran {
+pub(super) fn run(sandbox: &Sandbox, argv: &[&str]) -> Ran {
     let mut command = Command::new(argv);
     command
         .stdin(Stdio::null())
@@ -77,7 +77,7 @@ fn run(sandbox: &Sandbox, argv: &[&str]) -> Ran {
     }
 }
 
-fn sh(sandbox: &Sandbox, script: &str) -> Ran {
+pub(super) fn sh(sandbox: &Sandbox, script: &str) -> Ran {
     run(sandbox, &["/bin/sh", "-c", script])
 }
 
@@ -85,7 +85,8 @@ fn python(sandbox: &Sandbox, code: &str) -> Ran {
     run(sandbox, &["python3", "-c", code])
 }
 
-fn assert_ok(ran: &Ran, what: &str) {
+#[track_caller]
+pub(super) fn assert_ok(ran: &Ran, what: &str) {
     assert_eq!(ran.code, Some(0), "{what}: {}{}", ran.stdout, ran.stderr);
 }
 
@@ -434,7 +435,7 @@ fn a_sandbox_round_trips_through_json() {
     let env = PathEnv {
         cwd: "/work".into(),
         tmpdir: Some("/tmp/x".into()),
-        protected: Vec::new(),
+        protected: vec!["/home/u/.wharf".into(), "/work/.wharf".into()],
     };
     let policy = SandboxPolicy::WorkspaceWrite {
         writable_roots: vec!["/data".into()],
@@ -462,7 +463,11 @@ fn a_sandbox_round_trips_through_json() {
                 "exclude_tmpdir_env_var": false,
                 "exclude_slash_tmp": true
             },
-            "env": { "cwd": "/work", "tmpdir": "/tmp/x" }
+            "env": {
+                "cwd": "/work",
+                "tmpdir": "/tmp/x",
+                "protected": ["/home/u/.wharf", "/work/.wharf"]
+            }
         })
     );
     let back: Sandbox = serde_json::from_value(json).unwrap();

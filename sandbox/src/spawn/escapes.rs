@@ -1,0 +1,334 @@
+//! Persistence escapes tried against the real kernel: a command that leaves
+//! something for the *next* session to read — a project `.wharf/config.toml`
+//! where there was none, an entry in wharf's home (config, compile cache) —
+//! by writing, renaming or symlinking its way around the read-only mounts.
+//!
+//! Each test runs as whoever runs the suite; as root (CI), the last test runs
+//! the module again as `nobody`, where the mounts need a user namespace.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use super::tests::{assert_ok, sh};
+use super::{Command, Sandbox};
+use crate::{PathEnv, ReadOnlyAccess, SandboxPolicy};
+
+/// A session's world, in a temporary directory `$T`:
+///
+/// ```text
+/// $T/                    a configured writable root (so the cwd's parent is writable)
+/// $T/work/               the cwd, no `.git` anywhere above it
+/// $T/home/.wharf/        `$WHARF_HOME`: config.toml, cache/apply_patch.cwasm
+/// ```
+///
+/// The protected paths are those the host lists: wharf's home and every
+/// `.wharf` from the cwd up to `/` (none of them exists yet).
+struct World {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    work: PathBuf,
+    home: PathBuf,
+}
+
+const CONFIG: &str = "model = \"the user's\"\n";
+const COMPILED: &str = "compiled by wharf\n";
+
+impl World {
+    fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let work = root.join("work");
+        let home = root.join("home/.wharf");
+        std::fs::create_dir_all(&work).unwrap();
+        std::fs::create_dir_all(home.join("cache")).unwrap();
+        std::fs::write(home.join("config.toml"), CONFIG).unwrap();
+        std::fs::write(home.join("cache/apply_patch.cwasm"), COMPILED).unwrap();
+        World {
+            _dir: dir,
+            root,
+            work,
+            home,
+        }
+    }
+
+    fn protected(&self) -> Vec<PathBuf> {
+        let mut protected = vec![self.home.clone()];
+        protected.extend(self.work.ancestors().map(|dir| dir.join(".wharf")));
+        protected
+    }
+
+    fn sandbox(&self, policy: &SandboxPolicy) -> Sandbox {
+        let env = PathEnv {
+            cwd: self.work.clone(),
+            tmpdir: None,
+            protected: self.protected(),
+        };
+        Sandbox::new(policy, &env)
+    }
+
+    /// Workspace-write with `$T` writable, `/tmp` and `$TMPDIR` not.
+    fn workspace_write(&self) -> SandboxPolicy {
+        SandboxPolicy::WorkspaceWrite {
+            writable_roots: vec![self.root.clone()],
+            read_only_access: ReadOnlyAccess::FullAccess,
+            network_access: false,
+            exclude_tmpdir_env_var: true,
+            exclude_slash_tmp: true,
+        }
+    }
+
+    /// Expands `$T` (the root), `$HOME` (wharf's home) in a script.
+    fn expand(&self, script: &str) -> String {
+        script
+            .replace("$HOME", &self.home.display().to_string())
+            .replace("$T", &self.root.display().to_string())
+    }
+
+    fn path(&self, relative: &str) -> PathBuf {
+        self.root.join(relative)
+    }
+
+    /// The error of a spawn under workspace-write that must not start.
+    fn refused(&self) -> String {
+        let marker = self.path("ran.txt");
+        let command = Command::new(["/bin/sh", "-c", "echo ran > $0", marker.to_str().unwrap()]);
+        let err = self
+            .sandbox(&self.workspace_write())
+            .spawn(command)
+            .map(|mut child| child.wait())
+            .expect_err("the command started");
+        assert!(!marker.exists(), "the command ran");
+        err.to_string()
+    }
+}
+
+fn is_empty_dir(path: &Path) -> bool {
+    path.symlink_metadata().is_ok_and(|meta| meta.is_dir())
+        && std::fs::read_dir(path).unwrap().next().is_none()
+}
+
+/// (what the command tries, the script, `$T` and `$HOME` expanded)
+const ATTACKS: &[(&str, &str)] = &[
+    (
+        "create .wharf/config.toml",
+        "mkdir -p .wharf && echo evil > .wharf/config.toml",
+    ),
+    ("create .wharf/ itself", "rmdir .wharf; mkdir .wharf/x"),
+    (
+        "create ../.wharf/config.toml in the writable parent",
+        "mkdir -p ../.wharf && echo evil > ../.wharf/config.toml",
+    ),
+    (
+        "rename .wharf away and make a new one",
+        "mv .wharf old && mkdir .wharf && echo evil > .wharf/config.toml",
+    ),
+    (
+        "rename a prepared directory over .wharf",
+        "mkdir -p prepared && echo evil > prepared/config.toml && mv -T prepared .wharf",
+    ),
+    (
+        "swap .wharf for a symlink",
+        "mkdir -p prepared && ln -s prepared link && mv -T link .wharf",
+    ),
+    (
+        "rename the workspace and rebuild it",
+        "cd .. && mv work moved && mkdir -p work/.wharf && echo evil > work/.wharf/config.toml",
+    ),
+    (
+        "rename the parent's .wharf away",
+        "mv ../.wharf ../old && mkdir ../.wharf && echo evil > ../.wharf/config.toml",
+    ),
+    (
+        "append an MCP server to wharf's config",
+        "printf '[mcp_servers.x]\\ncommand = \"evil\"\\n' >> $HOME/config.toml",
+    ),
+    (
+        "replace a compiled component in the cache",
+        "echo evil > $T/evil.cwasm && mv -f $T/evil.cwasm $HOME/cache/apply_patch.cwasm",
+    ),
+    (
+        "delete a cache entry and write another",
+        "rm -f $HOME/cache/apply_patch.cwasm; echo evil > $HOME/cache/apply_patch.cwasm",
+    ),
+    (
+        "hard-link wharf's config and write through the link",
+        "ln $HOME/config.toml $T/linked && echo evil >> $T/linked",
+    ),
+    (
+        "rename wharf's home away and make a new one",
+        "mv $HOME $T/home/old && mkdir $HOME && echo evil > $HOME/config.toml",
+    ),
+    (
+        "rename the directory above wharf's home",
+        "mv $T/home $T/moved-home && mkdir -p $HOME && echo evil > $HOME/config.toml",
+    ),
+];
+
+#[test]
+fn commands_leave_nothing_for_the_next_session() {
+    let world = World::new();
+    let sandbox = world.sandbox(&world.workspace_write());
+    let mut escaped = Vec::new();
+    for (what, script) in ATTACKS {
+        let ran = sh(&sandbox, &world.expand(script));
+        if ran.code == Some(0) {
+            escaped.push(format!("{what}: {}{}", ran.stdout, ran.stderr));
+        }
+    }
+    assert!(escaped.is_empty(), "escaped:\n{}", escaped.join("\n"));
+
+    // wharf made the missing directories so that it could mount them: empty.
+    for created in ["work/.wharf", ".wharf"] {
+        assert!(is_empty_dir(&world.path(created)), "{created}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(world.home.join("config.toml")).unwrap(),
+        CONFIG
+    );
+    assert_eq!(
+        std::fs::read_to_string(world.home.join("cache/apply_patch.cwasm")).unwrap(),
+        COMPILED
+    );
+    for moved in ["moved", "old", "home/old", "moved-home", "linked"] {
+        assert!(!world.path(moved).exists(), "{moved} exists");
+    }
+
+    // The rest of the workspace and its parent stay writable, and a new
+    // repository can be made.
+    assert_ok(
+        &sh(
+            &sandbox,
+            "echo ok > file && mkdir -p sub && mv sub sub2 && echo ok > ../beside \
+             && git init -q fresh && echo x > fresh/.git/description",
+        ),
+        "ordinary work",
+    );
+    assert!(world.path("work/fresh/.git/HEAD").exists());
+}
+
+#[test]
+fn a_symlink_or_a_file_at_a_protected_path_fails_closed() {
+    let world = World::new();
+    let dot_wharf = world.work.join(".wharf");
+    std::fs::create_dir(world.path("elsewhere")).unwrap();
+    // (what is planted at `work/.wharf` before the session, expected words)
+    type Plant = dyn Fn(&Path);
+    let cases: &[(&str, &Plant, &str)] = &[
+        (
+            "a symlink into the writable root",
+            &|at| std::os::unix::fs::symlink("../elsewhere", at).unwrap(),
+            "is a symbolic link inside a writable root",
+        ),
+        (
+            "a dangling symlink out of the roots",
+            &|at| std::os::unix::fs::symlink("/nonexistent/wharf-evil", at).unwrap(),
+            "is a symbolic link inside a writable root",
+        ),
+        (
+            "a file",
+            &|at| std::fs::write(at, "evil").unwrap(),
+            "something that is not a directory is there",
+        ),
+    ];
+    for (what, plant, expected) in cases {
+        plant(&dot_wharf);
+        let message = world.refused();
+        let shown = dot_wharf.display().to_string();
+        assert!(
+            message.starts_with(&format!("cannot keep {shown} read-only: ")),
+            "{what}: {message}"
+        );
+        assert!(message.contains(expected), "{what}: {message}");
+        assert!(
+            message.ends_with("the command was not run"),
+            "{what}: {message}"
+        );
+        std::fs::remove_file(&dot_wharf).unwrap();
+    }
+    assert!(is_empty_dir(&world.path("elsewhere")));
+}
+
+#[test]
+fn a_home_reached_through_an_outside_symlink_is_kept_read_only() {
+    // `$WHARF_HOME` is a link that lies outside every writable root (the
+    // command cannot redirect it) to a directory inside one.
+    let world = World::new();
+    let outside = tempfile::tempdir().unwrap();
+    let link = outside.path().join("wharf-home");
+    std::os::unix::fs::symlink(&world.home, &link).unwrap();
+    let env = PathEnv {
+        cwd: world.work.clone(),
+        tmpdir: None,
+        protected: vec![link],
+    };
+    let sandbox = Sandbox::new(&world.workspace_write(), &env);
+    let ran = sh(&sandbox, &world.expand("echo evil >> $HOME/config.toml"));
+    assert_ne!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(
+        std::fs::read_to_string(world.home.join("config.toml")).unwrap(),
+        CONFIG
+    );
+}
+
+#[test]
+fn protected_directories_are_created_only_where_a_command_could() {
+    let world = World::new();
+    let not_writable = tempfile::tempdir().unwrap();
+    let outside = not_writable.path().join(".wharf");
+    let env = PathEnv {
+        cwd: world.work.clone(),
+        tmpdir: None,
+        protected: vec![outside.clone(), world.work.join(".wharf")],
+    };
+    let policies = [
+        ("read-only", SandboxPolicy::new_read_only(), false),
+        ("danger-full-access", SandboxPolicy::DangerFullAccess, false),
+        ("workspace-write", world.workspace_write(), true),
+    ];
+    for (name, policy, creates) in policies {
+        let ran = sh(&Sandbox::new(&policy, &env), "true");
+        assert_ok(&ran, name);
+        assert_eq!(world.work.join(".wharf").exists(), creates, "{name}");
+        // Outside the writable roots Landlock keeps it from being created.
+        assert!(!outside.exists(), "{name}");
+    }
+    let ran = sh(
+        &Sandbox::new(&world.workspace_write(), &env),
+        &format!("mkdir {}", outside.display()),
+    );
+    assert_ne!(ran.code, Some(0));
+    assert!(!outside.exists());
+}
+
+/// The same escapes as an unprivileged user (where the mounts need a user
+/// namespace), when the suite runs as root; as anyone else the tests above
+/// already ran that way.
+#[test]
+fn escapes_also_fail_for_an_unprivileged_user() {
+    // SAFETY: geteuid takes no arguments and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    // The test binary itself, through setpriv: not a sandboxed command.
+    #[allow(clippy::disallowed_methods)]
+    let mut command = std::process::Command::new("setpriv");
+    command.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"]);
+    command.arg(&exe).args([
+        "spawn::escapes::",
+        "--skip",
+        "escapes_also_fail_for_an_unprivileged_user",
+        "--test-threads=1",
+    ]);
+    // `nobody` has no home of its own; temporary directories go to /tmp.
+    command.env_remove("TMPDIR").current_dir("/");
+    let output = command
+        .output()
+        .expect("setpriv (util-linux) runs the tests as nobody");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "as nobody:\n{stdout}\n{stderr}");
+    // The filter matched the tests above, and they ran.
+    assert!(stdout.contains("test result: ok. 4 passed"), "{stdout}");
+}
