@@ -20,6 +20,7 @@ mod native;
 mod sandbox_cmd;
 mod unified_exec;
 mod view_image;
+mod write_path;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
