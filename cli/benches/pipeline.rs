@@ -105,7 +105,7 @@ fn host(root: &Path, work: &Path) -> (Arc<Plugins>, Arc<Session>) {
     };
     let config = Config::load(&options, &registry).unwrap();
     let runtime = WasmRuntime::new(None).unwrap();
-    let plugins = discovery.load(&runtime).unwrap();
+    let plugins = discovery.load(&runtime, &config.features).unwrap();
     assert!(plugins.skipped.is_empty(), "{:?}", plugins.skipped);
     let session = Session::new("bench", &config, None, None, Box::new(|_| None));
     (Arc::new(plugins), Arc::new(session))

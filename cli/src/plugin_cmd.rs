@@ -1,20 +1,17 @@
 //! `wharf plugin list|add|remove`.
 
-use std::path::{Path, PathBuf};
+mod add;
+mod remove;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context as _, bail};
 use clap::Subcommand;
 use serde_json::json;
-use sha2::Digest as _;
-use wharf_host::native::{self, NativePlugin};
-use wharf_host::plugin::Plugin;
-use wharf_host::plugin::manifest::{MANIFEST_FILE, Manifest, PluginKind, Sha256};
-use wharf_host::registry::{INSTALLED_MARKER, NotOffered, Origin};
-use wharf_host::wasm::WasmRuntime;
+use wharf_host::plugin::manifest::PluginKind;
+use wharf_host::registry::{NotOffered, Origin};
 
 use crate::GlobalArgs;
-use crate::session::{cache_dir, plugins_dir};
 
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
@@ -26,20 +23,26 @@ pub enum PluginCommand {
     },
     /// Install a plugin from a directory holding its plugin.toml and artifact.
     ///
-    /// Checks the manifest and the artifact, shows what the plugin asks to
-    /// access, compiles a component into the cache (or loads a native
-    /// library to check it), and records the artifact's sha256 as a pin in
-    /// the installed manifest.
+    /// Checks the manifest and the artifact (at most 64 KiB and 64 MiB),
+    /// shows what the plugin asks to access, refuses tool names another
+    /// plugin holds, compiles a component into the cache (or, once you
+    /// confirmed, loads a native library to check it), and records the
+    /// artifact's sha256 in $WHARF_HOME/plugins.lock: wharf loads the
+    /// plugin only while its artifact has that digest.
     Add {
         /// The plugin's directory (or its plugin.toml).
         path: PathBuf,
         /// Refuse to install unless the artifact has this sha256 (hex).
         #[arg(long, value_name = "HEX")]
         sha256: Option<String>,
+        /// Install a native plugin without asking: it runs inside wharf
+        /// with your privileges (needed when there is no terminal to ask on).
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
     /// Uninstall a plugin installed with `wharf plugin add`.
     Remove {
-        /// The plugin's name.
+        /// The plugin's name, as `wharf plugin list` shows it.
         name: String,
     },
 }
@@ -47,8 +50,8 @@ pub enum PluginCommand {
 pub fn run(command: PluginCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     match command {
         PluginCommand::List { json } => list(global, json),
-        PluginCommand::Add { path, sha256 } => add(global, &path, sha256.as_deref()),
-        PluginCommand::Remove { name } => remove(global, &name),
+        PluginCommand::Add { path, sha256, yes } => add::add(global, &path, sha256.as_deref(), yes),
+        PluginCommand::Remove { name } => remove::remove(global, &name),
     }
     .map(|()| ExitCode::SUCCESS)
 }
@@ -82,6 +85,7 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
             "tools": tools,
             "requested": manifest.describe_capabilities(),
             "granted": grant.describe(),
+            "loaded": entry.loaded,
             "loaded_from_cache": entry.from_cache,
             "load_ms": entry.load_time.as_secs_f64() * 1000.0,
         }));
@@ -114,9 +118,17 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
             manifest.api,
             entry.feature_key()
         );
-        println!("  tools: {}", tools.join(", "));
+        if tools.is_empty() && !entry.loaded {
+            println!("  tools: not known until it is loaded");
+        } else {
+            println!("  tools: {}", tools.join(", "));
+        }
         for line in host.session.grant(entry).describe() {
             println!("  {line}");
+        }
+        if !entry.loaded {
+            println!("  loaded: no (its feature is off)");
+            continue;
         }
         let how = match (manifest.kind, entry.from_cache) {
             (PluginKind::Native, _) if entry.origin == Origin::Embedded => "built in",
@@ -143,178 +155,5 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
             "runtime: on-demand instance allocator (the pooling allocator could not reserve its virtual memory)"
         );
     }
-    Ok(())
-}
-
-fn add(global: &GlobalArgs, path: &Path, expected: Option<&str>) -> anyhow::Result<()> {
-    let manifest_path = if path.is_dir() {
-        path.join(MANIFEST_FILE)
-    } else {
-        path.to_path_buf()
-    };
-    let (manifest, warnings) = {
-        let text = std::fs::read_to_string(&manifest_path)
-            .with_context(|| format!("cannot read {}", manifest_path.display()))?;
-        Manifest::parse(&manifest_path, &text)?
-    };
-    for warning in &warnings {
-        eprintln!("warning: {warning}");
-    }
-    let bytes = std::fs::read(&manifest.artifact)
-        .with_context(|| format!("cannot read the artifact {}", manifest.artifact.display()))?;
-    let actual = Sha256(sha2::Sha256::digest(&bytes).into());
-    if let Some(expected) = expected {
-        let expected: Sha256 = expected
-            .parse()
-            .map_err(|err| crate::UsageError(format!("--sha256: {err}")))?;
-        if expected != actual {
-            bail!("sha256 mismatch: expected {expected}, the artifact is {actual}; not installed");
-        }
-    }
-    if let Some(pinned) = &manifest.sha256
-        && *pinned != actual
-    {
-        bail!(
-            "sha256 mismatch: the manifest pins {pinned}, the artifact is {actual}; not installed"
-        );
-    }
-
-    let configured = global.configure()?;
-    let options = &configured.options;
-    let target = plugins_dir(options).join(manifest.name.as_str());
-    if target.exists() {
-        bail!(
-            "plugin `{}` is already installed in {}; remove it first (`wharf plugin remove {}`)",
-            manifest.name,
-            target.display(),
-            manifest.name
-        );
-    }
-    if configured.registry.get(&manifest.feature.key).is_some() {
-        bail!(
-            "the feature key `{}` is already taken; change `feature.key` in the manifest",
-            manifest.feature.key
-        );
-    }
-    let not_loadable = || format!("{} is not a loadable plugin", manifest.artifact.display());
-    let started = std::time::Instant::now();
-    let (plugin, how): (Box<dyn Plugin>, &str) = match manifest.kind {
-        PluginKind::Wasm => {
-            let runtime = WasmRuntime::new(Some(cache_dir(options)))?;
-            let plugin = runtime
-                .load(manifest.name.as_str(), &bytes)
-                .with_context(not_loadable)?;
-            (Box::new(plugin), "compiled")
-        }
-        PluginKind::Native => {
-            let abi = native::ABI_VERSION.to_string();
-            if manifest.api != abi {
-                bail!(
-                    "{}: `api = \"{}\"` is not a native plugin ABI this wharf supports \
-                     (supported: \"{abi}\"); not installed",
-                    manifest_path.display(),
-                    manifest.api
-                );
-            }
-            let plugin = NativePlugin::load(manifest.name.as_str(), &manifest.artifact)
-                .with_context(not_loadable)?;
-            (Box::new(plugin), "loaded")
-        }
-        PluginKind::Mcp => bail!(
-            "{}: an MCP server is not installed as a plugin; add it with `wharf mcp add`",
-            manifest_path.display()
-        ),
-    };
-    let load_time = started.elapsed();
-
-    println!(
-        "{} {} (api {}), sha256 {actual}",
-        manifest.name, manifest.version, manifest.api
-    );
-    println!("asks for:");
-    for line in manifest.describe_capabilities() {
-        println!("  {line}");
-    }
-    let tools: Vec<&str> = plugin.tools().iter().map(|t| t.name.as_str()).collect();
-    println!("tools: {}", tools.join(", "));
-    if manifest.kind == PluginKind::Native {
-        println!(
-            "note: a native plugin runs inside wharf with your privileges; \
-             only the commands it runs through wharf are sandboxed"
-        );
-    }
-
-    install(&manifest, &manifest_path, &bytes, &actual, &target)?;
-    println!(
-        "installed in {} ({how} in {:.0} ms)",
-        target.display(),
-        load_time.as_secs_f64() * 1000.0
-    );
-    Ok(())
-}
-
-/// Copies the manifest (with the pin recorded) and the artifact into the
-/// plugins directory, then marks the directory as installed by the user.
-fn install(
-    manifest: &Manifest,
-    manifest_path: &Path,
-    bytes: &[u8],
-    sha256: &Sha256,
-    target: &Path,
-) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(manifest_path)?;
-    let mut doc: toml_edit::DocumentMut = text.parse()?;
-    let artifact_name = manifest
-        .artifact
-        .file_name()
-        .context("the artifact has no file name")?
-        .to_string_lossy()
-        .into_owned();
-    doc["artifact"] = toml_edit::value(&artifact_name);
-    doc["sha256"] = toml_edit::value(sha256.to_string());
-    let staging = tempfile::Builder::new()
-        .prefix(".adding-")
-        .tempdir_in(
-            target
-                .parent()
-                .context("the plugins directory has no parent")?,
-        )
-        .or_else(|_| {
-            std::fs::create_dir_all(target.parent().unwrap_or(target))?;
-            tempfile::Builder::new()
-                .prefix(".adding-")
-                .tempdir_in(target.parent().unwrap_or(target))
-        })?;
-    std::fs::write(staging.path().join(MANIFEST_FILE), doc.to_string())?;
-    std::fs::write(staging.path().join(&artifact_name), bytes)?;
-    std::fs::write(
-        staging.path().join(INSTALLED_MARKER),
-        format!("sha256 = \"{sha256}\"\n"),
-    )?;
-    let staged = staging.keep();
-    std::fs::rename(&staged, target)
-        .with_context(|| format!("cannot move the plugin into {}", target.display()))?;
-    Ok(())
-}
-
-fn remove(global: &GlobalArgs, name: &str) -> anyhow::Result<()> {
-    let configured = global.configure()?;
-    let dir = plugins_dir(&configured.options).join(name);
-    if !dir.join(MANIFEST_FILE).is_file() {
-        if crate::session::EMBEDDED
-            .iter()
-            .any(|embedded| embedded.manifest.contains(&format!("name = \"{name}\"")))
-        {
-            bail!(
-                "plugin `{name}` is built in; turn it off with `wharf features disable KEY` instead"
-            );
-        }
-        bail!(
-            "no plugin named `{name}` is installed in {}",
-            plugins_dir(&configured.options).display()
-        );
-    }
-    std::fs::remove_dir_all(&dir).with_context(|| format!("cannot remove {}", dir.display()))?;
-    println!("removed {name} from {}", dir.display());
     Ok(())
 }

@@ -97,7 +97,7 @@ impl Host {
             .plugins
             .entries
             .iter()
-            .filter(|e| e.manifest.kind == PluginKind::Wasm && !e.from_cache)
+            .filter(|e| e.manifest.kind == PluginKind::Wasm && e.loaded && !e.from_cache)
             .count();
         (compiled > 0).then(|| {
             format!(
@@ -118,7 +118,7 @@ impl Configured {
         // components load.
         let (plugins, servers) = std::thread::scope(|scope| {
             let servers = scope.spawn(|| start_mcp_servers(&self.config));
-            let plugins = self.discovery.load(&runtime);
+            let plugins = self.discovery.load(&runtime, &self.config.features);
             let servers = servers.join().unwrap_or_else(|_| Ok(Vec::new()));
             (plugins, servers)
         });

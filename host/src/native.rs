@@ -19,6 +19,9 @@ mod call;
 mod tests;
 
 use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::Write as _;
+use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -82,13 +85,39 @@ impl NativePlugin {
     /// Loads the library at `path` as the plugin `name`.
     ///
     /// Loading runs the library's initializers: only load a library whose
-    /// sha256 the user pinned (the registry checks the pin first).
+    /// sha256 the user pinned and agreed to run. Wharf itself loads
+    /// installed plugins with [`NativePlugin::load_bytes`].
     pub fn load(name: &str, path: &Path) -> Result<NativePlugin, NativeError> {
-        let origin = path.display().to_string();
+        NativePlugin::open(name, path.display().to_string(), path)
+    }
+
+    /// Loads the library whose contents are `bytes`, read from `origin`, as
+    /// the plugin `name`. The bytes are copied into a sealed anonymous
+    /// memory file and that file is opened: what runs is exactly what the
+    /// caller checked (the registry: plugins.lock's pin; `wharf plugin
+    /// add`: the user's consent), whatever happens to `origin` meanwhile.
+    pub fn load_bytes(
+        name: &str,
+        origin: &Path,
+        bytes: &[u8],
+    ) -> Result<NativePlugin, NativeError> {
+        let shown = origin.display().to_string();
+        let file = sealed_memfd(bytes).map_err(|err| NativeError::Open {
+            origin: shown.clone(),
+            reason: format!("cannot copy it into memory: {err}"),
+        })?;
+        let path = format!("/proc/self/fd/{}", file.as_raw_fd());
+        // The mapping the loader makes keeps the contents once `file` is
+        // closed.
+        NativePlugin::open(name, shown, Path::new(&path))
+    }
+
+    fn open(name: &str, origin: String, path: &Path) -> Result<NativePlugin, NativeError> {
         // SAFETY: opening a library runs its initializers with wharf's
         // privileges; that is the trust a user gives by installing a native
-        // plugin (see the module docs), and the registry has checked the
-        // artifact's pinned sha256 before calling this.
+        // plugin (see the module docs): `wharf plugin add` asks for consent
+        // before it opens one, and the registry opens only libraries that
+        // plugins.lock records, after checking their sha256 against it.
         let library = unsafe { Library::new(path) }.map_err(|err| NativeError::Open {
             origin: origin.clone(),
             reason: err.to_string(),
@@ -261,6 +290,31 @@ impl Plugin for NativePlugin {
         // library loaded, given `len` readable bytes.
         unsafe { (self.table.end_session)(session_id.as_ptr(), session_id.len()) }
     }
+}
+
+/// An anonymous memory file holding `bytes`, sealed against any change.
+fn sealed_memfd(bytes: &[u8]) -> std::io::Result<File> {
+    // SAFETY: a valid NUL-terminated name and flags; the call only creates
+    // a file descriptor.
+    let fd = unsafe {
+        libc::memfd_create(
+            c"wharf-native-plugin".as_ptr(),
+            libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING,
+        )
+    };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just returned by memfd_create and is owned by
+    // nothing else.
+    let mut file = File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    file.write_all(bytes)?;
+    let seals = libc::F_SEAL_SEAL | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE;
+    // SAFETY: fcntl on a descriptor `file` owns, with an integer argument.
+    if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_ADD_SEALS, seals) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(file)
 }
 
 fn tool_output(output: wire::Output) -> Result<ToolOutput, ToolError> {

@@ -3,21 +3,27 @@
 //!
 //! Loading happens in two steps because feature keys must be known before
 //! the configuration resolves them: [`Discovery::find`] reads manifests
-//! (cheap), [`Discovery::register_features`] adds their keys, and after the
-//! configuration is loaded [`Discovery::load`] compiles or loads the
-//! components, in parallel.
+//! (cheap) and `plugins.lock` ([`lock`]), [`Discovery::register_features`]
+//! adds their keys, and after the configuration is loaded
+//! [`Discovery::load`] compiles or loads the components of the plugins
+//! whose feature is on, in parallel. Tool names are unique across every
+//! kind of plugin ([`names`]).
+
+mod load;
+pub mod lock;
+pub mod names;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sha2::Digest as _;
-
+use self::load::Loaded;
+use self::lock::{Locked, PluginLock};
 use crate::features::{FeatureRegistry, FeatureSpec, Features};
-use crate::plugin::manifest::{self, Manifest, PluginKind, Sha256};
+use crate::plugin::manifest::{self, Manifest};
 use crate::plugin::{Plugin, ToolSpec};
-use crate::wasm::{WasmRuntime, hex};
+use crate::wasm::WasmRuntime;
 use wharf_plugin_api::native::PluginV1;
 
 /// A plugin compiled into the binary: its manifest text and its code.
@@ -65,16 +71,13 @@ impl EmbeddedPlugin {
     }
 }
 
-/// The name of the marker `wharf plugin add` leaves in a plugin's directory:
-/// the user's consent, which lets a plugin be stable and on by default.
-pub const INSTALLED_MARKER: &str = ".installed-by-wharf";
-
 /// Where a plugin came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
     /// Built into this binary (first-party).
     Embedded,
-    /// From `$WHARF_HOME/plugins/<name>/`.
+    /// From `$WHARF_HOME/plugins/<name>/`; `consented` when plugins.lock
+    /// has an entry for it (installed with `wharf plugin add`).
     Installed { dir: PathBuf, consented: bool },
 }
 
@@ -83,6 +86,16 @@ struct Candidate {
     manifest: Manifest,
     origin: Origin,
     embedded: Option<EmbeddedCode>,
+    /// Its plugins.lock entry, for an installed plugin.
+    locked: Option<Locked>,
+}
+
+/// The plugin that holds a tool name ([`Discovery::tool_holders`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolHolder {
+    pub plugin: String,
+    /// Built into this binary.
+    pub first_party: bool,
 }
 
 /// A plugin that is not available, and why.
@@ -110,13 +123,22 @@ pub struct RequiredPluginFailed {
 }
 
 impl Discovery {
-    /// The embedded plugins, then those in `plugins_dir`.
+    /// The embedded plugins, then those in `plugins_dir`, with their
+    /// entries in the `plugins.lock` beside it. An unreadable lock is a
+    /// warning, and then no installed plugin counts as consented to.
     pub fn find(embedded: &[EmbeddedPlugin], plugins_dir: &Path) -> Discovery {
         let mut discovery = Discovery {
             candidates: Vec::new(),
             skipped: Vec::new(),
             warnings: Vec::new(),
         };
+        let lock = PluginLock::read(&lock::path_beside(plugins_dir)).unwrap_or_else(|err| {
+            discovery.warnings.push(format!(
+                "{err}; until then, installed plugins are off by default and native ones are \
+                 not loaded"
+            ));
+            PluginLock::default()
+        });
         for plugin in embedded {
             let path = Path::new("<embedded>").join(manifest::MANIFEST_FILE);
             match Manifest::parse(&path, plugin.manifest) {
@@ -124,6 +146,7 @@ impl Discovery {
                     manifest,
                     origin: Origin::Embedded,
                     embedded: Some(plugin.code),
+                    locked: None,
                 }),
                 // A broken embedded manifest is a bug in this build.
                 Err(err) => discovery.skipped.push(Skipped {
@@ -142,11 +165,15 @@ impl Discovery {
                         .path
                         .parent()
                         .map_or_else(PathBuf::new, Path::to_path_buf);
-                    let consented = dir.join(INSTALLED_MARKER).is_file();
+                    let locked = lock.get(found.manifest.name.as_str()).cloned();
                     discovery.candidates.push(Candidate {
                         manifest: found.manifest,
-                        origin: Origin::Installed { dir, consented },
+                        origin: Origin::Installed {
+                            dir,
+                            consented: locked.is_some(),
+                        },
                         embedded: None,
+                        locked,
                     });
                 }
                 Err((dir, err)) => discovery.skipped.push(Skipped {
@@ -230,31 +257,56 @@ impl Discovery {
         self.candidates = kept;
     }
 
-    /// Loads every candidate's component (in parallel). A plugin that fails
-    /// is skipped with its reason, unless it is required.
-    pub fn load(self, runtime: &WasmRuntime) -> Result<Plugins, RequiredPluginFailed> {
-        let results = load_all(runtime, self.candidates);
+    /// Loads the component or library of every candidate whose feature is
+    /// on in `features` (in parallel); the others are not read, compiled or
+    /// opened, and stand in with the tools known without that. A plugin
+    /// that fails is skipped with its reason, unless it is required.
+    pub fn load(
+        self,
+        runtime: &WasmRuntime,
+        features: &Features,
+    ) -> Result<Plugins, RequiredPluginFailed> {
+        let on: Vec<&Candidate> = self
+            .candidates
+            .iter()
+            .filter(|candidate| features.enabled(&candidate.manifest.feature.key))
+            .collect();
+        let mut loaded = load::load_all(runtime, &on).into_iter();
+        let mut results = Vec::new();
+        for candidate in self.candidates {
+            let result = if features.enabled(&candidate.manifest.feature.key) {
+                loaded
+                    .next()
+                    .unwrap_or_else(|| Err("it was not loaded (a bug in wharf)".to_owned()))
+            } else {
+                Ok(load::unloaded(runtime, &candidate))
+            };
+            results.push((candidate, result));
+        }
         let mut plugins = Plugins {
             entries: Vec::new(),
             skipped: self.skipped,
             warnings: self.warnings,
             tools: BTreeMap::new(),
         };
+        let mut installed = Vec::new();
         for (candidate, result) in results {
             match result {
-                Ok(loaded) => plugins.add(candidate, loaded),
+                Ok(loaded) if candidate.origin == Origin::Embedded => {
+                    plugins.add(candidate, loaded);
+                }
+                Ok(loaded) => installed.push((candidate, loaded)),
                 Err(reason) if candidate.manifest.required => {
                     return Err(RequiredPluginFailed {
                         name: candidate.manifest.name.to_string(),
                         reason,
                     });
                 }
-                Err(reason) => plugins.skipped.push(Skipped {
-                    name: candidate.manifest.name.to_string(),
-                    reason,
-                    required: false,
-                }),
+                Err(reason) => plugins.skip(&candidate, reason),
             }
+        }
+        for (candidate, loaded) in names::settle_installed(&mut plugins, installed) {
+            plugins.add(candidate, loaded);
         }
         if let Some(skipped) = plugins.skipped.iter().find(|s| s.required) {
             return Err(RequiredPluginFailed {
@@ -264,161 +316,38 @@ impl Discovery {
         }
         Ok(plugins)
     }
-}
 
-/// Loads `candidates` on one worker per core, each taking the next
-/// candidate until none is left; results keep the candidates' order.
-fn load_all(
-    runtime: &WasmRuntime,
-    candidates: Vec<Candidate>,
-) -> Vec<(Candidate, Result<Loaded, String>)> {
-    use std::sync::Mutex;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<Result<Loaded, String>>>> =
-        candidates.iter().map(|_| Mutex::new(None)).collect();
-    let workers = std::thread::available_parallelism()
-        .map_or(2, usize::from)
-        .min(candidates.len());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(candidate) = candidates.get(index) else {
-                        break;
-                    };
-                    // A bug in loading one plugin must not take the host
-                    // down, nor hide the plugin silently.
-                    let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        load_one(runtime, candidate)
-                    }))
-                    .unwrap_or_else(|_| Err("loading it panicked (a bug in wharf)".to_owned()));
-                    if let Some(slot) = slots.get(index)
-                        && let Ok(mut slot) = slot.lock()
-                    {
-                        *slot = Some(loaded);
-                    }
-                }
-            });
+    /// Which plugin holds each tool name `wharf plugin add` must not give
+    /// another plugin: every first-party plugin's tools (an embedded
+    /// component is loaded for them when the compile cache does not know
+    /// them: it is this binary's own code), and the tools plugins.lock
+    /// records for the installed ones. Tool name → plugin name.
+    pub fn tool_holders(&self, runtime: &WasmRuntime) -> BTreeMap<String, ToolHolder> {
+        let mut holders = BTreeMap::new();
+        for candidate in &self.candidates {
+            let tools: Vec<String> = match (&candidate.origin, &candidate.locked) {
+                (Origin::Embedded, _) => load::load_one(runtime, candidate)
+                    .map(|loaded| {
+                        loaded
+                            .plugin
+                            .tools()
+                            .iter()
+                            .map(|spec| spec.name.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                (Origin::Installed { .. }, Some(locked)) => locked.tools.clone(),
+                (Origin::Installed { .. }, None) => Vec::new(),
+            };
+            for tool in tools {
+                holders.entry(tool).or_insert_with(|| ToolHolder {
+                    plugin: candidate.manifest.name.to_string(),
+                    first_party: candidate.origin == Origin::Embedded,
+                });
+            }
         }
-    });
-    candidates
-        .into_iter()
-        .zip(slots)
-        .map(|(candidate, slot)| {
-            let loaded = slot
-                .into_inner()
-                .ok()
-                .flatten()
-                .unwrap_or_else(|| Err("it was not loaded (a bug in wharf)".to_owned()));
-            (candidate, loaded)
-        })
-        .collect()
-}
-
-struct Loaded {
-    plugin: Arc<dyn Plugin>,
-    sha256: String,
-    from_cache: bool,
-    load_time: Duration,
-}
-
-fn load_one(runtime: &WasmRuntime, candidate: &Candidate) -> Result<Loaded, String> {
-    let manifest = &candidate.manifest;
-    match (manifest.kind, candidate.embedded) {
-        (PluginKind::Wasm, None | Some(EmbeddedCode::Wasm(_))) => load_wasm(runtime, candidate),
-        (PluginKind::Native, None) => load_native(manifest),
-        (PluginKind::Native, Some(EmbeddedCode::Native(table))) => {
-            let started = std::time::Instant::now();
-            let plugin = crate::native::NativePlugin::builtin(manifest.name.as_str(), table())
-                .map_err(|err| err.to_string())?;
-            Ok(Loaded {
-                plugin: Arc::new(plugin),
-                sha256: String::new(),
-                from_cache: false,
-                load_time: started.elapsed(),
-            })
-        }
-        (PluginKind::Mcp, _) => Err(
-            "an MCP server is started from `[mcp_servers]` in config.toml, not loaded as a plugin"
-                .to_owned(),
-        ),
-        (kind, Some(_)) => Err(format!(
-            "the manifest says `kind = \"{}\"` but the binary embeds other code (a bug in this build)",
-            kind.as_str()
-        )),
+        holders
     }
-}
-
-/// Checks the pin and the ABI version the manifest names, then loads the
-/// library (which runs its code: the pin is checked first).
-fn load_native(manifest: &Manifest) -> Result<Loaded, String> {
-    let started = std::time::Instant::now();
-    let bytes = std::fs::read(&manifest.artifact)
-        .map_err(|err| format!("cannot read {}: {err}", manifest.artifact.display()))?;
-    let actual = Sha256(sha2::Sha256::digest(&bytes).into());
-    if let Some(pinned) = &manifest.sha256
-        && *pinned != actual
-    {
-        return Err(format!(
-            "sha256 mismatch: the manifest pins {pinned}, the artifact is {actual}"
-        ));
-    }
-    let abi = crate::native::ABI_VERSION.to_string();
-    if manifest.api != abi {
-        return Err(format!(
-            "the manifest targets native plugin ABI `{}`, which this wharf does not support \
-             (supported: {abi})",
-            manifest.api
-        ));
-    }
-    let plugin = crate::native::NativePlugin::load(manifest.name.as_str(), &manifest.artifact)
-        .map_err(|err| err.to_string())?;
-    Ok(Loaded {
-        plugin: Arc::new(plugin),
-        sha256: actual.to_string(),
-        from_cache: false,
-        load_time: started.elapsed(),
-    })
-}
-
-fn load_wasm(runtime: &WasmRuntime, candidate: &Candidate) -> Result<Loaded, String> {
-    let manifest = &candidate.manifest;
-    let owned;
-    let bytes: &[u8] = match candidate.embedded {
-        Some(EmbeddedCode::Wasm(bytes)) => bytes,
-        _ => {
-            owned = std::fs::read(&manifest.artifact)
-                .map_err(|err| format!("cannot read {}: {err}", manifest.artifact.display()))?;
-            &owned
-        }
-    };
-    let actual = Sha256(sha2::Sha256::digest(bytes).into());
-    if let Some(pinned) = &manifest.sha256
-        && *pinned != actual
-    {
-        return Err(format!(
-            "sha256 mismatch: the manifest pins {pinned}, the artifact is {actual}"
-        ));
-    }
-    if !crate::wasm::SUPPORTED_API_VERSIONS.contains(&manifest.api.as_str()) {
-        return Err(format!(
-            "the manifest targets wharf:plugin@{}, which this wharf does not support (supported: {})",
-            manifest.api,
-            crate::wasm::SUPPORTED_API_VERSIONS.join(", ")
-        ));
-    }
-    let plugin = runtime
-        .load(manifest.name.as_str(), bytes)
-        .map_err(|err| err.to_string())?;
-    Ok(Loaded {
-        sha256: hex(plugin.sha256()),
-        from_cache: plugin.from_cache(),
-        load_time: plugin.load_time(),
-        plugin: Arc::new(plugin),
-    })
 }
 
 /// A loaded plugin.
@@ -430,6 +359,10 @@ pub struct Entry {
     pub sha256: String,
     pub from_cache: bool,
     pub load_time: Duration,
+    /// False when its feature was off at load: nothing of it was read,
+    /// compiled or opened, and `plugin` only lists the tools known without
+    /// that (possibly none, or names without descriptions).
+    pub loaded: bool,
     /// One compiled argument validator per tool, by tool name.
     validators: BTreeMap<String, jsonschema::Validator>,
 }
@@ -473,34 +406,49 @@ pub struct Plugins {
 }
 
 impl Plugins {
-    /// Adds a loaded plugin (or skips it: a tool without a valid input
-    /// schema or with a name another plugin took cannot be offered).
-    fn add(&mut self, candidate: Candidate, loaded: Loaded) {
-        let name = candidate.manifest.name.to_string();
-        let mut validators = BTreeMap::new();
-        for spec in loaded.plugin.tools() {
-            if let Some(owner) = self.tools.get(&spec.name) {
-                let owner = self
-                    .entries
-                    .get(*owner)
-                    .map_or_else(String::new, |e| e.manifest.name.to_string());
-                self.skipped.push(Skipped {
-                    name,
-                    reason: format!("its tool `{}` is already offered by `{owner}`", spec.name),
-                    required: candidate.manifest.required,
-                });
-                return;
+    /// Why a plugin with `manifest` may not offer `tools` beside those
+    /// already added, if it may not: a name reserved for MCP servers, or
+    /// one another plugin holds.
+    fn refusal(&self, manifest: &Manifest, tools: &[ToolSpec]) -> Option<String> {
+        tools.iter().find_map(|spec| {
+            if let Some(reason) = names::reserved(manifest.kind, &spec.name) {
+                return Some(reason);
             }
+            let owner = self.entries.get(*self.tools.get(&spec.name)?)?;
+            Some(format!(
+                "its tool `{}` is already offered by `{}`",
+                spec.name, owner.manifest.name
+            ))
+        })
+    }
+
+    fn skip(&mut self, candidate: &Candidate, reason: String) {
+        self.skipped.push(Skipped {
+            name: candidate.manifest.name.to_string(),
+            reason,
+            required: candidate.manifest.required,
+        });
+    }
+
+    /// Adds a loaded plugin (or skips it: a tool without a valid input
+    /// schema or with a name another plugin took or that is reserved
+    /// cannot be offered).
+    fn add(&mut self, candidate: Candidate, loaded: Loaded) {
+        if let Some(reason) = self.refusal(&candidate.manifest, loaded.plugin.tools()) {
+            self.skip(&candidate, reason);
+            return;
+        }
+        let mut validators = BTreeMap::new();
+        // A stand-in is never called: its schemas (when known) need no
+        // validator.
+        for spec in loaded.plugin.tools().iter().filter(|_| loaded.loaded) {
             match jsonschema::validator_for(&spec.input_schema) {
                 Ok(validator) => {
                     validators.insert(spec.name.clone(), validator);
                 }
                 Err(err) => {
-                    self.skipped.push(Skipped {
-                        name,
-                        reason: format!("tool `{}` has an invalid input schema: {err}", spec.name),
-                        required: candidate.manifest.required,
-                    });
+                    let reason = format!("tool `{}` has an invalid input schema: {err}", spec.name);
+                    self.skip(&candidate, reason);
                     return;
                 }
             }
@@ -516,6 +464,7 @@ impl Plugins {
             sha256: loaded.sha256,
             from_cache: loaded.from_cache,
             load_time: loaded.load_time,
+            loaded: loaded.loaded,
             validators,
         });
     }
@@ -527,12 +476,14 @@ impl Plugins {
             manifest,
             origin: Origin::Embedded,
             embedded: None,
+            locked: None,
         };
         let loaded = Loaded {
             plugin,
             sha256: String::new(),
             from_cache: false,
             load_time: Duration::ZERO,
+            loaded: true,
         };
         self.add(candidate, loaded);
     }

@@ -109,6 +109,13 @@ impl WasmRuntime {
         self.pooling
     }
 
+    /// The tools of the artifact whose sha256 is `sha256`, when the compile
+    /// cache recorded them (an earlier full load): how listings show a
+    /// plugin that is not loaded, without reading or compiling anything.
+    pub fn known_tools(&self, sha256: &[u8; 32]) -> Option<Vec<ToolSpec>> {
+        self.cache.as_ref()?.known(sha256).map(|known| known.tools)
+    }
+
     /// Checks `bytes` and learns the plugin's tools. On a warm start —
     /// this exact artifact was fully loaded before by an engine like this
     /// one — that is a hash and a small file read: compiling (or mapping

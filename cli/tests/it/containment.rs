@@ -633,7 +633,13 @@ fn broken_plugins_are_skipped_beside_good_ones() {
         lines
     };
 
-    let output = env.wharf(&["tool", "list"]).success();
+    // Copied in by hand, they are off until enabled, and only then loaded.
+    let mut enable_all = Vec::new();
+    for (name, ..) in cases.iter().filter(|(name, ..)| *name != "elf") {
+        enable_all.extend(["--enable", *name]);
+    }
+    enable_all.extend(["--enable", "hostile", "tool", "list"]);
+    let output = env.wharf(&enable_all).success();
     assert_eq!(warnings(&output.stderr), expected);
     assert!(
         listed(&output.stdout, "echo", "hostile"),
@@ -645,7 +651,14 @@ fn broken_plugins_are_skipped_beside_good_ones() {
         "{}",
         output.stdout
     );
-    assert_eq!(warnings(&echo(&env).stderr), expected);
+    // Off, they are not read: only the manifest that cannot be parsed is
+    // reported.
+    let elf: Vec<String> = expected
+        .iter()
+        .filter(|line| line.starts_with("warning: plugin `elf`"))
+        .cloned()
+        .collect();
+    assert_eq!(warnings(&echo(&env).stderr), elf);
 }
 
 #[test]
@@ -658,7 +671,9 @@ fn a_broken_required_plugin_fails_startup() {
         "plugin.wasm",
         CORE_MODULE,
     );
-    let output = env.wharf(&["tool", "list"]).fails_with(1);
+    let output = env
+        .wharf(&["--enable", "needed", "tool", "list"])
+        .fails_with(1);
     assert_eq!(
         output.stderr,
         format!("error: required plugin `needed` failed to load: {CORE_MODULE_REASON}\n")

@@ -16,7 +16,7 @@ use wharf_sandbox::{PathEnv, Sandbox, SandboxPolicy};
 use super::*;
 
 /// A cdylib of this workspace, next to the test binary.
-fn library(file: &str) -> PathBuf {
+pub(crate) fn library(file: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let path = exe.parent().unwrap().join(file);
     assert!(
@@ -28,11 +28,11 @@ fn library(file: &str) -> PathBuf {
 }
 
 const HELLO_SO: &str = "libwharf_example_native_hello.so";
-const TEST_SO: &str = "libwharf_test_guest_native.so";
+pub(crate) const TEST_SO: &str = "libwharf_test_guest_native.so";
 
 /// A directory with `manifest` as plugin.toml and `so` copied beside it
 /// under the manifest's artifact name.
-fn plugin_dir(manifest: &str, so: &str) -> TempDir {
+pub(crate) fn plugin_dir(manifest: &str, so: &str) -> TempDir {
     let table: toml::Table = toml::from_str(manifest).unwrap();
     let artifact = table["artifact"].as_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -46,14 +46,14 @@ const HELLO_MANIFEST: &str = include_str!(concat!(
     "/../examples/native-hello/plugin.toml"
 ));
 
-const TEST_MANIFEST: &str = include_str!(concat!(
+pub(crate) const TEST_MANIFEST: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../tests/guests/native/plugin.toml"
 ));
 
 fn add(env: &Env, manifest: &str, so: &str) -> Output {
     let source = plugin_dir(manifest, so);
-    env.wharf(&["plugin", "add", &display(source.path())])
+    env.wharf(&["plugin", "add", &display(source.path()), "--yes"])
         .success()
 }
 
@@ -72,9 +72,9 @@ fn the_example_installs_lists_and_counts() {
             "  network: none",
             "  environment: none",
             "  runs commands: no",
-            "tools: text_stats",
             "note: a native plugin runs inside wharf with your privileges; only the commands \
              it runs through wharf are sandboxed",
+            "tools: text_stats",
         ],
         "{}",
         out.stdout
@@ -147,17 +147,14 @@ fn broken_native_plugins_are_skipped_with_the_reason() {
     let env = Env::new();
     add(&env, HELLO_MANIFEST, HELLO_SO);
     let plugins = env.wharf_home().join("plugins");
-    // Installed by hand (`wharf plugin add` refuses them): a text file, a
-    // library the manifest says speaks another ABI, a pinned library that
-    // changed.
-    let write = |name: &str, api: &str, extra: &str, artifact: &[u8]| {
-        let dir = plugins.join(name);
-        std::fs::create_dir_all(&dir).unwrap();
+    // A text file, and a library the manifest says speaks another ABI.
+    let write = |dir: &Path, name: &str, api: &str, artifact: &[u8]| {
+        std::fs::create_dir_all(dir).unwrap();
         std::fs::write(
             dir.join("plugin.toml"),
             format!(
                 "name = \"{name}\"\nversion = \"1\"\napi = \"{api}\"\nkind = \"native\"\n\
-                 artifact = \"lib.so\"\n{extra}"
+                 artifact = \"lib.so\"\n"
             ),
         )
         .unwrap();
@@ -165,42 +162,57 @@ fn broken_native_plugins_are_skipped_with_the_reason() {
         dir.join("lib.so")
     };
     let so = std::fs::read(library(TEST_SO)).unwrap();
-    let text = write("text", "1", "", b"not a library");
-    write("future", "2", "", &so);
-    write(
-        "changed",
-        "1",
-        &format!("sha256 = \"{}\"\n", "0".repeat(64)),
-        &so,
-    );
+    let sources = tempfile::tempdir().unwrap();
+    let text = write(&sources.path().join("text"), "text", "1", b"not a library");
+    write(&sources.path().join("future"), "future", "2", &so);
 
-    let out = env.wharf(&["tool", "list"]).success();
-    assert!(out.stdout.contains("text_stats "), "{}", out.stdout);
-    let warnings: Vec<&str> = out.stderr.lines().collect();
+    // `wharf plugin add` refuses them, saying why.
+    let out = env.wharf(&[
+        "plugin",
+        "add",
+        &display(&sources.path().join("future")),
+        "--yes",
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(
-        warnings.contains(
-            &"warning: plugin `future` skipped: the manifest targets native \
-                            plugin ABI `2`, which this wharf does not support (supported: 1)"
+        out.stderr.ends_with(
+            "plugin.toml: `api = \"2\"` is not a native plugin ABI this wharf supports \
+             (supported: \"1\"); not installed\n"
         ),
         "{}",
         out.stderr
     );
-    assert!(
-        warnings.iter().any(|line| line.starts_with(
-            "warning: plugin `changed` skipped: sha256 mismatch: the manifest pins 0000"
-        )),
-        "{}",
-        out.stderr
-    );
+    let out = env.wharf(&[
+        "plugin",
+        "add",
+        &display(&sources.path().join("text")),
+        "--yes",
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
     let prefix = format!(
-        "warning: plugin `text` skipped: {}: cannot load it as a shared library: ",
+        "error: {0} is not a loadable plugin: {0}: cannot load it as a shared library: ",
         display(&text)
     );
-    assert!(
-        warnings.iter().any(|line| line.starts_with(&prefix)),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.starts_with(&prefix), "{}", out.stderr);
+
+    // Copied in by hand and enabled, neither is opened.
+    write(&plugins.join("text"), "text", "1", b"not a library");
+    write(&plugins.join("future"), "future", "2", &so);
+    let out = env
+        .wharf(&["--enable", "text", "--enable", "future", "tool", "list"])
+        .success();
+    assert!(out.stdout.contains("text_stats "), "{}", out.stdout);
+    for name in ["future", "text"] {
+        let prefix = format!(
+            "warning: plugin `{name}` skipped: a native plugin runs with your privileges, so \
+             wharf opens one only when it was installed with `wharf plugin add`"
+        );
+        assert!(
+            out.stderr.lines().any(|line| line.starts_with(&prefix)),
+            "{}",
+            out.stderr
+        );
+    }
 
     std::fs::write(env.cwd().join("a.txt"), "x\n").unwrap();
     env.wharf(&[

@@ -9,6 +9,7 @@
 //! [`super::grant`] intersects it with the session's sandbox policy.
 
 mod raw;
+mod read;
 mod values;
 
 use std::collections::BTreeMap;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 use toml::de::DeTable;
 
 use self::raw::{ManifestToml, Spans};
+pub use self::read::{MAX_ARTIFACT_BYTES, MAX_MANIFEST_BYTES, ReadError, read_limited};
 use self::values::{EnvName, Positive, Word};
 pub use self::values::{
     HostPort, InvalidValue, MAX_NAME_LEN, PathRequest, PluginKind, PluginName, Sha256,
@@ -97,6 +99,10 @@ pub enum ManifestError {
         #[source]
         source: io::Error,
     },
+    /// Unreadable, not a regular file, over [`MAX_MANIFEST_BYTES`] or not
+    /// UTF-8.
+    #[error(transparent)]
+    File(#[from] ReadError),
     #[error("{at}: {message}")]
     Syntax { at: Location, message: String },
     #[error("{at}: {key}: {message}")]
@@ -164,11 +170,8 @@ pub fn discover(plugins_dir: &Path) -> Vec<Result<Discovered, (PathBuf, Manifest
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_default();
         let path = dir.join(MANIFEST_FILE);
-        let read = fs::read_to_string(&path).map_err(|source| ManifestError::Read {
-            path: path.clone(),
-            source,
-        });
-        read.and_then(|text| parse_manifest(&path, &text, Some(&dir_name)))
+        read_manifest_text(&path)
+            .and_then(|text| parse_manifest(&path, &text, Some(&dir_name)))
             .map(|(manifest, warnings)| Discovered { manifest, warnings })
             .map_err(|err| (dir, err))
     });
@@ -178,10 +181,7 @@ pub fn discover(plugins_dir: &Path) -> Vec<Result<Discovered, (PathBuf, Manifest
 impl Manifest {
     /// Reads and checks the manifest at `path`, dropping its warnings.
     pub fn from_file(path: &Path) -> Result<Manifest, ManifestError> {
-        let text = fs::read_to_string(path).map_err(|source| ManifestError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = read_manifest_text(path)?;
         Manifest::parse(path, &text).map(|(manifest, _)| manifest)
     }
 
@@ -225,6 +225,17 @@ impl Manifest {
         }
         lines
     }
+}
+
+/// The text of the manifest at `path`, at most [`MAX_MANIFEST_BYTES`].
+pub fn read_manifest_text(path: &Path) -> Result<String, ManifestError> {
+    let bytes = read_limited(path, MAX_MANIFEST_BYTES, "a plugin.toml")?;
+    String::from_utf8(bytes).map_err(|_| {
+        ManifestError::File(ReadError::Io {
+            path: path.to_path_buf(),
+            error: io::Error::new(io::ErrorKind::InvalidData, "it is not UTF-8 text"),
+        })
+    })
 }
 
 /// `items` joined by `, `, or `empty` when there are none.

@@ -449,7 +449,13 @@ fn from_file_reports_a_missing_file_by_path() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(MANIFEST_FILE);
     let err = Manifest::from_file(&path).unwrap_err();
-    assert_eq!(err.to_string(), format!("cannot read {}", path.display()));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "cannot read {}: No such file or directory (os error 2)",
+            path.display()
+        )
+    );
     fs::write(&path, manifest_text("")).unwrap();
     let manifest = Manifest::from_file(&path).unwrap();
     assert_eq!(manifest.path, path);

@@ -1,6 +1,7 @@
 //! A native plugin for tests of the native ABI: a tool that panics, one
 //! that reports what the host passed it (logging and reporting progress on
-//! the way), and one that runs a command through the host.
+//! the way), and one that runs a command through the host. Opening the
+//! library leaves a mark when a test asks for one ([`mark_loaded`]).
 
 use serde::Deserialize;
 use wharf_plugin_api::native::ExecRequest;
@@ -78,3 +79,26 @@ impl Tool for Run {
 }
 
 wharf_plugin_api::native_plugin!(Panic, Report, Run);
+
+/// Runs when the library is opened, before wharf can look up any symbol:
+/// when `WHARF_TEST_NATIVE_LOADED` names a file, appends a line to it, so
+/// that tests can tell whether wharf ever opened the library.
+// SAFETY: an initializer in `.init_array` is a plain function pointer
+// called once by the loader with no arguments, which `mark_loaded` is.
+#[used]
+#[unsafe(link_section = ".init_array")]
+static MARK_LOADED: extern "C" fn() = mark_loaded;
+
+extern "C" fn mark_loaded() {
+    use std::io::Write as _;
+    let Some(path) = std::env::var_os("WHARF_TEST_NATIVE_LOADED") else {
+        return;
+    };
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = writeln!(file, "loaded");
+    }
+}

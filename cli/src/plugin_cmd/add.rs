@@ -1,0 +1,260 @@
+//! `wharf plugin add`: every check that needs no code of the plugin first,
+//! then (for a native library, only after the user agreed) its code is
+//! loaded to learn its tools, then the plugin is copied in and recorded in
+//! plugins.lock. A refused plugin leaves nothing behind.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::path::Path;
+
+use anyhow::{Context as _, bail};
+use sha2::Digest as _;
+use wharf_host::native::{self, NativePlugin};
+use wharf_host::plugin::Plugin;
+use wharf_host::plugin::manifest::{
+    MANIFEST_FILE, MAX_ARTIFACT_BYTES, Manifest, PluginKind, Sha256, read_limited,
+    read_manifest_text,
+};
+use wharf_host::registry::ToolHolder;
+use wharf_host::registry::lock::{self, Locked, PluginLock};
+use wharf_host::registry::names;
+use wharf_host::wasm::WasmRuntime;
+
+use crate::GlobalArgs;
+use crate::session::{cache_dir, plugins_dir};
+
+pub(super) fn add(
+    global: &GlobalArgs,
+    path: &Path,
+    expected: Option<&str>,
+    yes: bool,
+) -> anyhow::Result<()> {
+    let manifest_path = if path.is_dir() {
+        path.join(MANIFEST_FILE)
+    } else {
+        path.to_path_buf()
+    };
+    let text = read_manifest_text(&manifest_path)?;
+    let (manifest, warnings) = Manifest::parse(&manifest_path, &text)?;
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+    }
+    let bytes = read_limited(
+        &manifest.artifact,
+        MAX_ARTIFACT_BYTES,
+        "a plugin's artifact",
+    )?;
+    let actual = Sha256(sha2::Sha256::digest(&bytes).into());
+    if let Some(expected) = expected {
+        let expected: Sha256 = expected
+            .parse()
+            .map_err(|err| crate::UsageError(format!("--sha256: {err}")))?;
+        if expected != actual {
+            bail!("sha256 mismatch: expected {expected}, the artifact is {actual}; not installed");
+        }
+    }
+    if let Some(pinned) = &manifest.sha256
+        && *pinned != actual
+    {
+        bail!(
+            "sha256 mismatch: the manifest pins {pinned}, the artifact is {actual}; not installed"
+        );
+    }
+
+    let configured = global.configure()?;
+    let options = &configured.options;
+    let plugins = plugins_dir(options);
+    let target = plugins.join(manifest.name.as_str());
+    if target.symlink_metadata().is_ok() {
+        bail!(
+            "plugin `{}` is already installed in {}; remove it first (`wharf plugin remove {}`)",
+            manifest.name,
+            target.display(),
+            manifest.name
+        );
+    }
+    if configured.registry.get(&manifest.feature.key).is_some() {
+        bail!(
+            "the feature key `{}` is already taken; change `feature.key` in the manifest",
+            manifest.feature.key
+        );
+    }
+    match manifest.kind {
+        PluginKind::Wasm => {}
+        PluginKind::Native => {
+            let abi = native::ABI_VERSION.to_string();
+            if manifest.api != abi {
+                bail!(
+                    "{}: `api = \"{}\"` is not a native plugin ABI this wharf supports \
+                     (supported: \"{abi}\"); not installed",
+                    manifest_path.display(),
+                    manifest.api
+                );
+            }
+        }
+        PluginKind::Mcp => bail!(
+            "{}: an MCP server is not installed as a plugin; add it with `wharf mcp add`",
+            manifest_path.display()
+        ),
+    }
+
+    println!(
+        "{} {} (api {}), sha256 {actual}",
+        manifest.name, manifest.version, manifest.api
+    );
+    println!("asks for:");
+    for line in manifest.describe_capabilities() {
+        println!("  {line}");
+    }
+    let runtime = WasmRuntime::new(Some(cache_dir(options)))?;
+    let not_loadable = || format!("{} is not a loadable plugin", manifest.artifact.display());
+    let started = std::time::Instant::now();
+    let (plugin, how): (Box<dyn Plugin>, &str) = match manifest.kind {
+        PluginKind::Wasm => {
+            let plugin = runtime
+                .load(manifest.name.as_str(), &bytes)
+                .with_context(not_loadable)?;
+            (Box::new(plugin), "compiled")
+        }
+        PluginKind::Native | PluginKind::Mcp => {
+            println!(
+                "note: a native plugin runs inside wharf with your privileges; \
+                 only the commands it runs through wharf are sandboxed"
+            );
+            confirm(&manifest, yes)?;
+            let plugin =
+                NativePlugin::load_bytes(manifest.name.as_str(), &manifest.artifact, &bytes)
+                    .with_context(not_loadable)?;
+            (Box::new(plugin), "loaded")
+        }
+    };
+    let load_time = started.elapsed();
+    let tools: Vec<String> = plugin.tools().iter().map(|t| t.name.clone()).collect();
+    check_tool_names(
+        &manifest,
+        &tools,
+        &configured.discovery.tool_holders(&runtime),
+    )?;
+    println!("tools: {}", tools.join(", "));
+
+    let locked = Locked {
+        kind: manifest.kind,
+        sha256: actual,
+        tools,
+    };
+    install(&manifest, &text, &bytes, locked, &target)?;
+    println!(
+        "installed in {} ({how} in {:.0} ms)",
+        target.display(),
+        load_time.as_secs_f64() * 1000.0
+    );
+    Ok(())
+}
+
+/// The user's consent to run a native plugin: `--yes`, or `y` on a
+/// terminal. Asked before the library is ever opened (opening it runs its
+/// code).
+fn confirm(manifest: &Manifest, yes: bool) -> anyhow::Result<()> {
+    if yes {
+        return Ok(());
+    }
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        bail!(
+            "plugin `{}` is a native library that would run inside wharf with your privileges; \
+             there is no terminal to ask on, so pass --yes to install it; not installed",
+            manifest.name
+        );
+    }
+    eprint!(
+        "install `{}` and let it run with your privileges? [y/N] ",
+        manifest.name
+    );
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    stdin.lock().read_line(&mut answer)?;
+    match answer.trim().to_ascii_lowercase().as_str() {
+        "y" | "yes" => Ok(()),
+        _ => bail!("plugin `{}` not installed", manifest.name),
+    }
+}
+
+/// Refuses tool names reserved for MCP servers or held by a first-party
+/// plugin or another installed plugin, naming each conflict.
+fn check_tool_names(
+    manifest: &Manifest,
+    tools: &[String],
+    holders: &BTreeMap<String, ToolHolder>,
+) -> anyhow::Result<()> {
+    let conflicts: Vec<String> = tools
+        .iter()
+        .filter_map(|tool| {
+            if let Some(reason) = names::reserved(manifest.kind, tool) {
+                return Some(reason);
+            }
+            let holder = holders.get(tool)?;
+            let whose = if holder.first_party {
+                "the first-party plugin"
+            } else {
+                "the installed plugin"
+            };
+            Some(format!(
+                "its tool `{tool}` is already offered by {whose} `{}`",
+                holder.plugin
+            ))
+        })
+        .collect();
+    if conflicts.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "plugin `{}`: {}; not installed (tool names are unique across all plugins)",
+        manifest.name,
+        conflicts.join("; ")
+    )
+}
+
+/// Copies the manifest and the artifact into the plugins directory (staged
+/// under a hidden name, then renamed into place), then records the plugin
+/// in plugins.lock. When recording fails, the copy is removed again.
+fn install(
+    manifest: &Manifest,
+    text: &str,
+    bytes: &[u8],
+    locked: Locked,
+    target: &Path,
+) -> anyhow::Result<()> {
+    let mut doc: toml_edit::DocumentMut = text.parse()?;
+    let artifact_name = manifest
+        .artifact
+        .file_name()
+        .context("the artifact has no file name")?
+        .to_string_lossy()
+        .into_owned();
+    doc["artifact"] = toml_edit::value(&artifact_name);
+    // For whoever reads the directory: plugins.lock holds the pin wharf
+    // checks, and a manifest pin can only refuse more.
+    doc["sha256"] = toml_edit::value(locked.sha256.to_string());
+    let plugins = target
+        .parent()
+        .context("the plugins directory has no parent")?;
+    std::fs::create_dir_all(plugins)
+        .with_context(|| format!("cannot create {}", plugins.display()))?;
+    let lock_path = lock::path_beside(plugins);
+    let mut lock = PluginLock::read(&lock_path)?;
+    let staging = tempfile::Builder::new()
+        .prefix(".adding-")
+        .tempdir_in(plugins)?;
+    std::fs::write(staging.path().join(MANIFEST_FILE), doc.to_string())?;
+    std::fs::write(staging.path().join(&artifact_name), bytes)?;
+    // Until the rename succeeds, dropping `staging` removes it.
+    std::fs::rename(staging.path(), target)
+        .with_context(|| format!("cannot move the plugin into {}", target.display()))?;
+    let _ = staging.keep();
+    lock.insert(&manifest.name, locked);
+    if let Err(err) = lock.write(&lock_path) {
+        let _ = std::fs::remove_dir_all(target);
+        return Err(err).context(format!("plugin `{}` not installed", manifest.name));
+    }
+    Ok(())
+}

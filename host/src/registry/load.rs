@@ -1,0 +1,298 @@
+//! Loading one candidate: its artifact read within [`MAX_ARTIFACT_BYTES`],
+//! its pins checked (wharf's lock, then the manifest's), then compiled or
+//! opened. A candidate whose feature is off is not loaded at all: it gets
+//! a stand-in that knows what is cheaply known of its tools.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sha2::Digest as _;
+
+use super::lock::LOCK_FILE;
+use super::{Candidate, EmbeddedCode};
+use crate::native::NativePlugin;
+use crate::plugin::grant::Grant;
+use crate::plugin::manifest::{MAX_ARTIFACT_BYTES, PluginKind, Sha256, read_limited};
+use crate::plugin::{CallContext, Plugin, ToolError, ToolOutput, ToolSpec};
+use crate::wasm::{WasmRuntime, hex};
+
+pub(super) struct Loaded {
+    pub(super) plugin: Arc<dyn Plugin>,
+    pub(super) sha256: String,
+    pub(super) from_cache: bool,
+    pub(super) load_time: Duration,
+    /// False for the stand-in of a plugin whose feature is off.
+    pub(super) loaded: bool,
+}
+
+/// Loads `candidates` on one worker per core, each taking the next
+/// candidate until none is left; results keep the candidates' order.
+pub(super) fn load_all(
+    runtime: &WasmRuntime,
+    candidates: &[&Candidate],
+) -> Vec<Result<Loaded, String>> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Result<Loaded, String>>>> =
+        candidates.iter().map(|_| Mutex::new(None)).collect();
+    let workers = std::thread::available_parallelism()
+        .map_or(2, usize::from)
+        .min(candidates.len());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(candidate) = candidates.get(index) else {
+                        break;
+                    };
+                    // A bug in loading one plugin must not take the host
+                    // down, nor hide the plugin silently.
+                    let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        load_one(runtime, candidate)
+                    }))
+                    .unwrap_or_else(|_| Err("loading it panicked (a bug in wharf)".to_owned()));
+                    if let Some(slot) = slots.get(index)
+                        && let Ok(mut slot) = slot.lock()
+                    {
+                        *slot = Some(loaded);
+                    }
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| Err("it was not loaded (a bug in wharf)".to_owned()))
+        })
+        .collect()
+}
+
+pub(super) fn load_one(runtime: &WasmRuntime, candidate: &Candidate) -> Result<Loaded, String> {
+    let manifest = &candidate.manifest;
+    match (manifest.kind, candidate.embedded) {
+        (PluginKind::Wasm, None | Some(EmbeddedCode::Wasm(_))) => load_wasm(runtime, candidate),
+        (PluginKind::Native, None) => load_native(candidate),
+        (PluginKind::Native, Some(EmbeddedCode::Native(table))) => {
+            let started = Instant::now();
+            let plugin = NativePlugin::builtin(manifest.name.as_str(), table())
+                .map_err(|err| err.to_string())?;
+            Ok(Loaded {
+                plugin: Arc::new(plugin),
+                sha256: String::new(),
+                from_cache: false,
+                load_time: started.elapsed(),
+                loaded: true,
+            })
+        }
+        (PluginKind::Mcp, _) => Err(
+            "an MCP server is started from `[mcp_servers]` in config.toml, not loaded as a plugin"
+                .to_owned(),
+        ),
+        (kind, Some(_)) => Err(format!(
+            "the manifest says `kind = \"{}\"` but the binary embeds other code (a bug in this build)",
+            kind.as_str()
+        )),
+    }
+}
+
+/// Reads an installed plugin's artifact (within the limit) and checks it
+/// against the pins: plugins.lock's, which decides, then the manifest's,
+/// which can only refuse more.
+fn read_artifact(candidate: &Candidate) -> Result<(Vec<u8>, Sha256), String> {
+    let manifest = &candidate.manifest;
+    let bytes = read_limited(
+        &manifest.artifact,
+        MAX_ARTIFACT_BYTES,
+        "a plugin's artifact",
+    )
+    .map_err(|err| err.to_string())?;
+    let actual = Sha256(sha2::Sha256::digest(&bytes).into());
+    check_pins(candidate, &actual)?;
+    Ok((bytes, actual))
+}
+
+fn check_pins(candidate: &Candidate, actual: &Sha256) -> Result<(), String> {
+    let manifest = &candidate.manifest;
+    if let Some(locked) = &candidate.locked {
+        if locked.kind != manifest.kind {
+            return Err(format!(
+                "{LOCK_FILE} records `{}` as a {} plugin, but its manifest says `kind = \"{}\"`; \
+                 install it again with `wharf plugin add`",
+                manifest.name, locked.kind, manifest.kind
+            ));
+        }
+        if locked.sha256 != *actual {
+            return Err(format!(
+                "sha256 mismatch: {LOCK_FILE} pins {} for `{}`, the artifact is {actual} \
+                 (it changed since `wharf plugin add`; install it again if you trust it)",
+                locked.sha256, manifest.name
+            ));
+        }
+    }
+    if let Some(pinned) = &manifest.sha256
+        && pinned != actual
+    {
+        return Err(format!(
+            "sha256 mismatch: the manifest pins {pinned}, the artifact is {actual}"
+        ));
+    }
+    Ok(())
+}
+
+/// Opens a native library only when `wharf plugin add` recorded it (the
+/// user's consent) and the artifact is the one recorded; the bytes that
+/// were checked are the ones opened.
+fn load_native(candidate: &Candidate) -> Result<Loaded, String> {
+    let manifest = &candidate.manifest;
+    let started = Instant::now();
+    if candidate.locked.is_none() {
+        return Err(format!(
+            "a native plugin runs with your privileges, so wharf opens one only when it was \
+             installed with `wharf plugin add` (which records it in {LOCK_FILE}); install it \
+             with `wharf plugin add {}`",
+            manifest
+                .path
+                .parent()
+                .map_or_else(String::new, |dir| dir.display().to_string())
+        ));
+    }
+    let abi = crate::native::ABI_VERSION.to_string();
+    if manifest.api != abi {
+        return Err(format!(
+            "the manifest targets native plugin ABI `{}`, which this wharf does not support \
+             (supported: {abi})",
+            manifest.api
+        ));
+    }
+    let (bytes, actual) = read_artifact(candidate)?;
+    let plugin = NativePlugin::load_bytes(manifest.name.as_str(), &manifest.artifact, &bytes)
+        .map_err(|err| err.to_string())?;
+    Ok(Loaded {
+        plugin: Arc::new(plugin),
+        sha256: actual.to_string(),
+        from_cache: false,
+        load_time: started.elapsed(),
+        loaded: true,
+    })
+}
+
+fn load_wasm(runtime: &WasmRuntime, candidate: &Candidate) -> Result<Loaded, String> {
+    let manifest = &candidate.manifest;
+    let owned;
+    let bytes: &[u8] = match candidate.embedded {
+        Some(EmbeddedCode::Wasm(bytes)) => {
+            let actual = Sha256(sha2::Sha256::digest(bytes).into());
+            check_pins(candidate, &actual)?;
+            bytes
+        }
+        _ => {
+            owned = read_artifact(candidate)?.0;
+            &owned
+        }
+    };
+    if !crate::wasm::SUPPORTED_API_VERSIONS.contains(&manifest.api.as_str()) {
+        return Err(format!(
+            "the manifest targets wharf:plugin@{}, which this wharf does not support (supported: {})",
+            manifest.api,
+            crate::wasm::SUPPORTED_API_VERSIONS.join(", ")
+        ));
+    }
+    let plugin = runtime
+        .load(manifest.name.as_str(), bytes)
+        .map_err(|err| err.to_string())?;
+    Ok(Loaded {
+        sha256: hex(plugin.sha256()),
+        from_cache: plugin.from_cache(),
+        load_time: plugin.load_time(),
+        plugin: Arc::new(plugin),
+        loaded: true,
+    })
+}
+
+/// The stand-in of a plugin whose feature is off: nothing of it is read,
+/// compiled or opened. Its tools are what is known without that — a
+/// builtin's table, the compile cache's record of a component, or the
+/// names plugins.lock recorded — so that listings can show them as off.
+pub(super) fn unloaded(runtime: &WasmRuntime, candidate: &Candidate) -> Loaded {
+    let manifest = &candidate.manifest;
+    let sha256 = match (candidate.embedded, &candidate.locked) {
+        (Some(EmbeddedCode::Wasm(bytes)), _) => Some(Sha256(sha2::Sha256::digest(bytes).into())),
+        (None, Some(locked)) => Some(locked.sha256),
+        (Some(EmbeddedCode::Native(_)), _) | (None, None) => None,
+    };
+    let cached = match manifest.kind {
+        PluginKind::Wasm => sha256.and_then(|sha| runtime.known_tools(&sha.0)),
+        PluginKind::Native | PluginKind::Mcp => None,
+    };
+    let tools = match (cached, candidate.embedded, &candidate.locked) {
+        (Some(tools), _, _) => tools,
+        // A builtin's table is code of this binary: describing it opens
+        // nothing.
+        (None, Some(EmbeddedCode::Native(table)), _) => {
+            NativePlugin::builtin(manifest.name.as_str(), table())
+                .map(|plugin| plugin.tools().to_vec())
+                .unwrap_or_default()
+        }
+        (None, None, Some(locked)) => locked
+            .tools
+            .iter()
+            .map(|name| ToolSpec {
+                name: name.clone(),
+                description: String::new(),
+                input_schema: serde_json::Value::Null,
+                freeform_grammar: None,
+                requires: Vec::new(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    Loaded {
+        plugin: Arc::new(Unloaded {
+            name: manifest.name.to_string(),
+            key: manifest.feature.key.clone(),
+            tools,
+        }),
+        sha256: sha256.map(|sha| sha.to_hex()).unwrap_or_default(),
+        from_cache: false,
+        load_time: Duration::ZERO,
+        loaded: false,
+    }
+}
+
+/// A plugin that was not loaded because its feature is off. The pipeline's
+/// feature gate refuses its tools before `invoke` is reached.
+struct Unloaded {
+    name: String,
+    key: String,
+    tools: Vec<ToolSpec>,
+}
+
+impl Plugin for Unloaded {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn tools(&self) -> &[ToolSpec] {
+        &self.tools
+    }
+
+    fn invoke(
+        &self,
+        _cx: &CallContext,
+        _tool: &str,
+        _args: &str,
+        _grant: &Grant,
+    ) -> Result<ToolOutput, ToolError> {
+        Err(ToolError::Failed(format!(
+            "plugin `{}` is not loaded: its feature `{}` was off when the session started",
+            self.name, self.key
+        )))
+    }
+}
