@@ -8,9 +8,20 @@
 //! checking each path with [`PathRules::check_write`]. Everything asked for
 //! and not granted is listed in [`Grant::denied`] with the reason, so that
 //! `wharf plugin list` can print it.
+//!
+//! No read root is, contains or lies under [`NEVER_READ`] (`/proc`, `/sys`,
+//! `/dev`): `/proc/self/environ` is wharf's own environment, API keys
+//! included. A preopen is one directory, so a request for `/` cannot be
+//! "`/` minus `/proc`": it is granted as the other entries of `/`, with a
+//! denial line saying so.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// What no plugin may read, whatever it asks and whatever the policy: the
+/// kernel's views of processes (wharf's environment and memory), of the
+/// machine, and its devices.
+pub const NEVER_READ: &[&str] = &["/proc", "/sys", "/dev"];
 
 use wharf_sandbox::{PathRules, SandboxMode};
 
@@ -153,6 +164,21 @@ pub fn grant(
     for request in &caps.fs_read {
         for path in candidates(request, rules, home_dir, Access::Read, &mut grant.denied) {
             match rules.check_read(&path) {
+                Ok(resolved) if never_read(&resolved) => grant.denied.push(format!(
+                    "read of {}: {} are never granted to plugins",
+                    shown(&path, &resolved),
+                    never_read_list()
+                )),
+                Ok(resolved) if resolved.is_dir() && holds_never_read(&resolved) => {
+                    reads.extend(entries_but_never_read(&resolved, rules));
+                    grant.denied.push(format!(
+                        "read of {}: {} are never granted to plugins; the other entries of {} \
+                         are granted instead",
+                        shown(&path, &resolved),
+                        never_read_list(),
+                        resolved.display()
+                    ));
+                }
                 Ok(resolved) if resolved.is_dir() => reads.push(resolved),
                 Ok(resolved) => grant.denied.push(format!(
                     "read of {}: not an existing directory (only directories can be opened for reading)",
@@ -274,6 +300,52 @@ fn candidates(
                 }
             },
         },
+    }
+}
+
+/// Whether `resolved` is or lies under one of [`NEVER_READ`].
+fn never_read(resolved: &Path) -> bool {
+    NEVER_READ.iter().any(|never| resolved.starts_with(never))
+}
+
+/// Whether one of [`NEVER_READ`] lies under `resolved` (it is `/`).
+fn holds_never_read(resolved: &Path) -> bool {
+    NEVER_READ
+        .iter()
+        .any(|never| Path::new(never).starts_with(resolved))
+}
+
+fn never_read_list() -> String {
+    list_or(NEVER_READ.iter().map(|path| (*path).to_owned()), "nothing")
+}
+
+/// The directories in `dir` that `rules` let a plugin read, resolved, minus
+/// [`NEVER_READ`] and anything that leads back to a directory holding them.
+fn entries_but_never_read(dir: &Path, rules: &PathRules) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<_> = entries
+        .filter_map(|entry| Some(entry.ok()?.file_name()))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .filter_map(|name| rules.check_read(&dir.join(name)).ok())
+        .filter(|entry| entry.is_dir() && !never_read(entry) && !holds_never_read(entry))
+        .collect()
+}
+
+/// A requested path, with what it resolves to when that differs.
+fn shown(requested: &Path, resolved: &Path) -> String {
+    if requested == resolved {
+        requested.display().to_string()
+    } else {
+        format!(
+            "{} (resolves to {})",
+            requested.display(),
+            resolved.display()
+        )
     }
 }
 

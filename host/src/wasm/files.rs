@@ -7,11 +7,18 @@
 //! file is opened non-blocking and anything but a regular file is refused,
 //! so a FIFO without a writer or a terminal device cannot hang the call
 //! past its deadline.
+//!
+//! `/proc`, `/sys` and `/dev` are never read, whatever the roots: the grant
+//! leaves them out, and a file on procfs or sysfs is refused even where such
+//! a filesystem is mounted inside a root.
 
 use std::io::{self, Read as _};
+use std::os::fd::AsRawFd as _;
 use std::path::{Component, Path, PathBuf};
 
 use cap_primitives::fs::{OpenOptions, OpenOptionsExt as _};
+
+use crate::plugin::grant::NEVER_READ;
 
 /// Why a read failed, as the guest sees it.
 #[derive(Debug, PartialEq, Eq)]
@@ -30,6 +37,12 @@ pub(crate) fn read_file(roots: &[PathBuf], path: &str, limit: u64) -> Result<Vec
     if !wanted.is_absolute() {
         return Err(ReadFailure::Failed(format!(
             "{path}: the path must be absolute"
+        )));
+    }
+    if NEVER_READ.iter().any(|never| wanted.starts_with(never)) {
+        return Err(ReadFailure::Denied(format!(
+            "{path}: {} are never readable by plugins",
+            NEVER_READ.join(", ")
         )));
     }
     let Some((root, relative)) = roots
@@ -53,6 +66,11 @@ pub(crate) fn read_file(roots: &[PathBuf], path: &str, limit: u64) -> Result<Vec
     let mut options = OpenOptions::new();
     options.read(true).custom_flags(libc::O_NONBLOCK);
     let file = cap_primitives::fs::open(&dir, relative, &options).map_err(failed)?;
+    if on_kernel_filesystem(&file) {
+        return Err(ReadFailure::Denied(format!(
+            "{path} is on procfs or sysfs, which plugins never read"
+        )));
+    }
     let metadata = file.metadata().map_err(failed)?;
     if metadata.is_dir() {
         return Err(ReadFailure::Failed(format!("{path} is a directory")));
@@ -80,6 +98,20 @@ pub(crate) fn read_file(roots: &[PathBuf], path: &str, limit: u64) -> Result<Vec
         return Err(too_large());
     }
     Ok(contents)
+}
+
+/// Whether `file` lies on procfs or sysfs (wherever they are mounted). A
+/// filesystem that cannot be asked counts as one: refuse rather than guess.
+fn on_kernel_filesystem(file: &std::fs::File) -> bool {
+    let mut stat = std::mem::MaybeUninit::<libc::statfs>::zeroed();
+    // SAFETY: fstatfs writes a statfs into live, writable memory, for a
+    // descriptor `file` keeps open.
+    if unsafe { libc::fstatfs(file.as_raw_fd(), stat.as_mut_ptr()) } != 0 {
+        return true;
+    }
+    // SAFETY: fstatfs succeeded, so it filled the struct (zeroed anyway).
+    let kind = unsafe { stat.assume_init() }.f_type;
+    kind == libc::PROC_SUPER_MAGIC || kind == libc::SYSFS_MAGIC
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use super::*;
 /// ```text
 /// repo/            the cwd, a git checkout (.git/), with src/ and file.txt
 /// repo/escape   -> $T/outside
+/// repo/proc     -> /proc
 /// extra/           a configured writable root
 /// readable/        a configured readable root
 /// outside/         none of the above
@@ -39,6 +40,7 @@ impl Fixture {
         }
         fs::write(root.join("repo/file.txt"), "text").unwrap();
         std::os::unix::fs::symlink(root.join("outside"), root.join("repo/escape")).unwrap();
+        std::os::unix::fs::symlink("/proc", root.join("repo/proc")).unwrap();
         Fixture { _dir: dir, root }
     }
 
@@ -233,6 +235,18 @@ fn grants_are_the_request_intersected_with_the_policy() {
                 "denied: write to $T/repo/.wharf/x is inside the protected path $T/repo/.wharf",
             ],
         ),
+        // The kernel's views are never granted, however they are named.
+        (
+            "danger-full-access",
+            r#"capabilities.fs.read = ["/proc", "/sys/kernel", "/dev", "$T/repo/proc", "/proc/../dev/"]"#,
+            &[
+                "denied: read of /proc: /proc, /sys, /dev are never granted to plugins",
+                "denied: read of /sys/kernel: /proc, /sys, /dev are never granted to plugins",
+                "denied: read of /dev: /proc, /sys, /dev are never granted to plugins",
+                "denied: read of $T/repo/proc (resolves to /proc): /proc, /sys, /dev are never granted to plugins",
+                "denied: read of /proc/../dev/ (resolves to /dev): /proc, /sys, /dev are never granted to plugins",
+            ],
+        ),
         // `~/` is the home directory.
         (
             "workspace-write",
@@ -388,4 +402,52 @@ fn no_grant_gives_nothing_but_the_default_limits() {
     let none = Grant::none(&tight);
     assert_eq!(none.timeout, Duration::from_secs(1));
     assert_eq!(none.memory_bytes, 1 << 20);
+}
+
+#[test]
+fn a_read_of_the_root_is_granted_without_the_kernel_views() {
+    let fixture = Fixture::new();
+    for policy in ["read-only", "workspace-write", "danger-full-access"] {
+        let grant = fixture.grant(policy, r#"capabilities.fs.read = ["/", "cwd"]"#, None);
+        assert_eq!(
+            grant.denied,
+            [
+                "read of /: /proc, /sys, /dev are never granted to plugins; the other entries \
+              of / are granted instead"
+            ],
+            "{policy}"
+        );
+        for root in &grant.read_roots {
+            for never in NEVER_READ {
+                let never = Path::new(never);
+                assert!(
+                    !root.starts_with(never) && !never.starts_with(root),
+                    "{policy}: {}",
+                    root.display()
+                );
+            }
+        }
+        // What is left of `/` is still there, and the cwd lies inside it.
+        let usr = Path::new("/usr").canonicalize().unwrap();
+        assert!(
+            grant.read_roots.contains(&usr),
+            "{policy}: {:?}",
+            grant.read_roots
+        );
+        assert!(
+            grant
+                .read_roots
+                .iter()
+                .any(|root| fixture.root.starts_with(root)),
+            "{policy}: {:?}",
+            grant.read_roots
+        );
+    }
+    // Restricted reads keep refusing `/` as before.
+    let grant = fixture.grant(
+        "read-only restricted",
+        r#"capabilities.fs.read = ["/"]"#,
+        None,
+    );
+    assert_eq!(grant.denied, ["read of / is outside the readable roots"]);
 }

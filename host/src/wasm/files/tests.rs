@@ -94,3 +94,45 @@ fn reads_inside_the_grant_and_refuses_everything_else() {
         "absolute"
     ));
 }
+
+#[test]
+fn the_kernel_views_are_never_read() {
+    let (_dir, granted) = fixture();
+    // A root that reaches /proc without naming it (the grant never holds
+    // one: this is the second line of defence).
+    let proc_link = granted.join("proc-link");
+    symlink("/proc/self", &proc_link).unwrap();
+    let denied = |roots: &[std::path::PathBuf], path: &str, needle: &str| match read_file(
+        roots,
+        path,
+        1 << 20,
+    ) {
+        Err(ReadFailure::Denied(message)) => {
+            assert!(message.contains(needle), "{path}: {message}");
+        }
+        other => panic!("{path}: {other:?}"),
+    };
+    let slash = [Path::new("/").to_path_buf()];
+    denied(
+        &slash,
+        "/proc/self/environ",
+        "/proc, /sys, /dev are never readable",
+    );
+    denied(&slash, "/sys/kernel/hostname", "are never readable");
+    denied(&slash, "/dev/null", "are never readable");
+    denied(
+        &[Path::new("/proc/self").to_path_buf()],
+        "/proc/self/environ",
+        "are never readable",
+    );
+    denied(
+        std::slice::from_ref(&proc_link),
+        &format!("{}/environ", proc_link.display()),
+        "is on procfs or sysfs",
+    );
+    // Elsewhere under `/` reads still work.
+    assert_eq!(
+        read_file(&slash, &format!("{}/a.txt", granted.display()), 1 << 20),
+        Ok(b"alpha".to_vec())
+    );
+}
