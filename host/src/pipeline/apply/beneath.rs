@@ -438,3 +438,6 @@ fn c_string(name: &OsStr) -> io::Result<CString> {
     CString::new(name.as_bytes())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "the path contains a NUL byte"))
 }
+
+#[cfg(test)]
+mod tests;
