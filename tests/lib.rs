@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
 /// A temporary machine: a home directory with `.wharf/`, a git checkout to
-/// work in, and a directory that stands in for `$TMPDIR`.
+/// work in, and a directory that stands in for `$TMPDIR`. It lives in
+/// `/var/tmp`: with the home below `/tmp`, wharf would refuse `/tmp` as a
+/// writable root.
 pub struct Machine {
     dir: TempDir,
 }
@@ -17,7 +19,7 @@ pub struct Machine {
 impl Machine {
     pub fn new() -> std::io::Result<Machine> {
         let machine = Machine {
-            dir: tempfile::tempdir()?,
+            dir: tempfile::Builder::new().tempdir_in("/var/tmp")?,
         };
         std::fs::create_dir_all(machine.wharf_home())?;
         std::fs::create_dir_all(machine.repo().join(".git"))?;

@@ -1,9 +1,12 @@
 //! `wharf config show`.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
 use serde::Serialize;
+use wharf_host::config::{Config, Project};
+use wharf_sandbox::{PathEnv, PathRules, WritableRoot};
 
 use crate::GlobalArgs;
 
@@ -19,10 +22,29 @@ pub enum ConfigCommand {
 
 #[derive(Serialize)]
 struct Shown<'a> {
-    wharf_home: &'a std::path::Path,
-    cwd: &'a std::path::Path,
-    files: &'a [std::path::PathBuf],
+    wharf_home: &'a Path,
+    cwd: &'a Path,
+    project: ShownProject<'a>,
+    files: &'a [PathBuf],
+    ignored_files: Vec<IgnoredFile<'a>>,
     values: Vec<ShownValue<'a>>,
+    /// `null`: everything is readable.
+    readable_roots: Option<&'a [PathBuf]>,
+    writable_roots: Vec<ShownRoot<'a>>,
+}
+
+#[derive(Serialize)]
+struct ShownProject<'a> {
+    root: &'a Path,
+    /// `trusted`, `untrusted`, or `null` when never decided.
+    trust: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct IgnoredFile<'a> {
+    path: &'a Path,
+    reason: &'static str,
+    message: String,
 }
 
 #[derive(Serialize)]
@@ -34,36 +56,103 @@ struct ShownValue<'a> {
     detail: Option<String>,
 }
 
+#[derive(Serialize)]
+struct ShownRoot<'a> {
+    root: &'a Path,
+    read_only_subpaths: &'a [PathBuf],
+}
+
 pub fn run(command: ConfigCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let ConfigCommand::Show { json } = command;
-    let config = global.configure()?.config;
-    let entries = config.effective.entries();
+    let configured = global.configure()?;
+    let config = &configured.config;
+    let rules = PathRules::new(
+        &config.sandbox_policy,
+        &PathEnv {
+            cwd: config.cwd.clone(),
+            tmpdir: configured.options.tmpdir.clone(),
+            protected: config.protected_paths(),
+        },
+    );
     if json {
-        let shown = Shown {
-            wharf_home: &config.wharf_home,
-            cwd: &config.cwd,
-            files: &config.files,
-            values: entries
-                .iter()
-                .map(|entry| ShownValue {
-                    key: entry.key.clone(),
-                    value: entry.value,
-                    source: entry.source.kind(),
-                    detail: entry.source.detail(),
-                })
-                .collect(),
-        };
-        println!("{}", serde_json::to_string_pretty(&shown)?);
-        return Ok(ExitCode::SUCCESS);
+        print_json(config, &rules)?;
+    } else {
+        print_text(config, &rules);
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_json(config: &Config, rules: &PathRules) -> anyhow::Result<()> {
+    let shown = Shown {
+        wharf_home: &config.wharf_home,
+        cwd: &config.cwd,
+        project: ShownProject {
+            root: &config.project.root,
+            trust: config.project.trust.map(|level| level.as_str()),
+        },
+        files: &config.files,
+        ignored_files: ignored_files(&config.project),
+        values: config
+            .effective
+            .entries()
+            .iter()
+            .map(|entry| ShownValue {
+                key: entry.key.clone(),
+                value: entry.value,
+                source: entry.source.kind(),
+                detail: entry.source.detail(),
+            })
+            .collect(),
+        readable_roots: rules.readable_roots(),
+        writable_roots: rules
+            .writable_roots()
+            .iter()
+            .map(|root| ShownRoot {
+                root: &root.root,
+                read_only_subpaths: &root.read_only_subpaths,
+            })
+            .collect(),
+    };
+    println!("{}", serde_json::to_string_pretty(&shown)?);
+    Ok(())
+}
+
+fn ignored_files(project: &Project) -> Vec<IgnoredFile<'_>> {
+    let Some(file) = &project.file else {
+        return Vec::new();
+    };
+    let Some(ignored) = file.ignored else {
+        return Vec::new();
+    };
+    vec![IgnoredFile {
+        path: &file.path,
+        reason: ignored.as_str(),
+        message: ignored.reason(&project.root),
+    }]
+}
+
+fn print_text(config: &Config, rules: &PathRules) {
     println!("# wharf home: {}", config.wharf_home.display());
     println!("# working directory: {}", config.cwd.display());
+    let trust = match config.project.trust {
+        Some(level) => level.as_str(),
+        None => "not trusted yet",
+    };
+    println!("# project: {} ({trust})", config.project.root.display());
     if config.files.is_empty() {
         println!("# files read: none");
     }
     for file in &config.files {
         println!("# file read: {}", file.display());
     }
+    for ignored in ignored_files(&config.project) {
+        println!(
+            "# file ignored: {}: {}",
+            ignored.path.display(),
+            ignored.message
+        );
+    }
+    let entries = config.effective.entries();
     let lines: Vec<String> = entries
         .iter()
         .map(|entry| format!("{} = {}", entry.key, entry.value))
@@ -72,5 +161,38 @@ pub fn run(command: ConfigCommand, global: &GlobalArgs) -> anyhow::Result<ExitCo
     for (line, entry) in lines.iter().zip(&entries) {
         println!("{line:width$}  # {}", entry.source);
     }
-    Ok(ExitCode::SUCCESS)
+    match rules.readable_roots() {
+        None => println!("# readable: everything"),
+        Some(roots) => {
+            println!("# readable roots:");
+            for root in roots {
+                println!("#   {}", root.display());
+            }
+        }
+    }
+    if rules.writable_roots().is_empty() {
+        println!("# writable roots: none");
+    } else {
+        println!("# writable roots:");
+        for root in rules.writable_roots() {
+            println!("#   {}", shown_root(root));
+        }
+    }
+}
+
+/// `/work (read-only inside: /work/.git, /work/.wharf)`.
+fn shown_root(root: &WritableRoot) -> String {
+    if root.read_only_subpaths.is_empty() {
+        return root.root.display().to_string();
+    }
+    let inside: Vec<String> = root
+        .read_only_subpaths
+        .iter()
+        .map(|path| path.display().to_string())
+        .collect();
+    format!(
+        "{} (read-only inside: {})",
+        root.root.display(),
+        inside.join(", ")
+    )
 }

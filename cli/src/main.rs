@@ -13,6 +13,7 @@ mod sandbox_cmd;
 mod session;
 mod terminal;
 mod tool_cmd;
+mod trust_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -139,6 +140,9 @@ enum Command {
     Exec(exec_cmd::ExecArgs),
     /// Continue a saved session with one more turn (as `wharf exec resume`).
     Resume(exec_cmd::ResumeArgs),
+    /// Trust a project, so that its .wharf/config.toml is read (or, with
+    /// --revoke, mark it untrusted).
+    Trust(trust_cmd::TrustArgs),
 }
 
 fn main() -> ExitCode {
@@ -167,6 +171,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sandbox(args) => sandbox_cmd::run(args, &cli.global),
         Command::Exec(args) => exec_cmd::run(args, &cli.global),
         Command::Resume(args) => exec_cmd::run_resume(args, &cli.global),
+        Command::Trust(args) => trust_cmd::run(args, &cli.global),
     }
 }
 

@@ -2,9 +2,11 @@
 //!
 //! Layers, lowest to highest precedence (see `docs/config.md`):
 //!
-//! 1. built-in defaults ([`toml_types::DEFAULTS`]);
+//! 1. built-in defaults ([`toml_types::DEFAULTS`]), or a trusted project's
+//!    (workspace-write, on-request);
 //! 2. the project's `.wharf/config.toml`, the nearest one found from the
-//!    working directory up to the repository root;
+//!    working directory up to the repository root, read only when the user
+//!    trusts the project and the file is the one trusted ([`trust`]);
 //! 3. the user's `$WHARF_HOME/config.toml`;
 //! 4. the selected `[profiles.NAME]` (from either file, the user's winning);
 //! 5. `-c key.path=value` overrides, in command-line order;
@@ -14,14 +16,18 @@
 //! Each file is checked on its own so that an error names the file, line,
 //! column and key; the layers are then merged as TOML tables, remembering
 //! the [`Source`] of every value, and the result is turned into [`Config`].
+//! Writable roots that would expose the home directory are refused there
+//! (`roots.rs`).
 
 mod edit;
 pub(crate) mod layer;
 pub mod mcp;
 mod providers;
+mod roots;
 mod schema;
 mod source;
 pub mod toml_types;
+pub mod trust;
 
 use std::collections::BTreeMap;
 use std::io;
@@ -34,12 +40,15 @@ use crate::models::ModelProviderInfo;
 use layer::{FileLayer, KeyPath, Layered};
 use toml_types::{ConfigToml, ReadOnlyAccessKind, ReadOnlyAccessToml, SandboxModeToml};
 
-pub use edit::{add_mcp_server, mcp_server_names, remove_mcp_server, set_feature};
+pub use edit::{
+    add_mcp_server, mcp_server_names, remove_mcp_server, set_feature, set_project_trust,
+};
 pub use layer::display_key;
 pub use mcp::{McpSandbox, McpServerConfig, McpTransport};
 pub use schema::json_schema;
 pub use source::{Location, Source};
-pub use toml_types::{ApprovalPolicy, McpOAuthCredentialsStore, Personality};
+pub use toml_types::{ApprovalPolicy, McpOAuthCredentialsStore, Personality, TrustLevel};
+pub use trust::{Ignored, Project, ProjectFile};
 
 /// The name of the configuration file, in `$WHARF_HOME` and in a project's
 /// `.wharf/` directory.
@@ -215,6 +224,8 @@ pub struct Config {
     pub mcp_oauth_credentials_store: McpOAuthCredentialsStore,
     /// `mcp_oauth_callback_port`; `None`: any free port.
     pub mcp_oauth_callback_port: Option<u16>,
+    /// The project, the user's trust in it, and whether its file was read.
+    pub project: Project,
     /// The files that were read, lowest precedence first.
     pub files: Vec<PathBuf>,
     /// Every effective value and where it came from, for `wharf config show`.
@@ -268,7 +279,7 @@ impl Effective {
     }
 }
 
-fn lookup<'a>(table: &'a toml::Table, key: &[String]) -> Option<&'a toml::Value> {
+pub(crate) fn lookup<'a>(table: &'a toml::Table, key: &[String]) -> Option<&'a toml::Value> {
     let (first, rest) = key.split_first()?;
     let value = table.get(first)?;
     if rest.is_empty() {
@@ -288,18 +299,21 @@ impl Config {
         let mut files = Vec::new();
         let defaults = default_layer()?;
 
-        // Files, lowest first: the project's, then the user's.
+        // The user's file first: it alone says whether the project's may be
+        // read. Layers go lowest first: the project's, then the user's.
         let user_path = options.user_config_path();
-        let project_path =
-            find_project_config(&options.cwd).filter(|path| !same_file(path, &user_path));
+        let mut user = read_file(&user_path, Source::User)?;
+        let projects = trust::recorded(user.as_ref());
+        let (project, project_file) = trust::load_project(&options.cwd, &user_path, &projects)?;
+        warnings.extend(project.warning());
         let mut loaded: Vec<FileLayer> = Vec::new();
-        if let Some(path) = &project_path
-            && let Some(file) = read_file(path, Source::Project)?
-        {
-            files.push(path.clone());
+        if let (Some(mut file), Some(found)) = (project_file, &project.file) {
+            drop_trust_table(&mut file, &user_path);
+            files.push(found.path.clone());
             loaded.push(file);
         }
-        if let Some(file) = read_file(&user_path, Source::User)? {
+        if let Some(mut file) = user.take() {
+            file.layered.remove("projects");
             files.push(user_path.clone());
             loaded.push(file);
         }
@@ -316,6 +330,13 @@ impl Config {
         for arg in &options.overrides {
             let (layer, mut layer_warnings) = layer::parse_override(arg)?;
             warnings.append(&mut layer_warnings);
+            if layer.table.contains_key("projects") {
+                warnings.push(format!(
+                    "-c {arg}: trust is only read from {} (ignored; use `wharf trust`)",
+                    user_path.display()
+                ));
+                continue;
+            }
             if layer.table.contains_key("profiles") {
                 merged.merge(&layer);
             } else {
@@ -324,8 +345,16 @@ impl Config {
         }
 
         let profile_choice = profile_choice(options, &overrides, &merged);
-        let profiles = merged.remove("profiles");
+        let mut profiles = merged.remove("profiles");
         merged.remove("profile");
+        // Trust is never a profile's to declare (the file's warning says so).
+        if let Some(toml::Value::Table(profiles)) = &mut profiles {
+            for (_, profile) in profiles.iter_mut() {
+                if let toml::Value::Table(profile) = profile {
+                    profile.remove("projects");
+                }
+            }
+        }
         let mut effective = defaults;
         effective.merge(&merged);
         if let Some((name, source)) = &profile_choice {
@@ -344,6 +373,7 @@ impl Config {
             );
         }
         apply_flags(options, registry, &mut effective)?;
+        apply_trust_defaults(&project, &mut effective);
 
         let typed: ConfigToml = toml::Value::Table(effective.table.clone())
             .try_into()
@@ -355,7 +385,9 @@ impl Config {
         let settings = feature_settings(&effective);
         let (features, mut feature_warnings) = Features::resolve(registry, &settings, suppress);
         warnings.append(&mut feature_warnings);
-        let sandbox_policy = sandbox_policy(&typed, options, &effective)?;
+        let (sandbox_policy, mut root_warnings) =
+            roots::refuse_exposing_roots(sandbox_policy(&typed, options, &effective)?, options);
+        warnings.append(&mut root_warnings);
         let (model_providers, model_provider) = providers::resolve(&typed, options, &effective)?;
         let mcp_servers = mcp::resolve(&typed, options, &effective)?;
 
@@ -374,10 +406,49 @@ impl Config {
             mcp_servers,
             mcp_oauth_credentials_store: typed.mcp_oauth_credentials_store.unwrap_or_default(),
             mcp_oauth_callback_port: typed.mcp_oauth_callback_port,
+            project,
             files,
             effective: Effective { layered: effective },
             warnings,
         })
+    }
+}
+
+/// A project file's own `[projects]` table: trust comes from the user's
+/// file only.
+fn drop_trust_table(file: &mut FileLayer, user_path: &Path) {
+    let key = vec!["projects".to_owned()];
+    if file.layered.remove("projects").is_some() {
+        let at = file
+            .key_locations
+            .get(&key)
+            .map_or_else(String::new, |at| format!("{at}: "));
+        file.warnings.push(format!(
+            "{at}`projects`: trust is only read from {} (ignored; use `wharf trust`)",
+            user_path.display()
+        ));
+    }
+}
+
+/// A trusted project's defaults, as codex's: workspace-write and
+/// on-request, where no layer but the built-in defaults decided.
+fn apply_trust_defaults(project: &Project, effective: &mut Layered) {
+    if !project.is_trusted() {
+        return;
+    }
+    let source = Source::Trust(project.root.clone());
+    let mode = vec!["sandbox_mode".to_owned()];
+    if matches!(effective.sources.get(&mode), None | Some(Source::Default)) {
+        let value = toml::Value::String(SandboxMode::WorkspaceWrite.as_str().to_owned());
+        effective.set(mode, value, source.clone());
+    }
+    let approval = vec!["approval_policy".to_owned()];
+    if matches!(
+        effective.sources.get(&approval),
+        None | Some(Source::Default)
+    ) {
+        let value = toml::Value::String(ApprovalPolicy::OnRequest.as_str().to_owned());
+        effective.set(approval, value, source);
     }
 }
 
@@ -437,7 +508,7 @@ pub fn project_config_dirs(cwd: &Path) -> Vec<PathBuf> {
     dirs
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
@@ -680,7 +751,7 @@ fn invalid_value(source: Option<&Source>, key: &[String], message: String) -> Co
             arg: arg.clone(),
             message,
         },
-        Some(Source::Default | Source::Flag(_)) => ConfigError::Override {
+        Some(Source::Default | Source::Trust(_) | Source::Flag(_)) => ConfigError::Override {
             arg: display_key(key),
             message,
         },

@@ -12,6 +12,7 @@ fn show_attributes_every_value() {
         "model = \"project\"\nsandbox_mode = \"workspace-write\"\n",
     )
     .unwrap();
+    env.wharf(&["trust"]).success();
     let out = env
         .wharf(&[
             "-c",
@@ -25,9 +26,11 @@ fn show_attributes_every_value() {
     let lines: Vec<String> = lines.into_iter().map(squeeze).collect();
     let path = display(&path);
     let project = display(&project);
+    let root = display(&env.cwd().canonicalize().unwrap());
     assert_eq!(
         lines,
         [
+            format!("approval_policy = \"on-request\" # trust (the project {root} is trusted)"),
             format!("model = \"o3\" # config ({path}:1:1)"),
             "model_provider = \"openai\" # default".to_owned(),
             "personality = \"none\" # default".to_owned(),

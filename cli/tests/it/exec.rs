@@ -583,7 +583,7 @@ fn command(env: &Env, args: &[&str]) -> Command {
         .args(args)
         .current_dir(env.cwd())
         .env_clear()
-        .env("HOME", env.dir.path().join("home"))
+        .env("HOME", env.home())
         .env("WHARF_HOME", env.wharf_home())
         .env("PATH", std::env::var_os("PATH").unwrap_or_default());
     command

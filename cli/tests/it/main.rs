@@ -19,6 +19,7 @@ mod mcp_session;
 mod native;
 mod plugin_escapes;
 mod sandbox_cmd;
+mod trust;
 mod unified_exec;
 mod view_image;
 mod write_path;
@@ -28,9 +29,13 @@ use std::process::Command;
 
 use tempfile::TempDir;
 
-/// A temporary `$HOME` with `$WHARF_HOME` inside it and a working directory.
+/// A temporary `$HOME` with `$WHARF_HOME` inside it, and a working
+/// directory. The home is in `/var/tmp`, apart from the working directory's
+/// temp dir in `/tmp`: a home below `/tmp` would make wharf refuse `/tmp` as
+/// a writable root.
 struct Env {
     dir: TempDir,
+    home: TempDir,
 }
 
 struct Output {
@@ -43,14 +48,20 @@ impl Env {
     fn new() -> Env {
         let env = Env {
             dir: tempfile::tempdir().unwrap(),
+            home: tempfile::Builder::new().tempdir_in("/var/tmp").unwrap(),
         };
         std::fs::create_dir_all(env.wharf_home()).unwrap();
         std::fs::create_dir_all(env.cwd()).unwrap();
         env
     }
 
+    /// `$HOME`.
+    fn home(&self) -> PathBuf {
+        self.home.path().join("home")
+    }
+
     fn wharf_home(&self) -> PathBuf {
-        self.dir.path().join("home/.wharf")
+        self.home().join(".wharf")
     }
 
     fn cwd(&self) -> PathBuf {
@@ -77,7 +88,7 @@ impl Env {
             .args(args)
             .current_dir(self.cwd())
             .env_clear()
-            .env("HOME", self.dir.path().join("home"))
+            .env("HOME", self.home())
             .env("WHARF_HOME", self.wharf_home())
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .envs(vars.iter().copied())

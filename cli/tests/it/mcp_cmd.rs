@@ -236,7 +236,7 @@ fn list_json_has_the_resolved_config_with_secret_values_masked() {
                 "args": [],
                 "env": { "TOKEN": "*****" },
                 "env_vars": ["HOME_TOKEN"],
-                "cwd": display(&env.dir.path().join("home/docs")),
+                "cwd": display(&env.home().join("docs")),
             },
             "required": false,
             "startup_timeout_sec": 10.0,

@@ -25,7 +25,7 @@ fn login(env: &Env, args: &[&str]) -> Output {
         .args(args)
         .current_dir(env.cwd())
         .env_clear()
-        .env("HOME", env.dir.path().join("home"))
+        .env("HOME", env.home())
         .env("WHARF_HOME", env.wharf_home())
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .stdin(Stdio::null())

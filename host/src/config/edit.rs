@@ -7,7 +7,8 @@ use toml_edit::{DocumentMut, Item, Table};
 
 use super::mcp::McpServerConfig;
 use super::source::{Location, Source};
-use super::toml_types::McpServerToml;
+use super::toml_types::{McpServerToml, TrustLevel};
+use super::trust::same_root;
 use super::{ConfigError, ConfigOptions, display_key};
 use crate::features::FeatureRegistry;
 
@@ -140,6 +141,77 @@ pub fn mcp_server_names(path: &Path) -> Result<Vec<String>, ConfigError> {
         .and_then(Item::as_table_like)
         .map(|servers| servers.iter().map(|(name, _)| name.to_owned()).collect())
         .unwrap_or_default())
+}
+
+/// Records the user's decision about the project at `root` in the file at
+/// `path` (creating it): `[projects."ROOT"] trust_level = …`, with
+/// `config_sha256` set to the hash of the project file that was trusted, or
+/// removed when there is none (an untrusted project, or one without a
+/// file). An entry whose key names the same directory is updated in place,
+/// keeping its comments.
+pub fn set_project_trust(
+    path: &Path,
+    root: &Path,
+    level: TrustLevel,
+    config_sha256: Option<&str>,
+) -> Result<(), ConfigError> {
+    let Some(root_key) = root.to_str() else {
+        return Err(ConfigError::Value {
+            key: "projects".to_owned(),
+            message: format!(
+                "{} is not valid UTF-8, which a TOML key must be (rename the directory)",
+                root.display()
+            ),
+        });
+    };
+    let (text, mut doc) = read_document(path)?;
+    let not_a_table = |bad: Vec<String>| ConfigError::Invalid {
+        at: Location::of_offset(path, &text, 0),
+        key: display_key(&bad),
+        message: "expected a table; fix or remove it before changing trust".to_owned(),
+    };
+    let root_table = doc.as_table_mut();
+    if !root_table.contains_key("projects") {
+        // Implicit, so that the file reads `[projects."/path"]` alone.
+        let mut projects = Table::new();
+        projects.set_implicit(true);
+        root_table.insert("projects", Item::Table(projects));
+    }
+    let projects = root_table
+        .get_mut("projects")
+        .and_then(Item::as_table_like_mut)
+        .ok_or_else(|| not_a_table(vec!["projects".to_owned()]))?;
+    let key = projects
+        .iter()
+        .map(|(key, _)| key.to_owned())
+        .find(|key| key == root_key || same_root(key, root))
+        .unwrap_or_else(|| root_key.to_owned());
+    if projects.get(&key).is_none() {
+        projects.insert(&key, Item::Table(Table::new()));
+    }
+    let entry = projects
+        .get_mut(&key)
+        .and_then(Item::as_table_like_mut)
+        .ok_or_else(|| not_a_table(vec!["projects".to_owned(), key.clone()]))?;
+    set_string(entry, "trust_level", level.as_str());
+    match config_sha256 {
+        Some(sha256) => set_string(entry, "config_sha256", sha256),
+        None => {
+            entry.remove("config_sha256");
+        }
+    }
+    write_document(path, &doc)
+}
+
+/// Sets `key = value`, keeping the comments around an existing value.
+fn set_string(table: &mut dyn toml_edit::TableLike, key: &str, value: &str) {
+    if let Some(existing) = table.get_mut(key).and_then(Item::as_value_mut) {
+        let decor = existing.decor().clone();
+        *existing = toml_edit::Value::from(value);
+        *existing.decor_mut() = decor;
+        return;
+    }
+    table.insert(key, toml_edit::value(value));
 }
 
 /// `server`'s keys as TOML values in the order of [`McpServerToml`]'s

@@ -82,6 +82,7 @@ pub(crate) fn parse_file(
         let nested = [
             ("profile", profile.profile.is_some()),
             ("profiles", !profile.profiles.is_empty()),
+            ("projects", !profile.projects.is_empty()),
         ];
         for (field, present) in nested {
             if present {

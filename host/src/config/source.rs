@@ -38,6 +38,9 @@ impl fmt::Display for Location {
 pub enum Source {
     /// wharf's built-in default.
     Default,
+    /// The default of a trusted project (workspace-write, on-request), which
+    /// replaces the built-in one; holds the project root.
+    Trust(PathBuf),
     /// The project's `.wharf/config.toml`.
     Project(Location),
     /// The user's `$WHARF_HOME/config.toml`.
@@ -55,6 +58,7 @@ impl Source {
     pub fn kind(&self) -> &'static str {
         match self {
             Source::Default => "default",
+            Source::Trust(_) => "trust",
             Source::Project(_) => "project",
             Source::User(_) => "config",
             Source::Profile { .. } => "profile",
@@ -65,7 +69,8 @@ impl Source {
     /// The precedence of the layer: a higher rank overrides a lower one.
     pub(crate) fn rank(&self) -> u8 {
         match self {
-            Source::Default => 0,
+            // A trusted project's default is still a default.
+            Source::Default | Source::Trust(_) => 0,
             Source::Project(_) => 1,
             Source::User(_) => 2,
             Source::Profile { .. } => 3,
@@ -78,6 +83,7 @@ impl Source {
     pub fn detail(&self) -> Option<String> {
         match self {
             Source::Default => None,
+            Source::Trust(root) => Some(format!("the project {} is trusted", root.display())),
             Source::Project(at) | Source::User(at) => Some(at.to_string()),
             Source::Profile { name, at } => Some(format!("{name} at {at}")),
             Source::Override(arg) => Some(format!("-c {arg}")),

@@ -8,6 +8,8 @@ use crate::features::{FeatureSpec, Stage};
 
 /// A home directory and a project checkout in a temp dir:
 /// `home/.wharf/` and `work/repo/` (a git root) with `work/repo/sub/` as cwd.
+/// The temp dir is in `/var/tmp`: below `/tmp`, the home directory would
+/// make `/tmp` a refused writable root (see `tests/roots.rs`).
 struct Fixture {
     dir: TempDir,
 }
@@ -15,7 +17,7 @@ struct Fixture {
 impl Fixture {
     fn new() -> Fixture {
         let fixture = Fixture {
-            dir: tempfile::tempdir().unwrap(),
+            dir: tempfile::Builder::new().tempdir_in("/var/tmp").unwrap(),
         };
         std::fs::create_dir_all(fixture.repo().join(".git")).unwrap();
         std::fs::create_dir_all(fixture.cwd()).unwrap();
@@ -50,6 +52,20 @@ impl Fixture {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, text).unwrap();
         path
+    }
+
+    /// Records in the user's file that the project is trusted, with the
+    /// hash of its file as it is now.
+    fn trust(&self) {
+        let file = std::fs::read(self.repo().join(".wharf/config.toml")).ok();
+        let sha256 = file.as_deref().map(crate::config::trust::sha256_hex);
+        set_project_trust(
+            &self.wharf_home().join("config.toml"),
+            &crate::config::trust::project_root(&self.cwd()),
+            TrustLevel::Trusted,
+            sha256.as_deref(),
+        )
+        .unwrap();
     }
 
     fn options(&self) -> ConfigOptions {
@@ -223,6 +239,7 @@ fn layers_apply_in_order_and_remember_their_source() {
          [profiles.ci]\nsandbox_workspace_write = { exclude_slash_tmp = true }\n\
          [profiles.other]\nmodel = \"other\"\n",
     );
+    fixture.trust();
     let config = fixture
         .load_with(|options| {
             options.overrides = vec!["sandbox_workspace_write.exclude_tmpdir_env_var=true".into()];
@@ -233,7 +250,8 @@ fn layers_apply_in_order_and_remember_their_source() {
     assert_eq!(config.profile.as_deref(), Some("ci"));
     assert_eq!(
         shown(&config),
-        "model = \"user-model\"  # config\n\
+        "approval_policy = \"on-request\"  # trust\n\
+         model = \"user-model\"  # config\n\
          model_provider = \"openai\"  # default\n\
          personality = \"none\"  # default\n\
          profile = \"ci\"  # config\n\
@@ -445,6 +463,7 @@ fn features_resolve_from_every_layer() {
         "profile = \"p\"\n[features]\nview_image_tool = false\nmcp_client = true\n\
          [profiles.p.features]\ntelemetry = false\n",
     );
+    fixture.trust();
     let config = fixture
         .load_with(|options| {
             options.enable = vec!["apply_patch_freeform".into()];
@@ -617,3 +636,5 @@ fn defaults_are_a_valid_config() {
 
 mod mcp;
 mod models;
+mod roots;
+mod trust;

@@ -90,6 +90,39 @@ pub struct ConfigToml {
     /// any free port.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mcp_oauth_callback_port: Option<u16>,
+
+    /// Trust decisions by project root (an absolute path: the repository
+    /// root, or the directory itself outside a repository), as `wharf trust`
+    /// writes them. Read only from the user's own config.toml: a project
+    /// file, a profile or `-c` cannot declare trust.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub projects: BTreeMap<String, ProjectToml>,
+}
+
+/// One `[projects."/abs/path"]` entry (codex's `trust_level`, plus the hash
+/// of the project file the user trusted).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub struct ProjectToml {
+    /// `trusted`: the project's `.wharf/config.toml` is read (while it is
+    /// the file that was trusted) and sessions default to workspace-write;
+    /// `untrusted`: the file is not read and sessions default to read-only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trust_level: Option<TrustLevel>,
+    /// The sha256 (hex) of the project's `.wharf/config.toml` when it was
+    /// trusted; absent when there was none. A file with another hash is
+    /// ignored until the project is trusted again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_sha256: Option<String>,
+}
+
+/// What the user decided about a project (codex's values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrustLevel {
+    /// Its project file may be read; sessions default to workspace-write.
+    Trusted,
+    /// Its project file is never read; sessions default to read-only.
+    Untrusted,
 }
 
 /// One `[mcp_servers.NAME]` entry, with codex's keys: a server wharf starts
@@ -415,6 +448,21 @@ impl McpOAuthCredentialsStore {
     }
 }
 
+deserialize_by_name!(TrustLevel {
+    Trusted = "trusted",
+    Untrusted = "untrusted",
+});
+
+impl TrustLevel {
+    /// The name written in config.toml.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrustLevel::Trusted => "trusted",
+            TrustLevel::Untrusted => "untrusted",
+        }
+    }
+}
+
 deserialize_by_name!(ReadOnlyAccessKind {
     FullAccess = "full-access",
     Restricted = "restricted",
@@ -478,6 +526,13 @@ mod tests {
             McpOAuthCredentialsStore::Keyring,
             McpOAuthCredentialsStore::File,
         ]);
+        round_trip(&[TrustLevel::Trusted, TrustLevel::Untrusted]);
+        for level in [TrustLevel::Trusted, TrustLevel::Untrusted] {
+            assert_eq!(
+                toml::Value::try_from(level).unwrap().as_str(),
+                Some(level.as_str())
+            );
+        }
         assert_eq!(McpOAuthCredentialsStore::NAMES.len(), 3);
         for store in McpOAuthCredentialsStore::NAMES {
             let parsed: McpOAuthCredentialsStore =

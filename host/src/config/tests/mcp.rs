@@ -404,6 +404,7 @@ fn a_file_replaces_whole_entries_while_profiles_and_overrides_change_keys() {
          [profiles.ci.mcp_servers.docs]\ntool_timeout_sec = 5\n\
          [profiles.ci.mcp_servers.api]\ncommand = \"user-api\"\n",
     );
+    fixture.trust();
 
     let config = fixture.load();
     let docs = &config.mcp_servers["docs"];

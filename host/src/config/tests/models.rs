@@ -113,6 +113,7 @@ fn configured_providers_lay_over_the_built_in_ones() {
          base_url = \"https://x.openai.azure.com/openai\"\nenv_key = \"AZURE_OPENAI_API_KEY\"\n\
          wire_api = \"responses\"\nquery_params = { api-version = \"2025-04-01-preview\" }\n",
     );
+    fixture.trust();
     let config = fixture
         .load_with(|options| options.openai_base_url = Some("http://proxy/v1".to_owned()))
         .unwrap();
