@@ -17,6 +17,7 @@ mod mcp_cmd;
 mod mcp_login;
 mod mcp_session;
 mod native;
+mod persistence;
 mod plugin_escapes;
 mod sandbox_cmd;
 mod trust;
