@@ -44,7 +44,9 @@ pub struct Manifest {
     /// The artifact, absolute: resolved against the manifest's directory,
     /// which it never leaves (checked lexically; see [`Manifest::parse`]).
     pub artifact: PathBuf,
-    /// The digest the artifact must have, when pinned.
+    /// The digest the artifact must have, when the manifest pins one. The
+    /// pin that decides is wharf's own, in `plugins.lock` (see
+    /// `registry::lock`): this one can only refuse more.
     pub sha256: Option<Sha256>,
     pub description: Option<String>,
     /// Whether a failure to load this plugin fails startup.

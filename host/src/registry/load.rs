@@ -155,12 +155,10 @@ fn load_native(candidate: &Candidate) -> Result<Loaded, String> {
     if candidate.locked.is_none() {
         return Err(format!(
             "a native plugin runs with your privileges, so wharf opens one only when it was \
-             installed with `wharf plugin add` (which records it in {LOCK_FILE}); install it \
-             with `wharf plugin add {}`",
-            manifest
-                .path
-                .parent()
-                .map_or_else(String::new, |dir| dir.display().to_string())
+             installed with `wharf plugin add` (which records it in {LOCK_FILE}); this one was \
+             copied in by hand: remove it (`wharf plugin remove {0}`) and install it from its \
+             source with `wharf plugin add DIR`",
+            manifest.name
         ));
     }
     let abi = crate::native::ABI_VERSION.to_string();
