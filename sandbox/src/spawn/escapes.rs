@@ -301,9 +301,9 @@ fn protected_directories_are_created_only_where_a_command_could() {
     assert!(!outside.exists());
 }
 
-/// The same escapes as an unprivileged user (where the mounts need a user
-/// namespace), when the suite runs as root; as anyone else the tests above
-/// already ran that way.
+/// The same escapes (and the mount race of `linux/tests.rs`) as an
+/// unprivileged user, where the mounts need a user namespace, when the suite
+/// runs as root; as anyone else the tests already ran that way.
 #[test]
 fn escapes_also_fail_for_an_unprivileged_user() {
     // SAFETY: geteuid takes no arguments and cannot fail.
@@ -317,6 +317,7 @@ fn escapes_also_fail_for_an_unprivileged_user() {
     command.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"]);
     command.arg(&exe).args([
         "spawn::escapes::",
+        "spawn::linux::tests::",
         "--skip",
         "escapes_also_fail_for_an_unprivileged_user",
         "--test-threads=1",
@@ -330,5 +331,5 @@ fn escapes_also_fail_for_an_unprivileged_user() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "as nobody:\n{stdout}\n{stderr}");
     // The filter matched the tests above, and they ran.
-    assert!(stdout.contains("test result: ok. 4 passed"), "{stdout}");
+    assert!(stdout.contains("test result: ok. 5 passed"), "{stdout}");
 }

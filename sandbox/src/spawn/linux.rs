@@ -3,6 +3,8 @@
 //! inspection.
 
 mod protect;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::ffi::{CStr, CString, OsStr, OsString};
@@ -95,11 +97,22 @@ pub(super) fn start(
     cwd: &Path,
     pty: Option<PtySize>,
 ) -> Result<(Child, Option<File>), SpawnError> {
-    let policy = sandbox.policy();
-    let enforcement = match policy {
+    let enforcement = match sandbox.policy() {
         SandboxPolicy::DangerFullAccess => None,
         _ => Some(prepare(sandbox)?),
     };
+    launch(sandbox.policy(), enforcement, command, cwd, pty)
+}
+
+/// Starts `command` with `enforcement` prepared (the seam where tests
+/// change the file system between the parent's checks and the child).
+fn launch(
+    policy: &SandboxPolicy,
+    enforcement: Option<Enforcement>,
+    command: Command,
+    cwd: &Path,
+    pty: Option<PtySize>,
+) -> Result<(Child, Option<File>), SpawnError> {
     let program = command.program();
     let io_error = |source: io::Error| SpawnError::Io {
         program: program.clone(),

@@ -67,9 +67,12 @@ pub(super) struct ProtectedMount {
     path: CString,
     /// The same, for error messages.
     shown: PathBuf,
-    /// What the parent found there; the child mounts only that.
+    /// What the parent found there (device, inode, file type); the child
+    /// mounts only that. The type matters most: an inode number freed by
+    /// `rmdir` is reused at once, by a symlink too.
     dev: u64,
     ino: u64,
+    kind: libc::mode_t,
     /// Read-only, or only pinned in place (still writable).
     read_only: bool,
 }
@@ -164,11 +167,11 @@ pub(super) fn plan(
             }
             dir = pinned.parent();
         }
-        add(&mut mounts, &path, metadata.dev(), metadata.ino(), true)?;
+        add(&mut mounts, &path, &metadata, true)?;
         for pin in pins {
             let metadata = std::fs::symlink_metadata(&pin)
                 .map_err(|err| refuse(&pin, format!("cannot inspect it: {err}")))?;
-            add(&mut mounts, &pin, metadata.dev(), metadata.ino(), false)?;
+            add(&mut mounts, &pin, &metadata, false)?;
         }
     }
     mounts.sort_by_key(|mount| mount.shown.components().count());
@@ -179,8 +182,7 @@ pub(super) fn plan(
 fn add(
     mounts: &mut Vec<ProtectedMount>,
     path: &Path,
-    dev: u64,
-    ino: u64,
+    metadata: &std::fs::Metadata,
     read_only: bool,
 ) -> Result<(), SpawnError> {
     if let Some(existing) = mounts.iter_mut().find(|mount| mount.shown == path) {
@@ -194,8 +196,9 @@ fn add(
     mounts.push(ProtectedMount {
         path: c_path,
         shown: path.to_path_buf(),
-        dev,
-        ino,
+        dev: metadata.dev(),
+        ino: metadata.ino(),
+        kind: metadata.mode() & libc::S_IFMT,
         read_only,
     });
     Ok(())
@@ -283,8 +286,10 @@ impl MountFailure {
 }
 
 /// Makes `mount` in the child's new mount namespace: opens the path without
-/// following symlinks, checks it is what the parent saw, and mounts a clone
-/// of it onto itself (read-only if asked) through descriptors only.
+/// following symlinks (a symlink at the end is opened itself, and then is
+/// not the directory the parent saw), checks it is what the parent saw, and
+/// mounts a clone of it onto itself (read-only if asked) through
+/// descriptors only.
 ///
 /// Runs between `clone` and `execve`: system calls on prepared data only.
 pub(super) fn mount_in_child(mount: &ProtectedMount) -> Result<(), MountFailure> {
@@ -310,7 +315,10 @@ pub(super) fn mount_in_child(mount: &ProtectedMount) -> Result<(), MountFailure>
     }
     // SAFETY: fstat succeeded, so it filled the struct (zeroed anyway).
     let stat = unsafe { stat.assume_init() };
-    if stat.st_dev != mount.dev || stat.st_ino != mount.ino {
+    if stat.st_dev != mount.dev
+        || stat.st_ino != mount.ino
+        || stat.st_mode & libc::S_IFMT != mount.kind
+    {
         return Err(MountFailure::Replaced);
     }
     let clone_flags = OPEN_TREE_CLONE
