@@ -339,6 +339,7 @@ fn remove_deletes_the_entry_and_keeps_the_rest() {
     let project = env.cwd().join(".wharf/config.toml");
     std::fs::create_dir_all(project.parent().unwrap()).unwrap();
     std::fs::write(&project, "[mcp_servers.repo]\ncommand = \"repo-mcp\"\n").unwrap();
+    env.wharf(&["trust"]).success();
     let out = env.wharf(&["mcp", "remove", "repo"]).fails_with(1);
     assert_eq!(
         out.stderr,
