@@ -60,7 +60,10 @@ pub fn run(args: TrustArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
 fn print_trusted(target: &TrustTarget, user_path: &Path) {
     let root = target.root.display();
     println!("trusted {root} (recorded in {})", user_path.display());
-    println!("sessions there default to workspace-write and on-request approval");
+    println!(
+        "sessions there default to workspace-write and on-request approval, unless your \
+         config or flags say otherwise"
+    );
     let Some(file) = &target.file else {
         println!(
             "it has no .wharf/config.toml; one created later is ignored until you run \
