@@ -119,9 +119,18 @@ fn wharf(root: &Path, scratch: &Path) -> Command {
     command
 }
 
-/// A fresh, empty directory under the system's temporary directory.
+/// A fresh, empty directory for the workspace and the wharf home, in
+/// `/var/tmp` where there is one: under `/tmp` the wharf home would lie in
+/// a writable root of the sandbox, which wharf refuses with a warning (it
+/// then runs without `/tmp` writable).
 fn scratch_dir(what: &str) -> anyhow::Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("wharf-{what}-{}", std::process::id()));
+    let var_tmp = Path::new("/var/tmp");
+    let base = if var_tmp.is_dir() {
+        var_tmp.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    };
+    let dir = base.join(format!("wharf-{what}-{}", std::process::id()));
     if dir.exists() {
         std::fs::remove_dir_all(&dir).with_context(|| format!("cannot empty {}", dir.display()))?;
     }
