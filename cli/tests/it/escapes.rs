@@ -7,6 +7,7 @@ use std::process::Stdio;
 use sha2::Digest as _;
 
 use super::*;
+use crate::unified_exec::tool_call;
 
 const WORKSPACE_WRITE: &[&str] = &["-s", "workspace-write"];
 
@@ -24,11 +25,16 @@ fn cache_entry(env: &Env, wasm: &[u8]) -> PathBuf {
         .unwrap_or_else(|| panic!("no cache entry for {prefix} in {}", dir.display()))
 }
 
-fn add_file_patch(name: &str) -> String {
+fn add_file_patch(name: &str) -> serde_json::Value {
     serde_json::json!({
         "input": format!("*** Begin Patch\n*** Add File: {name}\n+hi\n*** End Patch")
     })
-    .to_string()
+}
+
+const UNTRUSTED: &[&str] = &["-a", "untrusted", "-s", "workspace-write"];
+
+fn touch_ran() -> serde_json::Value {
+    serde_json::json!({ "cmd": "touch ran.txt", "login": false })
 }
 
 /// Replacing a compiled component in the cache with another one (a valid
@@ -45,19 +51,25 @@ fn a_swapped_compile_cache_entry_is_not_run() {
     let view_image = cache_entry(&env, include_bytes!(env!("WHARF_VIEW_IMAGE_WASM")));
     std::fs::copy(&view_image, &apply_patch).unwrap();
 
-    let args = add_file_patch("hello.txt");
-    let mut command = vec![WORKSPACE_WRITE[0], WORKSPACE_WRITE[1]];
-    command.extend(["tool", "call", "apply_patch", "--args", &args]);
-    env.wharf(&command).success();
+    tool_call(
+        &env,
+        WORKSPACE_WRITE,
+        "apply_patch",
+        &add_file_patch("hello.txt"),
+    )
+    .success();
     assert_eq!(
         std::fs::read_to_string(env.cwd().join("hello.txt")).unwrap(),
         "hi\n"
     );
     // The entry was replaced by one wharf wrote, which the next start uses.
-    let again = add_file_patch("again.txt");
-    let mut command = vec![WORKSPACE_WRITE[0], WORKSPACE_WRITE[1]];
-    command.extend(["tool", "call", "apply_patch", "--args", &again]);
-    env.wharf(&command).success();
+    tool_call(
+        &env,
+        WORKSPACE_WRITE,
+        "apply_patch",
+        &add_file_patch("again.txt"),
+    )
+    .success();
     assert!(env.cwd().join("again.txt").is_file());
 }
 
@@ -67,20 +79,7 @@ fn a_swapped_compile_cache_entry_is_not_run() {
 #[test]
 fn an_explicit_approval_policy_applies_to_tool_call() {
     let env = Env::new();
-    let args = serde_json::json!({ "cmd": "touch ran.txt", "login": false }).to_string();
-    let denied = env
-        .wharf(&[
-            "-a",
-            "untrusted",
-            "-s",
-            "workspace-write",
-            "tool",
-            "call",
-            "exec_command",
-            "--args",
-            &args,
-        ])
-        .fails_with(1);
+    let denied = tool_call(&env, UNTRUSTED, "exec_command", &touch_ran()).fails_with(1);
     assert!(
         denied
             .stderr
@@ -91,16 +90,7 @@ fn an_explicit_approval_policy_applies_to_tool_call() {
     assert!(!env.cwd().join("ran.txt").exists());
 
     // Without `-a`, a call the user typed is the user's own decision.
-    env.wharf(&[
-        "-s",
-        "workspace-write",
-        "tool",
-        "call",
-        "exec_command",
-        "--args",
-        &args,
-    ])
-    .success();
+    tool_call(&env, WORKSPACE_WRITE, "exec_command", &touch_ran()).success();
     assert!(env.cwd().join("ran.txt").is_file());
 }
 
@@ -111,20 +101,12 @@ fn an_explicit_approval_policy_applies_to_tool_call() {
 fn an_explicit_approval_policy_asks_on_a_terminal() {
     for (answer, runs) in [("n", false), ("", false), ("y", true)] {
         let env = Env::new();
-        let args = serde_json::json!({ "cmd": "touch ran.txt", "login": false }).to_string();
-        let wharf = [
-            env!("CARGO_BIN_EXE_wharf"),
-            "-a",
-            "untrusted",
-            "-s",
-            "workspace-write",
-            "tool",
-            "call",
-            "exec_command",
-            "--args",
-            &args,
-        ];
-        let line = wharf.map(shell_quote).join(" ");
+        let args = touch_ran().to_string();
+        let mut wharf = vec![env!("CARGO_BIN_EXE_wharf")];
+        wharf.extend(UNTRUSTED);
+        wharf.extend(["tool", "call", "exec_command", "--args", &args]);
+        let line: Vec<String> = wharf.into_iter().map(shell_quote).collect();
+        let line = line.join(" ");
         let output = on_a_terminal(&env, &line, &format!("{answer}\n"));
         assert!(output.contains("run it? [y/N]"), "{output}");
         assert_eq!(
@@ -213,31 +195,25 @@ fn tool_output_cannot_drive_the_terminal() {
 /// `--json` events and the rollout keep them as they were.
 #[test]
 fn the_exec_transcript_cannot_drive_the_terminal() {
+    use crate::exec::{done, exec, recording, say};
     let env = Env::new();
-    let call = serde_json::json!({"type": "output_item_done", "item": {"type": "function_call",
-        "call_id": "call_1", "name": "exec_command",
-        "arguments": serde_json::json!({"cmd": r"printf '\033]0;pwned\007ok\r\033[Kforged'"}).to_string()}});
-    let say = serde_json::json!({"type": "output_item_done", "item": {"type": "message",
-        "role": "assistant", "text": "done\u{1b}]52;c;ZXZpbA==\u{7}"}});
-    let done = |tokens: u64| {
-        serde_json::json!({"type": "completed", "response_id": "r", "usage": {"input_tokens": tokens,
-            "cached_input_tokens": 0, "output_tokens": 1, "reasoning_output_tokens": 0,
-            "total_tokens": tokens + 1}})
-    };
-    let requests = [
-        (1, "user_message", Vec::<&str>::new(), vec![call, done(10)]),
-        (3, "tool_output", vec!["call_1"], vec![say, done(20)]),
-    ];
-    let mut recording = String::new();
-    for (index, (items, last, outputs, events)) in requests.into_iter().enumerate() {
-        let line = serde_json::json!({
-            "request": index + 1,
-            "model": "gpt-5.1-codex",
-            "prompt": {"input_items": items, "last_item": last, "tool_outputs": outputs, "tools": []},
-            "events": events,
-        });
-        recording.push_str(&format!("{line}\n"));
-    }
+    let recording = recording(&[
+        (
+            1,
+            "user_message",
+            &[],
+            vec![
+                exec("call_1", r"printf '\033]0;pwned\007ok\r\033[Kforged'"),
+                done(10),
+            ],
+        ),
+        (
+            3,
+            "tool_output",
+            &["call_1"],
+            vec![say("done\u{1b}]52;c;ZXZpbA==\u{7}"), done(20)],
+        ),
+    ]);
     let path = env.cwd().join("session.jsonl");
     std::fs::write(&path, recording).unwrap();
     let replay = display(&path);

@@ -21,9 +21,9 @@ const SANDBOX: &[&str] = &[
 
 /// One recorded request: (input items, last item kind, answered call ids,
 /// events).
-type Request = (usize, &'static str, &'static [&'static str], Vec<Value>);
+pub(crate) type Request = (usize, &'static str, &'static [&'static str], Vec<Value>);
 
-fn recording(requests: &[Request]) -> String {
+pub(crate) fn recording(requests: &[Request]) -> String {
     let mut text = String::new();
     for (index, (items, last, outputs, events)) in requests.iter().enumerate() {
         let line = json!({
@@ -38,7 +38,7 @@ fn recording(requests: &[Request]) -> String {
     text
 }
 
-fn exec(id: &str, cmd: &str) -> Value {
+pub(crate) fn exec(id: &str, cmd: &str) -> Value {
     json!({"type": "output_item_done", "item": {"type": "function_call", "call_id": id,
         "name": "exec_command", "arguments": json!({"cmd": cmd}).to_string()}})
 }
@@ -48,11 +48,11 @@ fn patch(id: &str, input: &str) -> Value {
         "name": "apply_patch", "input": input}})
 }
 
-fn say(text: &str) -> Value {
+pub(crate) fn say(text: &str) -> Value {
     json!({"type": "output_item_done", "item": {"type": "message", "role": "assistant", "text": text}})
 }
 
-fn done(tokens: u64) -> Value {
+pub(crate) fn done(tokens: u64) -> Value {
     json!({"type": "completed", "response_id": "r", "usage": {"input_tokens": tokens,
         "cached_input_tokens": 0, "output_tokens": 1, "reasoning_output_tokens": 0,
         "total_tokens": tokens + 1}})

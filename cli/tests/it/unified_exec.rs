@@ -13,7 +13,12 @@ const WORKSPACE_WRITE: &[&str] = &[
     "sandbox_workspace_write.exclude_slash_tmp=true",
 ];
 
-fn tool_call(env: &Env, flags: &[&str], tool: &str, args: &serde_json::Value) -> crate::Output {
+pub(crate) fn tool_call(
+    env: &Env,
+    flags: &[&str],
+    tool: &str,
+    args: &serde_json::Value,
+) -> crate::Output {
     let args = args.to_string();
     let mut argv = flags.to_vec();
     argv.extend(["tool", "call", tool, "--args", &args]);
