@@ -696,16 +696,12 @@ fn the_runtime_falls_back_when_virtual_memory_is_short() {
 
     let script = "ulimit -v 8000000 && exec \"$0\" --enable hostile \"$@\"";
     let run = |args: &[&str]| {
-        let output = Command::new("bash")
+        let output = env
+            .command("bash")
             .arg("-c")
             .arg(script)
             .arg(env!("CARGO_BIN_EXE_wharf"))
             .args(args)
-            .current_dir(env.cwd())
-            .env_clear()
-            .env("HOME", env.wharf_home().parent().unwrap())
-            .env("WHARF_HOME", env.wharf_home())
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .output()
             .unwrap();
         assert!(

@@ -120,13 +120,9 @@ fn an_explicit_approval_policy_asks_on_a_terminal() {
 /// Runs the shell command `line` on a pseudo-terminal (`script`), typing
 /// `input` into it; returns everything the terminal showed.
 fn on_a_terminal(env: &Env, line: &str, input: &str) -> String {
-    let mut child = Command::new("script")
+    let mut child = env
+        .command("script")
         .args(["-q", "-e", "-c", line, "/dev/null"])
-        .current_dir(env.cwd())
-        .env_clear()
-        .env("HOME", env.wharf_home().parent().unwrap())
-        .env("WHARF_HOME", env.wharf_home())
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -578,14 +578,8 @@ fn interrupt_call(
 }
 
 fn command(env: &Env, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_wharf"));
-    command
-        .args(args)
-        .current_dir(env.cwd())
-        .env_clear()
-        .env("HOME", env.home())
-        .env("WHARF_HOME", env.wharf_home())
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    let mut command = env.command(env!("CARGO_BIN_EXE_wharf"));
+    command.args(args);
     command
 }
 

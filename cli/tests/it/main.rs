@@ -82,16 +82,25 @@ impl Env {
         self.wharf_with_vars(args, &[])
     }
 
-    /// `wharf(args)` with `vars` added to wharf's otherwise cleared
-    /// environment.
-    fn wharf_with_vars(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {
-        let output = Command::new(env!("CARGO_BIN_EXE_wharf"))
-            .args(args)
+    /// `program` to run in the working directory with a cleared
+    /// environment but for `HOME`, `WHARF_HOME` and `PATH`.
+    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new(program);
+        command
             .current_dir(self.cwd())
             .env_clear()
             .env("HOME", self.home())
             .env("WHARF_HOME", self.wharf_home())
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+        command
+    }
+
+    /// `wharf(args)` with `vars` added to wharf's otherwise cleared
+    /// environment.
+    fn wharf_with_vars(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {
+        let output = self
+            .command(env!("CARGO_BIN_EXE_wharf"))
+            .args(args)
             .envs(vars.iter().copied())
             .output()
             .unwrap();

@@ -6,7 +6,7 @@
 
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::os::unix::fs::PermissionsExt as _;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -20,14 +20,10 @@ const PROMPT: &str = "Open this URL to authorize wharf: ";
 /// on stderr, GETs it, follows the redirect to the callback; returns what
 /// wharf printed and how it exited.
 fn login(env: &Env, args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wharf"))
+    let mut child = env
+        .command(env!("CARGO_BIN_EXE_wharf"))
         .args(["mcp", "login"])
         .args(args)
-        .current_dir(env.cwd())
-        .env_clear()
-        .env("HOME", env.home())
-        .env("WHARF_HOME", env.wharf_home())
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

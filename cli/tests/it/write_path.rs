@@ -16,13 +16,9 @@ const HANG: Duration = Duration::from_secs(60);
 /// `env.wharf(args)`, killed and failed if it has not exited within
 /// [`HANG`].
 fn wharf_bounded(env: &Env, args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wharf"))
+    let mut child = env
+        .command(env!("CARGO_BIN_EXE_wharf"))
         .args(args)
-        .current_dir(env.cwd())
-        .env_clear()
-        .env("HOME", env.wharf_home().parent().unwrap())
-        .env("WHARF_HOME", env.wharf_home())
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
