@@ -45,6 +45,10 @@ const APPLY_PATCH_WASM: &[u8] = include_bytes!(env!("WHARF_APPLY_PATCH_WASM"));
 #[path = "../src/mcp.rs"]
 #[allow(dead_code)]
 mod mcp;
+/// What the adapter prints its servers' text through.
+#[path = "../src/terminal.rs"]
+#[allow(dead_code, unused_imports)]
+mod terminal;
 
 const UNIFIED_EXEC_MANIFEST: &str = include_str!("../../plugins/unified-exec/unified-exec.toml");
 

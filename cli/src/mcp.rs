@@ -28,6 +28,8 @@ use wharf_plugin_mcp_client::credentials::{CredentialStore, StoreMode};
 use wharf_plugin_mcp_client::oauth::{self, StoredAuth};
 use wharf_sandbox::{PathEnv, Sandbox, SandboxMode, SandboxPolicy};
 
+use crate::terminal::safe;
+
 /// The feature that turns every MCP server on or off.
 pub const FEATURE: &str = "mcp_client";
 
@@ -97,7 +99,7 @@ pub fn start_servers(config: &Config) -> Result<Vec<Started>, RequiredServersFai
                     took.as_secs_f64() * 1000.0
                 );
                 for warning in running.warnings() {
-                    eprintln!("warning: mcp server `{}`: {warning}", server.name);
+                    eprintln!("warning: mcp server `{}`: {}", server.name, safe(warning));
                 }
                 match manifest(server) {
                     Ok(manifest) => plugins.push((manifest, Arc::new(McpPlugin::new(running)))),
@@ -108,9 +110,11 @@ pub fn start_servers(config: &Config) -> Result<Vec<Started>, RequiredServersFai
             }
             Err(reason) if server.required => failed_required.push((server.name.clone(), reason)),
             Err(reason) => {
+                // The reason carries the server's stderr tail.
                 eprintln!(
-                    "warning: mcp server `{}` failed to start; the session goes on without it: {reason}",
-                    server.name
+                    "warning: mcp server `{}` failed to start; the session goes on without it: {}",
+                    server.name,
+                    safe(&reason)
                 );
             }
         }
@@ -371,7 +375,7 @@ impl McpPlugin {
     pub fn new(server: mcp::McpServer) -> McpPlugin {
         let (specs, skipped) = offerable(server.tools());
         for reason in skipped {
-            eprintln!("warning: mcp server `{}`: {reason}", server.name());
+            eprintln!("warning: mcp server `{}`: {}", server.name(), safe(&reason));
         }
         let names = server
             .tools()
@@ -442,7 +446,7 @@ impl Plugin for McpPlugin {
         // Shown as it comes (stderr is the people's channel, also with
         // `--json`), and kept with the call's logs.
         let progress = |message: &str| {
-            eprintln!("  … {tool}: {message}");
+            eprintln!("  … {tool}: {}", safe(message));
             if let Ok(mut logs) = logs.lock() {
                 logs.push(format!("[progress] {message}"));
             }

@@ -12,6 +12,7 @@ use wharf_host::registry::{Discovery, EmbeddedPlugin, Plugins};
 use wharf_host::wasm::WasmRuntime;
 
 use crate::GlobalArgs;
+use crate::terminal::safe;
 
 /// The first-party plugins built into this binary: the WASM components
 /// `build.rs` builds, and the builtin native plugins its cargo features
@@ -66,7 +67,7 @@ impl GlobalArgs {
         discovery.register_features(&mut registry);
         let config = Config::load(&options, &registry)?;
         for warning in discovery.warnings.iter().chain(&config.warnings) {
-            eprintln!("warning: {warning}");
+            eprintln!("warning: {}", safe(warning));
         }
         Ok(Configured {
             options,
@@ -130,7 +131,8 @@ impl Configured {
         for skipped in &plugins.skipped {
             eprintln!(
                 "warning: plugin `{}` skipped: {}",
-                skipped.name, skipped.reason
+                skipped.name,
+                safe(&skipped.reason)
             );
         }
         let session_id = format!("tool-{}", std::process::id());
