@@ -3,6 +3,9 @@
 //! where there was none, an entry in wharf's home (config, compile cache) —
 //! by writing, renaming or symlinking its way around the read-only mounts.
 //!
+//! Then the powers root would keep inside (capabilities, the new mount
+//! API, device nodes, the host's name, reboot) and terminal injection.
+//!
 //! Each test runs as whoever runs the suite; as root (CI), the last test runs
 //! the module again as `nobody`, where the mounts need a user namespace.
 
@@ -10,8 +13,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::tests::{assert_ok, sh};
-use super::{Command, Sandbox};
+use std::io::Read as _;
+use std::time::{Duration, Instant};
+
+use super::tests::{Ran, assert_ok, run, sh};
+use super::{Command, PtySize, Sandbox};
 use crate::{PathEnv, ReadOnlyAccess, SandboxPolicy};
 
 /// A session's world, in a temporary directory `$T`:
@@ -301,6 +307,198 @@ fn protected_directories_are_created_only_where_a_command_could() {
     assert!(!outside.exists());
 }
 
+/// Python run by every power attack: `call(number, *args)` makes a raw
+/// system call, `done(result, errno)` prints `ok` or the errno's name and
+/// exits 0 only when the call succeeded.
+const PRELUDE: &str = "\
+import ctypes, errno, os, socket, stat, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def call(n, *args):
+    args = [ctypes.c_long(a) if isinstance(a, int) else a for a in args]
+    r = libc.syscall(ctypes.c_long(n), *args)
+    return r, ctypes.get_errno()
+def done(r, e):
+    print('ok' if r >= 0 else errno.errorcode.get(e, str(e)))
+    sys.exit(0 if r >= 0 else 1)
+def oserror(f):
+    try:
+        f()
+    except OSError as err:
+        done(-1, err.errno)
+    done(0, 0)
+";
+
+/// (what root tries, the Python after [`PRELUDE`] with `$HOME` expanded,
+/// also under read-only). Each exits 0 when it got through and must print
+/// `EPERM`. The mount API's numbers are the same on every architecture.
+///
+/// `$BOUNDING` is whether the bounding set must be empty too: it can only
+/// be dropped with `CAP_SETPCAP`, which an unprivileged user lacks outside
+/// a user namespace (there `no_new_privs` keeps `execve` from granting any
+/// capability of the bounding set).
+const POWERS: &[(&str, &str, bool)] = &[
+    (
+        "mount_setattr clears the read-only flag of wharf's home, then writes",
+        "class A(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_uint64) for n in ('set', 'clr', 'prop', 'userns')]
+attr = A(0, 1, 0, 0)
+r, e = call(442, -100, b'$HOME', 0, ctypes.byref(attr), 32)
+if r >= 0:
+    open('$HOME/config.toml', 'a').write('evil')
+done(r, e)",
+        true,
+    ),
+    (
+        "open_tree clones wharf's home",
+        "done(*call(428, -100, b'$HOME', 1 | os.O_CLOEXEC))",
+        true,
+    ),
+    (
+        "fsopen starts a new tmpfs",
+        "done(*call(430, b'tmpfs', 0))",
+        true,
+    ),
+    (
+        "mknod a character device (/dev/null's numbers)",
+        "oserror(lambda: os.mknod('node', 0o600 | stat.S_IFCHR, os.makedev(1, 3)))",
+        false,
+    ),
+    (
+        "mknod a block device",
+        "oserror(lambda: os.mknod('block', 0o600 | stat.S_IFBLK, os.makedev(7, 0)))",
+        false,
+    ),
+    (
+        "sethostname (to the name it has)",
+        "oserror(lambda: socket.sethostname(socket.gethostname()))",
+        true,
+    ),
+    (
+        "reboot(CAD_OFF)",
+        "r = libc.reboot(0)
+done(r, ctypes.get_errno())",
+        true,
+    ),
+    (
+        "keep a capability (CapInh, CapPrm, CapEff, CapBnd, CapAmb), or no no_new_privs",
+        "status = open('/proc/self/status').read().splitlines()
+caps = [l for l in status if l.startswith('Cap')]
+kept = [l for l in caps if int(l.split()[1], 16) != 0]
+if not $BOUNDING:
+    kept = [l for l in kept if not l.startswith('CapBnd')]
+if 'NoNewPrivs:\t1' not in status:
+    kept.append('NoNewPrivs is not set')
+print(kept if kept else 'EPERM')
+sys.exit(0 if kept or len(caps) != 5 else 1)",
+        true,
+    ),
+];
+
+/// Python from `/usr/bin` (`nobody` cannot reach a per-user install).
+fn python(sandbox: &Sandbox, code: &str) -> Ran {
+    let script = format!("{PRELUDE}{code}\n");
+    run(sandbox, &["/usr/bin/python3", "-c", &script])
+}
+
+#[test]
+fn root_keeps_no_powers_inside() {
+    let world = World::new();
+    let policies = [
+        ("workspace-write", world.workspace_write()),
+        ("read-only", SandboxPolicy::new_read_only()),
+    ];
+    // SAFETY: geteuid takes no arguments and cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    let mut escaped = Vec::new();
+    for (name, policy) in &policies {
+        let sandbox = world.sandbox(policy);
+        // Unprivileged, workspace-write has a user namespace for the mounts
+        // of wharf's home; read-only none.
+        let bounding = if root || *name == "workspace-write" {
+            "True"
+        } else {
+            "False"
+        };
+        for (what, code, under_read_only) in POWERS {
+            if *name == "read-only" && !under_read_only {
+                continue;
+            }
+            let code = world.expand(code).replace("$BOUNDING", bounding);
+            let ran = python(&sandbox, &code);
+            if ran.code != Some(1) || ran.stdout.trim() != "EPERM" {
+                escaped.push(format!("{name}: {what}: {}{}", ran.stdout, ran.stderr));
+            }
+        }
+    }
+    assert!(escaped.is_empty(), "got through:\n{}", escaped.join("\n"));
+    assert_eq!(
+        std::fs::read_to_string(world.home.join("config.toml")).unwrap(),
+        CONFIG
+    );
+    assert!(!world.path("work/node").exists());
+
+    // Pipes and plain files are still made with mknod.
+    let sandbox = world.sandbox(&world.workspace_write());
+    let ran = python(
+        &sandbox,
+        "os.mkfifo('fifo')
+os.mknod('plain', 0o600 | stat.S_IFREG)
+os.mknod('bare', 0o600)
+print('made')",
+    );
+    assert_ok(&ran, "mkfifo and mknod of a regular file");
+    assert!(world.path("work/fifo").exists());
+    assert!(world.path("work/plain").is_file());
+}
+
+/// `TIOCSTI` pushes input into the terminal as if typed; `TIOCLINUX` can
+/// paste the console's selection. The request is 32 bits for the kernel,
+/// whatever the upper half says.
+const INJECTIONS: &[(&str, &str)] = &[
+    (
+        "TIOCSTI",
+        "import fcntl, termios
+oserror(lambda: fcntl.ioctl(0, termios.TIOCSTI, b'x'))",
+    ),
+    (
+        "TIOCSTI with the upper 32 bits set",
+        "import termios
+r = libc.ioctl(0, ctypes.c_ulong((1 << 32) | termios.TIOCSTI), ctypes.c_char_p(b'x'))
+done(r, ctypes.get_errno())",
+    ),
+    (
+        "TIOCLINUX",
+        "arg = ctypes.c_char(b'\\x02')
+r = libc.ioctl(0, ctypes.c_ulong(0x541c), ctypes.byref(arg))
+done(r, ctypes.get_errno())",
+    ),
+];
+
+#[test]
+fn a_command_cannot_type_into_its_terminal() {
+    let world = World::new();
+    let sandbox = world.sandbox(&world.workspace_write());
+    for (what, code) in INJECTIONS {
+        let script = format!("{PRELUDE}{code}\n");
+        let command = Command::new(["/usr/bin/python3", "-c", &script]);
+        let mut pty = sandbox
+            .spawn_pty(command, PtySize { rows: 24, cols: 80 })
+            .unwrap();
+        let started = Instant::now();
+        let mut output = Vec::new();
+        let mut buf = [0u8; 4096];
+        // Until the terminal reports EOF (EIO once the last writer is gone).
+        while let Ok(n @ 1..) = pty.master.read(&mut buf) {
+            output.extend_from_slice(&buf[..n]);
+            assert!(started.elapsed() < Duration::from_secs(10), "no EOF");
+        }
+        let status = pty.child.wait().unwrap();
+        let output = String::from_utf8_lossy(&output);
+        assert_eq!(status.code(), Some(1), "{what}: {output}");
+        assert!(output.contains("EPERM"), "{what}: {output}");
+    }
+}
+
 /// The same escapes (and the mount race of `linux/tests.rs`) as an
 /// unprivileged user, where the mounts need a user namespace, when the suite
 /// runs as root; as anyone else the tests already ran that way.
@@ -331,5 +529,5 @@ fn escapes_also_fail_for_an_unprivileged_user() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "as nobody:\n{stdout}\n{stderr}");
     // The filter matched the tests above, and they ran.
-    assert!(stdout.contains("test result: ok. 5 passed"), "{stdout}");
+    assert!(stdout.contains("test result: ok. 7 passed"), "{stdout}");
 }

@@ -1,7 +1,8 @@
 //! Enforcement on Linux: a mount namespace for the protected paths
-//! (`protect.rs`), Landlock for files, seccomp for the network and process
-//! inspection.
+//! (`protect.rs`), no capabilities (`caps.rs`), Landlock for files, seccomp
+//! for the network, process inspection and what root could still do.
 
+mod caps;
 mod protect;
 #[cfg(test)]
 mod tests;
@@ -490,6 +491,48 @@ fn landlock_ruleset(
     Option::<OwnedFd>::from(ruleset).ok_or_else(|| "the ruleset was not created".to_owned())
 }
 
+/// System calls a command never makes: inspecting or steering other
+/// processes; changing the mounts, with the old or the new mount API (the
+/// protected paths are read-only mounts); io_uring, which can open sockets
+/// without the `socket` call; and what only root could do, should a
+/// capability survive: the host's name, reboot, kexec, kernel modules,
+/// swap, the kernel's keyrings, BPF, performance counters, and
+/// `userfaultfd` (a tool to win races in the kernel).
+const ALWAYS_DENIED: &[i64] = &[
+    libc::SYS_ptrace,
+    libc::SYS_process_vm_readv,
+    libc::SYS_process_vm_writev,
+    libc::SYS_mount,
+    libc::SYS_umount2,
+    libc::SYS_pivot_root,
+    libc::SYS_open_tree,
+    libc::SYS_move_mount,
+    libc::SYS_fsopen,
+    libc::SYS_fsconfig,
+    libc::SYS_fsmount,
+    libc::SYS_fspick,
+    libc::SYS_mount_setattr,
+    libc::SYS_io_uring_setup,
+    libc::SYS_io_uring_enter,
+    libc::SYS_io_uring_register,
+    libc::SYS_reboot,
+    libc::SYS_sethostname,
+    libc::SYS_setdomainname,
+    libc::SYS_kexec_load,
+    libc::SYS_kexec_file_load,
+    libc::SYS_init_module,
+    libc::SYS_finit_module,
+    libc::SYS_delete_module,
+    libc::SYS_swapon,
+    libc::SYS_swapoff,
+    libc::SYS_keyctl,
+    libc::SYS_add_key,
+    libc::SYS_request_key,
+    libc::SYS_bpf,
+    libc::SYS_perf_event_open,
+    libc::SYS_userfaultfd,
+];
+
 /// The filter for one network setting, compiled once per process.
 fn seccomp_filter(network: bool) -> Result<Arc<BpfProgram>, String> {
     static WITH_NETWORK: OnceLock<Result<Arc<BpfProgram>, String>> = OnceLock::new();
@@ -506,22 +549,45 @@ fn seccomp_filter(network: bool) -> Result<Arc<BpfProgram>, String> {
 fn compile_filter(network: bool) -> Result<BpfProgram, String> {
     let arch = TargetArch::try_from(std::env::consts::ARCH).map_err(|err| err.to_string())?;
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
-    // Always denied: inspecting or steering other processes, changing the
-    // mounts (the protected paths are read-only mounts), and io_uring,
-    // which can open sockets without the `socket` call.
-    for syscall in [
-        libc::SYS_ptrace,
-        libc::SYS_process_vm_readv,
-        libc::SYS_process_vm_writev,
-        libc::SYS_mount,
-        libc::SYS_umount2,
-        libc::SYS_pivot_root,
-        libc::SYS_io_uring_setup,
-        libc::SYS_io_uring_enter,
-        libc::SYS_io_uring_register,
-    ] {
-        rules.insert(syscall, Vec::new());
+    for syscall in ALWAYS_DENIED {
+        rules.insert(*syscall, Vec::new());
     }
+    // Device nodes (a new /dev/kmsg, a disk); pipes and files stay.
+    let device = |mode_arg: u8| -> Result<Vec<SeccompRule>, String> {
+        [libc::S_IFCHR, libc::S_IFBLK]
+            .into_iter()
+            .map(|kind| {
+                let condition = SeccompCondition::new(
+                    mode_arg,
+                    SeccompCmpArgLen::Dword,
+                    SeccompCmpOp::MaskedEq(u64::from(libc::S_IFMT)),
+                    u64::from(kind),
+                )
+                .map_err(|err| err.to_string())?;
+                SeccompRule::new(vec![condition]).map_err(|err| err.to_string())
+            })
+            .collect()
+    };
+    #[cfg(target_arch = "x86_64")]
+    rules.insert(libc::SYS_mknod, device(1)?);
+    rules.insert(libc::SYS_mknodat, device(2)?);
+    // Typing into the terminal (TIOCSTI) or pasting the console's selection
+    // (TIOCLINUX). The kernel reads the request as 32 bits, so does the
+    // comparison (a Dword is the argument's lower half).
+    let requests = [libc::TIOCSTI, libc::TIOCLINUX]
+        .into_iter()
+        .map(|request| {
+            let condition = SeccompCondition::new(
+                1,
+                SeccompCmpArgLen::Dword,
+                SeccompCmpOp::Eq,
+                u64::from(request as u32),
+            )
+            .map_err(|err| err.to_string())?;
+            SeccompRule::new(vec![condition]).map_err(|err| err.to_string())
+        })
+        .collect::<Result<_, String>>()?;
+    rules.insert(libc::SYS_ioctl, requests);
     if !network {
         // Any socket but a Unix one: TCP, UDP, raw, netlink, packet.
         let not_unix = SeccompCondition::new(
@@ -590,6 +656,7 @@ enum Stage {
     Mounts,
     /// A protected path was not what the parent checked.
     Replaced,
+    Capabilities,
     NoNewPrivs,
     Landlock,
     Seccomp,
@@ -597,12 +664,13 @@ enum Stage {
 }
 
 impl Stage {
-    const ALL: [Stage; 9] = [
+    const ALL: [Stage; 10] = [
         Stage::Stdio,
         Stage::Group,
         Stage::Workdir,
         Stage::Mounts,
         Stage::Replaced,
+        Stage::Capabilities,
         Stage::NoNewPrivs,
         Stage::Landlock,
         Stage::Seccomp,
@@ -616,6 +684,7 @@ impl Stage {
             Stage::Workdir => "entering the working directory",
             Stage::Mounts => "read-only mounts of the protected paths",
             Stage::Replaced => "a protected path changed while it was being mounted",
+            Stage::Capabilities => "dropping every capability",
             Stage::NoNewPrivs => "no_new_privs",
             Stage::Landlock => "Landlock",
             Stage::Seccomp => "seccomp",
@@ -705,6 +774,14 @@ impl ChildSetup<'_> {
             return Stage::Workdir.into();
         }
         if let Some(enforcement) = &self.enforcement {
+            // After the mounts, which need CAP_SYS_ADMIN.
+            if let Err(errno) = caps::drop_all() {
+                return Failure {
+                    stage: Stage::Capabilities,
+                    errno,
+                    mount: NO_MOUNT,
+                };
+            }
             // SAFETY: prctl with integer arguments only.
             if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
                 return Stage::NoNewPrivs.into();
