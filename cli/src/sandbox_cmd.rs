@@ -33,7 +33,8 @@ pub fn run(args: SandboxArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         protected: config.protected_paths(),
         ..PathEnv::from_process(config.cwd.clone())
     };
-    let sandbox = Sandbox::new(&config.sandbox_policy, &env);
+    let sandbox = Sandbox::new(&config.sandbox_policy, &env)
+        .with_environment(config.shell_environment_policy.environment());
     let mut command = Command::new(args.command);
     // In the foreground: an interactive shell must be able to read the
     // terminal, and Ctrl-C reaches it as it reaches wharf.

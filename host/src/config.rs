@@ -20,6 +20,7 @@
 //! (`roots.rs`).
 
 mod edit;
+pub mod env_policy;
 pub(crate) mod layer;
 pub mod mcp;
 mod providers;
@@ -216,6 +217,9 @@ pub struct Config {
     pub approval_policy: Option<ApprovalPolicy>,
     pub personality: Personality,
     pub sandbox_policy: SandboxPolicy,
+    /// `[shell_environment_policy]`: the environment of every process a
+    /// tool starts.
+    pub shell_environment_policy: env_policy::EnvPolicy,
     pub features: Features,
     pub suppress_unstable_features_warning: bool,
     /// `[mcp_servers.NAME]` by name, checked; disabled ones included.
@@ -390,6 +394,8 @@ impl Config {
         warnings.append(&mut root_warnings);
         let (model_providers, model_provider) = providers::resolve(&typed, options, &effective)?;
         let mcp_servers = mcp::resolve(&typed, options, &effective)?;
+        let shell_environment_policy =
+            env_policy::EnvPolicy::resolve(typed.shell_environment_policy.as_ref(), &effective)?;
 
         Ok(Config {
             wharf_home: options.wharf_home.clone(),
@@ -401,6 +407,7 @@ impl Config {
             approval_policy: typed.approval_policy,
             personality: typed.personality.unwrap_or_default(),
             sandbox_policy,
+            shell_environment_policy,
             features,
             suppress_unstable_features_warning: suppress,
             mcp_servers,

@@ -1,6 +1,6 @@
 //! Commands that plugins run (`exec`): checked against the grant, run by
-//! the `sandbox` crate under the session's policy, bounded by the call's
-//! deadline.
+//! the `sandbox` crate under the session's policy and with its environment
+//! (`[shell_environment_policy]`), bounded by the call's deadline.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -32,10 +32,6 @@ pub struct ExecResult {
 pub const NOT_GRANTED: &str =
     "running commands is not in this plugin's grant (its manifest does not ask for `exec = true`)";
 
-/// Variables a plugin's command does not inherit from wharf: names that
-/// look like credentials (as codex's default shell environment policy).
-const SECRET_MARKERS: &[&str] = &["KEY", "SECRET", "TOKEN"];
-
 /// Runs `request` for a call in `cwd` under `sandbox`, if `grant` allows
 /// commands. The command ends by `deadline` at the latest (the call's own).
 pub fn run(
@@ -53,13 +49,9 @@ pub fn run(
         Some(dir) => cwd.join(dir),
     };
     let mut command = Command::new(request.argv);
+    // The environment is the session's `[shell_environment_policy]`, which
+    // the sandbox carries.
     command.cwd(workdir);
-    for (key, _) in std::env::vars_os() {
-        let name = key.to_string_lossy().to_ascii_uppercase();
-        if SECRET_MARKERS.iter().any(|marker| name.contains(marker)) {
-            command.env_remove(key);
-        }
-    }
     let timeout = request
         .timeout
         .min(deadline.saturating_duration_since(Instant::now()));

@@ -248,14 +248,20 @@ impl PtyChild {
 
 /// A policy in an environment, ready to start processes under.
 ///
-/// Its serde form (`{"policy": {...}, "env": {"cwd", "tmpdir", "protected"}}`,
-/// `protected` optional) is how the
+/// Its serde form (`{"policy": {...}, "env": {"cwd", "tmpdir", "protected"},
+/// "environment": [[name, value], ...]}`, `protected` and `environment`
+/// optional) is how the
 /// host passes a session's sandbox to a native plugin that spawns its own
 /// processes (unified_exec); the kernel seam is not part of it.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Sandbox {
     policy: SandboxPolicy,
     env: PathEnv,
+    /// The variables every command starts from instead of wharf's own
+    /// environment (the host's `[shell_environment_policy]`); `None`
+    /// inherits wharf's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    environment: Option<Vec<(String, String)>>,
     #[serde(skip)]
     kernel: Option<KernelSupport>,
 }
@@ -265,8 +271,17 @@ impl Sandbox {
         Sandbox {
             policy: policy.clone(),
             env: env.clone(),
+            environment: None,
             kernel: None,
         }
+    }
+
+    /// Starts every command from `vars` instead of wharf's environment; a
+    /// command's own [`Command::env`] changes apply on top, and one that
+    /// calls [`Command::env_clear`] still starts empty.
+    pub fn with_environment(mut self, vars: Vec<(String, String)>) -> Sandbox {
+        self.environment = Some(vars);
+        self
     }
 
     /// Enforces as if the kernel supported only `kernel` (the detection
@@ -309,11 +324,20 @@ impl Sandbox {
 
     fn start(
         &self,
-        command: Command,
+        mut command: Command,
         pty: Option<PtySize>,
     ) -> Result<(Child, Option<File>), SpawnError> {
         if command.argv.is_empty() {
             return Err(SpawnError::EmptyArgv);
+        }
+        if let (Some(vars), false) = (&self.environment, command.env_clear) {
+            let changes = std::mem::take(&mut command.env);
+            command.env_clear = true;
+            command.env = vars
+                .iter()
+                .map(|(name, value)| (name.into(), Some(value.into())))
+                .chain(changes)
+                .collect();
         }
         let cwd = command.cwd.clone().unwrap_or_else(|| self.env.cwd.clone());
         check_workdir(&cwd)?;

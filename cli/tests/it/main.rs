@@ -8,6 +8,7 @@
 mod apply_patch;
 mod config_cmd;
 mod containment;
+mod env_policy;
 mod escapes;
 mod example_grep;
 mod exec;

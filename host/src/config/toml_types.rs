@@ -65,6 +65,11 @@ pub struct ConfigToml {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_only_access: Option<ReadOnlyAccessToml>,
 
+    /// The environment of every process a tool starts (`exec_command`,
+    /// `shell`, `wharf sandbox`, plugins' commands), built from wharf's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shell_environment_policy: Option<ShellEnvironmentPolicyToml>,
+
     /// Feature flags by key: `true` turns a feature on, `false` off.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub features: BTreeMap<String, bool>,
@@ -312,6 +317,44 @@ pub enum SandboxModeToml {
     DangerFullAccess,
 }
 
+/// `[shell_environment_policy]`, applied in this order: `inherit`, the
+/// default excludes, `exclude`, `set`, `include_only`. Patterns are globs
+/// (`*`, `?`) on variable names, case-insensitive.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub struct ShellEnvironmentPolicyToml {
+    /// Which of wharf's variables to start from: `all` (the default),
+    /// `core` (HOME, LOGNAME, PATH, SHELL, USER, USERNAME, TMPDIR, TEMP,
+    /// TMP) or `none`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inherit: Option<EnvInheritToml>,
+    /// Keep variables whose names match `*KEY*`, `*SECRET*` or `*TOKEN*`
+    /// (removed by default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignore_default_excludes: Option<bool>,
+    /// Remove the variables whose names match one of these patterns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exclude: Option<Vec<String>>,
+    /// Set these variables (after the excludes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set: Option<BTreeMap<String, String>>,
+    /// When not empty, keep only the variables whose names match one of
+    /// these patterns (applied last, so it also filters `set`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub include_only: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum EnvInheritToml {
+    /// Every variable of wharf's environment.
+    #[default]
+    All,
+    /// Only HOME, LOGNAME, PATH, SHELL, USER, USERNAME, TMPDIR, TEMP, TMP.
+    Core,
+    /// Nothing: only what `set` gives.
+    None,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 pub struct SandboxWorkspaceWriteToml {
     /// More directories that may be written, besides the working directory.
@@ -431,6 +474,12 @@ deserialize_by_name!(SandboxModeToml {
     DangerFullAccess = "danger-full-access",
 });
 
+deserialize_by_name!(EnvInheritToml {
+    All = "all",
+    Core = "core",
+    None = "none",
+});
+
 deserialize_by_name!(McpOAuthCredentialsStore {
     Auto = "auto",
     Keyring = "keyring",
@@ -527,6 +576,11 @@ mod tests {
             McpOAuthCredentialsStore::File,
         ]);
         round_trip(&[TrustLevel::Trusted, TrustLevel::Untrusted]);
+        round_trip(&[
+            EnvInheritToml::All,
+            EnvInheritToml::Core,
+            EnvInheritToml::None,
+        ]);
         for level in [TrustLevel::Trusted, TrustLevel::Untrusted] {
             assert_eq!(
                 toml::Value::try_from(level).unwrap().as_str(),
