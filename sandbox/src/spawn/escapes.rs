@@ -498,11 +498,20 @@ fn denied_calls() -> Vec<(&'static str, i64, &'static str)> {
         ),
     ];
     #[cfg(target_arch = "x86_64")]
-    calls.push((
-        "mknod of a character device",
-        libc::SYS_mknod,
-        "b'old', stat.S_IFCHR | 0o600, os.makedev(1, 3)",
-    ));
+    calls.extend([
+        (
+            "mknod of a character device",
+            libc::SYS_mknod,
+            "b'old', stat.S_IFCHR | 0o600, os.makedev(1, 3)",
+        ),
+        // The same call by its x32 number (`__X32_SYSCALL_BIT` added),
+        // which a kernel with the x32 ABI would take.
+        (
+            "open_tree through the x32 ABI",
+            0x4000_0000 | libc::SYS_open_tree,
+            "-100, b'.', 1",
+        ),
+    ]);
     calls
 }
 

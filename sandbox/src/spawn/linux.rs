@@ -607,7 +607,57 @@ fn compile_filter(network: bool) -> Result<BpfProgram, String> {
         arch,
     )
     .map_err(|err| err.to_string())?;
-    BpfProgram::try_from(filter).map_err(|err| err.to_string())
+    let program = BpfProgram::try_from(filter).map_err(|err| err.to_string())?;
+    #[cfg(target_arch = "x86_64")]
+    let program = x32_guard().into_iter().chain(program).collect();
+    Ok(program)
+}
+
+/// Refuses every system call of the x32 ABI. Its calls pass as x86_64
+/// (same audit architecture) with the `__X32_SYSCALL_BIT` added to the
+/// number, so on a kernel that has x32 a denied call would get through by
+/// that other number. Runs before the compiled filter, which starts by
+/// loading the architecture itself.
+#[cfg(target_arch = "x86_64")]
+fn x32_guard() -> BpfProgram {
+    /// `AUDIT_ARCH_X86_64` of `<linux/audit.h>`.
+    const AUDIT_ARCH_X86_64: u32 = 62 | 0x8000_0000 | 0x4000_0000;
+    /// `__X32_SYSCALL_BIT` of `<asm/unistd.h>`.
+    const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+    /// Offsets in `struct seccomp_data`.
+    const NR: u32 = 0;
+    const ARCH: u32 = 4;
+    let statement = |code: u32, k: u32| seccompiler::sock_filter {
+        code: code as u16,
+        jt: 0,
+        jf: 0,
+        k,
+    };
+    let jump = |code: u32, k: u32, jt: u8, jf: u8| seccompiler::sock_filter {
+        code: code as u16,
+        jt,
+        jf,
+        k,
+    };
+    let deny = libc::SECCOMP_RET_ERRNO | libc::EPERM as u32;
+    vec![
+        statement(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, ARCH),
+        // Another architecture: the compiled filter's own check.
+        jump(
+            libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
+            AUDIT_ARCH_X86_64,
+            0,
+            3,
+        ),
+        statement(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, NR),
+        jump(
+            libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K,
+            X32_SYSCALL_BIT,
+            0,
+            1,
+        ),
+        statement(libc::BPF_RET | libc::BPF_K, deny),
+    ]
 }
 
 /// The mount namespace that keeps the protected paths read-only (see
