@@ -98,3 +98,43 @@ fn tool_errors() {
         assert!(expected(&err), "case {index}: {err:?}");
     }
 }
+
+/// The host's `[shell_environment_policy]` reaches the plugin inside the
+/// sandbox's JSON: commands start from that environment, not wharf's, and
+/// the plugin's own variables (`TERM=dumb`, …) apply on top.
+#[test]
+fn commands_start_from_the_environment_the_sandbox_carries() {
+    let fx = Fixture::new();
+    let policy_env = [
+        ("PATH", "/usr/bin:/bin"),
+        ("FROM_POLICY", "1"),
+        ("TERM", "xterm"),
+    ];
+    let sandbox = fx.sandbox.clone().with_environment(
+        policy_env
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect(),
+    );
+    let cx = Context::new(&fx.work).with_sandbox(serde_json::to_value(&sandbox).unwrap());
+    // Set for this test process by cargo, so a leak would show.
+    let inherited = "CARGO_MANIFEST_DIR";
+    assert!(std::env::var_os(inherited).is_some());
+    let outputs = [
+        ExecCommand::call(&cx, Args::new(r#"{"cmd": "env", "login": false}"#)),
+        Shell::call(&cx, Args::new(r#"{"command": ["env"]}"#)),
+    ];
+    for output in outputs {
+        let text = output.unwrap().as_text();
+        let lines: Vec<&str> = text.lines().collect();
+        for expected in ["FROM_POLICY=1", "PATH=/usr/bin:/bin", "TERM=dumb"] {
+            assert!(lines.contains(&expected), "no {expected} in {text}");
+        }
+        assert!(
+            !lines
+                .iter()
+                .any(|line| line.starts_with(&format!("{inherited}="))),
+            "{text}"
+        );
+    }
+}
