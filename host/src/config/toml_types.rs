@@ -65,8 +65,8 @@ pub struct ConfigToml {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_only_access: Option<ReadOnlyAccessToml>,
 
-    /// The environment of every process a tool starts (`exec_command`,
-    /// `shell`, `wharf sandbox`, plugins' commands), built from wharf's.
+    /// The environment of every process a tool starts (a plugin's commands
+    /// and sessions, `wharf sandbox`), built from wharf's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shell_environment_policy: Option<ShellEnvironmentPolicyToml>,
 
