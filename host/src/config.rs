@@ -505,14 +505,22 @@ pub fn find_project_config(cwd: &Path) -> Option<PathBuf> {
 /// listed whether or not they exist: a tool that could create one could
 /// plant a configuration for the next session.
 pub fn project_config_dirs(cwd: &Path) -> Vec<PathBuf> {
+    let top = repository_root(cwd);
     let mut dirs = Vec::new();
     for dir in cwd.ancestors() {
         dirs.push(dir.join(".wharf"));
-        if dir.join(".git").exists() {
+        if Some(dir) == top {
             break;
         }
     }
     dirs
+}
+
+/// The first directory from `dir` up that holds `.git`: where the project
+/// search stops, and the root trust is recorded for.
+pub(crate) fn repository_root(dir: &Path) -> Option<&Path> {
+    dir.ancestors()
+        .find(|ancestor| ancestor.join(".git").exists())
 }
 
 pub(crate) fn same_file(a: &Path, b: &Path) -> bool {

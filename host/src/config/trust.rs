@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use super::layer::{self, FileLayer};
 use super::source::Source;
 use super::toml_types::{ProjectToml, TrustLevel};
-use super::{ConfigError, find_project_config, same_file};
+use super::{ConfigError, find_project_config, repository_root, same_file};
 
 /// The project a session works in, what the user decided about it, and
 /// what became of its file.
@@ -127,10 +127,7 @@ pub(crate) fn decide(record: Option<&ProjectToml>, file_sha256: Option<&str>) ->
 /// `.git` (where the project-file search stops), else `dir` itself;
 /// canonical when it can be.
 pub fn project_root(dir: &Path) -> PathBuf {
-    let root = dir
-        .ancestors()
-        .find(|ancestor| ancestor.join(".git").exists())
-        .unwrap_or(dir);
+    let root = repository_root(dir).unwrap_or(dir);
     root.canonicalize().unwrap_or_else(|_| root.to_path_buf())
 }
 

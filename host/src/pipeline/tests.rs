@@ -167,6 +167,18 @@ impl Setup {
 /// of its message.
 type Expected = Result<&'static str, (Stage, &'static str)>;
 
+#[track_caller]
+fn assert_outcome(what: &str, outcome: &CallOutcome, expected: &Expected) {
+    match (&outcome.result, expected) {
+        (Ok(output), Ok(text)) => assert_eq!(output.text(), *text, "{what}"),
+        (Err(err), Err((stage, message))) => {
+            assert_eq!(err.stage(), *stage, "{what}: {err}");
+            assert!(err.to_string().contains(message), "{what}: {err}");
+        }
+        (result, expected) => panic!("{what}: got {result:?}, expected {expected:?}"),
+    }
+}
+
 /// (what, sandbox, disabled features, tool, args, expected, file written)
 type Row = (
     &'static str,
@@ -294,14 +306,7 @@ fn decisions() {
             args: (*args).to_owned(),
         };
         let outcome = super::call(&setup.plugins, &session, &call);
-        match (&outcome.result, expected) {
-            (Ok(output), Ok(text)) => assert_eq!(output.text(), *text, "{what}"),
-            (Err(err), Err((stage, message))) => {
-                assert_eq!(err.stage(), *stage, "{what}: {err}");
-                assert!(err.to_string().contains(message), "{what}: {err}");
-            }
-            (result, expected) => panic!("{what}: got {result:?}, expected {expected:?}"),
-        }
+        assert_outcome(what, &outcome, expected);
         let files: Vec<String> = std::fs::read_dir(setup.cwd())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -470,14 +475,7 @@ fn model_and_approval_decisions() {
             args: r#"{"text":"hi"}"#.to_owned(),
         };
         let outcome = super::call(&plugins, &session, &call);
-        match (&outcome.result, expected) {
-            (Ok(output), Ok(text)) => assert_eq!(output.text(), *text, "{what}"),
-            (Err(err), Err((stage, message))) => {
-                assert_eq!(err.stage(), *stage, "{what}: {err}");
-                assert!(err.to_string().contains(message), "{what}: {err}");
-            }
-            (result, expected) => panic!("{what}: got {result:?}, expected {expected:?}"),
-        }
+        assert_outcome(what, &outcome, expected);
     }
 }
 

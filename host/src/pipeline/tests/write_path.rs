@@ -315,14 +315,7 @@ fn writes_go_only_to_regular_files_beneath_the_root() {
         }
         let session = Arc::new(setup.session(SandboxMode::WorkspaceWrite, &[]));
         let outcome = call_bounded(&setup, &session, args);
-        match (&outcome.result, expected) {
-            (Ok(output), Ok(text)) => assert_eq!(output.text(), *text, "{what}"),
-            (Err(err), Err((stage, message))) => {
-                assert_eq!(err.stage(), *stage, "{what}: {err}");
-                assert!(err.to_string().contains(message), "{what}: {err}");
-            }
-            (result, expected) => panic!("{what}: got {result:?}, expected {expected:?}"),
-        }
+        assert_outcome(what, &outcome, expected);
         if let Some((path, text)) = holds {
             let held = std::fs::read_to_string(work.join(path));
             assert_eq!(held.ok().as_deref(), Some(*text), "{what}: {path}");
