@@ -20,6 +20,6 @@ pub use paths::{
 };
 pub use policy::{ParseSandboxModeError, ReadOnlyAccess, SandboxMode, SandboxPolicy};
 pub use spawn::{
-    Child, Command, KernelSupport, MIN_LANDLOCK_ABI, NETWORK_DISABLED_ENV, PtyChild, PtySize,
+    Child, Command, KernelSupport, MIN_LANDLOCK_ABI, NETWORK_DISABLED_ENV, Namespaces, PtyChild, PtySize,
     RunLimits, RunOutput, Sandbox, SpawnError, Stdio, kill_group,
 };

@@ -59,6 +59,19 @@ pub struct KernelSupport {
     pub landlock_abi: u32,
     /// Whether seccomp filters are available.
     pub seccomp: bool,
+    /// Whether wharf may create the namespaces a command runs in (user,
+    /// unless root; mount; PID with its own `/proc`).
+    pub namespaces: Namespaces,
+}
+
+/// Whether the kernel lets wharf create a command's namespaces. Containers
+/// with Docker's default seccomp profile and hosts that restrict
+/// unprivileged user namespaces refuse them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Namespaces {
+    Available,
+    /// Creating them failed with this errno.
+    Refused { errno: i32 },
 }
 
 impl KernelSupport {
@@ -79,6 +92,9 @@ fn detect_kernel() -> KernelSupport {
     KernelSupport {
         landlock_abi: 0,
         seccomp: false,
+        namespaces: Namespaces::Refused {
+            errno: libc::ENOSYS,
+        },
     }
 }
 
@@ -262,8 +278,22 @@ pub struct Sandbox {
     /// inherits wharf's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     environment: Option<Vec<(String, String)>>,
+    /// `false` runs commands with Landlock and seccomp only, without the
+    /// user, mount and PID namespaces (`[sandbox_linux] namespaces =
+    /// false`, for machines that refuse them): see [`Sandbox::with_namespaces`].
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    namespaces: bool,
     #[serde(skip)]
     kernel: Option<KernelSupport>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 impl Sandbox {
@@ -272,6 +302,7 @@ impl Sandbox {
             policy: policy.clone(),
             env: env.clone(),
             environment: None,
+            namespaces: true,
             kernel: None,
         }
     }
@@ -282,6 +313,28 @@ impl Sandbox {
     pub fn with_environment(mut self, vars: Vec<(String, String)>) -> Sandbox {
         self.environment = Some(vars);
         self
+    }
+
+    /// With `false`, commands run without their own user, mount and PID
+    /// namespaces, under Landlock and seccomp only. That gives up what
+    /// only the namespaces hold: protected paths inside writable roots
+    /// (`.git`, `.wharf`) become writable, metadata outside the roots
+    /// (modes, owners, times) can change, other processes are visible, and
+    /// a command's background processes can outlive it.
+    pub fn with_namespaces(mut self, namespaces: bool) -> Sandbox {
+        self.namespaces = namespaces;
+        self
+    }
+
+    /// Whether commands get their own namespaces (see
+    /// [`Sandbox::with_namespaces`]).
+    pub fn namespaces(&self) -> bool {
+        self.namespaces
+    }
+
+    /// What this machine's kernel can enforce, as the spawns see it.
+    pub fn kernel(&self) -> KernelSupport {
+        self.kernel.unwrap_or_else(KernelSupport::detect)
     }
 
     /// Enforces as if the kernel supported only `kernel` (the detection
@@ -298,10 +351,6 @@ impl Sandbox {
     /// The directory commands run in unless they name their own.
     pub fn cwd(&self) -> &Path {
         &self.env.cwd
-    }
-
-    fn kernel(&self) -> KernelSupport {
-        self.kernel.unwrap_or_else(KernelSupport::detect)
     }
 
     /// Starts `command` with its stdio as set (inherited when unset), in a

@@ -27,7 +27,8 @@ use seccompiler::{
 
 use super::child::{Child, Stdio, StdioKind};
 use super::{
-    Command, KernelSupport, MIN_LANDLOCK_ABI, NETWORK_DISABLED_ENV, PtySize, Sandbox, SpawnError,
+    Command, KernelSupport, MIN_LANDLOCK_ABI, NETWORK_DISABLED_ENV, Namespaces, PtySize, Sandbox,
+    SpawnError,
 };
 use crate::{PathRules, ReadOnlyAccess, SandboxPolicy};
 use protect::{MountFailure, ProtectedMount};
@@ -70,7 +71,79 @@ pub(super) fn detect() -> KernelSupport {
     KernelSupport {
         landlock_abi: u32::try_from(abi).unwrap_or(0),
         seccomp,
+        namespaces: probe_namespaces(),
     }
+}
+
+/// Creates the namespaces a command gets (user unless root, mount, PID)
+/// in a child that mounts its own `/proc` and exits: what every sandboxed
+/// spawn will do.
+fn probe_namespaces() -> Namespaces {
+    extern "C" fn probe(_: *mut libc::c_void) -> libc::c_int {
+        let private = mount(None, c"/", libc::MS_REC | libc::MS_PRIVATE);
+        let proc = private.and_then(|()| mount_proc());
+        // SAFETY: _exit never returns and runs no handlers.
+        unsafe {
+            libc::_exit(match proc {
+                Ok(()) => 0,
+                Err(()) => io::Error::last_os_error().raw_os_error().unwrap_or(libc::EPERM),
+            })
+        }
+    }
+    let flags = namespace_flags();
+    let mut stack = vec![0u8; 64 * 1024];
+    let top = stack.as_mut_ptr().wrapping_add(stack.len());
+    let top = top.wrapping_sub(top as usize % 16);
+    // SAFETY: `probe` makes system calls only, on the stack above, and we
+    // are suspended until it exits (CLONE_VFORK).
+    let pid = unsafe {
+        libc::clone(
+            probe,
+            top.cast(),
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD | flags,
+            std::ptr::null_mut(),
+        )
+    };
+    if pid < 0 {
+        let errno = io::Error::last_os_error().raw_os_error().unwrap_or(libc::EPERM);
+        return Namespaces::Refused { errno };
+    }
+    let mut status = 0;
+    // SAFETY: `status` is a writable int; `pid` is our child.
+    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0
+        && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted
+    {}
+    drop(stack);
+    match (libc::WIFEXITED(status), libc::WEXITSTATUS(status)) {
+        (true, 0) => Namespaces::Available,
+        (true, errno) => Namespaces::Refused { errno },
+        (false, _) => Namespaces::Refused { errno: libc::EPERM },
+    }
+}
+
+/// The namespaces a sandboxed command runs in: root needs no user
+/// namespace to mount.
+fn namespace_flags() -> libc::c_int {
+    // SAFETY: geteuid takes no arguments and cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    let user = if root { 0 } else { libc::CLONE_NEWUSER };
+    user | libc::CLONE_NEWNS | libc::CLONE_NEWPID
+}
+
+/// Mounts a new `/proc` for the PID namespace the caller is the first
+/// process of: it shows that namespace's processes only.
+fn mount_proc() -> Result<(), ()> {
+    // SAFETY: NUL-terminated strings; no data.
+    let mounted = unsafe {
+        libc::mount(
+            c"proc".as_ptr(),
+            c"/proc".as_ptr(),
+            c"proc".as_ptr(),
+            libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+            std::ptr::null(),
+        )
+    };
+    if mounted == 0 { Ok(()) } else { Err(()) }
 }
 
 /// What the child applies before `exec`, prepared by the parent.
@@ -422,6 +495,16 @@ fn prepare(sandbox: &Sandbox) -> Result<Enforcement, SpawnError> {
             "this kernel has no seccomp (needed to turn the network off and block ptrace)"
                 .to_owned(),
         ));
+    }
+    if let (true, Namespaces::Refused { errno }) = (sandbox.namespaces, kernel.namespaces) {
+        return Err(unenforceable(format!(
+            "this machine refuses the user, mount and PID namespaces commands run in ({}); \
+             containers and hosts that restrict user namespaces do. Allow them, or set \
+             `[sandbox_linux] namespaces = false` to run commands under Landlock and seccomp \
+             only, which leaves .git and .wharf inside writable roots writable and other \
+             processes visible",
+            io::Error::from_raw_os_error(errno)
+        )));
     }
     let rules = PathRules::new(policy, &sandbox.env);
     let ruleset = landlock_ruleset(policy, &rules, kernel.landlock_abi)

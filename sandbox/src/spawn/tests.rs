@@ -10,7 +10,7 @@ use std::net::{TcpListener, UdpSocket};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::{Command, KernelSupport, PtySize, Sandbox, SpawnError};
+use super::{Command, KernelSupport, Namespaces, PtySize, Sandbox, SpawnError};
 use crate::{PathEnv, ReadOnlyAccess, SandboxPolicy, Stdio};
 
 struct Fixture {
@@ -316,14 +316,17 @@ fn a_kernel_without_enough_landlock_fails_closed() {
     let no_landlock = KernelSupport {
         landlock_abi: 0,
         seccomp: true,
+        namespaces: Namespaces::Available,
     };
     let old_landlock = KernelSupport {
         landlock_abi: 2,
         seccomp: true,
+        namespaces: Namespaces::Available,
     };
     let no_seccomp = KernelSupport {
         landlock_abi: 7,
         seccomp: false,
+        namespaces: Namespaces::Available,
     };
     let policy = workspace_write(false, ReadOnlyAccess::FullAccess);
     let cases = [

@@ -52,6 +52,7 @@ fn an_unenforceable_sandbox_runs_nothing() {
     let weak = fx.sandbox.clone().with_kernel(KernelSupport {
         landlock_abi: 0,
         seccomp: true,
+        namespaces: Namespaces::Available,
     });
     let err = fx
         .exec
