@@ -1,7 +1,7 @@
 //! Bad input is a tool error the model can read, never a crash.
 
 use wharf_plugin_unified_exec::{ExecArgs, ExecError, ShellArgs, Status, shell};
-use wharf_sandbox::{KernelSupport, SpawnError};
+use wharf_sandbox::{KernelSupport, Namespaces, SpawnError};
 
 use crate::{Fixture, SESSION, args, never};
 
