@@ -337,6 +337,54 @@ impl Sandbox {
         self.kernel.unwrap_or_else(KernelSupport::detect)
     }
 
+    /// Whether this machine can enforce the policy: the kernel features it
+    /// needs (see [`KernelSupport`]). Spawns check this first; `wharf
+    /// sandbox --check` reports it.
+    pub fn enforceable(&self) -> Result<(), SpawnError> {
+        if self.policy == SandboxPolicy::DangerFullAccess {
+            return Ok(());
+        }
+        let kernel = self.kernel();
+        let unenforceable = |what: String| SpawnError::Unenforceable {
+            mode: self.policy.mode(),
+            what,
+        };
+        if cfg!(not(target_os = "linux")) {
+            return Err(unenforceable(
+                "process sandboxing is implemented for Linux only".to_owned(),
+            ));
+        }
+        if kernel.landlock_abi == 0 {
+            return Err(unenforceable(
+                "this kernel has no Landlock (needed to confine file access)".to_owned(),
+            ));
+        }
+        if kernel.landlock_abi < MIN_LANDLOCK_ABI {
+            return Err(unenforceable(format!(
+                "this kernel's Landlock ABI is {}, and writes can only be confined from ABI \
+                 {MIN_LANDLOCK_ABI} on (truncate)",
+                kernel.landlock_abi
+            )));
+        }
+        if !kernel.seccomp {
+            return Err(unenforceable(
+                "this kernel has no seccomp (needed to turn the network off and block ptrace)"
+                    .to_owned(),
+            ));
+        }
+        if let (true, Namespaces::Refused { errno }) = (self.namespaces, kernel.namespaces) {
+            return Err(unenforceable(format!(
+                "this machine refuses the user, mount and PID namespaces commands run in ({}); \
+                 containers and hosts that restrict user namespaces do. Allow them, or set \
+                 `[sandbox_linux] namespaces = false` to run commands under Landlock and \
+                 seccomp only, which leaves .git and .wharf inside writable roots writable \
+                 and other processes visible",
+                io::Error::from_raw_os_error(errno)
+            )));
+        }
+        Ok(())
+    }
+
     /// Enforces as if the kernel supported only `kernel` (the detection
     /// seam: tests use it to check that a weak kernel fails closed).
     pub fn with_kernel(mut self, kernel: KernelSupport) -> Sandbox {

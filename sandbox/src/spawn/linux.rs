@@ -27,7 +27,7 @@ use seccompiler::{
 
 use super::child::{Child, Stdio, StdioKind};
 use super::{
-    Command, KernelSupport, MIN_LANDLOCK_ABI, NETWORK_DISABLED_ENV, Namespaces, PtySize, Sandbox,
+    Command, KernelSupport, NETWORK_DISABLED_ENV, Namespaces, PtySize, Sandbox,
     SpawnError,
 };
 use crate::{PathRules, ReadOnlyAccess, SandboxPolicy};
@@ -474,38 +474,11 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
 }
 
 fn prepare(sandbox: &Sandbox) -> Result<Enforcement, SpawnError> {
+    sandbox.enforceable()?;
     let policy = sandbox.policy();
     let mode = policy.mode();
     let unenforceable = |what: String| SpawnError::Unenforceable { mode, what };
     let kernel = sandbox.kernel();
-    if kernel.landlock_abi == 0 {
-        return Err(unenforceable(
-            "this kernel has no Landlock (needed to confine file access)".to_owned(),
-        ));
-    }
-    if kernel.landlock_abi < MIN_LANDLOCK_ABI {
-        return Err(unenforceable(format!(
-            "this kernel's Landlock ABI is {}, and writes can only be confined from ABI \
-             {MIN_LANDLOCK_ABI} on (truncate)",
-            kernel.landlock_abi
-        )));
-    }
-    if !kernel.seccomp {
-        return Err(unenforceable(
-            "this kernel has no seccomp (needed to turn the network off and block ptrace)"
-                .to_owned(),
-        ));
-    }
-    if let (true, Namespaces::Refused { errno }) = (sandbox.namespaces, kernel.namespaces) {
-        return Err(unenforceable(format!(
-            "this machine refuses the user, mount and PID namespaces commands run in ({}); \
-             containers and hosts that restrict user namespaces do. Allow them, or set \
-             `[sandbox_linux] namespaces = false` to run commands under Landlock and seccomp \
-             only, which leaves .git and .wharf inside writable roots writable and other \
-             processes visible",
-            io::Error::from_raw_os_error(errno)
-        )));
-    }
     let rules = PathRules::new(policy, &sandbox.env);
     let ruleset = landlock_ruleset(policy, &rules, kernel.landlock_abi)
         .map_err(|err| unenforceable(format!("Landlock: {err}")))?;
