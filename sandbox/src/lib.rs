@@ -20,6 +20,7 @@ pub use paths::{
 };
 pub use policy::{ParseSandboxModeError, ReadOnlyAccess, SandboxMode, SandboxPolicy};
 pub use spawn::{
-    Child, Command, KernelSupport, MIN_LANDLOCK_ABI, NETWORK_DISABLED_ENV, Namespaces, PtyChild, PtySize,
-    RunLimits, RunOutput, Sandbox, SpawnError, Stdio, kill_group,
+    Child, Command, KernelSupport, LANDLOCK_RIGHTS, Layer, LayerState, MIN_LANDLOCK_ABI,
+    NETWORK_DISABLED_ENV, Namespaces, PtyChild, PtySize, RunLimits, RunOutput, SCOPES_ABI, Sandbox,
+    SpawnError, Stdio, WITHOUT_NAMESPACES, kill_group, landlock_rights,
 };

@@ -28,6 +28,7 @@ mod child;
 mod escapes;
 #[cfg(target_os = "linux")]
 mod linux;
+mod report;
 mod run;
 #[cfg(test)]
 mod tests;
@@ -38,6 +39,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use child::{Child, Stdio};
+pub use report::{
+    LANDLOCK_RIGHTS, Layer, LayerState, SCOPES_ABI, WITHOUT_NAMESPACES, landlock_rights,
+};
 pub use run::{RunLimits, RunOutput, kill_group};
 
 use crate::{PathEnv, SandboxMode, SandboxPolicy};
