@@ -554,18 +554,27 @@ fn protected_subpaths(root: &Path) -> Vec<PathBuf> {
     let mut protected = Vec::new();
     let dot_git = root.join(GIT_DIR);
     if fs::symlink_metadata(&dot_git).is_ok() {
-        let dot_git = resolve_or_normalize(&dot_git, root);
-        let git_dir = read_pointer(&dot_git, "gitdir:").map(|dir| resolve_or_normalize(&dir, root));
-        let common_dir = git_dir.as_ref().and_then(|git_dir| {
-            read_pointer(&git_dir.join("commondir"), "")
-                .map(|dir| resolve_or_normalize(&dir, git_dir))
-        });
-        protected.push(dot_git);
-        protected.extend(git_dir);
-        protected.extend(common_dir);
+        protected.extend(git_paths(&dot_git, root));
     }
     protected.push(resolve_or_normalize(&root.join(PROJECT_CONFIG_DIR), root));
     dedup(protected)
+}
+
+/// What keeps the repository of the existing `dot_git` in `dir` read-only,
+/// resolved: `dot_git` itself and, when it is a file, the git directory it
+/// names (relative to `dir`) and that directory's `commondir`.
+fn git_paths(dot_git: &Path, dir: &Path) -> Vec<PathBuf> {
+    let dot_git = resolve_or_normalize(dot_git, dir);
+    let git_dir =
+        read_pointer(&dot_git, "gitdir:").map(|git_dir| resolve_or_normalize(&git_dir, dir));
+    let common_dir = git_dir.as_ref().and_then(|git_dir| {
+        read_pointer(&git_dir.join("commondir"), "")
+            .map(|common_dir| resolve_or_normalize(&common_dir, git_dir))
+    });
+    let mut paths = vec![dot_git];
+    paths.extend(git_dir);
+    paths.extend(common_dir);
+    dedup(paths)
 }
 
 /// The repository `resolved` lies in, if any, below `root` (both resolved):
@@ -615,6 +624,8 @@ fn read_pointer(file: &Path, prefix: &str) -> Option<PathBuf> {
     let target = content.lines().next()?.strip_prefix(prefix)?.trim();
     (!target.is_empty()).then(|| PathBuf::from(target))
 }
+
+pub mod nested_git;
 
 #[cfg(test)]
 mod tests;

@@ -44,7 +44,8 @@ pub use report::{
 };
 pub use run::{RunLimits, RunOutput, kill_group};
 
-use crate::{PathEnv, SandboxMode, SandboxPolicy};
+use crate::paths::nested_git::{self, NestedGit, NestedGitCache};
+use crate::{PathEnv, PathRules, SandboxMode, SandboxPolicy};
 
 /// Set in every sandboxed process whose network is off, so that test
 /// suites and tools can skip what needs the network.
@@ -269,8 +270,9 @@ impl PtyChild {
 /// A policy in an environment, ready to start processes under.
 ///
 /// Its serde form (`{"policy": {...}, "env": {"cwd", "tmpdir", "protected"},
-/// "environment": [[name, value], ...]}`, `protected` and `environment`
-/// optional) is how the
+/// "environment": [[name, value], ...], "nested_git": {...}}`, `protected`,
+/// `environment` and `nested_git` optional; serializing makes the
+/// [`Sandbox::nested_git`] scan if it was not made yet) is how the
 /// host passes a session's sandbox to a native plugin that spawns its own
 /// processes (unified_exec); the kernel seam is not part of it.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -289,6 +291,10 @@ pub struct Sandbox {
     namespaces: bool,
     #[serde(skip)]
     kernel: Option<KernelSupport>,
+    /// The repositories nested in the writable roots, scanned once per
+    /// session (see [`Sandbox::nested_git`]).
+    #[serde(default, skip_serializing_if = "NestedGitCache::is_unknown")]
+    nested_git: NestedGitCache,
 }
 
 fn yes() -> bool {
@@ -308,7 +314,23 @@ impl Sandbox {
             environment: None,
             namespaces: true,
             kernel: None,
+            nested_git: NestedGitCache::new(policy, env),
         }
+    }
+
+    /// The git repositories nested in the writable roots, found the first
+    /// time this is asked of this sandbox or a clone of it (the host keeps
+    /// one per session), or when it is serialized: a repository made later
+    /// in the session is not in it. See [`crate::paths::nested_git`].
+    pub fn nested_git(&self) -> &NestedGit {
+        self.nested_git
+            .get(|| nested_git::scan_roots(&self.policy, &self.env))
+    }
+
+    /// The path rules commands run under: those of the policy in this
+    /// environment, with [`Sandbox::nested_git`] read-only.
+    pub fn path_rules(&self) -> PathRules {
+        PathRules::new(&self.policy, &self.env).with_nested_git(self.nested_git())
     }
 
     /// Starts every command from `vars` instead of wharf's environment; a
