@@ -26,6 +26,8 @@
 mod child;
 #[cfg(all(test, target_os = "linux"))]
 mod escapes;
+#[cfg(all(test, target_os = "linux"))]
+mod nested_git_escapes;
 #[cfg(target_os = "linux")]
 mod linux;
 mod report;
