@@ -205,6 +205,9 @@ fn bench() -> anyhow::Result<()> {
     command.args(["bench", "-p", "wharf-sandbox", "--bench", "spawn"]);
     run(command)?;
     let mut command = cargo();
+    command.args(["bench", "-p", "wharf-sandbox", "--bench", "nested_git"]);
+    run(command)?;
+    let mut command = cargo();
     command.args([
         "bench",
         "-p",
