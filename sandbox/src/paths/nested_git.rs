@@ -20,7 +20,8 @@
 //!
 //! The walk is breadth first, so that shallow repositories (`vendor/lib`)
 //! are found before a deep `node_modules`; it follows no symlink, does not
-//! descend into what it found, and skips what it cannot read. It is bounded
+//! descend into what it found, and skips what it cannot list (but for a
+//! `.git` right in it, which it can still look up). It is bounded
 //! ([`ScanLimits`]): past a limit it stops, and what it found so far is
 //! protected; [`NestedGit::stopped`] says which limit was hit.
 //!
@@ -201,8 +202,17 @@ impl Walk {
                 let ms = u64::try_from(self.limits.max_time.as_millis()).unwrap_or(u64::MAX);
                 return Some(Stopped::TimeMs(ms));
             }
-            // Unreadable (permissions, removed meanwhile): skipped.
             let Ok(read) = fs::read_dir(&dir) else {
+                // Unreadable: what is in it is unknown, but a directory one
+                // may search and write without listing (mode 0300) may
+                // still hold a `.git` git would find there.
+                let dot_git = dir.join(GIT_DIR);
+                if dir != root
+                    && fs::symlink_metadata(&dot_git).is_ok()
+                    && let Some(stopped) = self.add(found, git_paths(&dot_git, &dir))
+                {
+                    return Some(stopped);
+                }
                 continue;
             };
             let mut listing = Listing::default();

@@ -225,3 +225,17 @@ fn an_inner_root_walked_first_is_not_walked_again() {
         ]
     );
 }
+
+#[test]
+fn a_directory_that_cannot_be_listed_still_has_its_git_found() {
+    // Searchable and writable but not listable: as root the walk lists it
+    // anyway, as anyone else it looks its `.git` up by name.
+    use std::os::unix::fs::PermissionsExt as _;
+    let tree = Tree::new(&[("ws/hidden/.git/hooks", "dir")]);
+    let hidden = tree.path("ws/hidden");
+    fs::set_permissions(&hidden, fs::Permissions::from_mode(0o300)).unwrap();
+    let (found, stopped) = tree.scan(ScanLimits::SESSION);
+    fs::set_permissions(&hidden, fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(found, ["ws/hidden/.git"]);
+    assert_eq!(stopped, None);
+}
