@@ -131,9 +131,9 @@ const ATTACKS: &[(&str, &str)] = &[
          && echo evil > vendor/lib/.git/hooks/post-checkout",
     ),
     (
-        "rename a prepared repository over vendor/lib/.git",
+        "remove vendor/lib/.git and rename a prepared one there",
         "mkdir -p prepared/hooks && echo evil > prepared/hooks/post-checkout \
-         && mv -T prepared vendor/lib/.git",
+         && rm -rf vendor/lib/.git; mv -T prepared vendor/lib/.git",
     ),
     (
         "rename vendor/lib away and rebuild it",
