@@ -53,12 +53,13 @@ pub struct ScanLimits {
 }
 
 impl ScanLimits {
-    /// What a session uses: a workspace of a few hundred thousand files is
-    /// walked whole (a 100 000-file tree takes well under a second); a home
-    /// directory configured as a writable root is not, and cannot delay the
-    /// first command by more than the time limit. The found limit keeps the
-    /// mounts each command start makes (one per path, plus the directories
-    /// above it) to a number that stays cheap.
+    /// What a session uses: a workspace of up to half a million files and
+    /// directories is walked whole (the `nested_git` bench walks a
+    /// 100 000-file tree in about 70 ms when the kernel has it cached); a
+    /// home directory configured as a writable root is not, and cannot
+    /// delay the first command by more than the time limit (a cold disk).
+    /// The found limit keeps the mounts each command start makes (one per
+    /// path, plus the directories above it) to a number that stays cheap.
     pub const SESSION: ScanLimits = ScanLimits {
         max_entries: 500_000,
         max_found: 1_000,
