@@ -161,6 +161,10 @@ fn start_each<'a>(
             .iter()
             .map(|server| {
                 let spec = server_spec(server, &config.cwd, &protected, &env).map(|mut spec| {
+                    // `[sandbox_linux] namespaces`, as for every process a tool starts.
+                    if let mcp::TransportSpec::Stdio { sandbox, .. } = &mut spec.transport {
+                        *sandbox = sandbox.clone().with_namespaces(config.sandbox_namespaces);
+                    }
                     if let (Some(store), mcp::TransportSpec::Http { url, auth, .. }) =
                         (&store, &mut spec.transport)
                         && wants_oauth(server)

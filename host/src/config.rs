@@ -34,7 +34,9 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use wharf_sandbox::{ReadOnlyAccess, SandboxMode, SandboxPolicy};
+use wharf_sandbox::{
+    PathEnv, ReadOnlyAccess, Sandbox, SandboxMode, SandboxPolicy, WITHOUT_NAMESPACES,
+};
 
 use crate::features::{FeatureError, FeatureRegistry, FeatureSetting, Features};
 use crate::models::ModelProviderInfo;
@@ -217,6 +219,9 @@ pub struct Config {
     pub approval_policy: Option<ApprovalPolicy>,
     pub personality: Personality,
     pub sandbox_policy: SandboxPolicy,
+    /// `[sandbox_linux] namespaces`: whether commands get their own user,
+    /// mount and PID namespaces (default `true`).
+    pub sandbox_namespaces: bool,
     /// `[shell_environment_policy]`: the environment of every process a
     /// tool starts.
     pub shell_environment_policy: env_policy::EnvPolicy,
@@ -247,6 +252,14 @@ impl Config {
         let mut protected = vec![self.wharf_home.clone()];
         protected.extend(project_config_dirs(&self.cwd));
         protected
+    }
+
+    /// The sandbox every process a tool starts runs in, in `env`: the
+    /// policy, `[sandbox_linux]` and `[shell_environment_policy]` applied.
+    pub fn sandbox(&self, env: &PathEnv) -> Sandbox {
+        Sandbox::new(&self.sandbox_policy, env)
+            .with_namespaces(self.sandbox_namespaces)
+            .with_environment(self.shell_environment_policy.environment())
     }
 }
 
@@ -396,6 +409,17 @@ impl Config {
         let mcp_servers = mcp::resolve(&typed, options, &effective)?;
         let shell_environment_policy =
             env_policy::EnvPolicy::resolve(typed.shell_environment_policy.as_ref(), &effective)?;
+        let sandbox_namespaces = typed
+            .sandbox_linux
+            .as_ref()
+            .and_then(|linux| linux.namespaces)
+            .unwrap_or(true);
+        if !sandbox_namespaces && sandbox_policy != SandboxPolicy::DangerFullAccess {
+            warnings.push(format!(
+                "`[sandbox_linux] namespaces = false`: commands run under Landlock and seccomp \
+                 only, so {WITHOUT_NAMESPACES}"
+            ));
+        }
 
         Ok(Config {
             wharf_home: options.wharf_home.clone(),
@@ -407,6 +431,7 @@ impl Config {
             approval_policy: typed.approval_policy,
             personality: typed.personality.unwrap_or_default(),
             sandbox_policy,
+            sandbox_namespaces,
             shell_environment_policy,
             features,
             suppress_unstable_features_warning: suppress,

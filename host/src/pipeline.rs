@@ -93,10 +93,7 @@ impl Session {
             session_id: session_id.into(),
             cwd: config.cwd.clone(),
             rules: PathRules::new(&config.sandbox_policy, &path_env),
-            sandbox: Arc::new(
-                Sandbox::new(&config.sandbox_policy, &path_env)
-                    .with_environment(config.shell_environment_policy.environment()),
-            ),
+            sandbox: Arc::new(config.sandbox(&path_env)),
             features: config.features.clone(),
             home_dir,
             limits: HostLimits::default(),

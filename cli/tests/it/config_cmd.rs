@@ -35,6 +35,7 @@ fn show_attributes_every_value() {
             "model_provider = \"openai\" # default".to_owned(),
             "personality = \"none\" # default".to_owned(),
             "read_only_access.type = \"full-access\" # default".to_owned(),
+            "sandbox_linux.namespaces = true # default".to_owned(),
             format!("sandbox_mode = \"workspace-write\" # project ({project}:2:1)"),
             "sandbox_workspace_write.exclude_slash_tmp = true # cli (-c sandbox_workspace_write.exclude_slash_tmp=true)".to_owned(),
             "sandbox_workspace_write.exclude_tmpdir_env_var = false # default".to_owned(),

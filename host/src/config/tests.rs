@@ -134,6 +134,7 @@ fn without_files_the_defaults_apply() {
         "model_provider = \"openai\"  # default\n\
          personality = \"none\"  # default\n\
          read_only_access.type = \"full-access\"  # default\n\
+         sandbox_linux.namespaces = true  # default\n\
          sandbox_mode = \"read-only\"  # default\n\
          sandbox_workspace_write.exclude_slash_tmp = false  # default\n\
          sandbox_workspace_write.exclude_tmpdir_env_var = false  # default\n\
@@ -161,6 +162,11 @@ fn file_errors_name_file_line_column_and_key() {
             "[sandbox_workspace_write]\nnetwork_access = \"yes\"\n",
             "config.toml:2:18: sandbox_workspace_write.network_access: invalid type: \
              string \"yes\", expected a boolean",
+        ),
+        (
+            "[sandbox_linux]\nnamespaces = \"no\"\n",
+            "config.toml:2:14: sandbox_linux.namespaces: invalid type: string \"no\", \
+             expected a boolean",
         ),
         (
             "[features]\nview_image = 1\n",
@@ -256,6 +262,7 @@ fn layers_apply_in_order_and_remember_their_source() {
          personality = \"none\"  # default\n\
          profile = \"ci\"  # config\n\
          read_only_access.type = \"full-access\"  # default\n\
+         sandbox_linux.namespaces = true  # default\n\
          sandbox_mode = \"workspace-write\"  # project\n\
          sandbox_workspace_write.exclude_slash_tmp = true  # profile\n\
          sandbox_workspace_write.exclude_tmpdir_env_var = true  # cli\n\
@@ -637,4 +644,5 @@ fn defaults_are_a_valid_config() {
 mod mcp;
 mod models;
 mod roots;
+mod sandbox_linux;
 mod trust;

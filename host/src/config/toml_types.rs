@@ -65,6 +65,10 @@ pub struct ConfigToml {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_only_access: Option<ReadOnlyAccessToml>,
 
+    /// How the sandbox is built on Linux.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox_linux: Option<SandboxLinuxToml>,
+
     /// The environment of every process a tool starts (a plugin's commands
     /// and sessions, `wharf sandbox`), built from wharf's.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -373,6 +377,20 @@ pub struct SandboxWorkspaceWriteToml {
     pub exclude_slash_tmp: Option<bool>,
 }
 
+/// `[sandbox_linux]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub struct SandboxLinuxToml {
+    /// Run commands in their own user, mount and PID namespaces (default
+    /// `true`). `false` is for machines that refuse them (containers with
+    /// Docker's default seccomp profile, hosts that restrict unprivileged
+    /// user namespaces): commands then run under Landlock and seccomp only,
+    /// and `.git` and `.wharf` inside writable roots become writable, file
+    /// metadata outside the roots can change, other processes are visible
+    /// and background processes can outlive their command.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespaces: Option<bool>,
+}
+
 /// `{ type = "full-access" }` or `{ type = "restricted",
 /// include_platform_defaults = true, readable_roots = [...] }`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -531,6 +549,9 @@ writable_roots = []
 network_access = false
 exclude_tmpdir_env_var = false
 exclude_slash_tmp = false
+
+[sandbox_linux]
+namespaces = true
 "#;
 
 #[cfg(test)]
