@@ -1,22 +1,32 @@
 //! `wharf sandbox -- COMMAND ARGS…`: runs a command under the configured
 //! sandbox policy, the way tools' commands run, so that users can try their
-//! policy and tests can try to escape it.
+//! policy and tests can try to escape it. `wharf sandbox --check` prints
+//! what this machine enforces of that policy instead.
+
+mod check;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Args;
-use wharf_sandbox::{Command, PathEnv, Sandbox, SpawnError};
+use wharf_sandbox::{Command, PathEnv, SpawnError};
 
 use crate::GlobalArgs;
 
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
+    /// Print what this machine enforces of the configured policy, layer by
+    /// layer, and exit non-zero when it cannot be enforced.
+    #[arg(long, conflicts_with = "command")]
+    check: bool,
+    /// With --check: print JSON.
+    #[arg(long, requires = "check")]
+    json: bool,
     /// The command and its arguments, after `--`.
     #[arg(
         value_name = "COMMAND",
-        required = true,
+        required_unless_present = "check",
         trailing_var_arg = true,
         allow_hyphen_values = true
     )]
@@ -33,8 +43,10 @@ pub fn run(args: SandboxArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         protected: config.protected_paths(),
         ..PathEnv::from_process(config.cwd.clone())
     };
-    let sandbox = Sandbox::new(&config.sandbox_policy, &env)
-        .with_environment(config.shell_environment_policy.environment());
+    let sandbox = config.sandbox(&env);
+    if args.check {
+        return check::run(&sandbox, &env, args.json);
+    }
     let mut command = Command::new(args.command);
     // In the foreground: an interactive shell must be able to read the
     // terminal, and Ctrl-C reaches it as it reaches wharf.

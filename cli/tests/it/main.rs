@@ -20,6 +20,7 @@ mod mcp_session;
 mod native;
 mod persistence;
 mod plugin_escapes;
+mod sandbox_check;
 mod sandbox_cmd;
 mod trust;
 mod unified_exec;
