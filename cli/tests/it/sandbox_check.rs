@@ -292,6 +292,17 @@ fn the_opt_out_in_config_toml_and_danger_full_access() {
     assert!(env.cwd().join("f").is_file());
     assert!(ran.stderr.contains("namespaces = false"), "{}", ran.stderr);
 
+    env.write_config("[sandbox_linux]\nnamespaces = \"no\"\n");
+    let bad = wharf(&env, User::Me, true, &args(&[WORKSPACE_WRITE, WRITE_F])).fails_with(1);
+    assert_eq!(
+        bad.stderr,
+        format!(
+            "error: {}:2:14: sandbox_linux.namespaces: invalid type: string \"no\", expected a \
+             boolean\n",
+            env.config_path().display()
+        )
+    );
+
     let env = Env::new();
     let danger = wharf(
         &env,
@@ -326,15 +337,15 @@ fn exec_command_follows_the_opt_out() {
     };
     let env = Env::new();
     let refused = exec(&env, &[]);
+    assert_eq!(refused.code, 1, "{}", refused.stdout);
     assert!(
         refused
-            .stdout
-            .contains("[sandbox_linux] namespaces = false")
-            || refused
+            .stderr
+            .contains("refuses the user, mount and PID namespaces")
+            && refused
                 .stderr
-                .contains("[sandbox_linux] namespaces = false"),
-        "{}\n{}",
-        refused.stdout,
+                .contains("`[sandbox_linux] namespaces = false`"),
+        "{}",
         refused.stderr
     );
     assert!(!env.cwd().join("g").exists());
