@@ -163,7 +163,9 @@ fn start_each<'a>(
                 let spec = server_spec(server, &config.cwd, &protected, &env).map(|mut spec| {
                     // `[sandbox_linux] namespaces`, as for every process a tool starts.
                     if let mcp::TransportSpec::Stdio { sandbox, .. } = &mut spec.transport {
-                        *sandbox = sandbox.clone().with_namespaces(config.sandbox_namespaces);
+                        **sandbox = (**sandbox)
+                            .clone()
+                            .with_namespaces(config.sandbox_namespaces);
                     }
                     if let (Some(store), mcp::TransportSpec::Http { url, auth, .. }) =
                         (&store, &mut spec.transport)
@@ -239,7 +241,11 @@ pub fn server_spec(
             args: args.clone(),
             env: mcp::stdio_env(env, env_vars, set),
             cwd: server_cwd.clone(),
-            sandbox: sandbox(server, server_cwd.as_deref().unwrap_or(cwd), protected),
+            sandbox: Box::new(sandbox(
+                server,
+                server_cwd.as_deref().unwrap_or(cwd),
+                protected,
+            )),
         },
         McpTransport::Http {
             url,

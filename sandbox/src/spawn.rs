@@ -26,10 +26,10 @@
 mod child;
 #[cfg(all(test, target_os = "linux"))]
 mod escapes;
-#[cfg(all(test, target_os = "linux"))]
-mod nested_git_escapes;
 #[cfg(target_os = "linux")]
 mod linux;
+#[cfg(all(test, target_os = "linux"))]
+mod nested_git_escapes;
 mod report;
 mod run;
 #[cfg(test)]
@@ -78,7 +78,9 @@ pub struct KernelSupport {
 pub enum Namespaces {
     Available,
     /// Creating them failed with this errno.
-    Refused { errno: i32 },
+    Refused {
+        errno: i32,
+    },
 }
 
 impl KernelSupport {
@@ -125,6 +127,10 @@ pub enum SpawnError {
     /// be, a mount that failed): nothing ran.
     #[error("cannot keep {} read-only: {reason}; the command was not run", .path.display())]
     Protected { path: PathBuf, reason: String },
+    /// A writable root could not be mounted writable over the read-only
+    /// tree: nothing ran.
+    #[error("cannot make the writable root {} writable: {reason}; the command was not run", .path.display())]
+    Root { path: PathBuf, reason: String },
     /// Enforcement failed in the child, before the command ran.
     #[error("the sandbox could not be applied ({stage}): {source}; the command was not run")]
     Enforcement {

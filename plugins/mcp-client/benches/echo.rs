@@ -51,7 +51,7 @@ fn main() {
                 args: vec![script.display().to_string(), "stdio".to_owned()],
                 env: stdio_env(&|name| std::env::var(name).ok(), &[], &BTreeMap::new()),
                 cwd: None,
-                sandbox: sandbox.clone(),
+                sandbox: Box::new(sandbox.clone()),
             },
         )
     };

@@ -107,7 +107,7 @@ pub enum TransportSpec {
         cwd: Option<PathBuf>,
         /// What it runs under: danger-full-access unless the user set a
         /// `sandbox_mode` for the server.
-        sandbox: wharf_sandbox::Sandbox,
+        sandbox: Box<wharf_sandbox::Sandbox>,
     },
     /// A server reached over streamable HTTP.
     Http {

@@ -74,6 +74,9 @@ pub struct Child {
     pub stdout: Option<File>,
     /// The read end of a piped stderr.
     pub stderr: Option<File>,
+    /// Where the init of a command's PID namespace writes the command's
+    /// wait status (the process we wait for is that init).
+    status_pipe: Option<File>,
 }
 
 impl Child {
@@ -89,6 +92,26 @@ impl Child {
             stdin,
             stdout,
             stderr,
+            status_pipe: None,
+        }
+    }
+
+    /// The process is an init that reports the command's status on `pipe`.
+    pub(super) fn with_status_pipe(mut self, pipe: File) -> Child {
+        self.status_pipe = Some(pipe);
+        self
+    }
+
+    /// The command's status: what its init reported, else how the process
+    /// we waited for ended (an init killed from outside reports nothing).
+    fn command_status(&mut self, waited: ExitStatus) -> ExitStatus {
+        let Some(mut pipe) = self.status_pipe.take() else {
+            return waited;
+        };
+        let mut bytes = [0u8; 4];
+        match pipe.read_exact(&mut bytes) {
+            Ok(()) => ExitStatus::from_raw(i32::from_ne_bytes(bytes)),
+            Err(_) => waited,
         }
     }
 
@@ -106,6 +129,7 @@ impl Child {
             return Ok(status);
         }
         let status = wait_pid(self.pid, 0)?.ok_or_else(|| io::Error::other("no exit status"))?;
+        let status = self.command_status(status);
         self.status = Some(status);
         Ok(status)
     }
@@ -115,7 +139,7 @@ impl Child {
         if let Some(status) = self.status {
             return Ok(Some(status));
         }
-        let status = wait_pid(self.pid, libc::WNOHANG)?;
+        let status = wait_pid(self.pid, libc::WNOHANG)?.map(|status| self.command_status(status));
         self.status = status;
         Ok(status)
     }

@@ -119,8 +119,9 @@ fn namespaces_layer(wanted: bool, kernel: Namespaces) -> Layer {
         (true, Namespaces::Available) => layer(
             name,
             LayerState::Enforced,
-            "user (unless root), mount and PID namespaces: protected paths read-only, \
-             a /proc of their own"
+            "user (unless root), mount and PID namespaces: every mount read-only but the \
+             writable roots, their protected paths read-only again, a /proc of their own, \
+             and nothing outlives the command or wharf"
                 .to_owned(),
         ),
         (true, Namespaces::Refused { errno }) => layer(

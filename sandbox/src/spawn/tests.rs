@@ -436,12 +436,12 @@ fn read_until_exit(master: &mut std::fs::File, child: &mut crate::Child) -> Stri
 #[test]
 fn a_sandbox_round_trips_through_json() {
     let env = PathEnv {
-        cwd: "/work".into(),
+        cwd: "/absent/work".into(),
         tmpdir: Some("/tmp/x".into()),
-        protected: vec!["/home/u/.wharf".into(), "/work/.wharf".into()],
+        protected: vec!["/home/u/.wharf".into(), "/absent/work/.wharf".into()],
     };
     let policy = SandboxPolicy::WorkspaceWrite {
-        writable_roots: vec!["/data".into()],
+        writable_roots: vec!["/absent/data".into()],
         read_only_access: ReadOnlyAccess::Restricted {
             include_platform_defaults: true,
             readable_roots: vec!["/opt".into()],
@@ -456,7 +456,7 @@ fn a_sandbox_round_trips_through_json() {
         serde_json::json!({
             "policy": {
                 "mode": "workspace-write",
-                "writable_roots": ["/data"],
+                "writable_roots": ["/absent/data"],
                 "read_only_access": {
                     "type": "restricted",
                     "include_platform_defaults": true,
@@ -467,15 +467,23 @@ fn a_sandbox_round_trips_through_json() {
                 "exclude_slash_tmp": true
             },
             "env": {
-                "cwd": "/work",
+                "cwd": "/absent/work",
                 "tmpdir": "/tmp/x",
-                "protected": ["/home/u/.wharf", "/work/.wharf"]
+                "protected": ["/home/u/.wharf", "/absent/work/.wharf"]
+            },
+            // The session's scan for nested repositories, run once and
+            // carried along (here: nothing exists to find).
+            "nested_git": {
+                "roots": [
+                    { "root": "/absent/work", "found": [] },
+                    { "root": "/absent/data", "found": [] }
+                ]
             }
         })
     );
     let back: Sandbox = serde_json::from_value(json).unwrap();
     assert_eq!(back.policy(), &policy);
-    assert_eq!(back.cwd(), std::path::Path::new("/work"));
+    assert_eq!(back.cwd(), std::path::Path::new("/absent/work"));
     let danger: Sandbox =
         serde_json::from_value(serde_json::json!({"policy": {"mode": "danger-full-access"}, "env": {"cwd": "/", "tmpdir": null}}))
             .unwrap();

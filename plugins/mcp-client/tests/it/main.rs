@@ -49,7 +49,7 @@ fn stdio_spec(name: &str, sandbox: Sandbox) -> ServerSpec {
             args: vec![everything().display().to_string(), "stdio".to_owned()],
             env: server_env(),
             cwd: None,
-            sandbox,
+            sandbox: Box::new(sandbox),
         },
     )
 }
@@ -80,7 +80,7 @@ fn program_spec(
             args: args.iter().map(|arg| (*arg).to_owned()).collect(),
             env,
             cwd: None,
-            sandbox: unconfined(cwd),
+            sandbox: Box::new(unconfined(cwd)),
         },
     )
 }

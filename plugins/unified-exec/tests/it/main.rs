@@ -98,6 +98,28 @@ fn is_dead(pid: u32) -> bool {
     state.is_some_and(|rest| rest.starts_with('Z') || rest.starts_with('X'))
 }
 
+/// A `sleep` duration no other process has: commands run in their own PID
+/// namespace, so the pids they print (`$$`, `$!`) are not wharf's; tests
+/// find their processes by this argument instead.
+fn unique_sleep() -> String {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}.{}", 100 + n, std::process::id())
+}
+
+/// The pid (as wharf sees it) of the process running `sleep DURATION`.
+fn pid_of_sleep(duration: &str) -> Option<u32> {
+    let wanted = format!("sleep\0{duration}\0");
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            (cmdline == wanted.as_bytes() && !is_dead(pid)).then_some(pid)
+        })
+}
+
 /// Waits (up to 5 s) until `pid` has exited, woken by the exit itself
 /// (a pidfd becomes readable then); a kill takes a few ms.
 fn assert_dies(pid: u32) {

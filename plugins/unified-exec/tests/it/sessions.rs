@@ -6,7 +6,9 @@ use wharf_plugin_unified_exec::{
     ExecError, MAX_SESSIONS, SessionId, Status, UnifiedExec, WriteStdinArgs,
 };
 
-use crate::{Fixture, SESSION, args, assert_dies, is_dead, never, running};
+use crate::{
+    Fixture, SESSION, args, assert_dies, is_dead, never, pid_of_sleep, running, unique_sleep,
+};
 
 fn pid_of(fx: &Fixture, id: SessionId) -> u32 {
     let sessions = fx.exec.sessions(SESSION);
@@ -102,9 +104,12 @@ fn pruning_spares_the_most_recently_used() {
 #[test]
 fn end_session_kills_the_whole_process_group() {
     let fx = Fixture::new();
-    let started = fx.exec("sleep 100 & echo $!; exec sleep 100");
+    let sleep = unique_sleep();
+    let started = fx.exec(&format!(
+        "sleep {sleep} & while ! grep -q {sleep} /proc/$!/cmdline; do :; done; exec sleep 100"
+    ));
     let id = running(&started);
-    let background: u32 = started.output.trim().parse().unwrap();
+    let background = pid_of_sleep(&sleep).expect("the background sleep runs");
     let leader = pid_of(&fx, id);
     assert!(!is_dead(leader) && !is_dead(background));
 
@@ -131,23 +136,49 @@ fn end_session_kills_the_whole_process_group() {
 #[test]
 fn what_a_command_leaves_behind_is_killed_when_it_exits() {
     let fx = Fixture::new();
-    let response = fx.exec("sleep 100 & echo $!");
-    assert_eq!(response.status, Status::Exited(0));
-    assert_dies(response.output.trim().parse().unwrap());
+    // It exits once the test has seen its background sleep run.
+    let sleep = unique_sleep();
+    let mut args = args(&format!(
+        "sleep {sleep} & while [ ! -e seen ]; do sleep 0.01; done; echo started"
+    ));
+    args.yield_time_ms = Some(10_000);
+    let background = std::cell::Cell::new(None);
+    let watch = || {
+        if background.get().is_none() {
+            background.set(pid_of_sleep(&sleep));
+            if background.get().is_some() {
+                std::fs::write(fx.work.join("seen"), "").unwrap();
+            }
+        }
+        false
+    };
+    let response = fx
+        .exec
+        .exec_command(&fx.sandbox, SESSION, args, &watch)
+        .unwrap();
+    assert_eq!(response.status, Status::Exited(0), "{response}");
+    assert_dies(background.get().unwrap());
 }
 
 #[test]
 fn cancelling_a_waiting_exec_kills_the_command() {
     let fx = Fixture::new();
-    let mut args = args("echo $$ > pid; exec sleep 100");
+    let sleep = unique_sleep();
+    let mut args = args(&format!("exec sleep {sleep}"));
     args.yield_time_ms = Some(30_000);
     let started = Instant::now();
-    let cancel = || started.elapsed() > Duration::from_millis(300);
+    let pid = std::cell::Cell::new(None);
+    // Cancels once the command runs (and was seen).
+    let cancel = || {
+        if pid.get().is_none() {
+            pid.set(pid_of_sleep(&sleep));
+        }
+        pid.get().is_some() && started.elapsed() > Duration::from_millis(300)
+    };
     let result = fx.exec.exec_command(&fx.sandbox, SESSION, args, &cancel);
     assert!(matches!(result, Err(ExecError::Cancelled)), "{result:?}");
     assert!(started.elapsed() < Duration::from_secs(2));
-    let pid = std::fs::read_to_string(fx.work.join("pid")).unwrap();
-    assert_dies(pid.trim().parse().unwrap());
+    assert_dies(pid.get().unwrap());
     assert!(fx.exec.sessions(SESSION).is_empty());
 }
 

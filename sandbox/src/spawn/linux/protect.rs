@@ -73,17 +73,33 @@ pub(super) struct ProtectedMount {
     dev: u64,
     ino: u64,
     kind: libc::mode_t,
-    /// Read-only, or only pinned in place (still writable).
-    read_only: bool,
+    role: Role,
+}
+
+/// What a mount of a path is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Role {
+    /// A writable root, mounted writable again over the read-only tree.
+    Writable,
+    /// A protected path inside a writable root, read-only.
+    ReadOnly,
+    /// A directory above a protected path, pinned in place (still
+    /// writable) so that it cannot be renamed away.
+    Pin,
 }
 
 impl ProtectedMount {
     /// The error of a spawn whose child could not make this mount.
     pub(super) fn failed(&self, source: &io::Error) -> SpawnError {
-        let what = if self.read_only {
-            "the read-only mount"
-        } else {
-            "the mount that keeps it from being renamed"
+        let what = match self.role {
+            Role::Writable => {
+                return SpawnError::Root {
+                    path: self.shown.clone(),
+                    reason: format!("the writable mount failed: {source}"),
+                };
+            }
+            Role::ReadOnly => "the read-only mount",
+            Role::Pin => "the mount that keeps it from being renamed",
         };
         SpawnError::Protected {
             path: self.shown.clone(),
@@ -93,11 +109,43 @@ impl ProtectedMount {
 
     /// The error of a spawn whose child found something else at the path.
     pub(super) fn replaced(&self) -> SpawnError {
-        SpawnError::Protected {
-            path: self.shown.clone(),
-            reason: "it was replaced while the sandbox was being set up".to_owned(),
+        let reason = "it was replaced while the sandbox was being set up".to_owned();
+        match self.role {
+            Role::Writable => SpawnError::Root {
+                path: self.shown.clone(),
+                reason,
+            },
+            Role::ReadOnly | Role::Pin => SpawnError::Protected {
+                path: self.shown.clone(),
+                reason,
+            },
         }
     }
+}
+
+/// The writable roots that are not inside another one (an inner root is
+/// part of its outer root's mount), each to be mounted writable again over
+/// the read-only tree. A root that does not exist grants nothing, as in
+/// Landlock.
+pub(super) fn plan_roots(rules: &PathRules) -> Result<Vec<ProtectedMount>, SpawnError> {
+    let roots: Vec<&Path> = rules
+        .writable_roots()
+        .iter()
+        .map(|root| root.root.as_path())
+        .collect();
+    let mut mounts = Vec::new();
+    for root in &roots {
+        let inner = roots
+            .iter()
+            .any(|other| other != root && root.starts_with(other));
+        let Ok(metadata) = std::fs::symlink_metadata(root) else {
+            continue;
+        };
+        if !inner {
+            add(&mut mounts, root, &metadata, Role::Writable)?;
+        }
+    }
+    Ok(mounts)
 }
 
 /// The mounts that keep `rules`' protected paths read-only, outermost first;
@@ -167,11 +215,11 @@ pub(super) fn plan(
             }
             dir = pinned.parent();
         }
-        add(&mut mounts, &path, &metadata, true)?;
+        add(&mut mounts, &path, &metadata, Role::ReadOnly)?;
         for pin in pins {
             let metadata = std::fs::symlink_metadata(&pin)
                 .map_err(|err| refuse(&pin, format!("cannot inspect it: {err}")))?;
-            add(&mut mounts, &pin, &metadata, false)?;
+            add(&mut mounts, &pin, &metadata, Role::Pin)?;
         }
     }
     mounts.sort_by_key(|mount| mount.shown.components().count());
@@ -183,10 +231,12 @@ fn add(
     mounts: &mut Vec<ProtectedMount>,
     path: &Path,
     metadata: &std::fs::Metadata,
-    read_only: bool,
+    role: Role,
 ) -> Result<(), SpawnError> {
     if let Some(existing) = mounts.iter_mut().find(|mount| mount.shown == path) {
-        existing.read_only |= read_only;
+        if role == Role::ReadOnly {
+            existing.role = role;
+        }
         return Ok(());
     }
     let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| SpawnError::Protected {
@@ -199,7 +249,7 @@ fn add(
         dev: metadata.dev(),
         ino: metadata.ino(),
         kind: metadata.mode() & libc::S_IFMT,
-        read_only,
+        role,
     });
     Ok(())
 }
@@ -293,6 +343,17 @@ impl MountFailure {
 ///
 /// Runs between `clone` and `execve`: system calls on prepared data only.
 pub(super) fn mount_in_child(mount: &ProtectedMount) -> Result<(), MountFailure> {
+    let target = open_checked(mount)?;
+    let tree = clone_tree(&target)?;
+    if mount.role == Role::ReadOnly {
+        set_read_only(&tree)?;
+    }
+    attach(&tree, &target)
+}
+
+/// Opens `mount`'s path as an `O_PATH` descriptor without following any
+/// symlink, and checks it is the file the parent saw.
+pub(super) fn open_checked(mount: &ProtectedMount) -> Result<Fd, MountFailure> {
     // SAFETY: open_how is three integers, for which zero is valid.
     let mut how: libc::open_how = unsafe { std::mem::zeroed() };
     how.flags = (libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC) as u64;
@@ -321,36 +382,63 @@ pub(super) fn mount_in_child(mount: &ProtectedMount) -> Result<(), MountFailure>
     {
         return Err(MountFailure::Replaced);
     }
+    Ok(target)
+}
+
+/// A detached copy of the mounts at and beneath `target`, with their flags
+/// as they are now.
+pub(super) fn clone_tree(target: &Fd) -> Result<Fd, MountFailure> {
     let clone_flags = OPEN_TREE_CLONE
         | libc::O_CLOEXEC as libc::c_uint
         | libc::AT_EMPTY_PATH as libc::c_uint
         | libc::AT_RECURSIVE as libc::c_uint;
     // SAFETY: open_tree on a descriptor we own with an empty path.
     let tree = unsafe { libc::syscall(libc::SYS_open_tree, target.0, c"".as_ptr(), clone_flags) };
-    let tree = Fd::new(tree)?;
-    if mount.read_only {
-        let attr = MountAttr {
-            attr_set: MOUNT_ATTR_RDONLY,
-            attr_clr: 0,
-            propagation: 0,
-            userns_fd: 0,
-        };
-        // SAFETY: mount_setattr reads `attr` (size given) for a detached
-        // tree we own.
-        let set = unsafe {
-            libc::syscall(
-                libc::SYS_mount_setattr,
-                tree.0,
-                c"".as_ptr(),
-                libc::AT_EMPTY_PATH | libc::AT_RECURSIVE,
-                &raw const attr,
-                size_of::<MountAttr>(),
-            )
-        };
-        if set != 0 {
-            return Err(MountFailure::last());
-        }
+    Fd::new(tree)
+}
+
+/// Makes every mount of the detached `tree` read-only.
+pub(super) fn set_read_only(tree: &Fd) -> Result<(), MountFailure> {
+    read_only_beneath(tree.0, c"", libc::AT_EMPTY_PATH)
+}
+
+/// Makes every mount of the namespace read-only: what is writable again
+/// is mounted on top afterwards.
+pub(super) fn set_everything_read_only() -> Result<(), MountFailure> {
+    read_only_beneath(libc::AT_FDCWD, c"/", 0)
+}
+
+fn read_only_beneath(
+    dir: libc::c_int,
+    path: &std::ffi::CStr,
+    flags: libc::c_int,
+) -> Result<(), MountFailure> {
+    let attr = MountAttr {
+        attr_set: MOUNT_ATTR_RDONLY,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    // SAFETY: mount_setattr reads `attr` (size given) and a NUL-terminated
+    // path relative to a descriptor we own (or AT_FDCWD).
+    let set = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            dir,
+            path.as_ptr(),
+            flags | libc::AT_RECURSIVE,
+            &raw const attr,
+            size_of::<MountAttr>(),
+        )
+    };
+    if set != 0 {
+        return Err(MountFailure::last());
     }
+    Ok(())
+}
+
+/// Mounts the detached `tree` on `target`.
+pub(super) fn attach(tree: &Fd, target: &Fd) -> Result<(), MountFailure> {
     // SAFETY: move_mount between two descriptors we own, empty paths.
     let moved = unsafe {
         libc::syscall(
@@ -369,7 +457,7 @@ pub(super) fn mount_in_child(mount: &ProtectedMount) -> Result<(), MountFailure>
 }
 
 /// A descriptor the child closes without allocating.
-struct Fd(libc::c_int);
+pub(super) struct Fd(libc::c_int);
 
 impl Fd {
     fn new(result: libc::c_long) -> Result<Fd, MountFailure> {
