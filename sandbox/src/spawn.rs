@@ -3,20 +3,21 @@
 //! [`Sandbox::spawn`] and [`Sandbox::spawn_pty`] start a [`Command`] with
 //! the policy enforced by the kernel, in the child before `exec`:
 //!
-//! - a new process group (pipes) or session (PTY), so the whole tree can be
-//!   signalled at once;
-//! - the protected paths inside the writable roots (`.git`, `.wharf`, the
-//!   environment's [`PathEnv::protected`], created empty when missing)
-//!   bind-mounted read-only in a private mount namespace, because Landlock
-//!   rules only add access and cannot carve a read-only hole into a
-//!   writable root; the directories above them, up to the writable root,
-//!   bind-mounted onto themselves so that they cannot be renamed away;
-//! - `no_new_privs`;
+//! - a new session, so that the whole tree can be signalled at once and
+//!   the command has no controlling terminal but its own (PTY);
+//! - its own user (unless root), mount and PID namespaces: the whole tree
+//!   read-only but the writable roots, the protected paths in them (`.git`,
+//!   nested ones too, `.wharf`, the environment's [`PathEnv::protected`],
+//!   created empty when missing) read-only again, its own `/proc`, and an
+//!   init that ends everything with the command or with wharf;
+//! - no capabilities, `no_new_privs`;
 //! - Landlock: reads of `/` (or, with restricted reads, only the readable
 //!   roots), writes only beneath the writable roots and a few device files;
+//!   no signals or abstract unix sockets across its domain (ABI 6);
 //! - seccomp: no sockets but `AF_UNIX` when network is off (Landlock does
-//!   not cover UDP), and no `ptrace`, `process_vm_*`, `mount` or `io_uring`
-//!   in any case.
+//!   not cover UDP), and none of the calls no command needs.
+//!
+//! `linux.rs` says how, layer by layer.
 //!
 //! Everything that allocates (rules, filter, paths) is prepared in the
 //! parent; the child only makes system calls. When the kernel cannot
@@ -217,10 +218,12 @@ impl Command {
         self
     }
 
-    /// Whether the command leads a new process group (the default, so its
-    /// whole tree can be killed at once). `false` keeps it in wharf's group,
-    /// in the terminal's foreground, for interactive use (`wharf sandbox`).
-    /// A PTY command always leads a new session.
+    /// Whether the command leads a new session (the default): a process
+    /// group of its own, so its whole tree can be killed at once, and no
+    /// controlling terminal, so it cannot open wharf's (`/dev/tty`). `false`
+    /// keeps it in wharf's group, in the terminal's foreground, for
+    /// interactive use (`wharf sandbox`). A PTY command always leads a new
+    /// session, on its own terminal.
     pub fn own_process_group(&mut self, own: bool) -> &mut Command {
         self.own_group = own;
         self
@@ -436,7 +439,7 @@ impl Sandbox {
     }
 
     /// Starts `command` with its stdio as set (inherited when unset), in a
-    /// new process group whose id is the child's pid (unless
+    /// new session and process group whose id is the child's pid (unless
     /// [`Command::own_process_group`] says otherwise).
     pub fn spawn(&self, command: Command) -> Result<Child, SpawnError> {
         self.start(command, None).map(|(child, _)| child)

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 mod lifetime;
 mod metadata;
 mod neighbours;
+mod terminal;
 
 use super::tests::{Ran, assert_ok, run, sh};
 use super::{Command, PtySize, Sandbox};
@@ -616,5 +617,5 @@ fn escapes_also_fail_for_an_unprivileged_user() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "as nobody:\n{stdout}\n{stderr}");
     // The filter matched the tests above, and they ran.
-    assert!(stdout.contains("test result: ok. 23 passed"), "{stdout}");
+    assert!(stdout.contains("test result: ok. 25 passed"), "{stdout}");
 }

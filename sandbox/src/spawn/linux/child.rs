@@ -249,8 +249,11 @@ impl ChildSetup<'_> {
             // terminal just installed) takes an integer.
             unsafe { libc::setsid() >= 0 && libc::ioctl(0, libc::TIOCSCTTY, 0) >= 0 }
         } else if self.own_group {
-            // SAFETY: setpgid on integers.
-            unsafe { libc::setpgid(0, 0) >= 0 }
+            // A new session, not only a process group: it has no
+            // controlling terminal, so the command cannot open wharf's
+            // (`/dev/tty`) to read the user's keys or write to the screen.
+            // SAFETY: setsid takes no arguments.
+            unsafe { libc::setsid() >= 0 }
         } else {
             true
         };
