@@ -19,7 +19,7 @@ use std::io::{self, Write as _};
 use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd, RawFd};
 use std::sync::OnceLock;
 
-/// The compiled program (empty when not built for Linux).
+/// The compiled program (empty for a target `build.rs` has no init for).
 static PROGRAM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/wharf-sandbox-init"));
 
 /// `MFD_EXEC` of `<linux/memfd.h>`: asked for explicitly on kernels that
@@ -55,7 +55,14 @@ fn shared() -> Result<&'static Shared, String> {
 /// A sealed memory file holding the program.
 fn program() -> io::Result<OwnedFd> {
     if PROGRAM.is_empty() {
-        return Err(io::Error::from(io::ErrorKind::Unsupported));
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!(
+                "wharf has no init for {} (only x86_64 and aarch64); set `[sandbox_linux] \
+                 namespaces = false` to run commands without a PID namespace",
+                std::env::consts::ARCH
+            ),
+        ));
     }
     let flags = libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING;
     // SAFETY: memfd_create takes a NUL-terminated name and flags.
