@@ -35,8 +35,6 @@ use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use seccompiler::BpfProgram;
-
 use super::child::{Child, Stdio, StdioKind};
 use super::{Command, NETWORK_DISABLED_ENV, PtySize, Sandbox, SpawnError};
 use crate::SandboxPolicy;
@@ -50,7 +48,7 @@ struct Enforcement {
     /// `None` without namespaces (`[sandbox_linux] namespaces = false`).
     namespace: Option<Namespace>,
     ruleset: OwnedFd,
-    filter: Arc<BpfProgram>,
+    filter: Arc<seccomp::Filter>,
 }
 
 pub(super) fn start(

@@ -371,7 +371,7 @@ fn confine(enforcement: &Enforcement) -> Result<(), Failure> {
     if restricted != 0 {
         return Err(Stage::Landlock.into());
     }
-    if seccompiler::apply_filter(&enforcement.filter).is_err() {
+    if enforcement.filter.apply().is_err() {
         return Err(Stage::Seccomp.into());
     }
     Ok(())
