@@ -45,7 +45,7 @@ pub fn run(args: SandboxArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     };
     let sandbox = config.sandbox(&env);
     if args.check {
-        return check::run(&sandbox, &env, args.json);
+        return check::run(&sandbox, args.json);
     }
     let mut command = Command::new(args.command);
     // In the foreground: an interactive shell must be able to read the

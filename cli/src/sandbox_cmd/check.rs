@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde::Serialize;
-use wharf_sandbox::{Layer, Namespaces, PathEnv, PathRules, Sandbox, SandboxPolicy};
+use wharf_sandbox::{Layer, Namespaces, Sandbox, SandboxPolicy};
 
 use crate::terminal::safe;
 
@@ -30,6 +30,10 @@ struct ShownPolicy<'a> {
     /// `null`: everything is readable.
     readable_roots: Option<&'a [PathBuf]>,
     network: bool,
+    /// Why the walk for nested repositories stopped early, if it did:
+    /// deeper ones are not read-only for commands.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nested_git_stopped: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -48,9 +52,10 @@ struct ShownKernel {
     namespaces_configured: bool,
 }
 
-pub fn run(sandbox: &Sandbox, env: &PathEnv, json: bool) -> anyhow::Result<ExitCode> {
+pub fn run(sandbox: &Sandbox, json: bool) -> anyhow::Result<ExitCode> {
     let policy = sandbox.policy();
-    let rules = PathRules::new(policy, env);
+    // What commands run under: nested repositories included.
+    let rules = sandbox.path_rules();
     let enforceable = sandbox.enforceable();
     let kernel = sandbox.kernel();
     let confined = *policy != SandboxPolicy::DangerFullAccess;
@@ -69,6 +74,11 @@ pub fn run(sandbox: &Sandbox, env: &PathEnv, json: bool) -> anyhow::Result<ExitC
                 .collect(),
             readable_roots: rules.readable_roots(),
             network: policy.has_network_access(),
+            nested_git_stopped: sandbox
+                .nested_git()
+                .stopped
+                .as_ref()
+                .map(ToString::to_string),
         }),
         kernel: ShownKernel {
             landlock_abi: kernel.landlock_abi,
@@ -116,6 +126,12 @@ fn print_text(checked: &Checked<'_>) {
         }
     }
     println!("  network: {}", if policy.network { "on" } else { "off" });
+    if let Some(stopped) = &policy.nested_git_stopped {
+        println!(
+            "  nested git repositories: the walk stopped {stopped}; those found are \
+             read-only for commands, deeper ones are not"
+        );
+    }
     println!("layers:");
     let width = checked
         .layers

@@ -416,6 +416,52 @@ fn a_pty_is_the_controlling_terminal() {
     );
 }
 
+/// The command is not its namespace's PID 1 (which ignores signals it has
+/// no handler for): a Ctrl-C typed on its terminal interrupts `sleep`, a
+/// `kill` sent to the process wharf holds reaches it, and its status is
+/// the command's.
+#[test]
+fn signals_reach_the_command() {
+    use std::io::Write as _;
+    let fx = Fixture::new();
+    let sandbox = fx.sandbox(workspace_write(false, ReadOnlyAccess::FullAccess));
+    let mut pty = sandbox
+        .spawn_pty(
+            Command::new(["/bin/sh", "-c", "echo ready; exec sleep 60"]),
+            PtySize::default(),
+        )
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains("ready") {
+        let n = pty.master.read(&mut buf).unwrap();
+        seen.extend_from_slice(&buf[..n]);
+    }
+    // `exec sleep` may not have happened yet: type until it ends.
+    let started = Instant::now();
+    let status = loop {
+        pty.master.write_all(b"\x03").unwrap();
+        if let Some(status) = pty.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "Ctrl-C did nothing"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    use std::os::unix::process::ExitStatusExt as _;
+    assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}");
+
+    let mut command = Command::new(["/bin/sh", "-c", "exec sleep 60"]);
+    command.stdin(Stdio::null());
+    let mut child = sandbox.spawn(command).unwrap();
+    // SAFETY: kill with integers; the pid is our unreaped child.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
+}
+
 /// Reads a terminal's output until the process exits and the terminal
 /// reports EOF (EIO once the last writer is gone).
 fn read_until_exit(master: &mut std::fs::File, child: &mut crate::Child) -> String {
