@@ -139,7 +139,7 @@ pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
 
 /// `err`'s source, also where rmcp does not link it: its HTTP client's
 /// error (which holds the cause, e.g. "connection refused").
-fn next_source<'a>(
+pub(crate) fn next_source<'a>(
     err: &'a (dyn std::error::Error + 'static),
 ) -> Option<&'a (dyn std::error::Error + 'static)> {
     match err.downcast_ref::<StreamableHttpError<reqwest::Error>>() {

@@ -19,6 +19,10 @@ use sse_stream::Sse;
 
 use crate::{HttpAuth, StartError};
 
+pub(crate) mod redirect;
+
+pub(crate) use redirect::RedirectRefused;
+
 /// The HTTP client of one server. Static headers are the reqwest client's
 /// default headers, so they go to this server only (one client per
 /// server) and to every request, `DELETE` of the session included.
@@ -65,6 +69,7 @@ pub(crate) fn transport(
     let http = reqwest::Client::builder()
         .user_agent(concat!("wharf/", env!("CARGO_PKG_VERSION")))
         .default_headers(defaults)
+        .redirect(redirect::policy())
         .build()
         .map_err(|err| StartError::Http {
             server: server.to_owned(),
@@ -225,6 +230,8 @@ pub(crate) enum HttpFailure {
     AuthHook(String),
     /// Another HTTP status.
     Status(u16),
+    /// A redirect wharf does not follow.
+    Redirect(RedirectRefused),
 }
 
 /// What went wrong at the HTTP level when `initialize` failed.
@@ -243,6 +250,9 @@ pub(crate) fn init_failure(err: &ClientInitializeError) -> Option<HttpFailure> {
 /// transport's error.)
 pub(crate) fn http_failure(err: &(dyn std::error::Error + 'static)) -> Option<HttpFailure> {
     let mut current = Some(err);
+    if let Some(refused) = redirect::find(err) {
+        return Some(HttpFailure::Redirect(refused));
+    }
     while let Some(error) = current {
         if error.is::<AuthRequiredError>() {
             return Some(HttpFailure::Unauthorized);

@@ -267,7 +267,13 @@ async fn revoke(endpoint: &str, tokens: &StoredTokens) -> Result<(), String> {
     form.append_pair("token", token)
         .append_pair("token_type_hint", hint)
         .append_pair("client_id", &tokens.client_id);
-    let mut request = reqwest::Client::new()
+    // A token must not follow a redirect to another origin: a 307 or 308
+    // would resend the form that carries it.
+    let client = reqwest::Client::builder()
+        .redirect(crate::http::redirect::policy())
+        .build()
+        .map_err(|err| format!("{endpoint}: cannot set up the HTTP client: {err}"))?;
+    let mut request = client
         .post(endpoint)
         .header("content-type", "application/x-www-form-urlencoded")
         .body(form.finish())
@@ -278,7 +284,10 @@ async fn revoke(endpoint: &str, tokens: &StoredTokens) -> Result<(), String> {
     let response = request
         .send()
         .await
-        .map_err(|err| format!("{endpoint}: {err}"))?;
+        .map_err(|err| match crate::http::redirect::find(&err) {
+            Some(refused) => format!("{endpoint}: {refused}"),
+            None => format!("{endpoint}: {err}"),
+        })?;
     if response.status().is_success() {
         Ok(())
     } else {

@@ -256,6 +256,10 @@ fn http_failure(
             spec.name
         )),
         Some(HttpFailure::Status(status)) => http(format!("{phase} failed with HTTP {status}")),
+        Some(HttpFailure::Redirect(refused)) => http(format!(
+            "{phase} failed: {refused} (set `url` in [mcp_servers.{}] to the final URL)",
+            spec.name
+        )),
         None => http(format!("{phase} failed: {detail}")),
     }
 }
@@ -359,6 +363,10 @@ impl Session {
                 Some(HttpFailure::Status(status)) => {
                     Failure::Protocol(format!("mcp server `{server}` answered HTTP {status}"))
                 }
+                Some(HttpFailure::Redirect(refused)) => Failure::Protocol(format!(
+                    "mcp server `{server}`: {refused} (set `url` in [mcp_servers.{server}] \
+                     to the final URL)"
+                )),
                 None => Failure::Disconnected(self.death_notice(&transport_detail(&error)).await),
             },
             ServiceError::TransportClosed => {

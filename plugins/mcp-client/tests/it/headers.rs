@@ -15,12 +15,12 @@ use wharf_plugin_mcp_client::{
 
 use wharf_tests::mcp_servers::EverythingHttp;
 
-type Headers = BTreeMap<String, String>;
+pub(crate) type Headers = BTreeMap<String, String>;
 
 /// A loopback HTTP server that answers every request with one canned
 /// response and records the request headers (names lowercased).
-struct Recorder {
-    url: String,
+pub(crate) struct Recorder {
+    pub(crate) url: String,
     port: u16,
     requests: Arc<Mutex<Vec<Headers>>>,
     stop: Arc<AtomicBool>,
@@ -28,7 +28,7 @@ struct Recorder {
 }
 
 impl Recorder {
-    fn start(response: &'static str) -> Recorder {
+    pub(crate) fn start(response: &'static str) -> Recorder {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -56,7 +56,7 @@ impl Recorder {
         }
     }
 
-    fn requests(&self) -> Vec<Headers> {
+    pub(crate) fn requests(&self) -> Vec<Headers> {
         self.requests.lock().unwrap().clone()
     }
 }
@@ -102,7 +102,7 @@ const CHALLENGE: &str = "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer r
 const SERVER_ERROR: &str = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n\
     Content-Length: 4\r\nConnection: close\r\n\r\noops";
 
-fn spec(
+pub(crate) fn spec(
     name: &str,
     url: &str,
     headers: &[(&str, &str)],

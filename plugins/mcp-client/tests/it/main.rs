@@ -9,6 +9,7 @@ mod env;
 mod failures;
 mod headers;
 mod oauth;
+mod redirects;
 mod sandboxed;
 mod scenarios;
 
