@@ -25,6 +25,7 @@ use wharf_host::config::{
 };
 use wharf_host::features::FeatureRegistry;
 
+use crate::terminal::safe;
 use crate::{GlobalArgs, UsageError};
 
 /// The feature that turns every MCP server on or off.
@@ -458,8 +459,8 @@ fn list(global: &GlobalArgs, json: bool, tools: bool) -> anyhow::Result<()> {
     }
     for (name, probe) in &probes {
         match probe {
-            Ok(tools) => println!("\n{name}: {}", tools.join(", ")),
-            Err(reason) => println!("\n{name}: {reason}"),
+            Ok(tools) => println!("\n{name}: {}", safe(&tools.join(", "))),
+            Err(reason) => println!("\n{name}: {}", safe(reason)),
         }
     }
     Ok(())
@@ -582,7 +583,7 @@ fn get(global: &GlobalArgs, name: &str, json: bool, tools: bool) -> anyhow::Resu
     lines.push(("remove", format!("wharf mcp remove {name}")));
     println!("{name}");
     for (key, value) in lines {
-        println!("  {key}: {value}");
+        println!("  {key}: {}", safe(&value));
     }
     Ok(())
 }

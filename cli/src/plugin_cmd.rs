@@ -12,6 +12,7 @@ use wharf_host::plugin::manifest::PluginKind;
 use wharf_host::registry::{NotOffered, Origin};
 
 use crate::GlobalArgs;
+use crate::terminal::safe;
 
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
@@ -110,10 +111,11 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
             .iter()
             .map(|t| t.name.as_str())
             .collect();
+        // A third party's manifest: its text is shown safe.
         println!(
             "{} {} ({}, api {}) — feature {} {state}",
             manifest.name,
-            manifest.version,
+            safe(&manifest.version),
             manifest.kind,
             manifest.api,
             entry.feature_key()
@@ -121,10 +123,10 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
         if tools.is_empty() && !entry.loaded {
             println!("  tools: not known until it is loaded");
         } else {
-            println!("  tools: {}", tools.join(", "));
+            println!("  tools: {}", safe(&tools.join(", ")));
         }
         for line in host.session.grant(entry).describe() {
-            println!("  {line}");
+            println!("  {}", safe(&line));
         }
         if !entry.loaded {
             println!("  loaded: no (its feature is off)");
@@ -143,7 +145,11 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
         );
     }
     for skipped in &host.plugins.skipped {
-        println!("{} — skipped: {}", skipped.name, skipped.reason);
+        println!(
+            "{} — skipped: {}",
+            safe(&skipped.name),
+            safe(&skipped.reason)
+        );
     }
     if let Some(report) = host.compile_report() {
         println!("{report}");

@@ -101,9 +101,11 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<ExitCode> {
     for row in &rows {
         let state = if row.enabled { "on" } else { "off" };
         let summary = safe(row.description.lines().next().unwrap_or_default());
+        // Names are checked when tools are loaded; shown safe all the same.
         println!(
             "{:width$}  {:plugin_width$}  {state:5}  {summary}",
-            row.name, row.plugin
+            safe(row.name),
+            safe(row.plugin)
         );
     }
     if let Some(report) = host.compile_report() {

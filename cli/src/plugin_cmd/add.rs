@@ -22,6 +22,7 @@ use wharf_host::wasm::WasmRuntime;
 
 use crate::GlobalArgs;
 use crate::session::{cache_dir, plugins_dir};
+use crate::terminal::safe;
 
 pub(super) fn add(
     global: &GlobalArgs,
@@ -37,7 +38,7 @@ pub(super) fn add(
     let text = read_manifest_text(&manifest_path)?;
     let (manifest, warnings) = Manifest::parse(&manifest_path, &text)?;
     for warning in &warnings {
-        eprintln!("warning: {warning}");
+        eprintln!("warning: {}", safe(&warning.to_string()));
     }
     let bytes = read_limited(
         &manifest.artifact,
@@ -98,13 +99,16 @@ pub(super) fn add(
         ),
     }
 
+    // The manifest is a third party's: its text is shown safe.
     println!(
         "{} {} (api {}), sha256 {actual}",
-        manifest.name, manifest.version, manifest.api
+        manifest.name,
+        safe(&manifest.version),
+        manifest.api
     );
     println!("asks for:");
     for line in manifest.describe_capabilities() {
-        println!("  {line}");
+        println!("  {}", safe(&line));
     }
     let runtime = WasmRuntime::new(Some(cache_dir(options)))?;
     let not_loadable = || format!("{} is not a loadable plugin", manifest.artifact.display());
@@ -135,7 +139,7 @@ pub(super) fn add(
         &tools,
         &configured.discovery.tool_holders(&runtime),
     )?;
-    println!("tools: {}", tools.join(", "));
+    println!("tools: {}", safe(&tools.join(", ")));
 
     let locked = Locked {
         kind: manifest.kind,

@@ -119,7 +119,7 @@ fn an_explicit_approval_policy_asks_on_a_terminal() {
 
 /// Runs the shell command `line` on a pseudo-terminal (`script`), typing
 /// `input` into it; returns everything the terminal showed.
-fn on_a_terminal(env: &Env, line: &str, input: &str) -> String {
+pub(crate) fn on_a_terminal(env: &Env, line: &str, input: &str) -> String {
     let mut child = env
         .command("script")
         .args(["-q", "-e", "-c", line, "/dev/null"])

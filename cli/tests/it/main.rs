@@ -17,6 +17,7 @@ mod features_cmd;
 mod mcp_cmd;
 mod mcp_login;
 mod mcp_session;
+mod mcp_terminal;
 mod native;
 mod persistence;
 mod plugin_escapes;
