@@ -594,8 +594,17 @@ fn escapes_also_fail_for_an_unprivileged_user() {
     if unsafe { libc::geteuid() } != 0 {
         return;
     }
-    let exe = std::env::current_exe().unwrap();
-    // The test binary itself, through setpriv: not a sandboxed command.
+    // A copy of the test binary that `nobody` can run again by itself (some
+    // tests start it as another process): the build directory may be
+    // closed to other users (a CI checkout in a 0700 temporary directory).
+    let copy = tempfile::tempdir().unwrap();
+    let exe = copy.path().join("escapes");
+    std::fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
+    for dir in [copy.path(), exe.as_path()] {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    // The test binary, through setpriv: not a sandboxed command.
     #[allow(clippy::disallowed_methods)]
     let mut command = std::process::Command::new("setpriv");
     command.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"]);
