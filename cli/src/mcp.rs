@@ -282,6 +282,7 @@ pub fn server_spec(
         tool_timeout: server.tool_timeout,
         enabled_tools: server.enabled_tools.clone(),
         disabled_tools: server.disabled_tools.clone(),
+        limits: mcp::OfferLimits::DEFAULT,
     })
 }
 

@@ -25,6 +25,7 @@ pub mod credentials;
 mod env;
 mod error;
 mod http;
+mod listing;
 mod names;
 pub mod oauth;
 mod process;
@@ -50,6 +51,38 @@ pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one tool call may take unless configured (`tool_timeout_sec`).
 pub const DEFAULT_TOOL_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How much of what a server offers reaches the model: every tool's name,
+/// description and schema go into each request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OfferLimits {
+    /// Tools offered, after the filters (`max_tools`); the ones past it
+    /// are dropped, in the server's order.
+    pub max_tools: usize,
+    /// A tool's description, in bytes (`max_tool_description_bytes`).
+    pub max_description_bytes: usize,
+    /// A tool's input schema as compact JSON, in bytes
+    /// (`max_tool_schema_bytes`).
+    pub max_schema_bytes: usize,
+}
+
+impl OfferLimits {
+    /// 128 tools: what OpenAI's APIs accept in one request, for every
+    /// source together. 8 KiB of description and 64 KiB of schema: many
+    /// times what real servers send, small enough that one server cannot
+    /// fill the model's context by itself.
+    pub const DEFAULT: OfferLimits = OfferLimits {
+        max_tools: 128,
+        max_description_bytes: 8 * 1024,
+        max_schema_bytes: 64 * 1024,
+    };
+}
+
+impl Default for OfferLimits {
+    fn default() -> OfferLimits {
+        OfferLimits::DEFAULT
+    }
+}
+
 /// Everything needed to start (and restart) one server.
 #[derive(Clone)]
 pub struct ServerSpec {
@@ -64,6 +97,8 @@ pub struct ServerSpec {
     pub enabled_tools: Option<Vec<String>>,
     /// Then these are removed.
     pub disabled_tools: Vec<String>,
+    /// What the tools left may weigh.
+    pub limits: OfferLimits,
 }
 
 impl ServerSpec {
@@ -76,6 +111,7 @@ impl ServerSpec {
             tool_timeout: DEFAULT_TOOL_TIMEOUT,
             enabled_tools: None,
             disabled_tools: Vec::new(),
+            limits: OfferLimits::DEFAULT,
         }
     }
 }
@@ -89,6 +125,7 @@ impl fmt::Debug for ServerSpec {
             .field("tool_timeout", &self.tool_timeout)
             .field("enabled_tools", &self.enabled_tools)
             .field("disabled_tools", &self.disabled_tools)
+            .field("limits", &self.limits)
             .finish()
     }
 }

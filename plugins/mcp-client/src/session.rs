@@ -15,7 +15,8 @@ use tokio::time::{Instant, timeout_at};
 
 use crate::error::{init_detail, service_detail, transport_detail};
 use crate::http::{self, HttpFailure};
-use crate::names::{ListedTool, select_tools};
+use crate::listing;
+use crate::names::select_tools;
 use crate::process::{Launch, StdioProcess};
 use crate::progress::ProgressRouter;
 use crate::{CallResult, McpTool, ServerSpec, StartError, TransportSpec, content};
@@ -150,7 +151,7 @@ pub(crate) async fn connect(spec: &ServerSpec) -> Result<Connected, StartError> 
             }
         }
     };
-    let listed = match timeout_at(deadline, session.service.peer().list_all_tools()).await {
+    let listing = match timeout_at(deadline, listing::list_tools(session.service.peer())).await {
         Ok(Ok(tools)) => tools,
         Ok(Err(err)) => {
             let error = match (&session.process, &session.url) {
@@ -170,25 +171,14 @@ pub(crate) async fn connect(spec: &ServerSpec) -> Result<Connected, StartError> 
         }
         Err(_) => return Err(timed_out(spec, session.process.as_ref(), "tools/list")),
     };
-    let listed = listed
-        .into_iter()
-        .map(|tool| ListedTool {
-            name: tool.name.into_owned(),
-            title: tool.title,
-            description: tool.description.map(|text| text.into_owned()),
-            input_schema: if tool.input_schema.is_empty() {
-                serde_json::json!({"type": "object"})
-            } else {
-                serde_json::Value::Object((*tool.input_schema).clone())
-            },
-        })
-        .collect();
-    let (tools, warnings) = select_tools(
+    let (tools, mut warnings) = select_tools(
         &spec.name,
-        listed,
+        listing.tools,
         spec.enabled_tools.as_deref(),
         &spec.disabled_tools,
+        &spec.limits,
     );
+    warnings.splice(0..0, listing.warnings);
     Ok(Connected {
         session,
         tools,
@@ -222,6 +212,11 @@ async fn stdio_failure(
     phase: &'static str,
     message: String,
 ) -> StartError {
+    // wharf cut the connection: the server may well still run, and what it
+    // wrote says more than how it ends.
+    if let Some(violation) = process.violation() {
+        return protocol(spec, phase, violation.to_string(), process.stderr_now());
+    }
     let status = process.wait_exit(DEATH_NOTICE_WAIT).await;
     let stderr = process.stderr_tail(DEATH_NOTICE_WAIT).await;
     match status {
@@ -382,13 +377,21 @@ impl Session {
         let server = &self.server;
         let what = match &self.process {
             Some(process) => {
-                let status = process.wait_exit(DEATH_NOTICE_WAIT).await;
-                let stderr = process.stderr_tail(DEATH_NOTICE_WAIT / 4).await;
-                let mut what = match status {
-                    Some(status) => {
+                let violation = process.violation();
+                let (status, stderr) = if violation.is_some() {
+                    (None, process.stderr_now())
+                } else {
+                    let status = process.wait_exit(DEATH_NOTICE_WAIT).await;
+                    (status, process.stderr_tail(DEATH_NOTICE_WAIT / 4).await)
+                };
+                let mut what = match (violation, status) {
+                    (Some(violation), _) => {
+                        format!("mcp server `{server}` stopped answering: {violation}")
+                    }
+                    (None, Some(status)) => {
                         format!("mcp server `{server}` (pid {}) {status}", process.pid())
                     }
-                    None => format!("mcp server `{server}` stopped answering: {detail}"),
+                    (None, None) => format!("mcp server `{server}` stopped answering: {detail}"),
                 };
                 if !stderr.is_empty() {
                     what.push_str("; its stderr ends with:\n");
