@@ -8,7 +8,9 @@
 mod env;
 mod failures;
 mod headers;
+mod malformed;
 mod oauth;
+mod offers;
 mod redirects;
 mod sandboxed;
 mod scenarios;
