@@ -24,6 +24,10 @@ use wharf_sandbox::{Command, Sandbox, SpawnError, Stdio, kill_group};
 
 use crate::StartError;
 
+mod framing;
+
+pub(crate) use framing::Violation;
+
 /// Bytes of stderr kept: enough for a stack trace's end.
 const STDERR_TAIL_BYTES: usize = 4096;
 
@@ -37,8 +41,9 @@ pub(crate) struct Launch<'a> {
     pub sandbox: &'a Sandbox,
 }
 
-/// The pipes rmcp talks over: (the server's stdout, its stdin).
-pub(crate) type Pipes = (pipe::Receiver, pipe::Sender);
+/// The pipes rmcp talks over: (the server's stdout, each line checked,
+/// its stdin).
+pub(crate) type Pipes = (framing::Checked, pipe::Sender);
 
 pub(crate) struct StdioProcess {
     pid: u32,
@@ -49,6 +54,8 @@ pub(crate) struct StdioProcess {
     stderr_done: watch::Receiver<bool>,
     /// Whether the leader was reaped; held while killing the group.
     reaped: Arc<Mutex<bool>>,
+    /// Why its stdout was cut off, if it was.
+    verdict: framing::Verdict,
 }
 
 impl StdioProcess {
@@ -116,7 +123,7 @@ impl StdioProcess {
             )));
         }
 
-        let setup = || -> io::Result<(Pipes, pipe::Receiver)> {
+        let setup = || -> io::Result<((pipe::Receiver, pipe::Sender), pipe::Receiver)> {
             let stdout = pipe::Receiver::from_owned_fd(OwnedFd::from(stdout))?;
             let stdin = pipe::Sender::from_owned_fd(OwnedFd::from(stdin))?;
             let stderr = pipe::Receiver::from_owned_fd(OwnedFd::from(stderr))?;
@@ -127,7 +134,7 @@ impl StdioProcess {
                 kill_group(pid);
             }
         };
-        let (pipes, stderr_pipe) = match setup() {
+        let ((stdout, stdin), stderr_pipe) = match setup() {
             Ok(pipes) => pipes,
             Err(err) => {
                 process_kill(&reaped);
@@ -137,6 +144,7 @@ impl StdioProcess {
         let stderr = Arc::new(Mutex::new(VecDeque::new()));
         let (done_tx, stderr_done) = watch::channel(false);
         tokio::spawn(collect_tail(stderr_pipe, Arc::clone(&stderr), done_tx));
+        let (stdout, verdict) = framing::check_lines(stdout);
         Ok((
             StdioProcess {
                 pid,
@@ -144,13 +152,20 @@ impl StdioProcess {
                 stderr,
                 stderr_done,
                 reaped,
+                verdict,
             },
-            pipes,
+            (stdout, stdin),
         ))
     }
 
     pub(crate) fn pid(&self) -> u32 {
         self.pid
+    }
+
+    /// Why wharf stopped reading its stdout, if it did: the connection is
+    /// over, and this says why better than anything else.
+    pub(crate) fn violation(&self) -> Option<Violation> {
+        self.verdict.get().cloned()
     }
 
     /// How it ended, if it has.

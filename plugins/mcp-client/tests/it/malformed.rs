@@ -1,0 +1,145 @@
+//! Servers whose output rmcp would drop (a line over its size limit, JSON
+//! nested deeper than the parser reads, text that is not JSON-RPC): the
+//! call or the start fails at once and says why, instead of waiting for
+//! its timeout.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use wharf_plugin_mcp_client::{CallError, CallHooks, McpServer, ServerSpec, StartError};
+
+use crate::{program_spec, server_env, temp_cwd};
+
+/// A stdio MCP server with one tool, `echo`; argv[1] says how it breaks:
+/// `banner` writes a line of text before anything else, `prefix` writes
+/// bytes without a newline (glued to the `initialize` answer), `huge` answers a
+/// call with a 20 MiB line, `deep` with a result nested 200 levels deep.
+const SERVER: &str = r#"
+import json, sys
+MODE = sys.argv[1]
+out = sys.stdout
+def send(message):
+    out.write(json.dumps(message) + "\n")
+    out.flush()
+if MODE == "banner":
+    out.write("Starting server v1.2 \x1b]52;c;aGk=\x07 on stdio\n")
+    out.flush()
+if MODE == "prefix":
+    out.write("\x00\xff\u202e")
+    out.flush()
+for line in sys.stdin:
+    request = json.loads(line)
+    method, id = request.get("method"), request.get("id")
+    params = request.get("params") or {}
+    if method == "initialize":
+        send({"jsonrpc": "2.0", "id": id, "result": {
+            "protocolVersion": params.get("protocolVersion", "2025-06-18"),
+            "capabilities": {"tools": {}},
+            "serverInfo": {"name": "malformed", "version": "1"}}})
+    elif method == "tools/list":
+        send({"jsonrpc": "2.0", "id": id, "result": {"tools": [
+            {"name": "echo", "inputSchema": {"type": "object"}}]}})
+    elif method == "tools/call" and MODE == "huge":
+        text = "x" * (20 * 1024 * 1024)
+        send({"jsonrpc": "2.0", "id": id, "result": {
+            "content": [{"type": "text", "text": text}]}})
+    elif method == "tools/call" and MODE == "deep":
+        out.write('{"jsonrpc": "2.0", "id": %s, "result": {"content": [], "x": %s%s}}\n'
+            % (json.dumps(id), "[" * 200, "]" * 200))
+        out.flush()
+    elif method == "tools/call":
+        send({"jsonrpc": "2.0", "id": id, "result": {
+            "content": [{"type": "text", "text": "ok"}]}})
+"#;
+
+/// Generous next to the 60 s the timeouts are set to: the failure must
+/// not wait for them.
+const AT_ONCE: Duration = Duration::from_secs(10);
+
+fn malformed(cwd: &Path, name: &str, mode: &str) -> ServerSpec {
+    let script = cwd.join("malformed_server.py");
+    std::fs::write(&script, SERVER).unwrap();
+    let script = script.display().to_string();
+    let mut spec = program_spec(name, "python3", &[&script, mode], server_env(), cwd);
+    spec.startup_timeout = Duration::from_secs(60);
+    spec.tool_timeout = Duration::from_secs(60);
+    spec
+}
+
+#[test]
+fn a_call_whose_answer_is_dropped_fails_at_once_and_says_why() {
+    let cases = [
+        (
+            "huge",
+            "the server wrote a message larger than 16 MiB to stdout",
+        ),
+        (
+            "deep",
+            "the server wrote a message nested 128 levels deep or more to stdout",
+        ),
+    ];
+    for (mode, cause) in cases {
+        let (_dir, cwd) = temp_cwd();
+        let name = format!("{mode}-server");
+        let server = McpServer::start(malformed(&cwd, &name, mode)).unwrap();
+        let started = Instant::now();
+        let outcome = server.call("echo", json!({}), &CallHooks::none());
+        let elapsed = started.elapsed();
+        let Err(CallError::Disconnected(message)) = outcome else {
+            panic!("{mode}: {outcome:?}");
+        };
+        assert!(
+            elapsed < AT_ONCE,
+            "{mode}: the call failed after {elapsed:?}"
+        );
+        assert!(
+            message.starts_with(&format!("mcp server `{name}` stopped answering: {cause}")),
+            "{mode}: {message}"
+        );
+        assert!(
+            message.ends_with("the next call restarts it"),
+            "{mode}: {message}"
+        );
+    }
+}
+
+#[test]
+fn text_before_initialize_fails_the_start_at_once_and_is_shown_safely() {
+    let cases = [
+        (
+            "banner",
+            "`Starting server v1.2 \\u{1b}]52;c;aGk=\\u{7} on stdio`",
+        ),
+        // Without a newline it would spoil the `initialize` answer.
+        ("prefix", "`\\0ÿ\\u{202e}"),
+    ];
+    for (mode, shown) in cases {
+        let (_dir, cwd) = temp_cwd();
+        let started = Instant::now();
+        let outcome = McpServer::start(malformed(&cwd, "noisy", mode));
+        let elapsed = started.elapsed();
+        let Err(err) = outcome else {
+            panic!("{mode}: a server writing text to stdout started");
+        };
+        assert!(
+            elapsed < AT_ONCE,
+            "{mode}: the start failed after {elapsed:?}"
+        );
+        assert!(
+            matches!(err, StartError::Protocol { .. }),
+            "{mode}: {err:?}"
+        );
+        // What follows the text may arrive with it: only its start is sure.
+        let message = err.to_string();
+        assert!(
+            message.starts_with(&format!(
+                "mcp server `noisy`: initialize failed: the server wrote something that is not \
+                 a JSON-RPC message to stdout: {shown}"
+            )) && message.ends_with(
+                "` (an MCP server writes only MCP messages to stdout; logs go to stderr)"
+            ),
+            "{mode}: {message}"
+        );
+    }
+}
