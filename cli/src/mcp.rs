@@ -282,8 +282,23 @@ pub fn server_spec(
         tool_timeout: server.tool_timeout,
         enabled_tools: server.enabled_tools.clone(),
         disabled_tools: server.disabled_tools.clone(),
-        limits: mcp::OfferLimits::DEFAULT,
+        limits: offer_limits(server),
     })
+}
+
+/// The server's configured limits, the client's defaults for the others.
+fn offer_limits(server: &McpServerConfig) -> mcp::OfferLimits {
+    let configured = &server.offer_limits;
+    let default = mcp::OfferLimits::DEFAULT;
+    mcp::OfferLimits {
+        max_tools: configured.max_tools.unwrap_or(default.max_tools),
+        max_description_bytes: configured
+            .max_tool_description_bytes
+            .unwrap_or(default.max_description_bytes),
+        max_schema_bytes: configured
+            .max_tool_schema_bytes
+            .unwrap_or(default.max_schema_bytes),
+    }
 }
 
 /// Whether an HTTP server's entry already carries credentials: a bearer

@@ -47,7 +47,7 @@ pub use edit::{
     add_mcp_server, mcp_server_names, remove_mcp_server, set_feature, set_project_trust,
 };
 pub use layer::display_key;
-pub use mcp::{McpSandbox, McpServerConfig, McpTransport};
+pub use mcp::{McpOfferLimits, McpSandbox, McpServerConfig, McpTransport};
 pub use schema::json_schema;
 pub use source::{Location, Source};
 pub use toml_types::{ApprovalPolicy, McpOAuthCredentialsStore, Personality, TrustLevel};

@@ -52,12 +52,24 @@ pub struct McpServerConfig {
     pub enabled_tools: Option<Vec<String>>,
     /// Tools removed after `enabled_tools` applied.
     pub disabled_tools: Vec<String>,
+    /// How many tools, and how large, the server may offer; `None`: the
+    /// MCP client's default.
+    pub offer_limits: McpOfferLimits,
     /// OAuth scopes for `wharf mcp login` when `--scopes` is not given.
     pub scopes: Vec<String>,
     /// The sandbox a stdio server runs in; `None`: unconfined.
     pub sandbox: Option<McpSandbox>,
     /// The layer that defined the server (where its `command` or `url` is).
     pub source: Source,
+}
+
+/// `max_tools`, `max_tool_description_bytes`, `max_tool_schema_bytes` as
+/// configured (each more than 0).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct McpOfferLimits {
+    pub max_tools: Option<usize>,
+    pub max_tool_description_bytes: Option<usize>,
+    pub max_tool_schema_bytes: Option<usize>,
 }
 
 /// How wharf talks to a server.
@@ -213,6 +225,14 @@ impl McpServerConfig {
             Some(secs) => seconds("tool_timeout_sec", secs)?,
             None => DEFAULT_TOOL_TIMEOUT,
         };
+        let offer_limits = McpOfferLimits {
+            max_tools: positive("max_tools", raw.max_tools)?,
+            max_tool_description_bytes: positive(
+                "max_tool_description_bytes",
+                raw.max_tool_description_bytes,
+            )?,
+            max_tool_schema_bytes: positive("max_tool_schema_bytes", raw.max_tool_schema_bytes)?,
+        };
         Ok(McpServerConfig {
             name: name.to_owned(),
             transport,
@@ -222,6 +242,7 @@ impl McpServerConfig {
             tool_timeout,
             enabled_tools: raw.enabled_tools.clone(),
             disabled_tools: raw.disabled_tools.clone().unwrap_or_default(),
+            offer_limits,
             scopes: raw.scopes.clone().unwrap_or_default(),
             sandbox,
             source,
@@ -326,6 +347,17 @@ fn transport(raw: &McpServerToml, options: &ConfigOptions) -> Result<McpTranspor
 
 /// A timeout in seconds: positive, finite, and small enough for a
 /// `Duration`.
+/// A limit of 0 would offer nothing: `enabled_tools = []` says that.
+fn positive(field: &'static str, value: Option<usize>) -> Result<Option<usize>, McpServerError> {
+    match value {
+        Some(0) => Err(McpServerError::at(
+            field,
+            format!("`{field}` must be more than 0 (to offer no tools, set `enabled_tools = []`)"),
+        )),
+        other => Ok(other),
+    }
+}
+
 fn seconds(field: &'static str, secs: f64) -> Result<Duration, McpServerError> {
     if !(secs.is_finite() && secs > 0.0) {
         return Err(McpServerError::at(

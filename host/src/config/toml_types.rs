@@ -204,6 +204,18 @@ pub struct McpServerToml {
     /// These tools are not offered (applied after `enabled_tools`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled_tools: Option<Vec<String>>,
+    /// At most this many of the server's tools are offered (after the
+    /// filters); the rest are dropped with a warning. Default 128.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tools: Option<usize>,
+    /// A tool whose description is longer (in bytes) is not offered.
+    /// Default 8192.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tool_description_bytes: Option<usize>,
+    /// A tool whose input schema is longer as JSON (in bytes) is not
+    /// offered. Default 65536.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tool_schema_bytes: Option<usize>,
     /// The OAuth scopes `wharf mcp login` asks for when `--scopes` is not
     /// given.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -11,8 +11,8 @@ use super::Fixture;
 use crate::config::mcp::{DEFAULT_STARTUP_TIMEOUT, DEFAULT_TOOL_TIMEOUT};
 use crate::config::toml_types::McpServerToml;
 use crate::config::{
-    Location, McpOAuthCredentialsStore, McpSandbox, McpServerConfig, McpTransport, Source,
-    add_mcp_server, json_schema, mcp_server_names, remove_mcp_server,
+    Location, McpOAuthCredentialsStore, McpOfferLimits, McpSandbox, McpServerConfig, McpTransport,
+    Source, add_mcp_server, json_schema, mcp_server_names, remove_mcp_server,
 };
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -47,6 +47,8 @@ startup_timeout_sec = 20
 tool_timeout_sec = 30.5
 enabled_tools = ["open", "search"]
 disabled_tools = ["search"]
+max_tools = 16
+max_tool_schema_bytes = 4096
 required = true
 
 [mcp_servers.figma]
@@ -92,6 +94,7 @@ fn codex_example_tables_resolve() {
             tool_timeout: DEFAULT_TOOL_TIMEOUT,
             enabled_tools: None,
             disabled_tools: vec![],
+            offer_limits: McpOfferLimits::default(),
             scopes: vec![],
             sandbox: None,
             source: at(4, 1),
@@ -114,6 +117,11 @@ fn codex_example_tables_resolve() {
             tool_timeout: Duration::from_millis(30_500),
             enabled_tools: Some(strings(&["open", "search"])),
             disabled_tools: strings(&["search"]),
+            offer_limits: McpOfferLimits {
+                max_tools: Some(16),
+                max_tool_description_bytes: None,
+                max_tool_schema_bytes: Some(4096),
+            },
             scopes: vec![],
             sandbox: None,
             source: at(12, 1),
@@ -136,9 +144,10 @@ fn codex_example_tables_resolve() {
             tool_timeout: DEFAULT_TOOL_TIMEOUT,
             enabled_tools: None,
             disabled_tools: vec![],
+            offer_limits: McpOfferLimits::default(),
             scopes: strings(&["read", "write"]),
             sandbox: None,
-            source: at(24, 1),
+            source: at(26, 1),
         }
     );
     assert_eq!(
@@ -292,6 +301,16 @@ fn bad_servers_name_the_file_the_server_and_the_field() {
         (
             "[mcp_servers.docs]\ncommand = \"x\"\nstartup_timeout_ms = 0\n",
             "config.toml:3:1: mcp_servers.docs: `startup_timeout_ms` must be more than 0",
+        ),
+        (
+            "[mcp_servers.docs]\ncommand = \"x\"\nmax_tools = 0\n",
+            "config.toml:3:1: mcp_servers.docs: `max_tools` must be more than 0 (to offer no \
+             tools, set `enabled_tools = []`)",
+        ),
+        (
+            "[mcp_servers.docs]\ncommand = \"x\"\nmax_tool_schema_bytes = 0\n",
+            "config.toml:3:1: mcp_servers.docs: `max_tool_schema_bytes` must be more than 0 (to \
+             offer no tools, set `enabled_tools = []`)",
         ),
         (
             "[mcp_servers.docs]\ncommand = \"x\"\nstartup_timeout_ms = -5\n",
@@ -503,6 +522,9 @@ fn the_schema_describes_mcp_servers_but_not_inline_tokens() {
         "tool_timeout_sec",
         "enabled_tools",
         "disabled_tools",
+        "max_tools",
+        "max_tool_description_bytes",
+        "max_tool_schema_bytes",
         "scopes",
         "sandbox_mode",
         "network_access",
