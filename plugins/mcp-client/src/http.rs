@@ -3,8 +3,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
 
+use futures_core::Stream;
 use futures_core::stream::BoxStream;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use rmcp::model::ClientJsonRpcMessage;
@@ -31,7 +34,12 @@ pub(crate) struct Client {
     http: reqwest::Client,
     auth: Option<Arc<dyn HttpAuth>>,
     server: Arc<str>,
+    verdict: Verdict,
 }
+
+/// Why an answer's event stream was cut off, once one was: rmcp ends the
+/// call without saying why.
+pub(crate) type Verdict = Arc<OnceLock<String>>;
 
 /// The OAuth hook failed: the request was not sent.
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +56,7 @@ pub(crate) fn transport(
     url: &str,
     headers: &BTreeMap<String, String>,
     auth: Option<Arc<dyn HttpAuth>>,
-) -> Result<Transport, StartError> {
+) -> Result<(Transport, Verdict), StartError> {
     let mut defaults = HeaderMap::new();
     for (name, value) in headers {
         let header_error = |message: String| StartError::Header {
@@ -76,15 +84,18 @@ pub(crate) fn transport(
             url: url.to_owned(),
             message: format!("cannot set up the HTTP client: {err}"),
         })?;
+    let verdict = Verdict::default();
     let client = Client {
         http,
         auth,
         server: server.into(),
+        verdict: Arc::clone(&verdict),
     };
-    Ok(StreamableHttpClientTransport::with_client(
+    let transport = StreamableHttpClientTransport::with_client(
         client,
         StreamableHttpClientTransportConfig::with_uri(url),
-    ))
+    );
+    Ok((transport, verdict))
 }
 
 impl Client {
@@ -160,7 +171,8 @@ impl StreamableHttpClient for Client {
         limits: StreamableHttpResponseLimits,
     ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
         let token = self.token().await?;
-        self.http
+        let response = self
+            .http
             .post_message_with_response_limits(
                 uri,
                 message,
@@ -169,7 +181,18 @@ impl StreamableHttpClient for Client {
                 custom_headers,
                 limits,
             )
-            .await
+            .await?;
+        Ok(match response {
+            StreamableHttpPostResponse::Sse(events, session) => {
+                let checked = CheckedEvents {
+                    events,
+                    verdict: Arc::clone(&self.verdict),
+                    ended: false,
+                };
+                StreamableHttpPostResponse::Sse(Box::pin(checked), session)
+            }
+            other => other,
+        })
     }
 
     async fn delete_session(
@@ -219,6 +242,50 @@ impl StreamableHttpClient for Client {
                 max_sse_event_size,
             )
             .await
+    }
+}
+
+/// An answer's event stream, each event checked as a stdio server's lines
+/// are: rmcp drops an event it cannot parse, or ends the stream on an
+/// error, and the call fails without a reason. The first event that is not
+/// a message, or the stream's error, is kept in the verdict and ends the
+/// stream.
+struct CheckedEvents {
+    events: BoxStream<'static, Result<Sse, SseError>>,
+    verdict: Verdict,
+    ended: bool,
+}
+
+impl Stream for CheckedEvents {
+    type Item = Result<Sse, SseError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.ended {
+            return Poll::Ready(None);
+        }
+        let item = match self.events.as_mut().poll_next(cx) {
+            Poll::Ready(Some(item)) => item,
+            other => return other,
+        };
+        let failure = match &item {
+            Err(err) => Some(format!(
+                "its event stream failed: {}",
+                crate::error::chain(err)
+            )),
+            Ok(event) if event.event.as_deref().is_none_or(|kind| kind == "message") => event
+                .data
+                .as_deref()
+                .and_then(|data| crate::process::check_event(data).err()),
+            Ok(_) => None,
+        };
+        match failure {
+            Some(failure) => {
+                let _ = self.verdict.set(failure);
+                self.ended = true;
+                Poll::Ready(None)
+            }
+            None => Poll::Ready(Some(item)),
+        }
     }
 }
 

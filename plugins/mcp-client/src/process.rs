@@ -26,7 +26,7 @@ use crate::StartError;
 
 mod framing;
 
-pub(crate) use framing::Violation;
+pub(crate) use framing::{Violation, check_event};
 
 /// Bytes of stderr kept: enough for a stack trace's end.
 const STDERR_TAIL_BYTES: usize = 4096;

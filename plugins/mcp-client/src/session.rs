@@ -59,6 +59,8 @@ pub(crate) struct Session {
     process: Option<StdioProcess>,
     /// The HTTP server's URL; `None` over stdio.
     url: Option<String>,
+    /// Why the HTTP client cut an answer off, if it did.
+    verdict: Option<http::Verdict>,
 }
 
 /// A started server and what it offers.
@@ -124,21 +126,20 @@ pub(crate) async fn connect(spec: &ServerSpec) -> Result<Connected, StartError> 
                 progress,
                 process: Some(process),
                 url: None,
+                verdict: None,
             }
         }
         TransportSpec::Http { url, headers, auth } => {
-            let transport = http::transport(&spec.name, url, headers, auth.clone())?;
+            let (transport, verdict) = http::transport(&spec.name, url, headers, auth.clone())?;
             let service = match timeout_at(deadline, handler.serve(transport)).await {
                 Ok(Ok(service)) => service,
                 Ok(Err(err)) => {
-                    let failure = http::init_failure(&err);
-                    return Err(http_failure(
-                        spec,
-                        url,
-                        "initialize",
-                        failure,
-                        init_detail(&err),
-                    ));
+                    // An answer cut off by wharf: that says why, not rmcp.
+                    let (failure, detail) = match verdict.get() {
+                        Some(cause) => (None, cause.clone()),
+                        None => (http::init_failure(&err), init_detail(&err)),
+                    };
+                    return Err(http_failure(spec, url, "initialize", failure, detail));
                 }
                 Err(_) => return Err(timed_out(spec, None, "initialize")),
             };
@@ -148,6 +149,7 @@ pub(crate) async fn connect(spec: &ServerSpec) -> Result<Connected, StartError> 
                 progress,
                 process: None,
                 url: Some(url.clone()),
+                verdict: Some(verdict),
             }
         }
     };
@@ -402,6 +404,8 @@ impl Session {
             }
             None => {
                 let url = self.url.as_deref().unwrap_or_default();
+                let verdict = self.verdict.as_ref().and_then(|verdict| verdict.get());
+                let detail = verdict.map_or(detail, String::as_str);
                 format!("the connection to mcp server `{server}` ({url}) broke: {detail}")
             }
         };

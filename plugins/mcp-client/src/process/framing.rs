@@ -166,6 +166,20 @@ fn check(line: &[u8]) -> Result<(), Violation> {
     }
 }
 
+/// Whether the data of an HTTP server's SSE event is a message rmcp can
+/// read; if not, why, for the error message.
+pub(crate) fn check_event(data: &str) -> Result<(), String> {
+    check(data.as_bytes()).map_err(|violation| match violation {
+        Violation::TooLarge { .. } | Violation::TooDeep => format!(
+            "the server sent an event nested {MAX_DEPTH} levels deep or more, deeper than the \
+             JSON parser reads"
+        ),
+        Violation::NotJsonRpc { start } => {
+            format!("the server sent an event that is not a JSON-RPC message: `{start}`")
+        }
+    })
+}
+
 /// The deepest nesting of arrays and objects in `json` (strings skipped),
 /// counted as serde_json counts against its recursion limit.
 fn depth(json: &[u8]) -> usize {

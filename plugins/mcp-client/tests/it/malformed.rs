@@ -143,3 +143,88 @@ fn text_before_initialize_fails_the_start_at_once_and_is_shown_safely() {
         );
     }
 }
+
+/// The streamable HTTP server of `malformed_http_server.py` on 127.0.0.1,
+/// answering `tools/call` as `mode` says; killed on drop.
+struct HttpServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl HttpServer {
+    fn start(mode: &str) -> HttpServer {
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/it/malformed_http_server.py"
+        );
+        // A test fixture, not something wharf runs: it does not go through
+        // the sandbox.
+        #[allow(clippy::disallowed_methods)]
+        let mut child = std::process::Command::new("python3")
+            .args([script, mode])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut port = String::new();
+        let stdout = child.stdout.take().unwrap();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut port).unwrap();
+        let url = format!("http://127.0.0.1:{}/mcp", port.trim());
+        HttpServer { child, url }
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn an_http_answer_that_cannot_be_read_fails_the_call_at_once_and_says_why() {
+    let cases = [
+        (
+            "huge-json",
+            "HTTP response body exceeded the maximum size of 16777216 bytes",
+        ),
+        ("deep-json", "recursion limit exceeded"),
+        ("garbage-json", "could not parse JSON response"),
+        (
+            "huge-sse",
+            "its event stream failed: body error: SSE event exceeded the maximum size of \
+             16777216 bytes",
+        ),
+        (
+            "deep-sse",
+            "the server sent an event nested 128 levels deep or more, deeper than the JSON \
+             parser reads",
+        ),
+        (
+            "garbage-sse",
+            "the server sent an event that is not a JSON-RPC message: `oops \\u{1b}[2J`",
+        ),
+    ];
+    for (mode, cause) in cases {
+        let fixture = HttpServer::start(mode);
+        let mut spec = crate::http_spec("web", &fixture.url);
+        spec.tool_timeout = Duration::from_secs(60);
+        let server = McpServer::start(spec).unwrap();
+        let started = Instant::now();
+        let outcome = server.call("echo", json!({}), &CallHooks::none());
+        let elapsed = started.elapsed();
+        let Err(CallError::Disconnected(message)) = outcome else {
+            panic!("{mode}: {outcome:?}");
+        };
+        assert!(
+            elapsed < AT_ONCE,
+            "{mode}: the call failed after {elapsed:?}"
+        );
+        assert!(
+            message.starts_with(&format!(
+                "the connection to mcp server `web` ({}) broke: ",
+                fixture.url
+            )) && message.contains(cause),
+            "{mode}: {message}"
+        );
+    }
+}
