@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use wharf_plugin_mcp_client::credentials::{CredentialStore, StoreMode, StoredTokens};
+use wharf_plugin_mcp_client::oauth::{StoredAuth, logout};
 use wharf_plugin_mcp_client::{HttpAuth, McpServer, StartError};
 
 use crate::headers::{Recorder, spec};
@@ -86,4 +88,67 @@ fn a_redirect_to_another_origin_is_not_followed() {
             );
         }
     }
+}
+
+/// Tokens stored for `docs` at `server_url`, due for a refresh, whose
+/// token and revocation endpoints are `endpoint`.
+fn stored(server_url: &str, endpoint: &str) -> StoredTokens {
+    StoredTokens {
+        server_name: "docs".to_owned(),
+        server_url: server_url.to_owned(),
+        client_id: "wharf-client".to_owned(),
+        client_secret: Some("client-secret".to_owned()),
+        access_token: "old-access".to_owned(),
+        refresh_token: Some("refresh-secret".to_owned()),
+        // Expired: the first use refreshes.
+        expires_at: Some(1),
+        scopes: Vec::new(),
+        authorization_endpoint: format!("{endpoint}/authorize"),
+        token_endpoint: endpoint.to_owned(),
+        revocation_endpoint: Some(endpoint.to_owned()),
+        issuer: None,
+    }
+}
+
+#[test]
+fn refresh_and_revocation_do_not_follow_a_redirect_to_another_origin() {
+    let elsewhere = Recorder::start(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\
+         Connection: close\r\n\r\n{}",
+    );
+    let endpoint = Recorder::start(redirect("307 Temporary Redirect", &elsewhere.url));
+    let home = tempfile::tempdir().unwrap();
+    let store = Arc::new(CredentialStore::open(StoreMode::File, home.path()).unwrap());
+    let server_url = "http://127.0.0.1:9/mcp";
+    store.save(&stored(server_url, &endpoint.url)).unwrap();
+
+    // The refresh (rmcp's OAuth client) sends the refresh token and the
+    // client secret to the token endpoint.
+    let auth = StoredAuth::new("docs", server_url, Arc::clone(&store));
+    let refreshed = auth.token();
+    assert!(refreshed.is_err(), "{refreshed:?}");
+    assert_eq!(endpoint.requests().len(), 1);
+
+    // Revocation (wharf's own request) sends the refresh token.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let outcome = runtime
+        .block_on(logout("docs", server_url, &store))
+        .unwrap();
+    assert!(outcome.removed);
+    let error = outcome.revoke_error.unwrap_or_default();
+    let from = endpoint.url.trim_end_matches("/mcp");
+    let to = elsewhere.url.trim_end_matches("/mcp");
+    assert!(
+        error.contains(&format!(
+            "HTTP 307 with a redirect from {from} to {to}, another origin"
+        )),
+        "{error}"
+    );
+    assert_eq!(endpoint.requests().len(), 2);
+
+    let leaked = elsewhere.requests();
+    assert!(leaked.is_empty(), "the other origin received {leaked:?}");
 }
