@@ -1,4 +1,5 @@
-//! Progress notifications, routed to the call whose token they carry.
+//! Progress notifications, routed to the call whose token they carry and
+//! shown a few times a second at most.
 //!
 //! rmcp picks a request's progress token when it sends the request, so a
 //! call learns its token only after the server may already have answered
@@ -7,6 +8,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use tokio::sync::mpsc;
@@ -76,6 +78,56 @@ impl ProgressRouter {
     }
 }
 
+/// How often a call's progress reaches its caller at most: a few updates
+/// a second are what a person can read, and a server may send thousands.
+pub(crate) const PROGRESS_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Hands a call's progress lines to `show`, at most one per `interval`;
+/// the latest line wins, and the last one held back is shown when the
+/// call ends with a result (it is often the final `n/n`).
+pub(crate) struct Throttle<'a> {
+    show: &'a dyn Fn(&str),
+    interval: Duration,
+    last_shown: Option<Instant>,
+    held: Option<String>,
+}
+
+impl<'a> Throttle<'a> {
+    pub(crate) fn new(show: &'a dyn Fn(&str), interval: Duration) -> Throttle<'a> {
+        Throttle {
+            show,
+            interval,
+            last_shown: None,
+            held: None,
+        }
+    }
+
+    /// A new line: shown now if the last one was long enough ago, else
+    /// held (replacing one held before).
+    pub(crate) fn offer(&mut self, line: String, now: Instant) {
+        self.held = Some(line);
+        self.tick(now);
+    }
+
+    /// Shows the held line once its time has come.
+    pub(crate) fn tick(&mut self, now: Instant) {
+        let due = self
+            .last_shown
+            .is_none_or(|last| now.saturating_duration_since(last) >= self.interval);
+        if due && let Some(line) = self.held.take() {
+            (self.show)(&line);
+            self.last_shown = Some(now);
+        }
+    }
+
+    /// The call has its result: the line held back is shown.
+    pub(crate) fn finish(&mut self) {
+        if let Some(line) = self.held.take() {
+            (self.show)(&line);
+        }
+    }
+}
+
 /// `2/5`, `2/5: indexing`, `40%`… as one line for the caller.
 fn describe(params: &ProgressNotificationParam) -> String {
     let amount = match params.total {
@@ -138,5 +190,40 @@ mod tests {
         drop(seven);
         assert!(router.lock().subscribers.is_empty());
         assert_eq!(router.lock().early.len(), 1);
+    }
+
+    #[test]
+    fn a_flood_becomes_a_few_lines_and_the_last_one_is_kept() {
+        let shown = std::cell::RefCell::new(Vec::new());
+        let show = |line: &str| shown.borrow_mut().push(line.to_owned());
+        let mut throttle = Throttle::new(&show, Duration::from_millis(250));
+        let start = Instant::now();
+        // 100 000 lines over 2 s: one every 20 µs.
+        for i in 0..100_000u64 {
+            let now = start + Duration::from_micros(i * 20);
+            throttle.offer(format!("{}/100000", i + 1), now);
+        }
+        throttle.finish();
+        let shown = shown.into_inner();
+        assert_eq!(shown.first().map(String::as_str), Some("1/100000"));
+        assert_eq!(shown.last().map(String::as_str), Some("100000/100000"));
+        // One at the start, one per 250 ms of the 2 s, the last one.
+        assert!((8..=10).contains(&shown.len()), "{shown:?}");
+    }
+
+    #[test]
+    fn a_held_line_waits_for_its_time() {
+        let shown = std::cell::RefCell::new(Vec::new());
+        let show = |line: &str| shown.borrow_mut().push(line.to_owned());
+        let mut throttle = Throttle::new(&show, Duration::from_millis(250));
+        let start = Instant::now();
+        throttle.offer("1".to_owned(), start);
+        throttle.offer("2".to_owned(), start + Duration::from_millis(10));
+        throttle.tick(start + Duration::from_millis(100));
+        assert_eq!(*shown.borrow(), ["1"]);
+        throttle.tick(start + Duration::from_millis(250));
+        assert_eq!(*shown.borrow(), ["1", "2"]);
+        throttle.finish();
+        assert_eq!(*shown.borrow(), ["1", "2"]);
     }
 }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
+use crate::progress::{PROGRESS_INTERVAL, Throttle};
 use crate::runtime::{self, wait_for};
 use crate::session::{self, CallEvent, Connected, Failure, Session};
 use crate::{CallError, CallHooks, CallResult, McpTool, ServerSpec, StartError};
@@ -151,13 +152,16 @@ impl McpServer {
         let (cancel, cancelled) = oneshot::channel();
         let tool = tool.to_owned();
         let limit = self.spec.tool_timeout;
+        let mut progress = Throttle::new(hooks.progress, PROGRESS_INTERVAL);
         let outcome = if Handle::try_current().is_err() {
             // The usual case, a plain thread: drive the call right here, so
             // that the answer wakes this thread and no worker hops in
             // between (a third of the round trip of a fast stdio server).
             let call = session.call(tool, arguments, limit, &events, cancelled);
-            let outcome = self.runtime.block_on(drive(call, &rx, cancel, hooks));
-            drain_progress(&rx, hooks);
+            let outcome = self
+                .runtime
+                .block_on(drive(call, &rx, cancel, hooks, &mut progress));
+            drain_progress(&rx, &mut progress);
             outcome
         } else {
             // Inside a runtime, `block_on` would panic: the call runs as a
@@ -169,8 +173,11 @@ impl McpServer {
                     .await;
                 let _ = events.send(CallEvent::Done(result));
             });
-            wait_for_result(&rx, cancel, hooks)
+            wait_for_result(&rx, cancel, hooks, &mut progress)
         };
+        if outcome.is_ok() {
+            progress.finish();
+        }
         match outcome {
             Ok(result) => Ok(result),
             Err(Failure::Cancelled) => Err(CallError::Cancelled),
@@ -307,6 +314,7 @@ async fn drive(
     rx: &mpsc::Receiver<CallEvent>,
     cancel: oneshot::Sender<()>,
     hooks: &CallHooks<'_>,
+    progress: &mut Throttle<'_>,
 ) -> Result<CallResult, Failure> {
     tokio::pin!(call);
     let mut cancel = Some(cancel);
@@ -314,7 +322,7 @@ async fn drive(
         tokio::select! {
             result = &mut call => return result,
             () = tokio::time::sleep(CANCEL_POLL) => {
-                drain_progress(rx, hooks);
+                drain_progress(rx, progress);
                 if (hooks.cancelled)()
                     && let Some(cancel) = cancel.take()
                 {
@@ -330,27 +338,31 @@ async fn drive(
     }
 }
 
-fn drain_progress(rx: &mpsc::Receiver<CallEvent>, hooks: &CallHooks<'_>) {
+/// Hands on the progress that arrived, as often as the throttle lets it.
+fn drain_progress(rx: &mpsc::Receiver<CallEvent>, progress: &mut Throttle<'_>) {
     while let Ok(event) = rx.try_recv() {
         if let CallEvent::Progress(line) = event {
-            (hooks.progress)(&line);
+            progress.offer(line, Instant::now());
         }
     }
+    progress.tick(Instant::now());
 }
 
 fn wait_for_result(
     rx: &mpsc::Receiver<CallEvent>,
     cancel: oneshot::Sender<()>,
     hooks: &CallHooks,
+    progress: &mut Throttle<'_>,
 ) -> Result<CallResult, Failure> {
     let lost =
         || Failure::Disconnected("the MCP client's call task ended without a result".to_owned());
     loop {
         match rx.recv_timeout(CANCEL_POLL) {
-            Ok(CallEvent::Progress(line)) => (hooks.progress)(&line),
+            Ok(CallEvent::Progress(line)) => progress.offer(line, Instant::now()),
             Ok(CallEvent::Done(result)) => return result,
             Err(RecvTimeoutError::Disconnected) => return Err(lost()),
             Err(RecvTimeoutError::Timeout) => {
+                progress.tick(Instant::now());
                 if (hooks.cancelled)() {
                     let _ = cancel.send(());
                     // The task sends `notifications/cancelled`, bounded.

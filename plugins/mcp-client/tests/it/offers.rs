@@ -4,16 +4,20 @@
 //! is.
 
 use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-use wharf_plugin_mcp_client::{McpServer, OfferLimits, ServerSpec};
+use serde_json::json;
+use wharf_plugin_mcp_client::{CallHooks, McpServer, OfferLimits, ResultContent, ServerSpec};
 
 use crate::{program_spec, server_env, temp_cwd};
 
 /// A stdio MCP server (newline-delimited JSON-RPC) that lists the tools
 /// `TOOLS` evaluates to (argv[1]), and whose every tool sends argv[2]
-/// progress notifications, then argv[3] log messages, then its result.
+/// progress notifications, then argv[3] log messages, then (50 ms later)
+/// its result.
 const SERVER: &str = r#"
-import json, sys
+import json, sys, time
 TOOLS = eval(sys.argv[1])
 PROGRESS, LOGS = int(sys.argv[2]), int(sys.argv[3])
 out = sys.stdout
@@ -40,6 +44,9 @@ for line in sys.stdin:
             if len(chunk) == 1000 or i + 1 == PROGRESS:
                 out.write("\n".join(chunk) + "\n")
                 chunk = []
+        out.flush()
+        # The result comes after the last progress, not racing it.
+        time.sleep(0.05)
         for i in range(LOGS):
             out.write(json.dumps({"jsonrpc": "2.0", "method": "notifications/message",
                 "params": {"level": "info", "data": "log %d\n\x1b[2J" % i}}) + "\n")
@@ -250,4 +257,44 @@ fn what_a_server_offers_is_bounded_and_checked_tool_by_tool() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Progress lines a flood may show: one at the start, one per 250 ms, the
+/// last one.
+fn allowed_updates(took: Duration) -> usize {
+    usize::try_from(took.as_millis() / 250).unwrap() + 2
+}
+
+#[test]
+fn a_progress_flood_is_shown_a_few_times_a_second_ending_with_the_last() {
+    const FLOOD: usize = 50_000;
+    let (_dir, cwd) = temp_cwd();
+    let spec = offering(
+        &cwd,
+        "flood",
+        &format!("[{}]", tool("go", OBJECT)),
+        FLOOD,
+        0,
+    );
+    let server = McpServer::start(spec).unwrap();
+    let shown = Mutex::new(Vec::new());
+    let progress = |line: &str| shown.lock().unwrap().push(line.to_owned());
+    let hooks = CallHooks {
+        cancelled: &|| false,
+        progress: &progress,
+    };
+    let started = Instant::now();
+    let result = server.call("go", json!({}), &hooks).unwrap();
+    let took = started.elapsed();
+    assert_eq!(result.content, [ResultContent::Text("done".to_owned())]);
+    let shown = shown.into_inner().unwrap();
+    assert!(
+        shown.len() <= allowed_updates(took),
+        "{} updates in {took:?}",
+        shown.len()
+    );
+    assert_eq!(
+        shown.last().map(String::as_str),
+        Some(format!("{FLOOD}/{FLOOD}").as_str())
+    );
 }

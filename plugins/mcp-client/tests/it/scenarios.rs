@@ -137,7 +137,8 @@ fn reports_progress(server: &McpServer) {
     let result = server
         .call(
             "trigger-long-running-operation",
-            json!({"duration": 0.4, "steps": 4}),
+            // Steps further apart than progress is shown (4 a second).
+            json!({"duration": 2.0, "steps": 4}),
             &hooks,
         )
         .unwrap();
