@@ -283,6 +283,7 @@ pub fn server_spec(
         enabled_tools: server.enabled_tools.clone(),
         disabled_tools: server.disabled_tools.clone(),
         limits: offer_limits(server),
+        log: mcp::stderr_log(),
     })
 }
 

@@ -32,6 +32,7 @@ mod process;
 mod progress;
 mod runtime;
 mod server;
+mod server_log;
 mod session;
 
 use std::collections::BTreeMap;
@@ -44,6 +45,7 @@ pub use env::{DEFAULT_ENV_VARS, stdio_env};
 pub use error::{CallError, StartError};
 pub use names::{MAX_TOOL_NAME_LEN, qualified_name};
 pub use server::{MAX_RESTARTS, McpServer};
+pub use server_log::{LogSink, MAX_LOG_LINES, stderr_log};
 
 /// How long a server has to start and list its tools unless configured
 /// (`startup_timeout_sec`).
@@ -99,6 +101,9 @@ pub struct ServerSpec {
     pub disabled_tools: Vec<String>,
     /// What the tools left may weigh.
     pub limits: OfferLimits,
+    /// Where the server's warnings and errors (`notifications/message`)
+    /// go: [`stderr_log`] unless set.
+    pub log: LogSink,
 }
 
 impl ServerSpec {
@@ -112,6 +117,7 @@ impl ServerSpec {
             enabled_tools: None,
             disabled_tools: Vec::new(),
             limits: OfferLimits::DEFAULT,
+            log: stderr_log(),
         }
     }
 }

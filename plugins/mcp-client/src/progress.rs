@@ -23,8 +23,16 @@ pub(crate) struct ProgressRouter {
 
 #[derive(Default)]
 struct Routes {
-    subscribers: HashMap<ProgressToken, mpsc::UnboundedSender<String>>,
+    subscribers: HashMap<ProgressToken, Subscriber>,
     early: VecDeque<(ProgressToken, String)>,
+}
+
+struct Subscriber {
+    lines: mpsc::UnboundedSender<String>,
+    /// The highest `progress` handed on. MCP progress only grows; rmcp
+    /// handles each notification on a task of its own, so one can arrive
+    /// after a later one, and is dropped rather than shown as the latest.
+    highest: Option<f64>,
 }
 
 /// A call's progress lines; unsubscribes when dropped.
@@ -48,8 +56,14 @@ impl ProgressRouter {
     pub(crate) fn dispatch(&self, params: ProgressNotificationParam) {
         let line = describe(&params);
         let mut routes = self.lock();
-        if let Some(subscriber) = routes.subscribers.get(&params.progress_token) {
-            let _ = subscriber.send(line);
+        if let Some(subscriber) = routes.subscribers.get_mut(&params.progress_token) {
+            if subscriber
+                .highest
+                .is_none_or(|highest| params.progress > highest)
+            {
+                subscriber.highest = Some(params.progress);
+                let _ = subscriber.lines.send(line);
+            }
             return;
         }
         if routes.early.len() == EARLY_LIMIT {
@@ -69,7 +83,13 @@ impl ProgressRouter {
                 true
             }
         });
-        routes.subscribers.insert(token.clone(), tx);
+        routes.subscribers.insert(
+            token.clone(),
+            Subscriber {
+                lines: tx,
+                highest: None,
+            },
+        );
         Subscription {
             lines,
             token,
@@ -186,6 +206,9 @@ mod tests {
         router.dispatch(params(7, 2.0, Some(3.0), None));
         assert_eq!(seven.lines.try_recv().ok().as_deref(), Some("1/3"));
         assert_eq!(seven.lines.try_recv().ok().as_deref(), Some("2/3"));
+        // Late and out of order: dropped.
+        router.dispatch(params(7, 1.5, Some(3.0), None));
+        router.dispatch(params(7, 2.0, Some(3.0), None));
         assert!(seven.lines.try_recv().is_err());
         drop(seven);
         assert!(router.lock().subscribers.is_empty());

@@ -4,6 +4,8 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
+#[allow(deprecated, reason = "servers still send MCP logging (server_log.rs)")]
+use rmcp::model::LoggingMessageNotificationParam;
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, ClientCapabilities, ClientConfig, ClientRequest,
     Implementation, JsonObject, ProgressNotificationParam, ServerResult,
@@ -19,6 +21,7 @@ use crate::listing;
 use crate::names::select_tools;
 use crate::process::{Launch, StdioProcess};
 use crate::progress::ProgressRouter;
+use crate::server_log::LogRelay;
 use crate::{CallResult, McpTool, ServerSpec, StartError, TransportSpec, content};
 
 /// How long to wait for a dead server's exit status and last stderr lines
@@ -32,6 +35,7 @@ const CANCEL_SEND_WAIT: Duration = Duration::from_secs(2);
 #[derive(Clone)]
 struct Handler {
     progress: ProgressRouter,
+    log: LogRelay,
 }
 
 impl ClientHandler for Handler {
@@ -41,6 +45,15 @@ impl ClientHandler for Handler {
         _context: NotificationContext<RoleClient>,
     ) {
         self.progress.dispatch(params);
+    }
+
+    #[allow(deprecated, reason = "servers still send MCP logging (server_log.rs)")]
+    async fn on_logging_message(
+        &self,
+        params: LoggingMessageNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.log.relay(&params);
     }
 
     fn get_info(&self) -> ClientConfig {
@@ -55,6 +68,7 @@ pub(crate) struct Session {
     server: String,
     service: RunningService<RoleClient, Handler>,
     progress: ProgressRouter,
+    log: LogRelay,
     /// The stdio server's process; `None` over HTTP.
     process: Option<StdioProcess>,
     /// The HTTP server's URL; `None` over stdio.
@@ -91,8 +105,10 @@ pub(crate) enum Failure {
 pub(crate) async fn connect(spec: &ServerSpec) -> Result<Connected, StartError> {
     let deadline = Instant::now() + spec.startup_timeout;
     let progress = ProgressRouter::default();
+    let log = LogRelay::new(&spec.name, spec.log.clone());
     let handler = Handler {
         progress: progress.clone(),
+        log: log.clone(),
     };
     let session = match &spec.transport {
         TransportSpec::Stdio {
@@ -124,6 +140,7 @@ pub(crate) async fn connect(spec: &ServerSpec) -> Result<Connected, StartError> 
                 server: spec.name.clone(),
                 service,
                 progress,
+                log: log.clone(),
                 process: Some(process),
                 url: None,
                 verdict: None,
@@ -147,6 +164,7 @@ pub(crate) async fn connect(spec: &ServerSpec) -> Result<Connected, StartError> 
                 server: spec.name.clone(),
                 service,
                 progress,
+                log: log.clone(),
                 process: None,
                 url: Some(url.clone()),
                 verdict: Some(verdict),
@@ -416,6 +434,7 @@ impl Session {
     /// bounded time) until the process is reaped.
     pub(crate) async fn close(&self, limit: Duration) {
         self.service.cancellation_token().cancel();
+        self.log.finish();
         if let Some(process) = &self.process {
             process.kill();
             let _ = process.wait_exit(limit).await;

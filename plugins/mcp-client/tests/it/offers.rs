@@ -4,18 +4,20 @@
 //! is.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use wharf_plugin_mcp_client::{CallHooks, McpServer, OfferLimits, ResultContent, ServerSpec};
+use wharf_plugin_mcp_client::{
+    CallHooks, MAX_LOG_LINES, McpServer, OfferLimits, ResultContent, ServerSpec,
+};
 
 use crate::{program_spec, server_env, temp_cwd};
 
 /// A stdio MCP server (newline-delimited JSON-RPC) that lists the tools
 /// `TOOLS` evaluates to (argv[1]), and whose every tool sends argv[2]
-/// progress notifications, then argv[3] log messages, then (50 ms later)
-/// its result.
+/// progress notifications, then argv[3] log messages (warning and debug in
+/// turn), then (50 ms later) its result.
 const SERVER: &str = r#"
 import json, sys, time
 TOOLS = eval(sys.argv[1])
@@ -44,12 +46,13 @@ for line in sys.stdin:
             if len(chunk) == 1000 or i + 1 == PROGRESS:
                 out.write("\n".join(chunk) + "\n")
                 chunk = []
-        out.flush()
-        # The result comes after the last progress, not racing it.
-        time.sleep(0.05)
         for i in range(LOGS):
             out.write(json.dumps({"jsonrpc": "2.0", "method": "notifications/message",
-                "params": {"level": "info", "data": "log %d\n\x1b[2J" % i}}) + "\n")
+                "params": {"level": "debug" if i % 2 else "warning",
+                           "data": "log %d\n\x1b[2J" % i}}) + "\n")
+        out.flush()
+        # The result comes after the last notification, not racing it.
+        time.sleep(0.05)
         send({"jsonrpc": "2.0", "id": id, "result": {
             "content": [{"type": "text", "text": "done"}]}})
     elif id is not None:
@@ -293,8 +296,58 @@ fn a_progress_flood_is_shown_a_few_times_a_second_ending_with_the_last() {
         "{} updates in {took:?}",
         shown.len()
     );
-    assert_eq!(
-        shown.last().map(String::as_str),
-        Some(format!("{FLOOD}/{FLOOD}").as_str())
+    // Growing, and ending at the end of the flood: the line held back when
+    // the result came is shown. (rmcp handles each notification on a task
+    // of its own; the very last may still be on its way then.)
+    let amounts: Vec<usize> = shown
+        .iter()
+        .map(|line| {
+            line.strip_suffix(&format!("/{FLOOD}"))
+                .and_then(|amount| amount.parse().ok())
+                .unwrap_or_else(|| panic!("{line}"))
+        })
+        .collect();
+    assert!(amounts.is_sorted(), "{amounts:?}");
+    assert!(
+        amounts.last().is_some_and(|last| *last > FLOOD * 99 / 100),
+        "{amounts:?}"
+    );
+}
+
+#[test]
+fn a_log_flood_shows_a_few_warnings_then_how_many_were_not_shown() {
+    const LOGS: usize = 10_000;
+    let (_dir, cwd) = temp_cwd();
+    let mut spec = offering(&cwd, "logs", &format!("[{}]", tool("go", OBJECT)), 0, LOGS);
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let kept = Arc::clone(&lines);
+    spec.log = Arc::new(move |line: &str| kept.lock().unwrap().push(line.to_owned()));
+    let server = McpServer::start(spec).unwrap();
+    let result = server.call("go", json!({}), &CallHooks::none()).unwrap();
+    assert_eq!(result.content, [ResultContent::Text("done".to_owned())]);
+    server.shutdown();
+    let lines = lines.lock().unwrap();
+    assert_eq!(lines.len(), MAX_LOG_LINES + 1, "{lines:?}");
+    // rmcp handles each notification on a task of its own: which 20 are
+    // shown varies, that they are warnings, escaped, does not.
+    for line in &lines[..MAX_LOG_LINES] {
+        let number: usize = line
+            .strip_prefix("mcp server `logs` warning: log ")
+            .and_then(|rest| rest.strip_suffix("\\n\\u{1b}[2J"))
+            .and_then(|number| number.parse().ok())
+            .unwrap_or_else(|| panic!("{line}"));
+        assert_eq!(number % 2, 0, "{line}");
+    }
+    // The warnings past the first 20 (debug ones are dropped), less any
+    // still on their way when the connection closed.
+    let last = &lines[MAX_LOG_LINES];
+    let not_shown: usize = last
+        .strip_prefix("mcp server `logs`: ")
+        .and_then(|rest| rest.strip_suffix(" more log message(s) were not shown (at most 20 are)"))
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("{last}"));
+    assert!(
+        (1..=LOGS / 2 - MAX_LOG_LINES).contains(&not_shown),
+        "{last}"
     );
 }
