@@ -353,6 +353,10 @@ fn server_json(config: &Config, server: &McpServerConfig, probes: &Probes) -> Va
         "tool_timeout_sec": server.tool_timeout.as_secs_f64(),
         "enabled_tools": server.enabled_tools,
         "disabled_tools": server.disabled_tools,
+        // `null`: the client's default.
+        "max_tools": server.offer_limits.max_tools,
+        "max_tool_description_bytes": server.offer_limits.max_tool_description_bytes,
+        "max_tool_schema_bytes": server.offer_limits.max_tool_schema_bytes,
         "scopes": server.scopes,
         "sandbox": server.sandbox.map(|sandbox| json!({
             "mode": sandbox.mode.as_str(),
@@ -572,6 +576,20 @@ fn get(global: &GlobalArgs, name: &str, json: bool, tools: bool) -> anyhow::Resu
             .map_or_else(|| "all".to_owned(), list),
     ));
     lines.push(("disabled_tools", list(&server.disabled_tools)));
+    let limits = server.offer_limits;
+    for (key, value) in [
+        ("max_tools", limits.max_tools),
+        (
+            "max_tool_description_bytes",
+            limits.max_tool_description_bytes,
+        ),
+        ("max_tool_schema_bytes", limits.max_tool_schema_bytes),
+    ] {
+        lines.push((
+            key,
+            value.map_or_else(|| "default".to_owned(), |n| n.to_string()),
+        ));
+    }
     lines.push(("scopes", list(&server.scopes)));
     lines.push(("auth", auth_status(&config, server)));
     match probes.get(name) {

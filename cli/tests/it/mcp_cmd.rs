@@ -220,6 +220,9 @@ fn list_json_has_the_resolved_config_with_secret_values_masked() {
             "tool_timeout_sec": 5.0,
             "enabled_tools": null,
             "disabled_tools": [],
+            "max_tools": null,
+            "max_tool_description_bytes": null,
+            "max_tool_schema_bytes": null,
             "scopes": ["read"],
             "sandbox": null,
             "auth_status": "not logged in",
@@ -243,6 +246,9 @@ fn list_json_has_the_resolved_config_with_secret_values_masked() {
             "tool_timeout_sec": 60.0,
             "enabled_tools": ["search"],
             "disabled_tools": [],
+            "max_tools": null,
+            "max_tool_description_bytes": null,
+            "max_tool_schema_bytes": null,
             "scopes": [],
             "sandbox": { "mode": "workspace-write", "network_access": true },
             "auth_status": "unsupported",
@@ -259,7 +265,7 @@ fn get_shows_one_server() {
     let path = env.write_config(
         "[mcp_servers.docs]\ncommand = \"docs-server\"\nargs = [\"-v\"]\nenv = { TOKEN = \"s3cret\" }\n\
          sandbox_mode = \"read-only\"\nnetwork_access = false\ndisabled_tools = [\"rm\", \"mv\"]\n\
-         [mcp_servers.api]\nurl = \"https://api.example/mcp\"\nbearer_token_env_var = \"API_TOKEN\"\n\
+         max_tools = 5\n[mcp_servers.api]\nurl = \"https://api.example/mcp\"\nbearer_token_env_var = \"API_TOKEN\"\n\
          env_http_headers = { \"X-Org\" = \"ORG\" }\n",
     );
     let out = env.wharf(&["mcp", "get", "docs"]).success();
@@ -269,7 +275,9 @@ fn get_shows_one_server() {
             "docs\n  enabled: true\n  transport: stdio\n  command: docs-server\n  args: -v\n\
              \x20 cwd: -\n  env: TOKEN=*****\n  env_vars: -\n  sandbox: read-only, network off\n\
              \x20 required: false\n  startup_timeout_sec: 10\n  tool_timeout_sec: 60\n\
-             \x20 enabled_tools: all\n  disabled_tools: rm, mv\n  scopes: -\n  auth: unsupported\n\
+             \x20 enabled_tools: all\n  disabled_tools: rm, mv\n  max_tools: 5\n\
+             \x20 max_tool_description_bytes: default\n  max_tool_schema_bytes: default\n\
+             \x20 scopes: -\n  auth: unsupported\n\
              \x20 source: config ({}:2:1)\n  remove: wharf mcp remove docs\n",
             display(&path)
         )
@@ -284,8 +292,10 @@ fn get_shows_one_server() {
              \x20 transport: streamable_http\n  url: https://api.example/mcp\n\
              \x20 bearer_token_env_var: API_TOKEN\n  http_headers: -\n  env_http_headers: X-Org=ORG\n\
              \x20 oauth_resource: -\n  required: false\n  startup_timeout_sec: 10\n\
-             \x20 tool_timeout_sec: 60\n  enabled_tools: all\n  disabled_tools: -\n  scopes: -\n\
-             \x20 auth: bearer token (API_TOKEN)\n  source: config ({}:9:1)\n\
+             \x20 tool_timeout_sec: 60\n  enabled_tools: all\n  disabled_tools: -\n\
+             \x20 max_tools: default\n  max_tool_description_bytes: default\n\
+             \x20 max_tool_schema_bytes: default\n  scopes: -\n\
+             \x20 auth: bearer token (API_TOKEN)\n  source: config ({}:10:1)\n\
              \x20 remove: wharf mcp remove api\n",
             display(&path)
         )
