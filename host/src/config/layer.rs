@@ -183,8 +183,9 @@ pub(crate) fn insert_at(table: &mut toml::Table, key: &[String], value: toml::Va
     current.insert(last.clone(), value);
 }
 
-/// Removes `key` (an unknown key, which takes no part in the merge).
-fn remove_at(table: &mut toml::Table, key: &[String]) {
+/// Removes the value at `key`, if there is one: an unknown key, which takes
+/// no part in the merge, or a lower layer's entry that a file replaces whole.
+pub(crate) fn remove_at(table: &mut toml::Table, key: &[String]) {
     match key {
         [] => {}
         [last] => {

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use wharf_sandbox::SandboxMode;
 
-use super::layer::{KeyPath, Layered};
+use super::layer::{KeyPath, Layered, remove_at};
 use super::toml_types::{ConfigToml, McpServerToml, SandboxModeToml};
 use super::{ConfigError, ConfigOptions, Source, expand_home, invalid_value};
 
@@ -436,18 +436,4 @@ pub(super) fn drop_replaced_servers(lower: &mut Layered, upper: &Layered) {
 fn table_at<'a>(table: &'a toml::Table, key: &[String]) -> Option<&'a toml::Table> {
     key.iter()
         .try_fold(table, |table, part| table.get(part)?.as_table())
-}
-
-fn remove_at(table: &mut toml::Table, key: &[String]) {
-    match key {
-        [] => {}
-        [last] => {
-            table.remove(last);
-        }
-        [first, rest @ ..] => {
-            if let Some(toml::Value::Table(inner)) = table.get_mut(first) {
-                remove_at(inner, rest);
-            }
-        }
-    }
 }
