@@ -580,7 +580,7 @@ fn resolution() {
     }
 
     let err = resolve_path(Path::new("x"), Path::new("relative/cwd")).unwrap_err();
-    assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     assert_eq!(
         err.to_string(),
         "the working directory relative/cwd is not absolute"
