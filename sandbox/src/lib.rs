@@ -11,16 +11,19 @@
 //! tool read and write are plain data and pure functions: no process state
 //! beyond what the caller passes in a [`PathEnv`].
 
+mod keyring;
 pub mod paths;
 pub mod policy;
 pub mod spawn;
+
+pub use keyring::join_new_session_keyring;
 
 pub use paths::{
     Denial, PLATFORM_DEFAULT_READ_ROOTS, PathEnv, PathRules, WritableRoot, resolve_path,
 };
 pub use policy::{ParseSandboxModeError, ReadOnlyAccess, SandboxMode, SandboxPolicy};
 pub use spawn::{
-    Child, Command, KernelSupport, LANDLOCK_RIGHTS, Layer, LayerState, MIN_LANDLOCK_ABI,
-    NETWORK_DISABLED_ENV, Namespaces, PtyChild, PtySize, RunLimits, RunOutput, SCOPES_ABI, Sandbox,
-    SpawnError, Stdio, WITHOUT_NAMESPACES, kill_group, landlock_rights,
+    Child, ChildProcess, Command, KernelSupport, LANDLOCK_RIGHTS, Layer, LayerState,
+    MIN_LANDLOCK_ABI, NETWORK_DISABLED_ENV, Namespaces, PtyChild, PtySize, RunLimits, RunOutput,
+    SCOPES_ABI, Sandbox, SpawnError, Stdio, WITHOUT_NAMESPACES, landlock_rights,
 };

@@ -41,11 +41,11 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
-pub use child::{Child, Stdio};
+pub use child::{Child, ChildProcess, Stdio};
 pub use report::{
     LANDLOCK_RIGHTS, Layer, LayerState, SCOPES_ABI, WITHOUT_NAMESPACES, landlock_rights,
 };
-pub use run::{RunLimits, RunOutput, kill_group};
+pub use run::{RunLimits, RunOutput};
 
 use crate::paths::nested_git::{self, NestedGit, NestedGitCache};
 use crate::{PathEnv, PathRules, SandboxMode, SandboxPolicy};

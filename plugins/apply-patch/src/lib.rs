@@ -5,6 +5,8 @@
 //! back to the host as [`FileChange`]s; the host checks every path against
 //! the writable roots and protected paths before it applies any of them.
 
+#![forbid(unsafe_code)]
+
 pub mod patch;
 
 use serde::Deserialize;

@@ -626,26 +626,11 @@ mod keyutils {
             .is_ok_and(|metadata| !metadata.get_description().starts_with("_uid_ses."))
     }
 
-    /// Joins a new, anonymous session keyring (`keyctl(KEYCTL_JOIN_SESSION_KEYRING,
-    /// NULL)`). It applies to the calling thread and the threads it starts
-    /// afterwards. Tests call it to get a keyring no other test shares.
+    /// Joins a new, anonymous session keyring (see
+    /// [`wharf_sandbox::join_new_session_keyring`]). Tests call it to get a
+    /// keyring no other test shares.
     pub fn join_new_session_keyring() -> std::io::Result<()> {
-        const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
-        // SAFETY: KEYCTL_JOIN_SESSION_KEYRING takes one pointer argument, a
-        // NUL-terminated name or NULL ("a new anonymous keyring"); we pass
-        // NULL, so the kernel reads no memory of ours.
-        let id = unsafe {
-            libc::syscall(
-                libc::SYS_keyctl,
-                KEYCTL_JOIN_SESSION_KEYRING,
-                std::ptr::null::<libc::c_char>(),
-            )
-        };
-        if id < 0 {
-            Err(std::io::Error::last_os_error())
-        } else {
-            Ok(())
-        }
+        wharf_sandbox::join_new_session_keyring()
     }
 }
 

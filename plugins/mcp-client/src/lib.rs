@@ -20,6 +20,8 @@
 //! `Plugin` trait. The adapter in `cli` turns the config into a
 //! [`ServerSpec`] and [`CallResult`] into the host's `ToolOutput`.
 
+#![forbid(unsafe_code)]
+
 mod content;
 pub mod credentials;
 mod env;

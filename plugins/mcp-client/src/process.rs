@@ -2,11 +2,10 @@
 //! stdout handed to rmcp as async pipes, its stderr's end kept for error
 //! messages, its exit watched.
 //!
-//! A thread per process waits for the exit without reaping
-//! (`waitid(WNOWAIT)`), kills what is left of the process group, then
-//! reaps. Killing while the leader is an unreaped zombie is what makes it
-//! safe: its pid, and so the group id, cannot be reused until the reap,
-//! which happens under the same lock that [`StdioProcess::kill`] takes.
+//! A thread per process waits for the exit with
+//! [`ChildProcess::wait_deadline`], which kills what is left of the
+//! process group before it reaps; [`StdioProcess::kill`] signals through
+//! the same handle, so never a group whose id was reused.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io;
@@ -20,7 +19,7 @@ use std::time::Duration;
 use tokio::io::AsyncReadExt as _;
 use tokio::net::unix::pipe;
 use tokio::sync::watch;
-use wharf_sandbox::{Command, Sandbox, SpawnError, Stdio, kill_group};
+use wharf_sandbox::{ChildProcess, Command, Sandbox, SpawnError, Stdio};
 
 use crate::StartError;
 
@@ -46,14 +45,12 @@ pub(crate) struct Launch<'a> {
 pub(crate) type Pipes = (framing::Checked, pipe::Sender);
 
 pub(crate) struct StdioProcess {
-    pid: u32,
+    process: ChildProcess,
     /// How it ended, once it has (and was reaped).
     exit: watch::Receiver<Option<String>>,
     stderr: Arc<Mutex<VecDeque<u8>>>,
     /// Set when stderr reached its end: everything it wrote is in `stderr`.
     stderr_done: watch::Receiver<bool>,
-    /// Whether the leader was reaped; held while killing the group.
-    reaped: Arc<Mutex<bool>>,
     /// Why its stdout was cut off, if it was.
     verdict: framing::Verdict,
 }
@@ -88,36 +85,32 @@ impl StdioProcess {
             },
             other => spawn_error(other.to_string()),
         })?;
-        let pid = child.id();
+        let process = child.process();
         let pipes = (child.stdout.take(), child.stdin.take(), child.stderr.take());
         let (Some(stdout), Some(stdin), Some(stderr)) = pipes else {
-            kill_group(pid);
-            let _ = child.wait();
+            let _ = process.kill_group();
+            let _ = process.wait_deadline(None);
             return Err(spawn_error("the sandbox returned no pipes".to_owned()));
         };
 
         let (exit_tx, exit) = watch::channel(None);
-        let reaped = Arc::new(Mutex::new(false));
-        let waiter_reaped = Arc::clone(&reaped);
+        let waited = process.clone();
         let waiter = std::thread::Builder::new()
             .name("wharf-mcp-wait".to_owned())
             .stack_size(64 * 1024)
             .spawn(move || {
-                wait_unreaped(pid);
-                let mut reaped = waiter_reaped.lock().unwrap_or_else(PoisonError::into_inner);
-                // The leader is gone; its group (anything it started) ends
-                // with it.
-                kill_group(pid);
-                let status = child.wait();
-                *reaped = true;
-                drop(reaped);
+                // Once the leader is gone its group (anything it started)
+                // ends with it, then it is reaped.
+                let status = waited.wait_deadline(None);
                 let _ = exit_tx.send(Some(match status {
-                    Ok(status) => describe_exit(status),
+                    Ok(Some(status)) => describe_exit(status),
+                    Ok(None) => "ended (its exit status is unknown)".to_owned(),
                     Err(err) => format!("ended (its exit status is unknown: {err})"),
                 }));
             });
         if let Err(err) = waiter {
-            kill_group(pid);
+            let _ = process.kill_group();
+            let _ = process.wait_deadline(None);
             return Err(spawn_error(format!(
                 "cannot start a thread to watch it: {err}"
             )));
@@ -129,15 +122,10 @@ impl StdioProcess {
             let stderr = pipe::Receiver::from_owned_fd(OwnedFd::from(stderr))?;
             Ok(((stdout, stdin), stderr))
         };
-        let process_kill = |reaped: &Mutex<bool>| {
-            if !*reaped.lock().unwrap_or_else(PoisonError::into_inner) {
-                kill_group(pid);
-            }
-        };
         let ((stdout, stdin), stderr_pipe) = match setup() {
             Ok(pipes) => pipes,
             Err(err) => {
-                process_kill(&reaped);
+                let _ = process.kill_group();
                 return Err(spawn_error(format!("cannot watch its pipes: {err}")));
             }
         };
@@ -147,11 +135,10 @@ impl StdioProcess {
         let (stdout, verdict) = framing::check_lines(stdout);
         Ok((
             StdioProcess {
-                pid,
+                process,
                 exit,
                 stderr,
                 stderr_done,
-                reaped,
                 verdict,
             },
             (stdout, stdin),
@@ -159,7 +146,7 @@ impl StdioProcess {
     }
 
     pub(crate) fn pid(&self) -> u32 {
-        self.pid
+        self.process.id()
     }
 
     /// Why wharf stopped reading its stdout, if it did: the connection is
@@ -202,10 +189,7 @@ impl StdioProcess {
     /// Kills its process group (unless it is already gone). The watcher
     /// thread reaps it; [`StdioProcess::wait_exit`] tells when.
     pub(crate) fn kill(&self) {
-        let reaped = self.reaped.lock().unwrap_or_else(PoisonError::into_inner);
-        if !*reaped {
-            kill_group(self.pid);
-        }
+        let _ = self.process.kill_group();
     }
 }
 
@@ -236,22 +220,6 @@ async fn collect_tail(
         }
     }
     let _ = done.send(true);
-}
-
-/// Blocks until `pid` has exited, leaving it unreaped.
-fn wait_unreaped(pid: u32) {
-    let id: libc::id_t = pid;
-    loop {
-        // SAFETY: an all-zero siginfo_t is a valid value of the plain C
-        // struct, and waitid only writes into it.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        // SAFETY: `info` is a valid, writable siginfo_t for the call.
-        let result =
-            unsafe { libc::waitid(libc::P_PID, id, &mut info, libc::WEXITED | libc::WNOWAIT) };
-        if result == 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
-            return;
-        }
-    }
 }
 
 /// `exited with status 1`, `was killed by signal 9 (SIGKILL)`.

@@ -28,6 +28,8 @@
 //! pruned or its manager dropped; and when a command exits, what it left
 //! running in its group is killed too.
 
+#![forbid(unsafe_code)]
+
 pub mod buffer;
 mod manager;
 mod process;

@@ -8,7 +8,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use wharf_sandbox::{Command, PtySize, Sandbox, Stdio};
+use wharf_sandbox::{ChildProcess, Command, PtySize, Sandbox, Stdio};
 
 use crate::ExecError;
 use crate::buffer::{HeadTail, Unread};
@@ -47,8 +47,8 @@ const UNKNOWN_EXIT: i32 = -1;
 /// A command started under the sandbox, in its own process group.
 #[derive(Debug)]
 pub struct Process {
-    /// The child's pid, which is also its process group id.
-    pid: libc::pid_t,
+    /// The child, which leads its process group.
+    child: ChildProcess,
     shared: Arc<Shared>,
     /// The terminal, for writing; `None` with pipes (stdin is /dev/null).
     stdin: Option<Arc<Mutex<std::fs::File>>>,
@@ -112,7 +112,7 @@ impl Process {
                     Some(Arc::new(Mutex::new(pty.master))),
                 ),
                 Err(err) => {
-                    abandon(&pty.child);
+                    abandon(&pty.child.process());
                     return Err(ExecError::Io(err));
                 }
             }
@@ -125,16 +125,9 @@ impl Process {
                 .stderr(Stdio::from(stderr));
             (sandbox.spawn(command)?, Box::new(output), None)
         };
-        let Ok(pid) = libc::pid_t::try_from(child.id()) else {
-            abandon(&child);
-            return Err(ExecError::Io(io::Error::other(
-                "the process id is out of range",
-            )));
-        };
-        // The waiter reaps the child from now on; `Child` has no more to do.
-        drop(child);
+        // The waiter reaps the child from now on; the pipes were taken.
         let process = Process {
-            pid,
+            child: child.process(),
             shared: Arc::default(),
             stdin,
         };
@@ -143,12 +136,11 @@ impl Process {
     }
 
     fn start_threads(&self, output: Box<dyn Read + Send>) -> Result<(), ExecError> {
-        let (pid, shared) = (self.pid, Arc::clone(&self.shared));
-        if let Err(err) = helper("exec-wait").spawn(move || wait_for_exit(pid, &shared)) {
+        let (child, shared) = (self.child.clone(), Arc::clone(&self.shared));
+        if let Err(err) = helper("exec-wait").spawn(move || wait_for_exit(&child, &shared)) {
             // Nobody else will reap it.
-            let mut state = self.shared.lock();
-            kill_group(self.pid);
-            state.exit = Some(reap(self.pid));
+            let code = abandon(&self.child);
+            self.shared.update(|state| state.exit = Some(code));
             return Err(ExecError::Io(err));
         }
         let shared = Arc::clone(&self.shared);
@@ -226,15 +218,12 @@ impl Process {
 
     /// The process id (and process group id).
     pub fn pid(&self) -> u32 {
-        self.pid.unsigned_abs()
+        self.child.id()
     }
 
     /// SIGKILL to the whole process group, unless it was already reaped.
     pub fn kill(&self) {
-        let state = self.shared.lock();
-        if state.exit.is_none() {
-            kill_group(self.pid);
-        }
+        let _ = self.child.kill_group();
     }
 
     /// [`Process::kill`], then waits (at most `limit`) until the waiter
@@ -311,80 +300,36 @@ fn read_output(mut output: Box<dyn Read + Send>, shared: &Shared) {
     shared.update(|state| state.eof = true);
 }
 
-/// Waits for the child to exit without reaping it, kills what it left in
-/// its group, then reaps it. Reaping happens under the state lock and
-/// [`Process::kill`] signals only before it, so a signal never reaches a
-/// group whose id was reused: an unreaped zombie keeps its pid taken.
-fn wait_for_exit(pid: libc::pid_t, shared: &Shared) {
-    let exited = loop {
-        // SAFETY: `info` is a writable siginfo_t; WNOWAIT leaves the child
-        // a zombie, so its pid stays ours.
-        let waited = unsafe {
-            let mut info: libc::siginfo_t = std::mem::zeroed();
-            libc::waitid(
-                libc::P_PID,
-                pid.unsigned_abs(),
-                &mut info,
-                libc::WEXITED | libc::WNOWAIT,
-            )
-        };
-        if waited == 0 {
-            break true;
-        }
-        if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
-            break false;
-        }
+/// Waits for the child to exit; [`ChildProcess::wait_deadline`] kills
+/// what it left in its group, then reaps it.
+fn wait_for_exit(child: &ChildProcess, shared: &Shared) {
+    let code = match child.wait_deadline(None) {
+        Ok(Some(status)) => exit_code(status),
+        // Not ours to wait for (reaped elsewhere?).
+        Ok(None) | Err(_) => UNKNOWN_EXIT,
     };
-    let mut state = shared.lock();
-    let code = if exited {
-        // Whatever the command left running in its group goes with it.
-        kill_group(pid);
-        reap(pid)
-    } else {
-        // Not ours to wait for (reaped elsewhere?): never signal it again.
-        UNKNOWN_EXIT
-    };
-    state.exit = Some(code);
-    state.exited_at = Some(Instant::now());
-    drop(state);
-    shared.changed.notify_all();
+    shared.update(|state| {
+        state.exit = Some(code);
+        state.exited_at = Some(Instant::now());
+    });
 }
 
-/// Kills and reaps a child that will not become a [`Process`].
-fn abandon(child: &wharf_sandbox::Child) {
-    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
-        kill_group(pid);
-        reap(pid);
+/// Kills and reaps a child that will not become a [`Process`]; returns
+/// its exit code.
+fn abandon(child: &ChildProcess) -> i32 {
+    let _ = child.kill_group();
+    match child.wait_deadline(None) {
+        Ok(Some(status)) => exit_code(status),
+        Ok(None) | Err(_) => UNKNOWN_EXIT,
     }
 }
 
-/// Reaps the child and returns its exit code (`128 + signal` when a signal
-/// ended it).
-fn reap(pid: libc::pid_t) -> i32 {
-    let mut status = 0;
-    loop {
-        // SAFETY: `status` is a writable int; `pid` is our unreaped child.
-        let reaped = unsafe { libc::waitpid(pid, &mut status, 0) };
-        if reaped == pid {
-            break;
-        }
-        if reaped < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
-            continue;
-        }
-        return UNKNOWN_EXIT;
+/// The exit code, `128 + signal` when a signal ended the process.
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt as _;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => code,
+        (None, Some(signal)) => 128 + signal,
+        (None, None) => UNKNOWN_EXIT,
     }
-    if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else if libc::WIFSIGNALED(status) {
-        128 + libc::WTERMSIG(status)
-    } else {
-        UNKNOWN_EXIT
-    }
-}
-
-/// SIGKILL to the group `pgid` leads. Callers make sure it is the group
-/// of a child of ours that has not been reaped (see `wait_for_exit`), so the
-/// id cannot have been reused.
-fn kill_group(pgid: libc::pid_t) {
-    wharf_sandbox::kill_group(pgid.unsigned_abs());
 }

@@ -5,6 +5,8 @@
 //! the tool reads the file through its read-only grant, so a path outside
 //! the readable roots is refused by the host, not here.
 
+#![forbid(unsafe_code)]
+
 pub mod prepare;
 
 use serde::Deserialize;

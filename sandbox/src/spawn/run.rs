@@ -3,7 +3,6 @@
 
 use std::io::{self, Read, Write as _};
 use std::process::ExitStatus;
-use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -61,7 +60,6 @@ impl Sandbox {
             program: program.clone(),
             source,
         };
-        let pid = child.id();
         if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
             // A command that does not read its input must not block us.
             spawn_named("wharf-run-stdin", move || {
@@ -72,25 +70,22 @@ impl Sandbox {
         let cap = limits.max_output_bytes;
         let stdout = child.stdout.take().map(|pipe| collect(pipe, cap));
         let stderr = child.stderr.take().map(|pipe| collect(pipe, cap));
-        let (done_tx, done_rx) = mpsc::channel();
-        spawn_named("wharf-run-wait", move || {
-            let _ = done_tx.send(child.wait());
-        })
-        .map_err(io_error)?;
 
-        let (status, timed_out) = match done_rx.recv_timeout(limits.timeout) {
-            Ok(status) => (status.map_err(io_error)?, false),
-            Err(_) => {
-                kill_group(pid);
-                let status = done_rx
-                    .recv()
-                    .map_err(|_| io_error(io::Error::other("lost the command's exit status")))?;
-                (status.map_err(io_error)?, true)
+        // Waiting ends the group before it reaps: background processes the
+        // command left would hold the pipes open, and a one-shot command's
+        // processes end with it.
+        let deadline = Instant::now().checked_add(limits.timeout);
+        let (status, timed_out) = match child.wait_deadline(deadline).map_err(io_error)? {
+            Some(status) => (status, false),
+            None => {
+                child.kill_group().map_err(io_error)?;
+                let status = child
+                    .wait_deadline(None)
+                    .map_err(io_error)?
+                    .ok_or_else(|| io_error(io::Error::other("lost the command's exit status")))?;
+                (status, true)
             }
         };
-        // Background processes the command left would hold the pipes open:
-        // a one-shot command's processes end with it.
-        kill_group(pid);
         let (stdout, stdout_dropped) = join(stdout);
         let (stderr, stderr_dropped) = join(stderr);
         Ok(RunOutput {
@@ -104,16 +99,6 @@ impl Sandbox {
             wall_time: started.elapsed(),
         })
     }
-}
-
-/// Sends SIGKILL to the process group `pid` leads (every command the
-/// sandbox starts leads its own group).
-pub fn kill_group(pid: u32) {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return;
-    };
-    // SAFETY: kill takes integers; a negative pid names a process group.
-    unsafe { libc::kill(-pid, libc::SIGKILL) };
 }
 
 fn signal_of(status: ExitStatus) -> Option<i32> {
