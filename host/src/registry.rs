@@ -10,6 +10,7 @@
 //! kind of plugin ([`names`]).
 
 mod load;
+mod load_error;
 pub mod lock;
 pub mod names;
 
@@ -19,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use self::load::Loaded;
+pub use self::load_error::{LoadError, PinnedBy, check_pin};
 use self::lock::{Locked, PluginLock};
 use crate::features::{FeatureRegistry, FeatureSpec, Features};
 use crate::plugin::manifest::{self, Manifest};
@@ -275,9 +277,7 @@ impl Discovery {
         let mut results = Vec::new();
         for candidate in self.candidates {
             let result = if features.enabled(&candidate.manifest.feature.key) {
-                loaded
-                    .next()
-                    .unwrap_or_else(|| Err("it was not loaded (a bug in wharf)".to_owned()))
+                loaded.next().unwrap_or_else(|| Err(LoadError::NotLoaded))
             } else {
                 Ok(load::unloaded(runtime, &candidate))
             };
@@ -299,10 +299,10 @@ impl Discovery {
                 Err(reason) if candidate.manifest.required => {
                     return Err(RequiredPluginFailed {
                         name: candidate.manifest.name.to_string(),
-                        reason,
+                        reason: reason.to_string(),
                     });
                 }
-                Err(reason) => plugins.skip(&candidate, reason),
+                Err(reason) => plugins.skip(&candidate, reason.to_string()),
             }
         }
         for (candidate, loaded) in names::settle_installed(&mut plugins, installed) {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::Path;
 
-use anyhow::{Context as _, bail};
+use anyhow::{Context as _, anyhow, bail};
 use sha2::Digest as _;
 use wharf_host::native::{self, NativePlugin};
 use wharf_host::plugin::Plugin;
@@ -15,9 +15,9 @@ use wharf_host::plugin::manifest::{
     MANIFEST_FILE, MAX_ARTIFACT_BYTES, Manifest, PluginKind, Sha256, read_limited,
     read_manifest_text,
 };
-use wharf_host::registry::ToolHolder;
 use wharf_host::registry::lock::{self, Locked, PluginLock};
 use wharf_host::registry::names;
+use wharf_host::registry::{LoadError, PinnedBy, ToolHolder, check_pin};
 use wharf_host::wasm::WasmRuntime;
 
 use crate::GlobalArgs;
@@ -46,20 +46,24 @@ pub(super) fn add(
         "a plugin's artifact",
     )?;
     let actual = Sha256(sha2::Sha256::digest(&bytes).into());
+    let name = manifest.name.as_str();
+    let not_installed = |err: LoadError| anyhow!("{err}; not installed");
     if let Some(expected) = expected {
         let expected: Sha256 = expected
             .parse()
             .map_err(|err| crate::UsageError(format!("--sha256: {err}")))?;
-        if expected != actual {
-            bail!("sha256 mismatch: expected {expected}, the artifact is {actual}; not installed");
-        }
+        check_pin(PinnedBy::User, name, &expected, &actual, &manifest.artifact)
+            .map_err(not_installed)?;
     }
-    if let Some(pinned) = &manifest.sha256
-        && *pinned != actual
-    {
-        bail!(
-            "sha256 mismatch: the manifest pins {pinned}, the artifact is {actual}; not installed"
-        );
+    if let Some(pinned) = &manifest.sha256 {
+        check_pin(
+            PinnedBy::Manifest,
+            name,
+            pinned,
+            &actual,
+            &manifest.artifact,
+        )
+        .map_err(not_installed)?;
     }
 
     let configured = global.configure()?;

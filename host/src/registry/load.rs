@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use sha2::Digest as _;
 
-use super::lock::LOCK_FILE;
+use super::load_error::{LoadError, PinnedBy, check_pin};
 use super::{Candidate, EmbeddedCode};
 use crate::native::NativePlugin;
 use crate::plugin::grant::Grant;
@@ -30,12 +30,12 @@ pub(super) struct Loaded {
 pub(super) fn load_all(
     runtime: &WasmRuntime,
     candidates: &[&Candidate],
-) -> Vec<Result<Loaded, String>> {
+) -> Vec<Result<Loaded, LoadError>> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<Result<Loaded, String>>>> =
+    let slots: Vec<Mutex<Option<Result<Loaded, LoadError>>>> =
         candidates.iter().map(|_| Mutex::new(None)).collect();
     let workers = std::thread::available_parallelism()
         .map_or(2, usize::from)
@@ -53,7 +53,7 @@ pub(super) fn load_all(
                     let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         load_one(runtime, candidate)
                     }))
-                    .unwrap_or_else(|_| Err("loading it panicked (a bug in wharf)".to_owned()));
+                    .unwrap_or_else(|_| Err(LoadError::Panicked));
                     if let Some(slot) = slots.get(index)
                         && let Ok(mut slot) = slot.lock()
                     {
@@ -69,20 +69,19 @@ pub(super) fn load_all(
             slot.into_inner()
                 .ok()
                 .flatten()
-                .unwrap_or_else(|| Err("it was not loaded (a bug in wharf)".to_owned()))
+                .unwrap_or_else(|| Err(LoadError::NotLoaded))
         })
         .collect()
 }
 
-pub(super) fn load_one(runtime: &WasmRuntime, candidate: &Candidate) -> Result<Loaded, String> {
+pub(super) fn load_one(runtime: &WasmRuntime, candidate: &Candidate) -> Result<Loaded, LoadError> {
     let manifest = &candidate.manifest;
     match (manifest.kind, candidate.embedded) {
         (PluginKind::Wasm, None | Some(EmbeddedCode::Wasm(_))) => load_wasm(runtime, candidate),
         (PluginKind::Native, None) => load_native(candidate),
         (PluginKind::Native, Some(EmbeddedCode::Native(table))) => {
             let started = Instant::now();
-            let plugin = NativePlugin::builtin(manifest.name.as_str(), table())
-                .map_err(|err| err.to_string())?;
+            let plugin = NativePlugin::builtin(manifest.name.as_str(), table())?;
             Ok(Loaded {
                 plugin: Arc::new(plugin),
                 sha256: String::new(),
@@ -91,57 +90,47 @@ pub(super) fn load_one(runtime: &WasmRuntime, candidate: &Candidate) -> Result<L
                 loaded: true,
             })
         }
-        (PluginKind::Mcp, _) => Err(
-            "an MCP server is started from `[mcp_servers]` in config.toml, not loaded as a plugin"
-                .to_owned(),
-        ),
-        (kind, Some(_)) => Err(format!(
-            "the manifest says `kind = \"{}\"` but the binary embeds other code (a bug in this build)",
-            kind.as_str()
-        )),
+        (PluginKind::Mcp, _) => Err(LoadError::McpServer),
+        (kind, Some(_)) => Err(LoadError::EmbeddedKind { kind }),
     }
 }
 
 /// Reads an installed plugin's artifact (within the limit) and checks it
 /// against the pins: plugins.lock's, which decides, then the manifest's,
 /// which can only refuse more.
-fn read_artifact(candidate: &Candidate) -> Result<(Vec<u8>, Sha256), String> {
+fn read_artifact(candidate: &Candidate) -> Result<(Vec<u8>, Sha256), LoadError> {
     let manifest = &candidate.manifest;
     let bytes = read_limited(
         &manifest.artifact,
         MAX_ARTIFACT_BYTES,
         "a plugin's artifact",
-    )
-    .map_err(|err| err.to_string())?;
+    )?;
     let actual = Sha256(sha2::Sha256::digest(&bytes).into());
     check_pins(candidate, &actual)?;
     Ok((bytes, actual))
 }
 
-fn check_pins(candidate: &Candidate, actual: &Sha256) -> Result<(), String> {
+fn check_pins(candidate: &Candidate, actual: &Sha256) -> Result<(), LoadError> {
     let manifest = &candidate.manifest;
+    let name = manifest.name.as_str();
     if let Some(locked) = &candidate.locked {
         if locked.kind != manifest.kind {
-            return Err(format!(
-                "{LOCK_FILE} records `{}` as a {} plugin, but its manifest says `kind = \"{}\"`; \
-                 install it again with `wharf plugin add`",
-                manifest.name, locked.kind, manifest.kind
-            ));
+            return Err(LoadError::KindMismatch {
+                plugin: name.to_owned(),
+                locked: locked.kind,
+                manifest: manifest.kind,
+            });
         }
-        if locked.sha256 != *actual {
-            return Err(format!(
-                "sha256 mismatch: {LOCK_FILE} pins {} for `{}`, the artifact is {actual} \
-                 (it changed since `wharf plugin add`; install it again if you trust it)",
-                locked.sha256, manifest.name
-            ));
-        }
+        check_pin(
+            PinnedBy::Lock,
+            name,
+            &locked.sha256,
+            actual,
+            &manifest.artifact,
+        )?;
     }
-    if let Some(pinned) = &manifest.sha256
-        && pinned != actual
-    {
-        return Err(format!(
-            "sha256 mismatch: the manifest pins {pinned}, the artifact is {actual}"
-        ));
+    if let Some(pinned) = &manifest.sha256 {
+        check_pin(PinnedBy::Manifest, name, pinned, actual, &manifest.artifact)?;
     }
     Ok(())
 }
@@ -149,29 +138,23 @@ fn check_pins(candidate: &Candidate, actual: &Sha256) -> Result<(), String> {
 /// Opens a native library only when `wharf plugin add` recorded it (the
 /// user's consent) and the artifact is the one recorded; the bytes that
 /// were checked are the ones opened.
-fn load_native(candidate: &Candidate) -> Result<Loaded, String> {
+fn load_native(candidate: &Candidate) -> Result<Loaded, LoadError> {
     let manifest = &candidate.manifest;
     let started = Instant::now();
     if candidate.locked.is_none() {
-        return Err(format!(
-            "a native plugin runs with your privileges, so wharf opens one only when it was \
-             installed with `wharf plugin add` (which records it in {LOCK_FILE}); this one was \
-             copied in by hand: remove it (`wharf plugin remove {0}`) and install it from its \
-             source with `wharf plugin add DIR`",
-            manifest.name
-        ));
+        return Err(LoadError::NotInstalled {
+            plugin: manifest.name.to_string(),
+        });
     }
     let abi = crate::native::ABI_VERSION.to_string();
     if manifest.api != abi {
-        return Err(format!(
-            "the manifest targets native plugin ABI `{}`, which this wharf does not support \
-             (supported: {abi})",
-            manifest.api
-        ));
+        return Err(LoadError::UnsupportedApi {
+            kind: PluginKind::Native,
+            api: manifest.api.clone(),
+        });
     }
     let (bytes, actual) = read_artifact(candidate)?;
-    let plugin = NativePlugin::load_bytes(manifest.name.as_str(), &manifest.artifact, &bytes)
-        .map_err(|err| err.to_string())?;
+    let plugin = NativePlugin::load_bytes(manifest.name.as_str(), &manifest.artifact, &bytes)?;
     Ok(Loaded {
         plugin: Arc::new(plugin),
         sha256: actual.to_string(),
@@ -181,7 +164,7 @@ fn load_native(candidate: &Candidate) -> Result<Loaded, String> {
     })
 }
 
-fn load_wasm(runtime: &WasmRuntime, candidate: &Candidate) -> Result<Loaded, String> {
+fn load_wasm(runtime: &WasmRuntime, candidate: &Candidate) -> Result<Loaded, LoadError> {
     let manifest = &candidate.manifest;
     let owned;
     let bytes: &[u8] = match candidate.embedded {
@@ -196,15 +179,12 @@ fn load_wasm(runtime: &WasmRuntime, candidate: &Candidate) -> Result<Loaded, Str
         }
     };
     if !crate::wasm::SUPPORTED_API_VERSIONS.contains(&manifest.api.as_str()) {
-        return Err(format!(
-            "the manifest targets wharf:plugin@{}, which this wharf does not support (supported: {})",
-            manifest.api,
-            crate::wasm::SUPPORTED_API_VERSIONS.join(", ")
-        ));
+        return Err(LoadError::UnsupportedApi {
+            kind: PluginKind::Wasm,
+            api: manifest.api.clone(),
+        });
     }
-    let plugin = runtime
-        .load(manifest.name.as_str(), bytes)
-        .map_err(|err| err.to_string())?;
+    let plugin = runtime.load(manifest.name.as_str(), bytes)?;
     Ok(Loaded {
         sha256: hex(plugin.sha256()),
         from_cache: plugin.from_cache(),
