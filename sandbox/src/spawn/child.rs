@@ -457,3 +457,6 @@ fn wait_pid(pid: libc::pid_t, flags: libc::c_int) -> io::Result<Option<ExitStatu
         }
     }
 }
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests;
