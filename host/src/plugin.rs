@@ -63,22 +63,10 @@ impl Content {
     }
 }
 
-/// A file edit a tool asks for; the host checks and applies it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FileChange {
-    Add {
-        path: String,
-        contents: String,
-    },
-    Delete {
-        path: String,
-    },
-    Update {
-        path: String,
-        move_to: Option<String>,
-        contents: String,
-    },
-}
+/// A file edit a tool asks for; the host checks and applies it. The same
+/// type tool authors return: the WIT variant and the native wire format are
+/// converted into it where they enter the host (wasm/v0_1_0.rs, native.rs).
+pub use wharf_plugin_api::FileChange;
 
 /// What a tool returned.
 #[derive(Debug, Clone, PartialEq, Default)]

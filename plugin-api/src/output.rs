@@ -99,13 +99,9 @@ impl Output {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileChange {
     /// Create the file (and its directories), or overwrite it.
-    Add {
-        path: String,
-        contents: String,
-    },
-    Delete {
-        path: String,
-    },
+    Add { path: String, contents: String },
+    /// Remove the file.
+    Delete { path: String },
     /// Replace the contents; with `move_to`, write them there and remove
     /// `path`.
     Update {

@@ -10,7 +10,7 @@
 pub mod patch;
 
 use serde::Deserialize;
-use wharf_plugin_api::{Args, Context, FileChange, Output, ReadError, Tool, ToolError, ToolSpec};
+use wharf_plugin_api::{Args, Context, Output, ReadError, Tool, ToolError, ToolSpec};
 
 /// The tool.
 pub struct ApplyPatch;
@@ -94,19 +94,7 @@ impl Tool for ApplyPatch {
             }
         };
         for change in applied.changes {
-            output = output.with_change(match change {
-                patch::FileChange::Add { path, contents } => FileChange::Add { path, contents },
-                patch::FileChange::Delete { path } => FileChange::Delete { path },
-                patch::FileChange::Update {
-                    path,
-                    move_to,
-                    contents,
-                } => FileChange::Update {
-                    path,
-                    move_to,
-                    contents,
-                },
-            });
+            output = output.with_change(change);
         }
         Ok(output)
     }

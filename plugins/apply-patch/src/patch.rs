@@ -33,26 +33,14 @@ pub trait FileSource {
     fn read(&self, path: &str) -> Result<Option<String>, String>;
 }
 
-/// One file operation the caller must carry out, in the order given.
+/// One file operation the caller must carry out, in the order given: the
+/// plugin API's own type, so the plugin hands them to the host unchanged.
 ///
 /// Paths are exactly as written in the patch (relative or absolute): resolving
 /// them against the working directory, and checking them against the sandbox
-/// policy, is the caller's job.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FileChange {
-    /// Create the file, or overwrite it if it exists (codex does the same).
-    Add { path: String, contents: String },
-    /// Remove the file.
-    Delete { path: String },
-    /// Replace the file's contents with `contents`. With `move_to`, write
-    /// `contents` to that path instead (overwriting it if it exists) and
-    /// remove `path`.
-    Update {
-        path: String,
-        move_to: Option<String>,
-        contents: String,
-    },
-}
+/// policy, is the caller's job. `Add` overwrites a file that exists, as codex
+/// does.
+pub use wharf_plugin_api::FileChange;
 
 /// What [`compute`] produced.
 ///
