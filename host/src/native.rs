@@ -332,23 +332,7 @@ fn tool_output(output: wire::Output) -> Result<ToolOutput, ToolError> {
             },
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let changes = output
-        .changes
-        .into_iter()
-        .map(|change| match change {
-            wire::FileChange::Add { path, contents } => FileChange::Add { path, contents },
-            wire::FileChange::Delete { path } => FileChange::Delete { path },
-            wire::FileChange::Update {
-                path,
-                move_to,
-                contents,
-            } => FileChange::Update {
-                path,
-                move_to,
-                contents,
-            },
-        })
-        .collect();
+    let changes = output.changes.into_iter().map(FileChange::from).collect();
     Ok(ToolOutput {
         content,
         is_error: output.is_error,

@@ -328,21 +328,7 @@ impl Output {
         let changes = self
             .changes
             .into_iter()
-            .map(|change| match change {
-                crate::FileChange::Add { path, contents } => {
-                    wire::FileChange::Add { path, contents }
-                }
-                crate::FileChange::Delete { path } => wire::FileChange::Delete { path },
-                crate::FileChange::Update {
-                    path,
-                    move_to,
-                    contents,
-                } => wire::FileChange::Update {
-                    path,
-                    move_to,
-                    contents,
-                },
-            })
+            .map(wire::FileChange::from)
             .collect();
         wire::Output {
             content,

@@ -107,6 +107,45 @@ pub enum FileChange {
     },
 }
 
+// The wire form of the plugin API's `FileChange`, kept apart so that the
+// author's type can change without changing the ABI: the two conversions
+// are the only place they meet.
+impl From<crate::FileChange> for FileChange {
+    fn from(change: crate::FileChange) -> FileChange {
+        match change {
+            crate::FileChange::Add { path, contents } => FileChange::Add { path, contents },
+            crate::FileChange::Delete { path } => FileChange::Delete { path },
+            crate::FileChange::Update {
+                path,
+                move_to,
+                contents,
+            } => FileChange::Update {
+                path,
+                move_to,
+                contents,
+            },
+        }
+    }
+}
+
+impl From<FileChange> for crate::FileChange {
+    fn from(change: FileChange) -> crate::FileChange {
+        match change {
+            FileChange::Add { path, contents } => crate::FileChange::Add { path, contents },
+            FileChange::Delete { path } => crate::FileChange::Delete { path },
+            FileChange::Update {
+                path,
+                move_to,
+                contents,
+            } => crate::FileChange::Update {
+                path,
+                move_to,
+                contents,
+            },
+        }
+    }
+}
+
 /// Why a call (or a host callback) did not produce a result:
 /// `{"kind": "denied", "message": "..."}`, `{"kind": "cancelled"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,4 +179,42 @@ pub enum ReadResponse {
     NotFound,
     Denied(String),
     Failed(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JSON of each change is ABI: it must not follow the author's type.
+    #[test]
+    fn a_file_change_crosses_the_wire_unchanged_in_its_abi_form() {
+        let path = || "a.txt".to_owned();
+        let cases = [
+            (
+                crate::FileChange::Add {
+                    path: path(),
+                    contents: "x".to_owned(),
+                },
+                r#"{"type":"add","path":"a.txt","contents":"x"}"#,
+            ),
+            (
+                crate::FileChange::Delete { path: path() },
+                r#"{"type":"delete","path":"a.txt"}"#,
+            ),
+            (
+                crate::FileChange::Update {
+                    path: path(),
+                    move_to: Some("b.txt".to_owned()),
+                    contents: "y".to_owned(),
+                },
+                r#"{"type":"update","path":"a.txt","move_to":"b.txt","contents":"y"}"#,
+            ),
+        ];
+        for (change, json) in cases {
+            let wire = FileChange::from(change.clone());
+            assert_eq!(serde_json::to_string(&wire).unwrap(), json);
+            let read: FileChange = serde_json::from_str(json).unwrap();
+            assert_eq!(crate::FileChange::from(read), change);
+        }
+    }
 }
