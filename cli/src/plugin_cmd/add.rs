@@ -8,7 +8,6 @@ use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::Path;
 
 use anyhow::{Context as _, anyhow, bail};
-use sha2::Digest as _;
 use wharf_host::native::{self, NativePlugin};
 use wharf_host::plugin::Plugin;
 use wharf_host::plugin::manifest::{
@@ -45,7 +44,7 @@ pub(super) fn add(
         MAX_ARTIFACT_BYTES,
         "a plugin's artifact",
     )?;
-    let actual = Sha256(sha2::Sha256::digest(&bytes).into());
+    let actual = Sha256::of(&bytes);
     let name = manifest.name.as_str();
     let not_installed = |err: LoadError| anyhow!("{err}; not installed");
     if let Some(expected) = expected {

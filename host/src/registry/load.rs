@@ -6,8 +6,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sha2::Digest as _;
-
 use super::load_error::{LoadError, PinnedBy, check_pin};
 use super::{Candidate, EmbeddedCode};
 use crate::native::NativePlugin;
@@ -105,7 +103,7 @@ fn read_artifact(candidate: &Candidate) -> Result<(Vec<u8>, Sha256), LoadError> 
         MAX_ARTIFACT_BYTES,
         "a plugin's artifact",
     )?;
-    let actual = Sha256(sha2::Sha256::digest(&bytes).into());
+    let actual = Sha256::of(&bytes);
     check_pins(candidate, &actual)?;
     Ok((bytes, actual))
 }
@@ -169,7 +167,7 @@ fn load_wasm(runtime: &WasmRuntime, candidate: &Candidate) -> Result<Loaded, Loa
     let owned;
     let bytes: &[u8] = match candidate.embedded {
         Some(EmbeddedCode::Wasm(bytes)) => {
-            let actual = Sha256(sha2::Sha256::digest(bytes).into());
+            let actual = Sha256::of(bytes);
             check_pins(candidate, &actual)?;
             bytes
         }
@@ -201,7 +199,7 @@ fn load_wasm(runtime: &WasmRuntime, candidate: &Candidate) -> Result<Loaded, Loa
 pub(super) fn unloaded(runtime: &WasmRuntime, candidate: &Candidate) -> Loaded {
     let manifest = &candidate.manifest;
     let sha256 = match (candidate.embedded, &candidate.locked) {
-        (Some(EmbeddedCode::Wasm(bytes)), _) => Some(Sha256(sha2::Sha256::digest(bytes).into())),
+        (Some(EmbeddedCode::Wasm(bytes)), _) => Some(Sha256::of(bytes)),
         (None, Some(locked)) => Some(locked.sha256),
         (Some(EmbeddedCode::Native(_)), _) | (None, None) => None,
     };

@@ -99,6 +99,12 @@ impl fmt::Display for PluginKind {
 pub struct Sha256(pub [u8; 32]);
 
 impl Sha256 {
+    /// The digest of `bytes`.
+    pub fn of(bytes: &[u8]) -> Sha256 {
+        use sha2::Digest as _;
+        Sha256(sha2::Sha256::digest(bytes).into())
+    }
+
     pub fn to_hex(&self) -> String {
         self.0.iter().map(|byte| format!("{byte:02x}")).collect()
     }
