@@ -56,10 +56,24 @@ struct ShownValue<'a> {
     detail: Option<String>,
 }
 
+/// A writable root and what stays read-only inside it, as `config show`
+/// and `sandbox --check` print them.
 #[derive(Serialize)]
-struct ShownRoot<'a> {
-    root: &'a Path,
-    read_only_subpaths: &'a [PathBuf],
+pub(crate) struct ShownRoot<'a> {
+    pub(crate) root: &'a Path,
+    pub(crate) read_only_subpaths: &'a [PathBuf],
+}
+
+/// The writable roots of `rules` to show.
+pub(crate) fn shown_roots(rules: &PathRules) -> Vec<ShownRoot<'_>> {
+    rules
+        .writable_roots()
+        .iter()
+        .map(|root| ShownRoot {
+            root: &root.root,
+            read_only_subpaths: &root.read_only_subpaths,
+        })
+        .collect()
 }
 
 pub fn run(command: ConfigCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
@@ -104,14 +118,7 @@ fn print_json(config: &Config, rules: &PathRules) -> anyhow::Result<()> {
             })
             .collect(),
         readable_roots: rules.readable_roots(),
-        writable_roots: rules
-            .writable_roots()
-            .iter()
-            .map(|root| ShownRoot {
-                root: &root.root,
-                read_only_subpaths: &root.read_only_subpaths,
-            })
-            .collect(),
+        writable_roots: shown_roots(rules),
     };
     println!("{}", serde_json::to_string_pretty(&shown)?);
     Ok(())

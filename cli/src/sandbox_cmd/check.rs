@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 use wharf_sandbox::{Layer, Namespaces, Sandbox, SandboxPolicy};
 
+use crate::config_cmd::{ShownRoot, shown_roots};
 use crate::terminal::safe;
 
 #[derive(Serialize)]
@@ -37,12 +38,6 @@ struct ShownPolicy<'a> {
 }
 
 #[derive(Serialize)]
-struct ShownRoot<'a> {
-    root: &'a Path,
-    read_only_subpaths: &'a [PathBuf],
-}
-
-#[derive(Serialize)]
 struct ShownKernel {
     landlock_abi: u32,
     seccomp: bool,
@@ -64,14 +59,7 @@ pub fn run(sandbox: &Sandbox, json: bool) -> anyhow::Result<ExitCode> {
         enforceable: enforceable.is_ok(),
         error: enforceable.as_ref().err().map(ToString::to_string),
         policy: confined.then(|| ShownPolicy {
-            writable_roots: rules
-                .writable_roots()
-                .iter()
-                .map(|root| ShownRoot {
-                    root: &root.root,
-                    read_only_subpaths: &root.read_only_subpaths,
-                })
-                .collect(),
+            writable_roots: shown_roots(&rules),
             readable_roots: rules.readable_roots(),
             network: policy.has_network_access(),
             nested_git_stopped: sandbox
