@@ -6,6 +6,8 @@ use std::collections::HashSet;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use base64::Engine as _;
+
 use crate::model::{OutputContent, ResponseItem, ToolDef};
 use crate::models::{self, ApplyPatchToolType, ModelInfo, ShellType};
 use crate::pipeline::{self, AppliedChange, CallError, CallOutcome, Session, ToolCall};
@@ -386,7 +388,7 @@ fn model_output(outcome: &CallOutcome) -> ResponseItem {
                     }
                     Content::Image { mime_type, data } => OutputContent::Image {
                         mime_type: mime_type.clone(),
-                        data_base64: base64(data),
+                        data_base64: base64::engine::general_purpose::STANDARD.encode(data),
                     },
                 })
                 .collect();
@@ -419,44 +421,5 @@ fn aborted(call: &ToolCall) -> CallOutcome {
         result: Err(CallError::Tool(crate::plugin::ToolError::Cancelled)),
         applied: Vec::new(),
         timings: pipeline::Timings::default(),
-    }
-}
-
-/// Standard base64 with padding.
-fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let bytes = [
-            chunk.first().copied().unwrap_or(0),
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(bytes[0]) << 16) | (u32::from(bytes[1]) << 8) | u32::from(bytes[2]);
-        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
-            if i <= chunk.len() {
-                let index = ((n >> shift) & 63) as usize;
-                out.push(char::from(ALPHABET.get(index).copied().unwrap_or(b'=')));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn base64_matches_rfc4648() {
-        for (input, expected) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(super::base64(input.as_bytes()), expected);
-        }
     }
 }
