@@ -33,6 +33,8 @@ mod linux;
 mod nested_git_escapes;
 mod report;
 mod run;
+#[cfg(all(test, target_os = "linux"))]
+mod test_procs;
 #[cfg(test)]
 mod tests;
 

@@ -425,9 +425,15 @@ fn signals_reach_the_command() {
     use std::io::Write as _;
     let fx = Fixture::new();
     let sandbox = fx.sandbox(workspace_write(false, ReadOnlyAccess::FullAccess));
+    // It says it is ready once SIGINT has its default action again (a
+    // shell would exec before the command is there to take the key).
+    let wait = "import signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+print('ready', flush=True)
+signal.pause()";
     let mut pty = sandbox
         .spawn_pty(
-            Command::new(["/bin/sh", "-c", "echo ready; exec sleep 60"]),
+            Command::new(["/usr/bin/python3", "-c", wait]),
             PtySize::default(),
         )
         .unwrap();
@@ -437,19 +443,8 @@ fn signals_reach_the_command() {
         let n = pty.master.read(&mut buf).unwrap();
         seen.extend_from_slice(&buf[..n]);
     }
-    // `exec sleep` may not have happened yet: type until it ends.
-    let started = Instant::now();
-    let status = loop {
-        pty.master.write_all(b"\x03").unwrap();
-        if let Some(status) = pty.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "Ctrl-C did nothing"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    pty.master.write_all(b"\x03").unwrap();
+    let status = pty.child.wait().unwrap();
     use std::os::unix::process::ExitStatusExt as _;
     assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}");
 

@@ -17,9 +17,9 @@ use crate::{program_spec, server_env, temp_cwd};
 /// A stdio MCP server (newline-delimited JSON-RPC) that lists the tools
 /// `TOOLS` evaluates to (argv[1]), and whose every tool sends argv[2]
 /// progress notifications, then argv[3] log messages (warning and debug in
-/// turn), then (50 ms later) its result.
+/// turn), then a `ping` it waits to be answered, then its result.
 const SERVER: &str = r#"
-import json, sys, time
+import json, sys
 TOOLS = eval(sys.argv[1])
 PROGRESS, LOGS = int(sys.argv[2]), int(sys.argv[3])
 out = sys.stdout
@@ -50,9 +50,11 @@ for line in sys.stdin:
             out.write(json.dumps({"jsonrpc": "2.0", "method": "notifications/message",
                 "params": {"level": "debug" if i % 2 else "warning",
                            "data": "log %d\n\x1b[2J" % i}}) + "\n")
-        out.flush()
-        # The result comes after the last notification, not racing it.
-        time.sleep(0.05)
+        # The result comes after the client has read every notification:
+        # it answers the ping only after them.
+        send({"jsonrpc": "2.0", "id": "sync", "method": "ping"})
+        while json.loads(sys.stdin.readline()).get("id") != "sync":
+            pass
         send({"jsonrpc": "2.0", "id": id, "result": {
             "content": [{"type": "text", "text": "done"}]}})
     elif id is not None:

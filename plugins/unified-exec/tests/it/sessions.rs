@@ -136,18 +136,21 @@ fn end_session_kills_the_whole_process_group() {
 #[test]
 fn what_a_command_leaves_behind_is_killed_when_it_exits() {
     let fx = Fixture::new();
-    // It exits once the test has seen its background sleep run.
+    // It exits once the test has seen its background sleep run: it blocks
+    // reading a FIFO the test writes to then.
+    let seen = fx.work.join("seen");
+    let path = std::ffi::CString::new(seen.to_str().unwrap()).unwrap();
+    // SAFETY: a NUL-terminated path and a mode.
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
     let sleep = unique_sleep();
-    let mut args = args(&format!(
-        "sleep {sleep} & while [ ! -e seen ]; do sleep 0.01; done; echo started"
-    ));
+    let mut args = args(&format!("sleep {sleep} & read line < seen; echo started"));
     args.yield_time_ms = Some(10_000);
     let background = std::cell::Cell::new(None);
     let watch = || {
         if background.get().is_none() {
             background.set(pid_of_sleep(&sleep));
             if background.get().is_some() {
-                std::fs::write(fx.work.join("seen"), "").unwrap();
+                std::fs::write(&seen, "seen\n").unwrap();
             }
         }
         false

@@ -5,12 +5,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
-use std::io::Write as _;
+use std::io::{BufRead as _, BufReader, Write as _};
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::spawn::test_procs::{RUNNING, assert_gone, unique_sleep};
 use crate::spawn::{Command, RunLimits, Sandbox, Stdio};
 use crate::{PathEnv, ReadOnlyAccess, SandboxPolicy};
 
@@ -48,47 +48,6 @@ impl Fixture {
                 Sandbox::new(&SandboxPolicy::DangerFullAccess, &env),
             ),
         ]
-    }
-}
-
-/// A `sleep` duration no other process has (see `escapes/lifetime.rs`,
-/// whose numbers start at 200).
-fn unique_sleep() -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    format!("{}.{}", 600 + n, std::process::id())
-}
-
-/// Whether a live (not zombie) process runs `sleep DURATION`.
-fn sleeping(duration: &str) -> bool {
-    let wanted = format!("sleep\0{duration}\0");
-    std::fs::read_dir("/proc").unwrap().flatten().any(|entry| {
-        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-        let zombie = stat
-            .rsplit_once(") ")
-            .is_some_and(|(_, s)| s.starts_with('Z'));
-        cmdline == wanted.as_bytes() && !zombie
-    })
-}
-
-/// Waits up to 5 s for `sleep DURATION` to run.
-fn await_sleeping(duration: &str) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !sleeping(duration) {
-        assert!(Instant::now() < deadline, "sleep {duration} did not start");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-/// Waits up to 5 s for `sleep DURATION` to be gone (SIGKILL is delivered
-/// after `kill` returns).
-#[track_caller]
-fn assert_gone(duration: &str, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while sleeping(duration) {
-        assert!(Instant::now() < deadline, "{what}");
-        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
@@ -158,11 +117,24 @@ fn another_thread_can_kill_the_group_of_a_waited_child() {
     let fixture = Fixture::new();
     for (name, sandbox) in fixture.sandboxes() {
         let (left, own) = (unique_sleep(), unique_sleep());
-        let child = sandbox
-            .spawn(leaving(&left, &format!("exec sleep {own}")))
+        // It says when the background sleep runs, then becomes a sleep.
+        let script = format!(
+            "{RUNNING}sleep {left} </dev/null >/dev/null 2>&1 &
+running $! {left}
+echo ready
+exec sleep {own} >/dev/null"
+        );
+        let mut command = Command::new(["/bin/sh", "-c", &script]);
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut child = sandbox.spawn(command).unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
             .unwrap();
-        await_sleeping(&left);
-        await_sleeping(&own);
+        assert_eq!(line, "ready\n", "{name}");
         let process = child.process();
         let waiter = std::thread::spawn(move || process.wait_deadline(None));
         child.kill_group().unwrap();

@@ -5,54 +5,17 @@
 
 use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::World;
+use crate::spawn::test_procs::{RUNNING, assert_gone, sleeping, unique_sleep};
 use crate::{Command, PtySize, RunLimits, Stdio};
-
-/// A `sleep` duration no other process has (tests find their processes by
-/// it: the pids a command prints are those of its own namespace).
-fn unique_sleep() -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    format!("{}.{}", 200 + n, std::process::id())
-}
-
-/// The pids (as the test sees them) running `sleep DURATION`.
-fn sleeping(duration: &str) -> Vec<u32> {
-    let wanted = format!("sleep\0{duration}\0");
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|entry| {
-            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
-            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
-            let zombie = stat
-                .rsplit_once(") ")
-                .is_some_and(|(_, s)| s.starts_with('Z'));
-            (cmdline == wanted.as_bytes() && !zombie).then_some(pid)
-        })
-        .collect()
-}
-
-/// Waits up to 5 s for every `sleep DURATION` to be gone.
-#[track_caller]
-fn assert_gone(duration: &str, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !sleeping(duration).is_empty() {
-        assert!(Instant::now() < deadline, "{what} outlived it");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
 
 /// A script that starts `sleep DAEMON` in a new session and `sleep
 /// ORPHAN` through a double fork, and exits once both run.
 fn leave_behind(daemon: &str, orphan: &str) -> String {
     format!(
-        "running() {{ until [ \"$(tr -d '\\0' < /proc/$1/cmdline)\" = \"sleep$2\" ]; do :; done; }}
-setsid sleep {daemon} </dev/null >/dev/null 2>&1 &
+        "{RUNNING}setsid sleep {daemon} </dev/null >/dev/null 2>&1 &
 running $! {daemon}
 ( sleep {orphan} </dev/null >/dev/null 2>&1 & echo $! > orphan.pid )
 running $(cat orphan.pid) {orphan}
@@ -138,15 +101,23 @@ fn helper_holding_sandboxed_processes() {
     );
     let world = World::at(root);
     let sandbox = world.sandbox(&world.workspace_write());
-    let script = format!("setsid sleep {daemon} </dev/null >/dev/null 2>&1 & exec sleep {plain}");
+    // It says when both sleeps run.
+    let script = format!(
+        "{RUNNING}setsid sleep {daemon} </dev/null >/dev/null 2>&1 &
+running $! {daemon}
+sleep {plain} </dev/null >/dev/null 2>&1 &
+running $! {plain}
+echo ready
+wait"
+    );
     let mut command = Command::new(["/bin/sh", "-c", &script]);
-    command.stdin(Stdio::null()).stdout(Stdio::null());
-    let _child = sandbox.spawn(command).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while sleeping(daemon).is_empty() || sleeping(plain).is_empty() {
-        assert!(Instant::now() < deadline, "the commands did not start");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    command.stdin(Stdio::null()).stdout(Stdio::piped());
+    let mut child = sandbox.spawn(command).unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "ready\n", "the commands did not start");
     println!("{READY}");
     loop {
         std::thread::park();
