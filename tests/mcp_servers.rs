@@ -102,3 +102,25 @@ impl Drop for EverythingHttp {
         self.stop();
     }
 }
+
+/// The start of a small stdio MCP server in Python that a test writes to
+/// misbehave on purpose: `send(message)` writes one JSON-RPC line,
+/// `requests()` yields each request as `(method, id, params)`, and
+/// `answer_initialize(id, params, name, capabilities)` answers
+/// `initialize` in the client's protocol version. The test's own script
+/// follows it.
+pub const PYTHON_STDIO_SERVER: &str = r#"import json, sys
+out = sys.stdout
+def send(message):
+    out.write(json.dumps(message) + "\n")
+    out.flush()
+def requests():
+    for line in sys.stdin:
+        request = json.loads(line)
+        yield request.get("method"), request.get("id"), request.get("params") or {}
+def answer_initialize(id, params, name, capabilities):
+    send({"jsonrpc": "2.0", "id": id, "result": {
+        "protocolVersion": params.get("protocolVersion", "2025-06-18"),
+        "capabilities": capabilities,
+        "serverInfo": {"name": name, "version": "1"}}})
+"#;

@@ -4,6 +4,8 @@
 //! real pseudo-terminal (`script`); everything arrives escaped, and
 //! `--json` keeps the exact text.
 
+use wharf_tests::mcp_servers::PYTHON_STDIO_SERVER;
+
 use crate::Env;
 use crate::escapes::on_a_terminal;
 
@@ -19,24 +21,15 @@ const SHOWN: &str = r"\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07\x1b[2Jok\x0d\x1b[Ke
 /// [`HOSTILE`] (put in for `HOSTILE`) in its description, its progress and
 /// its result; with `--fail` it writes it to stderr and exits before
 /// answering.
+/// It follows [`PYTHON_STDIO_SERVER`].
 const SERVER: &str = r#"
-import json, sys
 hostile = HOSTILE
 if sys.argv[1:] == ["--fail"]:
     sys.stderr.write(hostile + "\n")
     sys.exit(1)
-def send(message):
-    sys.stdout.write(json.dumps(message) + "\n")
-    sys.stdout.flush()
-for line in sys.stdin:
-    request = json.loads(line)
-    method, id = request.get("method"), request.get("id")
-    params = request.get("params") or {}
+for method, id, params in requests():
     if method == "initialize":
-        send({"jsonrpc": "2.0", "id": id, "result": {
-            "protocolVersion": params.get("protocolVersion", "2025-06-18"),
-            "capabilities": {"tools": {}},
-            "serverInfo": {"name": "hostile", "version": "1"}}})
+        answer_initialize(id, params, "hostile", {"tools": {}})
     elif method == "tools/list":
         send({"jsonrpc": "2.0", "id": id, "result": {"tools": [{
             "name": "show", "description": "shows " + hostile,
@@ -57,7 +50,11 @@ fn configure(env: &Env) {
     let script = env.cwd().join("hostile_server.py");
     // A JSON string is a Python string literal too.
     let literal = serde_json::to_string(HOSTILE).unwrap();
-    std::fs::write(&script, SERVER.replace("HOSTILE", &literal)).unwrap();
+    let server = format!(
+        "{PYTHON_STDIO_SERVER}{}",
+        SERVER.replace("HOSTILE", &literal)
+    );
+    std::fs::write(&script, server).unwrap();
     let script = script.display().to_string();
     env.write_config(&format!(
         "[mcp_servers.hostile]\ncommand = \"python3\"\nargs = [{script:?}]\n\n\

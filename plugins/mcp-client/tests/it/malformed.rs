@@ -10,33 +10,24 @@ use serde_json::json;
 use wharf_plugin_mcp_client::{CallError, CallHooks, McpServer, ServerSpec, StartError};
 
 use crate::{program_spec, server_env, temp_cwd};
+use wharf_tests::mcp_servers::PYTHON_STDIO_SERVER;
 
 /// A stdio MCP server with one tool, `echo`; argv[1] says how it breaks:
 /// `banner` writes a line of text before anything else, `prefix` writes
 /// bytes without a newline (glued to the `initialize` answer), `huge` answers a
 /// call with a 20 MiB line, `deep` with a result nested 200 levels deep.
+/// It follows [`PYTHON_STDIO_SERVER`].
 const SERVER: &str = r#"
-import json, sys
 MODE = sys.argv[1]
-out = sys.stdout
-def send(message):
-    out.write(json.dumps(message) + "\n")
-    out.flush()
 if MODE == "banner":
     out.write("Starting server v1.2 \x1b]52;c;aGk=\x07 on stdio\n")
     out.flush()
 if MODE == "prefix":
     out.write("\x00\xff\u202e")
     out.flush()
-for line in sys.stdin:
-    request = json.loads(line)
-    method, id = request.get("method"), request.get("id")
-    params = request.get("params") or {}
+for method, id, params in requests():
     if method == "initialize":
-        send({"jsonrpc": "2.0", "id": id, "result": {
-            "protocolVersion": params.get("protocolVersion", "2025-06-18"),
-            "capabilities": {"tools": {}},
-            "serverInfo": {"name": "malformed", "version": "1"}}})
+        answer_initialize(id, params, "malformed", {"tools": {}})
     elif method == "tools/list":
         send({"jsonrpc": "2.0", "id": id, "result": {"tools": [
             {"name": "echo", "inputSchema": {"type": "object"}}]}})
@@ -59,7 +50,7 @@ const AT_ONCE: Duration = Duration::from_secs(10);
 
 fn malformed(cwd: &Path, name: &str, mode: &str) -> ServerSpec {
     let script = cwd.join("malformed_server.py");
-    std::fs::write(&script, SERVER).unwrap();
+    std::fs::write(&script, format!("{PYTHON_STDIO_SERVER}{SERVER}")).unwrap();
     let script = script.display().to_string();
     let mut spec = program_spec(name, "python3", &[&script, mode], server_env(), cwd);
     spec.startup_timeout = Duration::from_secs(60);

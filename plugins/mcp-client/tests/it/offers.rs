@@ -13,28 +13,19 @@ use wharf_plugin_mcp_client::{
 };
 
 use crate::{program_spec, server_env, temp_cwd};
+use wharf_tests::mcp_servers::PYTHON_STDIO_SERVER;
 
 /// A stdio MCP server (newline-delimited JSON-RPC) that lists the tools
 /// `TOOLS` evaluates to (argv[1]), and whose every tool sends argv[2]
 /// progress notifications, then argv[3] log messages (warning and debug in
 /// turn), then a `ping` it waits to be answered, then its result.
+/// It follows [`PYTHON_STDIO_SERVER`].
 const SERVER: &str = r#"
-import json, sys
 TOOLS = eval(sys.argv[1])
 PROGRESS, LOGS = int(sys.argv[2]), int(sys.argv[3])
-out = sys.stdout
-def send(message):
-    out.write(json.dumps(message) + "\n")
-    out.flush()
-for line in sys.stdin:
-    request = json.loads(line)
-    method, id = request.get("method"), request.get("id")
-    params = request.get("params") or {}
+for method, id, params in requests():
     if method == "initialize":
-        send({"jsonrpc": "2.0", "id": id, "result": {
-            "protocolVersion": params.get("protocolVersion", "2025-06-18"),
-            "capabilities": {"tools": {}, "logging": {}},
-            "serverInfo": {"name": "offers", "version": "1"}}})
+        answer_initialize(id, params, "offers", {"tools": {}, "logging": {}})
     elif method == "tools/list":
         send({"jsonrpc": "2.0", "id": id, "result": {"tools": TOOLS}})
     elif method == "tools/call":
@@ -70,7 +61,7 @@ pub(crate) fn offering(
     logs: usize,
 ) -> ServerSpec {
     let script = cwd.join("offers_server.py");
-    std::fs::write(&script, SERVER).unwrap();
+    std::fs::write(&script, format!("{PYTHON_STDIO_SERVER}{SERVER}")).unwrap();
     let script = script.display().to_string();
     let progress = progress.to_string();
     let logs = logs.to_string();
