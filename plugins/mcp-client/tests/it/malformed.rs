@@ -48,6 +48,23 @@ for method, id, params in requests():
 /// not wait for them.
 const AT_ONCE: Duration = Duration::from_secs(10);
 
+/// Calls `echo` on `server`, which must fail at once, the connection gone;
+/// returns why.
+#[track_caller]
+fn fails_at_once(server: &McpServer, mode: &str) -> String {
+    let started = Instant::now();
+    let outcome = server.call("echo", json!({}), &CallHooks::none());
+    let elapsed = started.elapsed();
+    let Err(CallError::Disconnected(message)) = outcome else {
+        panic!("{mode}: {outcome:?}");
+    };
+    assert!(
+        elapsed < AT_ONCE,
+        "{mode}: the call failed after {elapsed:?}"
+    );
+    message
+}
+
 fn malformed(cwd: &Path, name: &str, mode: &str) -> ServerSpec {
     let script = cwd.join("malformed_server.py");
     std::fs::write(&script, format!("{PYTHON_STDIO_SERVER}{SERVER}")).unwrap();
@@ -74,16 +91,7 @@ fn a_call_whose_answer_is_dropped_fails_at_once_and_says_why() {
         let (_dir, cwd) = temp_cwd();
         let name = format!("{mode}-server");
         let server = McpServer::start(malformed(&cwd, &name, mode)).unwrap();
-        let started = Instant::now();
-        let outcome = server.call("echo", json!({}), &CallHooks::none());
-        let elapsed = started.elapsed();
-        let Err(CallError::Disconnected(message)) = outcome else {
-            panic!("{mode}: {outcome:?}");
-        };
-        assert!(
-            elapsed < AT_ONCE,
-            "{mode}: the call failed after {elapsed:?}"
-        );
+        let message = fails_at_once(&server, mode);
         assert!(
             message.starts_with(&format!("mcp server `{name}` stopped answering: {cause}")),
             "{mode}: {message}"
@@ -200,16 +208,7 @@ fn an_http_answer_that_cannot_be_read_fails_the_call_at_once_and_says_why() {
         let mut spec = crate::http_spec("web", &fixture.url);
         spec.tool_timeout = Duration::from_secs(60);
         let server = McpServer::start(spec).unwrap();
-        let started = Instant::now();
-        let outcome = server.call("echo", json!({}), &CallHooks::none());
-        let elapsed = started.elapsed();
-        let Err(CallError::Disconnected(message)) = outcome else {
-            panic!("{mode}: {outcome:?}");
-        };
-        assert!(
-            elapsed < AT_ONCE,
-            "{mode}: the call failed after {elapsed:?}"
-        );
+        let message = fails_at_once(&server, mode);
         assert!(
             message.starts_with(&format!(
                 "the connection to mcp server `web` ({}) broke: ",
