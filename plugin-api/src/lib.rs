@@ -51,7 +51,7 @@ mod output;
 mod tool;
 
 pub use exec::{ExecOutput, ExecRequest};
-pub use output::{FileChange, Output};
+pub use output::{CommandRun, FileChange, Output};
 pub use tool::{Args, Context, ReadError, Tool, ToolError, ToolSpec};
 
 /// The version of the `wharf:plugin` WIT package this crate implements.

@@ -306,6 +306,10 @@ impl ToolSpec {
             input_schema: self.input_schema,
             freeform_grammar: self.freeform_grammar,
             requires: self.requires,
+            display: wire::Display {
+                command: self.command_pointer,
+                freeform_argument: self.freeform_argument,
+            },
         }
     }
 }
@@ -334,6 +338,7 @@ impl Output {
             content,
             is_error: self.is_error,
             changes,
+            command: self.command.map(wire::Command::from),
         }
     }
 }

@@ -1,5 +1,7 @@
 //! What a tool returns.
 
+use std::time::Duration;
+
 use crate::bindings::wharf::plugin::types as wit;
 
 /// A tool's output: blocks of content for the model, and file edits for the
@@ -9,6 +11,7 @@ pub struct Output {
     pub(crate) content: Vec<wit::Content>,
     pub(crate) is_error: bool,
     pub(crate) changes: Vec<FileChange>,
+    pub(crate) command: Option<CommandRun>,
 }
 
 impl Output {
@@ -62,6 +65,20 @@ impl Output {
         self
     }
 
+    /// Says which command the call ran and how it ended, so that the host
+    /// can show it and judge the call by its exit code rather than by the
+    /// text. Native plugins only: `wharf:plugin@0.1.0` has no place for
+    /// it, so a WASM tool's command is dropped (until a later WIT version).
+    pub fn with_command(mut self, command: CommandRun) -> Output {
+        self.command = Some(command);
+        self
+    }
+
+    /// The command the call ran, if the tool said.
+    pub fn command(&self) -> Option<&CommandRun> {
+        self.command.as_ref()
+    }
+
     /// The text blocks, joined by newlines (for a tool's own tests).
     pub fn as_text(&self) -> String {
         let texts: Vec<&str> = self
@@ -85,6 +102,7 @@ impl Output {
         &self.changes
     }
 
+    /// `command` stays behind: the 0.1.0 record cannot grow.
     pub(crate) fn into_wit(self) -> wit::ToolOutput {
         wit::ToolOutput {
             content: self.content,
@@ -92,6 +110,17 @@ impl Output {
             changes: self.changes.into_iter().map(FileChange::into_wit).collect(),
         }
     }
+}
+
+/// A command a call ran: what it was, how it ended, how long it took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandRun {
+    /// The program and its arguments, as started.
+    pub argv: Vec<String>,
+    /// `None` while it still runs (a session the model can come back to).
+    pub exit_code: Option<i32>,
+    /// How long the call waited for it.
+    pub duration: Duration,
 }
 
 /// A file edit for the host to apply. Paths are absolute or relative to the

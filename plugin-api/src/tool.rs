@@ -37,6 +37,10 @@ pub struct ToolSpec {
     pub(crate) input_schema: serde_json::Value,
     pub(crate) freeform_grammar: Option<String>,
     pub(crate) requires: Vec<String>,
+    #[cfg_attr(not(feature = "native"), allow(dead_code))]
+    pub(crate) command_pointer: Option<String>,
+    #[cfg_attr(not(feature = "native"), allow(dead_code))]
+    pub(crate) freeform_argument: Option<String>,
 }
 
 impl ToolSpec {
@@ -50,6 +54,8 @@ impl ToolSpec {
             input_schema: serde_json::json!({ "type": "object", "properties": {} }),
             freeform_grammar: None,
             requires: Vec::new(),
+            command_pointer: None,
+            freeform_argument: None,
         }
     }
 
@@ -60,9 +66,29 @@ impl ToolSpec {
     }
 
     /// A Lark grammar: models that support it may call the tool with free
-    /// text, which arrives as `{"input": "<text>"}`.
+    /// text, which arrives as `{"input": "<text>"}` (or in the argument
+    /// [`ToolSpec::freeform_argument`] names).
     pub fn freeform_grammar(mut self, grammar: impl Into<String>) -> ToolSpec {
         self.freeform_grammar = Some(grammar.into());
+        self.freeform_argument
+            .get_or_insert_with(|| "input".to_owned());
+        self
+    }
+
+    /// The argument a freeform call's text goes into: a string property
+    /// of the input schema. WASM tools (`wharf:plugin@0.1.0`) cannot carry
+    /// this hint: their text always arrives as `input`.
+    pub fn freeform_argument(mut self, argument: impl Into<String>) -> ToolSpec {
+        self.freeform_argument = Some(argument.into());
+        self
+    }
+
+    /// The argument holding the command line the call runs, as a JSON
+    /// pointer (`"/cmd"`): a string, or an array of words. The host shows
+    /// it for the call instead of the tool's name and arguments. Native
+    /// tools only for now (`wharf:plugin@0.1.0` cannot carry the hint).
+    pub fn shows_command(mut self, pointer: impl Into<String>) -> ToolSpec {
+        self.command_pointer = Some(pointer.into());
         self
     }
 
@@ -73,6 +99,7 @@ impl ToolSpec {
         self
     }
 
+    /// The display hints stay behind: the 0.1.0 record cannot grow.
     pub(crate) fn into_wit(self, name: &str) -> wit::ToolSpec {
         wit::ToolSpec {
             name: name.to_owned(),

@@ -26,6 +26,27 @@ pub struct ToolSpec {
     pub freeform_grammar: Option<String>,
     #[serde(default)]
     pub requires: Vec<String>,
+    /// How a host shows and calls the tool; absent: no hints.
+    #[serde(default, skip_serializing_if = "Display::is_empty")]
+    pub display: Display,
+}
+
+/// Hints for showing a tool's calls and for calling it with free text.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Display {
+    /// The JSON pointer (`/cmd`) of the argument holding the command line
+    /// the call runs: a string, or an array of words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// The argument a freeform call's text goes into.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freeform_argument: Option<String>,
+}
+
+impl Display {
+    pub fn is_empty(&self) -> bool {
+        self.command.is_none() && self.freeform_argument.is_none()
+    }
 }
 
 /// What the host passes to `invoke`.
@@ -68,6 +89,40 @@ pub struct Output {
     pub is_error: bool,
     #[serde(default)]
     pub changes: Vec<FileChange>,
+    /// The command the call ran; absent: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Command>,
+}
+
+/// A command a call ran: `{"argv": [...], "exit_code": 0, "duration_ms": 12}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Command {
+    pub argv: Vec<String>,
+    /// Absent while the command still runs.
+    #[serde(default)]
+    pub exit_code: Option<i32>,
+    #[serde(default)]
+    pub duration_ms: u64,
+}
+
+impl From<crate::CommandRun> for Command {
+    fn from(run: crate::CommandRun) -> Command {
+        Command {
+            argv: run.argv,
+            exit_code: run.exit_code,
+            duration_ms: u64::try_from(run.duration.as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+}
+
+impl From<Command> for crate::CommandRun {
+    fn from(command: Command) -> crate::CommandRun {
+        crate::CommandRun {
+            argv: command.argv,
+            exit_code: command.exit_code,
+            duration: std::time::Duration::from_millis(command.duration_ms),
+        }
+    }
 }
 
 /// One block of output: `{"type": "text", "text": "..."}`, …
@@ -184,6 +239,37 @@ pub enum ReadResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The command block and the display hints were added to ABI 1: a
+    /// document without them reads as before, and one without them is
+    /// written as before, so older hosts and plugins understand both.
+    #[test]
+    fn the_command_block_and_display_hints_are_optional_on_the_wire() {
+        let old_output = r#"{"content":[],"is_error":false,"changes":[]}"#;
+        let read: Output = serde_json::from_str(old_output).unwrap();
+        assert_eq!(read.command, None);
+        assert_eq!(serde_json::to_string(&read).unwrap(), old_output);
+
+        let ran = crate::CommandRun {
+            argv: vec!["bash".to_owned(), "-lc".to_owned(), "exit 3".to_owned()],
+            exit_code: Some(3),
+            duration: std::time::Duration::from_millis(12),
+        };
+        let json = serde_json::to_string(&Command::from(ran.clone())).unwrap();
+        assert_eq!(
+            json,
+            r#"{"argv":["bash","-lc","exit 3"],"exit_code":3,"duration_ms":12}"#
+        );
+        let back: Command = serde_json::from_str(&json).unwrap();
+        assert_eq!(crate::CommandRun::from(back), ran);
+        let running: Command = serde_json::from_str(r#"{"argv":["sleep"]}"#).unwrap();
+        assert_eq!((running.exit_code, running.duration_ms), (None, 0));
+
+        let old_spec = r#"{"name":"t","description":"d","input_schema":{},"freeform_grammar":null,"requires":[]}"#;
+        let spec: ToolSpec = serde_json::from_str(old_spec).unwrap();
+        assert!(spec.display.is_empty());
+        assert_eq!(serde_json::to_string(&spec).unwrap(), old_spec);
+    }
 
     /// The JSON of each change is ABI: it must not follow the author's type.
     #[test]
