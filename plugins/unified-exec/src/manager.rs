@@ -107,6 +107,8 @@ struct Owner {
 #[derive(Debug)]
 struct Session {
     process: Arc<Process>,
+    /// What the process runs, for the responses of later calls.
+    argv: Vec<String>,
     last_used: u64,
 }
 
@@ -142,7 +144,7 @@ impl UnifiedExec {
             "-c"
         };
         let argv = vec![shell, flag.to_owned(), args.cmd];
-        let process = Process::spawn(sandbox, argv, cwd, args.tty.unwrap_or(false))?;
+        let process = Process::spawn(sandbox, argv.clone(), cwd, args.tty.unwrap_or(false))?;
         let yield_ms = clamp_yield(args.yield_time_ms.unwrap_or(DEFAULT_EXEC_YIELD_MS));
         let collected = process
             .collect(started + Duration::from_millis(yield_ms), cancel)
@@ -152,12 +154,14 @@ impl UnifiedExec {
         let status = match collected.exit {
             Some(code) => Status::Exited(code),
             None => {
-                let (id, open) = self.store(wharf_session, process);
+                let (id, open) = self.store(wharf_session, process, argv.clone());
                 warning = (open >= WARNING_SESSIONS).then(|| too_many_sessions(open));
                 Status::Running(id)
             }
         };
-        Ok(respond(started, status, &collected, max_tokens, warning))
+        Ok(respond(
+            argv, started, status, &collected, max_tokens, warning,
+        ))
     }
 
     /// Types `args.chars` into a session's terminal (nothing: just polls)
@@ -171,7 +175,8 @@ impl UnifiedExec {
     ) -> Result<Response, ExecError> {
         let started = Instant::now();
         let id = u32::try_from(args.session_id).ok().map(SessionId);
-        let Some((id, process)) = id.and_then(|id| Some((id, self.touch(wharf_session, id)?)))
+        let Some((id, (process, argv))) =
+            id.and_then(|id| Some((id, self.touch(wharf_session, id)?)))
         else {
             return Err(ExecError::UnknownSession(args.session_id));
         };
@@ -204,7 +209,7 @@ impl UnifiedExec {
             None => Status::Running(id),
         };
         let max_tokens = args.max_output_tokens.unwrap_or(DEFAULT_MAX_OUTPUT_TOKENS);
-        Ok(respond(started, status, &collected, max_tokens, None))
+        Ok(respond(argv, started, status, &collected, max_tokens, None))
     }
 
     /// Kills every process `wharf_session` started, waits until they are
@@ -260,7 +265,12 @@ impl UnifiedExec {
 
     /// Keeps `process` as a new session, pruning one first when full;
     /// returns its id and how many sessions are open.
-    fn store(&self, wharf_session: &str, process: Process) -> (SessionId, usize) {
+    fn store(
+        &self,
+        wharf_session: &str,
+        process: Process,
+        argv: Vec<String>,
+    ) -> (SessionId, usize) {
         let mut owners = self.lock();
         let owner = owners.entry(wharf_session.to_owned()).or_default();
         if owner.sessions.len() >= MAX_SESSIONS
@@ -274,20 +284,21 @@ impl UnifiedExec {
         let id = SessionId(owner.last_id);
         let session = Session {
             process: Arc::new(process),
+            argv,
             last_used: owner.clock,
         };
         owner.sessions.insert(id, session);
         (id, owner.sessions.len())
     }
 
-    /// The session's process, marked as just used.
-    fn touch(&self, wharf_session: &str, id: SessionId) -> Option<Arc<Process>> {
+    /// The session's process and what it runs, marked as just used.
+    fn touch(&self, wharf_session: &str, id: SessionId) -> Option<(Arc<Process>, Vec<String>)> {
         let mut owners = self.lock();
         let owner = owners.get_mut(wharf_session)?;
         owner.clock += 1;
         let session = owner.sessions.get_mut(&id)?;
         session.last_used = owner.clock;
-        Some(Arc::clone(&session.process))
+        Some((Arc::clone(&session.process), session.argv.clone()))
     }
 
     /// Forgets session `id` if it still holds `process`, and kills what is
@@ -337,6 +348,7 @@ impl Owner {
 }
 
 fn respond(
+    argv: Vec<String>,
     started: Instant,
     status: Status,
     collected: &Collected,
@@ -345,6 +357,7 @@ fn respond(
 ) -> Response {
     let truncated = render::truncate(&collected.unread, max_tokens);
     Response {
+        argv,
         wall_time: started.elapsed(),
         status,
         original_token_count: truncated.original_tokens,

@@ -104,6 +104,9 @@ pub enum Status {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
+    /// The program and its arguments the session runs (not shown to the
+    /// model: the host shows it to people).
+    pub argv: Vec<String>,
     pub wall_time: Duration,
     pub status: Status,
     pub original_token_count: Option<u64>,
@@ -219,6 +222,7 @@ mod tests {
         let cases = [
             (
                 Response {
+                    argv: Vec::new(),
                     wall_time: Duration::from_millis(1234),
                     status: Status::Exited(0),
                     original_token_count: None,
@@ -229,6 +233,7 @@ mod tests {
             ),
             (
                 Response {
+                    argv: Vec::new(),
                     wall_time: Duration::from_micros(250_049),
                     status: Status::Running(SessionId(7)),
                     original_token_count: Some(12345),

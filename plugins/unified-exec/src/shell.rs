@@ -45,6 +45,8 @@ pub struct ShellArgs {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShellResponse {
+    /// The program and its arguments (not shown to the model).
+    pub argv: Vec<String>,
     pub exit_code: i32,
     pub wall_time: Duration,
     /// The timeout in milliseconds, when the command reached it and was
@@ -90,7 +92,7 @@ pub fn shell(
         None => sandbox.cwd().to_path_buf(),
     };
     let timeout_ms = args.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
-    let process = Process::spawn(sandbox, args.command, cwd, false)?;
+    let process = Process::spawn(sandbox, args.command.clone(), cwd, false)?;
     let deadline = started + Duration::from_millis(timeout_ms);
     let mut collected = process
         .collect(deadline, cancel)
@@ -111,6 +113,7 @@ pub fn shell(
     };
     let truncated = render::truncate(&collected.unread, DEFAULT_MAX_OUTPUT_TOKENS);
     Ok(ShellResponse {
+        argv: args.command,
         exit_code,
         wall_time: started.elapsed(),
         timed_out_after_ms,

@@ -11,7 +11,7 @@
 use std::sync::OnceLock;
 
 use serde_json::json;
-use wharf_plugin_api::{Args, Context, Output, Tool, ToolError, ToolSpec};
+use wharf_plugin_api::{Args, CommandRun, Context, Output, Tool, ToolError, ToolSpec};
 use wharf_sandbox::{Sandbox, SpawnError};
 
 use crate::{ExecArgs, ExecError, ShellArgs, UnifiedExec, WriteStdinArgs};
@@ -72,6 +72,7 @@ impl Tool for ExecCommand {
             "required": ["cmd"],
             "additionalProperties": false
         }))
+        .shows_command("/cmd")
     }
 
     fn call(cx: &Context, args: Args) -> Result<Output, ToolError> {
@@ -80,7 +81,7 @@ impl Tool for ExecCommand {
         let cancel = || cx.is_cancelled();
         manager()
             .exec_command(&sandbox, cx.session_id(), args, &cancel)
-            .map(|response| Output::text(response.to_string()))
+            .map(output)
             .map_err(tool_error)
     }
 
@@ -128,7 +129,7 @@ impl Tool for WriteStdin {
         let cancel = || cx.is_cancelled();
         manager()
             .write_stdin(cx.session_id(), args, &cancel)
-            .map(|response| Output::text(response.to_string()))
+            .map(output)
             .map_err(tool_error)
     }
 
@@ -162,6 +163,7 @@ impl Tool for Shell {
             "required": ["command"],
             "additionalProperties": false
         }))
+        .shows_command("/command")
     }
 
     fn call(cx: &Context, args: Args) -> Result<Output, ToolError> {
@@ -169,7 +171,14 @@ impl Tool for Shell {
         let sandbox = sandbox(cx)?;
         let cancel = || cx.is_cancelled();
         crate::shell(&sandbox, args, &cancel)
-            .map(|response| Output::text(response.to_string()))
+            .map(|response| {
+                let ran = CommandRun {
+                    argv: response.argv.clone(),
+                    exit_code: Some(response.exit_code),
+                    duration: response.wall_time,
+                };
+                Output::text(response.to_string()).with_command(ran)
+            })
             .map_err(tool_error)
     }
 }
@@ -182,6 +191,17 @@ pub mod unified_exec {
 /// The `shell_tool` plugin: `shell`.
 pub mod shell_tool {
     wharf_plugin_api::native_plugin!(builtin: super::Shell);
+}
+
+/// What the model reads, and for the host the command and how it ended
+/// (no exit code while it runs on as a session).
+fn output(response: crate::Response) -> Output {
+    let ran = CommandRun {
+        argv: response.argv.clone(),
+        exit_code: response.exit_code(),
+        duration: response.wall_time,
+    };
+    Output::text(response.to_string()).with_command(ran)
 }
 
 /// The sandbox the host passed for this call.

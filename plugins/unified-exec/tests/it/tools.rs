@@ -55,6 +55,64 @@ fn shell_through_the_tool_interface() {
     assert!(text.ends_with("\nOutput:\nhi\n"), "{text}");
 }
 
+/// Each tool tells the host which command it ran and how it ended, so
+/// that the host judges the call by the exit code, not by the text.
+#[test]
+fn every_tool_reports_the_command_it_ran() {
+    type Call = fn(&Context, Args) -> Result<wharf_plugin_api::Output, ToolError>;
+    let fx = Fixture::new();
+    let cx = context(&fx);
+    let words = |words: &[&str]| words.iter().map(|word| (*word).to_owned()).collect();
+    let reply = "read line; exit 5";
+    // (tool, arguments; ID: the session the previous row left running)
+    // → (argv, exit code)
+    let cases: Vec<(Call, String, Vec<String>, Option<i32>)> = vec![
+        (
+            ExecCommand::call,
+            r#"{"cmd": "exit 3", "login": false, "shell": "/bin/bash"}"#.to_owned(),
+            words(&["/bin/bash", "-c", "exit 3"]),
+            Some(3),
+        ),
+        (
+            ExecCommand::call,
+            format!(
+                r#"{{"cmd": "{reply}", "login": false, "shell": "/bin/bash", "tty": true, "yield_time_ms": 0}}"#
+            ),
+            words(&["/bin/bash", "-c", reply]),
+            None,
+        ),
+        (
+            WriteStdin::call,
+            r#"{"session_id": ID, "chars": "\n", "yield_time_ms": 10000}"#.to_owned(),
+            words(&["/bin/bash", "-c", reply]),
+            Some(5),
+        ),
+        (
+            Shell::call,
+            r#"{"command": ["sh", "-c", "exit 2"]}"#.to_owned(),
+            words(&["sh", "-c", "exit 2"]),
+            Some(2),
+        ),
+    ];
+    let mut session = String::new();
+    for (call, args, argv, exit_code) in cases {
+        let args = args.replace("ID", &session);
+        let output = call(&cx, Args::new(args.as_str())).unwrap();
+        let ran = output
+            .command()
+            .unwrap_or_else(|| panic!("{args}: no command"));
+        assert_eq!((&ran.argv, ran.exit_code), (&argv, exit_code), "{args}");
+        if let Some(id) = output
+            .as_text()
+            .lines()
+            .find_map(|line| line.strip_prefix("Process running with session ID "))
+        {
+            session = id.to_owned();
+        }
+    }
+    WriteStdin::end_session(cx.session_id());
+}
+
 #[test]
 fn tool_errors() {
     let fx = Fixture::new();
