@@ -76,6 +76,9 @@ impl Tool for ApplyPatch {
                 "additionalProperties": false
             }))
             .freeform_grammar(GRAMMAR)
+            // A freeform call's patch text is the `input` argument (codex's
+            // shape), which is also all wharf:plugin@0.1.0 can carry.
+            .freeform_argument("input")
     }
 
     fn call(cx: &Context, args: Args) -> Result<Output, ToolError> {
