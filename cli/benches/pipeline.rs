@@ -19,19 +19,19 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use wharf_config::features::FeatureRegistry;
+use wharf_config::{Config, ConfigOptions};
 use wharf_host::agent::{Agent, Event, Sink};
-use wharf_host::config::{Config, ConfigOptions};
-use wharf_host::features::FeatureRegistry;
-use wharf_host::model::{
+use wharf_host::rollout::{RolloutWriter, SessionMeta};
+use wharf_model::models::Models;
+use wharf_model::protocol::{
     ModelClient, ModelError, Prompt, ResponseEvent, ResponseItem, ResponseStream, Role,
 };
-use wharf_host::models::Models;
-use wharf_host::pipeline::{self, Session, ToolCall};
-use wharf_host::plugin::Plugin;
-use wharf_host::registry::{Discovery, EmbeddedPlugin, Plugins};
-use wharf_host::replay::{RecordingClient, ReplayClient};
-use wharf_host::rollout::{RolloutWriter, SessionMeta};
-use wharf_host::wasm::WasmRuntime;
+use wharf_model::replay::{RecordingClient, ReplayClient};
+use wharf_runtime::pipeline::{self, Session, ToolCall};
+use wharf_runtime::plugin::Plugin;
+use wharf_runtime::registry::{Discovery, EmbeddedPlugin, Plugins};
+use wharf_runtime::wasm::WasmRuntime;
 use wharf_sandbox::SandboxMode;
 use wharf_tests::mcp_servers::{EverythingHttp, everything};
 
@@ -231,17 +231,17 @@ impl Plugin for Probe {
         self.inner.name()
     }
 
-    fn tools(&self) -> &[wharf_host::plugin::ToolSpec] {
+    fn tools(&self) -> &[wharf_runtime::plugin::ToolSpec] {
         self.inner.tools()
     }
 
     fn invoke(
         &self,
-        cx: &wharf_host::plugin::CallContext,
+        cx: &wharf_runtime::plugin::CallContext,
         tool: &str,
         args: &str,
-        grant: &wharf_host::plugin::grant::Grant,
-    ) -> Result<wharf_host::plugin::ToolOutput, wharf_host::plugin::ToolError> {
+        grant: &wharf_runtime::plugin::grant::Grant,
+    ) -> Result<wharf_runtime::plugin::ToolOutput, wharf_runtime::plugin::ToolError> {
         self.started.lock().unwrap().push(Instant::now());
         self.inner.invoke(cx, tool, args, grant)
     }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use serde::Serialize;
-use wharf_host::config::{Config, Project};
+use wharf_config::{Config, Project};
 use wharf_sandbox::{PathEnv, PathRules, WritableRoot};
 
 use crate::GlobalArgs;

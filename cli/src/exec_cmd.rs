@@ -12,15 +12,15 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
+use wharf_config::ApprovalPolicy;
+use wharf_config::{Config, features::FeatureRegistry};
 use wharf_host::agent::{self, Agent, CancelFlag, Event, ItemDetails, Sink, Status};
-use wharf_host::client::{ClientConfig, ResponsesClient, Transport};
-use wharf_host::config::ApprovalPolicy;
-use wharf_host::model::{ModelClient, ResponseItem};
-use wharf_host::models::{ModelInfo, ModelProviderInfo, Models};
-use wharf_host::registry::Discovery;
-use wharf_host::replay::{RecordingClient, ReplayClient};
 use wharf_host::rollout::{self, Rollout, RolloutWriter, SessionMeta};
-use wharf_host::{Config, FeatureRegistry};
+use wharf_model::client::{ClientConfig, ResponsesClient, Transport};
+use wharf_model::models::{ModelInfo, ModelProviderInfo, Models};
+use wharf_model::protocol::{ModelClient, ResponseItem};
+use wharf_model::replay::{RecordingClient, ReplayClient};
+use wharf_runtime::registry::Discovery;
 
 use crate::session::{Configured, EMBEDDED, plugins_dir};
 use crate::terminal::safe;
@@ -202,7 +202,7 @@ fn run_turn(
         .as_ref()
         .map_or_else(agent::new_thread_id, |saved| saved.meta.id.clone());
     host.session.session_id.clone_from(&thread_id);
-    host.session.model = Some(model.clone());
+    host.session.model = Some(agent::model_fit(&model));
     host.session.approval_policy = Some(approval);
 
     let (writer, history) = match resumed {
@@ -311,7 +311,7 @@ fn provider_client(config: &Config, model: &ModelInfo) -> anyhow::Result<Box<dyn
     let provider = &config.model_provider;
     let env = |name: &str| std::env::var(name).ok();
     let transport = Transport::for_model(model, &config.features);
-    wharf_host::client::client_for_provider(provider, transport, &env).with_context(|| {
+    wharf_model::client::client_for_provider(provider, transport, &env).with_context(|| {
         format!(
             "cannot talk to provider `{}` ({} API at {})",
             provider.id,

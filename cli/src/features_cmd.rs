@@ -4,9 +4,9 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use serde::Serialize;
-use wharf_host::config::set_feature;
-use wharf_host::features::{FeatureRegistry, Stage};
-use wharf_host::registry::Discovery;
+use wharf_config::features::{FeatureRegistry, Stage};
+use wharf_config::set_feature;
+use wharf_runtime::registry::Discovery;
 
 use crate::GlobalArgs;
 use crate::session::{EMBEDDED, plugins_dir};

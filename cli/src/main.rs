@@ -20,8 +20,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use wharf_host::config::ApprovalPolicy;
-use wharf_host::{ConfigError, ConfigOptions, FeatureError};
+use wharf_config::ApprovalPolicy;
+use wharf_config::{ConfigError, ConfigOptions, features::FeatureError};
 use wharf_sandbox::SandboxMode;
 
 /// A coding-agent host in which every capability is a plugin.

@@ -5,7 +5,7 @@
 //! native tools: feature gate (`mcp_client`), model capabilities (an image
 //! becomes a placeholder for a text-only model), approval, truncation.
 //!
-//! The host knows MCP only as configuration (`wharf_host::config::mcp`) and
+//! The host knows MCP only as configuration (`wharf_config::mcp`) and
 //! as a plugin kind; this module turns the one into the other, reading the
 //! environment for `env_vars`, `bearer_token_env_var` and
 //! `env_http_headers` here, at the edge.
@@ -16,16 +16,16 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use wharf_host::config::{Config, McpOAuthCredentialsStore, McpServerConfig, McpTransport, Source};
-use wharf_host::features::Stage;
-use wharf_host::plugin::grant::Grant;
-use wharf_host::plugin::manifest::{
-    Capabilities, FeatureDecl, LimitWishes, Manifest, PluginKind, PluginName,
-};
-use wharf_host::plugin::{CallContext, Content, Plugin, ToolError, ToolOutput, ToolSpec};
+use wharf_config::features::Stage;
+use wharf_config::{Config, McpOAuthCredentialsStore, McpServerConfig, McpTransport, Source};
 use wharf_plugin_mcp_client as mcp;
 use wharf_plugin_mcp_client::credentials::{CredentialStore, StoreMode};
 use wharf_plugin_mcp_client::oauth::{self, StoredAuth};
+use wharf_runtime::plugin::grant::Grant;
+use wharf_runtime::plugin::manifest::{
+    Capabilities, FeatureDecl, LimitWishes, Manifest, PluginKind, PluginName,
+};
+use wharf_runtime::plugin::{CallContext, Content, Plugin, ToolError, ToolOutput, ToolSpec};
 use wharf_sandbox::{PathEnv, Sandbox, SandboxMode, SandboxPolicy};
 
 use crate::terminal::safe;

@@ -18,12 +18,12 @@ use std::process::ExitCode;
 
 use clap::{ArgGroup, Args, Subcommand};
 use serde_json::{Value, json};
-use wharf_host::config::toml_types::McpServerToml;
-use wharf_host::config::{
+use wharf_config::features::FeatureRegistry;
+use wharf_config::toml_types::McpServerToml;
+use wharf_config::{
     Config, McpServerConfig, McpTransport, Source, add_mcp_server, display_key, mcp_server_names,
     remove_mcp_server,
 };
-use wharf_host::features::FeatureRegistry;
 
 use crate::terminal::safe;
 use crate::{GlobalArgs, UsageError};

@@ -10,7 +10,7 @@
 
 use anyhow::Context as _;
 use clap::Args;
-use wharf_host::config::{Config, McpServerConfig, McpTransport};
+use wharf_config::{Config, McpServerConfig, McpTransport};
 use wharf_plugin_mcp_client::oauth::{self, LoginRequest};
 
 use crate::{GlobalArgs, UsageError};

@@ -8,8 +8,8 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use serde_json::json;
-use wharf_host::plugin::manifest::PluginKind;
-use wharf_host::registry::{NotOffered, Origin};
+use wharf_runtime::plugin::manifest::PluginKind;
+use wharf_runtime::registry::{NotOffered, Origin};
 
 use crate::GlobalArgs;
 use crate::terminal::safe;

@@ -3,13 +3,13 @@
 
 use std::path::PathBuf;
 
-use wharf_host::ConfigOptions;
-use wharf_host::config::Config;
-use wharf_host::features::FeatureRegistry;
-use wharf_host::pipeline::Session;
-use wharf_host::plugin::manifest::PluginKind;
-use wharf_host::registry::{Discovery, EmbeddedPlugin, Plugins};
-use wharf_host::wasm::WasmRuntime;
+use wharf_config::Config;
+use wharf_config::ConfigOptions;
+use wharf_config::features::FeatureRegistry;
+use wharf_runtime::pipeline::Session;
+use wharf_runtime::plugin::manifest::PluginKind;
+use wharf_runtime::registry::{Discovery, EmbeddedPlugin, Plugins};
+use wharf_runtime::wasm::WasmRuntime;
 
 use crate::GlobalArgs;
 use crate::terminal::safe;
@@ -165,8 +165,8 @@ fn start_mcp_servers(
     _: &Config,
 ) -> anyhow::Result<
     Vec<(
-        wharf_host::plugin::manifest::Manifest,
-        std::sync::Arc<dyn wharf_host::plugin::Plugin>,
+        wharf_runtime::plugin::manifest::Manifest,
+        std::sync::Arc<dyn wharf_runtime::plugin::Plugin>,
     )>,
 > {
     Ok(Vec::new())

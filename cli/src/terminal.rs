@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::Write as _;
 
-use wharf_host::pipeline::{ApprovalRequest, Approver};
+use wharf_runtime::pipeline::{ApprovalRequest, Approver};
 
 /// `text` with every control character escaped, except newlines and tabs:
 /// C0 controls (ESC, `\r`, BEL, backspace…) as `\x1b`-style escapes, DEL and

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use clap::Subcommand;
 use serde::Serialize;
 use serde_json::json;
-use wharf_host::pipeline::{self, CallError, CallOutcome, ToolCall};
-use wharf_host::plugin::{Content, ToolError};
+use wharf_runtime::pipeline::{self, CallError, CallOutcome, ToolCall};
+use wharf_runtime::plugin::{Content, ToolError};
 
 use crate::terminal::{TerminalApprover, safe};
 use crate::{GlobalArgs, UsageError};

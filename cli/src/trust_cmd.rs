@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Args;
-use wharf_host::config::trust::{TrustTarget, project_root, trust_target};
-use wharf_host::config::{TrustLevel, set_project_trust};
+use wharf_config::trust::{TrustTarget, project_root, trust_target};
+use wharf_config::{TrustLevel, set_project_trust};
 
 use crate::GlobalArgs;
 

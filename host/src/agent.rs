@@ -1,6 +1,6 @@
 //! The agent loop: a thread of turns. A turn sends the conversation to the
 //! model, turns what streams back into items and events, runs the tool
-//! calls the model makes through the [call pipeline](crate::pipeline), and
+//! calls the model makes through the [call pipeline](wharf_runtime::pipeline), and
 //! asks again until the model answers without calling a tool.
 //!
 //! The loop is plain, blocking Rust: the [`ModelClient`] streams on its
@@ -10,6 +10,7 @@
 
 mod calls;
 mod events;
+mod fit;
 mod ids;
 mod interrupt;
 #[cfg(test)]
@@ -19,14 +20,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::config::Personality;
-use crate::model::{ModelClient, ModelError, Prompt, ResponseEvent, ResponseItem, Role, Usage};
-use crate::models::ModelInfo;
-use crate::pipeline::Session;
-use crate::registry::Plugins;
+use wharf_config::Personality;
+use wharf_model::models::ModelInfo;
+use wharf_model::protocol::{
+    ModelClient, ModelError, Prompt, ResponseEvent, ResponseItem, Role, Usage,
+};
+use wharf_runtime::pipeline::Session;
+use wharf_runtime::registry::Plugins;
 
 pub use calls::offered_tools;
 pub use events::{ChangeKind, Event, FileUpdate, Item, ItemDetails, Status, TurnError};
+pub use fit::model_fit;
 pub use ids::new_thread_id;
 pub use interrupt::cancel_on_interrupt;
 
@@ -348,7 +352,7 @@ impl<'a> Agent<'a> {
         for call_id in unanswered {
             let output = ResponseItem::ToolOutput {
                 call_id,
-                output: vec![crate::model::OutputContent::Text {
+                output: vec![wharf_model::protocol::OutputContent::Text {
                     text: "aborted: the turn was cancelled or failed before this call ran"
                         .to_owned(),
                 }],

@@ -17,7 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::agent::{Event, Sink};
-use crate::model::ResponseItem;
+use wharf_model::protocol::ResponseItem;
 
 /// The first line of a rollout.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,13 +4,13 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use wharf_host::client::client_for_provider;
-use wharf_host::client::{ChatClient, ClientConfig, ResponsesClient, Transport};
-use wharf_host::model::{
+use wharf_model::client::client_for_provider;
+use wharf_model::client::{ChatClient, ClientConfig, ResponsesClient, Transport};
+use wharf_model::models::{FetchResult, ModelProviderInfo, ModelsFetcher, WireApi};
+use wharf_model::protocol::{
     ModelClient, ModelError, OutputContent, Prompt, ResponseEvent, ResponseItem, Role, ToolDef,
     Usage,
 };
-use wharf_host::models::{FetchResult, ModelProviderInfo, ModelsFetcher, WireApi};
 use wharf_tests::model_server::{Call, ModelServer, Reply, Turn};
 
 #[derive(Debug, Clone, Copy, PartialEq)]

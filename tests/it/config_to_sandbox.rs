@@ -1,8 +1,8 @@
 //! A config file, loaded by `wharf-host`, decides what `wharf-sandbox`'s path
 //! rules allow.
 
-use wharf_host::config::{Config, ConfigOptions};
-use wharf_host::features::FeatureRegistry;
+use wharf_config::features::FeatureRegistry;
+use wharf_config::{Config, ConfigOptions};
 use wharf_sandbox::{PathEnv, PathRules, SandboxMode};
 use wharf_tests::Machine;
 

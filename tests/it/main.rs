@@ -5,4 +5,5 @@
 
 mod clients;
 mod config_to_sandbox;
+mod rules;
 mod websocket;

@@ -6,9 +6,9 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use wharf_host::client::{ClientConfig, ResponsesClient, Transport, client_for_provider};
-use wharf_host::model::{ModelClient, ModelError, ResponseEvent, ResponseItem, Role, ToolDef};
-use wharf_host::models::{ModelProviderInfo, WireApi};
+use wharf_model::client::{ClientConfig, ResponsesClient, Transport, client_for_provider};
+use wharf_model::models::{ModelProviderInfo, WireApi};
+use wharf_model::protocol::{ModelClient, ModelError, ResponseEvent, ResponseItem, Role, ToolDef};
 use wharf_tests::model_server::{Call, ModelServer, Reply, Turn};
 
 use crate::clients::{config, count_created, items, prompt, run, text_deltas};

@@ -1,7 +1,7 @@
 //! wharf's automation, run as `cargo xtask <task>`.
 //!
 //! - `cargo xtask test`: the whole test suite (the README's test command).
-//! - `cargo xtask schema`: regenerate `host/config.schema.json`.
+//! - `cargo xtask schema`: regenerate `host/config/config.schema.json`.
 //! - `cargo xtask bench`: the performance benchmarks (release build).
 //! - `cargo xtask demo`: replay the example session offline (the README's).
 //! - `cargo xtask record-example`: record the example session again.
@@ -21,7 +21,7 @@ const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
   test     run the whole test suite (with cargo-nextest when installed)
-  schema   regenerate host/config.schema.json from the config types
+  schema   regenerate host/config/config.schema.json from the config types
   bench    run the benchmarks (plugin calls, apply_patch, tool list, sandboxed spawns,
            unified_exec) in release mode
   demo     replay examples/sessions/fix-calculator.jsonl over a copy of
@@ -226,12 +226,12 @@ fn schema() -> anyhow::Result<()> {
             "test",
             "--quiet",
             "-p",
-            "wharf-host",
+            "wharf-config",
             "--lib",
             "checked_in_schema_is_current",
         ])
         .env("WHARF_UPDATE_SCHEMA", "1");
     run(command)?;
-    println!("wrote host/config.schema.json");
+    println!("wrote host/config/config.schema.json");
     Ok(())
 }

@@ -8,16 +8,16 @@ use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::Path;
 
 use anyhow::{Context as _, anyhow, bail};
-use wharf_host::native::{self, NativePlugin};
-use wharf_host::plugin::Plugin;
-use wharf_host::plugin::manifest::{
+use wharf_runtime::native::{self, NativePlugin};
+use wharf_runtime::plugin::Plugin;
+use wharf_runtime::plugin::manifest::{
     MANIFEST_FILE, MAX_ARTIFACT_BYTES, Manifest, PluginKind, Sha256, read_limited,
     read_manifest_text,
 };
-use wharf_host::registry::lock::{self, Locked, PluginLock};
-use wharf_host::registry::names;
-use wharf_host::registry::{LoadError, PinnedBy, ToolHolder, check_pin};
-use wharf_host::wasm::WasmRuntime;
+use wharf_runtime::registry::lock::{self, Locked, PluginLock};
+use wharf_runtime::registry::names;
+use wharf_runtime::registry::{LoadError, PinnedBy, ToolHolder, check_pin};
+use wharf_runtime::wasm::WasmRuntime;
 
 use crate::GlobalArgs;
 use crate::session::{cache_dir, plugins_dir};

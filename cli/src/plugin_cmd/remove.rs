@@ -6,8 +6,8 @@
 use std::io;
 
 use anyhow::{Context as _, bail};
-use wharf_host::plugin::manifest::{MANIFEST_FILE, PluginName};
-use wharf_host::registry::lock::{self, PluginLock};
+use wharf_runtime::plugin::manifest::{MANIFEST_FILE, PluginName};
+use wharf_runtime::registry::lock::{self, PluginLock};
 
 use crate::session::plugins_dir;
 use crate::{GlobalArgs, UsageError};

@@ -8,9 +8,9 @@
 
 use std::sync::Arc;
 
-use wharf_host::native::NativePlugin;
-use wharf_host::plugin::grant::{Grant, HostLimits};
-use wharf_host::plugin::{CallContext, Plugin};
+use wharf_runtime::native::NativePlugin;
+use wharf_runtime::plugin::grant::{Grant, HostLimits};
+use wharf_runtime::plugin::{CallContext, Plugin};
 use wharf_sandbox::{PathEnv, Sandbox, SandboxPolicy};
 
 use super::*;

@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use base64::Engine as _;
 
-use crate::model::{OutputContent, ResponseItem, ToolDef};
-use crate::models::{self, ApplyPatchToolType, ModelInfo, ShellType};
-use crate::pipeline::{self, AppliedChange, CallError, CallOutcome, Session, ToolCall};
-use crate::plugin::Content;
-use crate::plugin::manifest::Manifest;
-use crate::registry::Plugins;
+use wharf_model::models::{ApplyPatchToolType, ModelInfo, ShellType};
+use wharf_model::protocol::{OutputContent, ResponseItem, ToolDef};
+use wharf_runtime::pipeline::{self, AppliedChange, CallError, CallOutcome, Session, ToolCall};
+use wharf_runtime::plugin::Content;
+use wharf_runtime::plugin::manifest::Manifest;
+use wharf_runtime::registry::Plugins;
 
 use super::events::{ChangeKind, Event, FileUpdate, Item, ItemDetails, Status};
 use super::{CancelFlag, Sink};
@@ -25,6 +25,7 @@ use super::{CancelFlag, Sink};
 /// whose `apply_patch_tool_type` is `freeform`, as a function otherwise.
 /// Sorted by name, so prompts are stable.
 pub fn offered_tools(plugins: &Plugins, session: &Session, model: &ModelInfo) -> Vec<ToolDef> {
+    let fit = super::model_fit(model);
     let mut tools = Vec::new();
     for entry in &plugins.entries {
         if plugins.offered(entry, &session.features).is_err() {
@@ -34,7 +35,7 @@ pub fn offered_tools(plugins: &Plugins, session: &Session, model: &ModelInfo) ->
             continue;
         }
         for spec in entry.plugin.tools() {
-            if !models::tool_offered(model, &spec.requires) {
+            if !fit.offers(&spec.requires) {
                 continue;
             }
             let tool = match (&spec.freeform_grammar, model.apply_patch_tool_type) {
@@ -418,7 +419,7 @@ fn aborted(call: &ToolCall) -> CallOutcome {
         call_id: call.call_id.clone(),
         tool: call.tool.clone(),
         plugin: None,
-        result: Err(CallError::Tool(crate::plugin::ToolError::Cancelled)),
+        result: Err(CallError::Tool(wharf_runtime::plugin::ToolError::Cancelled)),
         applied: Vec::new(),
         timings: pipeline::Timings::default(),
     }

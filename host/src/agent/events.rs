@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::Usage;
+use wharf_model::protocol::Usage;
 
 /// One event of a thread, in the order they happen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

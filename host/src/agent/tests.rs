@@ -8,13 +8,15 @@ use std::time::Duration;
 use wharf_sandbox::SandboxMode;
 
 use super::*;
-use crate::config::{ApprovalPolicy, Config, ConfigOptions};
-use crate::features::{FeatureRegistry, FeatureSpec, Stage};
-use crate::model::{OutputContent, ResponseStream, ToolDef};
-use crate::models::ApplyPatchToolType;
-use crate::plugin::grant::Grant;
-use crate::plugin::manifest::Manifest;
-use crate::plugin::{CallContext, Content, FileChange, Plugin, ToolError, ToolOutput, ToolSpec};
+use wharf_config::features::{FeatureRegistry, FeatureSpec, Stage};
+use wharf_config::{ApprovalPolicy, Config, ConfigOptions};
+use wharf_model::models::ApplyPatchToolType;
+use wharf_model::protocol::{OutputContent, ResponseStream, ToolDef};
+use wharf_runtime::plugin::grant::Grant;
+use wharf_runtime::plugin::manifest::Manifest;
+use wharf_runtime::plugin::{
+    CallContext, Content, FileChange, Plugin, ToolError, ToolOutput, ToolSpec,
+};
 
 /// Serves scripted responses in order and keeps the prompts it was sent.
 #[derive(Default)]
@@ -303,7 +305,7 @@ impl Setup {
         };
         let config = Config::load(&options, &registry).unwrap();
         let mut session = Session::new("thread-1", &config, None, None, Box::new(|_| None));
-        session.model = Some(model.clone());
+        session.model = Some(model_fit(model));
         session.approval_policy = Some(ApprovalPolicy::Never);
         session
     }
@@ -316,8 +318,8 @@ fn text_model() -> ModelInfo {
 fn rich_model() -> ModelInfo {
     ModelInfo {
         input_modalities: vec![
-            crate::models::InputModality::Text,
-            crate::models::InputModality::Image,
+            wharf_model::models::InputModality::Text,
+            wharf_model::models::InputModality::Image,
         ],
         supports_parallel_tool_calls: true,
         apply_patch_tool_type: ApplyPatchToolType::Freeform,
@@ -548,7 +550,7 @@ fn a_text_only_model_is_not_offered_image_tools_and_reads_a_placeholder() {
     assert_eq!(
         output,
         [OutputContent::Text {
-            text: crate::models::image_placeholder().to_owned()
+            text: wharf_runtime::pipeline::IMAGE_PLACEHOLDER.to_owned()
         }]
     );
     // Called anyway, the tool is refused by the pipeline.
@@ -658,8 +660,8 @@ fn a_call_that_needs_approval_is_denied_when_nobody_can_approve() {
 #[test]
 fn an_approver_decides() {
     struct Only(&'static str, AtomicBool);
-    impl crate::pipeline::Approver for Only {
-        fn approve(&self, request: &crate::pipeline::ApprovalRequest) -> bool {
+    impl wharf_runtime::pipeline::Approver for Only {
+        fn approve(&self, request: &wharf_runtime::pipeline::ApprovalRequest) -> bool {
             self.1.store(true, Ordering::SeqCst);
             request.args.contains(self.0)
         }
@@ -765,3 +767,5 @@ fn events_have_codex_exec_json_shapes() {
     }
     assert!(new_thread_id().len() == 36);
 }
+
+mod replay;

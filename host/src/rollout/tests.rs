@@ -1,6 +1,6 @@
 use super::*;
 use crate::agent::Sink;
-use crate::model::Role;
+use wharf_model::protocol::Role;
 
 fn meta(id: &str) -> SessionMeta {
     SessionMeta {

@@ -18,6 +18,7 @@
 mod caps;
 mod child;
 mod detect;
+mod failure;
 mod init;
 mod landlock;
 mod namespace;
@@ -39,7 +40,8 @@ use std::sync::Arc;
 use super::child::{Child, Stdio, StdioKind};
 use super::{Command, NETWORK_DISABLED_ENV, PtySize, Sandbox, SpawnError};
 use crate::SandboxPolicy;
-use child::{ChildSetup, Failure, Stage};
+use child::ChildSetup;
+use failure::{Failure, Stage};
 pub(super) use detect::detect;
 use init::InitExec;
 use namespace::Namespace;

@@ -17,7 +17,7 @@
 
 use std::ffi::CStr;
 
-use super::child::{Failure, Stage};
+use super::failure::{Failure, Stage};
 use super::protect::{self, MountFailure, ProtectedMount};
 use crate::spawn::SpawnError;
 use crate::{PathRules, Sandbox};

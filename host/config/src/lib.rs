@@ -1,0 +1,818 @@
+//! wharf's layered configuration, its feature flags and model providers.
+//!
+//! Layers, lowest to highest precedence (see `docs/config.md`):
+//!
+//! 1. built-in defaults ([`toml_types::DEFAULTS`]), or a trusted project's
+//!    (workspace-write, on-request);
+//! 2. the project's `.wharf/config.toml`, the nearest one found from the
+//!    working directory up to the repository root, read only when the user
+//!    trusts the project and the file is the one trusted ([`trust`]);
+//! 3. the user's `$WHARF_HOME/config.toml`;
+//! 4. the selected `[profiles.NAME]` (from either file, the user's winning);
+//! 5. `-c key.path=value` overrides, in command-line order;
+//! 6. dedicated flags (`--model`, `--sandbox`, `--ask-for-approval`,
+//!    `--enable`, `--disable`).
+//!
+//! Each file is checked on its own so that an error names the file, line,
+//! column and key; the layers are then merged as TOML tables, remembering
+//! the [`Source`] of every value, and the result is turned into [`Config`].
+//! Writable roots that would expose the home directory are refused there
+//! (`roots.rs`).
+
+mod by_name;
+pub mod digest;
+mod edit;
+pub mod env_policy;
+pub mod features;
+pub mod layer;
+pub mod mcp;
+pub mod provider;
+mod providers;
+mod roots;
+mod schema;
+mod source;
+pub mod toml_types;
+pub mod trust;
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use wharf_sandbox::{
+    PathEnv, ReadOnlyAccess, Sandbox, SandboxMode, SandboxPolicy, WITHOUT_NAMESPACES,
+};
+
+use crate::features::{FeatureError, FeatureRegistry, FeatureSetting, Features};
+use crate::provider::ModelProviderInfo;
+use layer::{FileLayer, KeyPath, Layered};
+use toml_types::{ConfigToml, ReadOnlyAccessKind, ReadOnlyAccessToml, SandboxModeToml};
+
+pub use edit::{
+    add_mcp_server, mcp_server_names, remove_mcp_server, set_feature, set_project_trust,
+};
+pub use layer::display_key;
+pub use mcp::{McpOfferLimits, McpSandbox, McpServerConfig, McpTransport};
+pub use schema::json_schema;
+pub use source::{Location, Source};
+pub use toml_types::{ApprovalPolicy, McpOAuthCredentialsStore, Personality, TrustLevel};
+pub use trust::{Ignored, Project, ProjectFile};
+
+/// The name of the configuration file, in `$WHARF_HOME` and in a project's
+/// `.wharf/` directory.
+pub const CONFIG_FILE: &str = "config.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot write {}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{at}: {message}")]
+    Syntax { at: Location, message: String },
+    #[error("{at}: {key}: {message}")]
+    Invalid {
+        at: Location,
+        key: String,
+        message: String,
+    },
+    #[error("-c {arg}: {message}")]
+    Override { arg: String, message: String },
+    /// A value that is wrong as a whole, with no single place to point at
+    /// (an empty table, say).
+    #[error("{key}: {message}")]
+    Value { key: String, message: String },
+    #[error("config profile `{name}` not found{}", known_profiles(known))]
+    UnknownProfile { name: String, known: Vec<String> },
+    #[error(transparent)]
+    Feature(#[from] FeatureError),
+    #[error("cannot find the home directory; set WHARF_HOME to where wharf keeps its files")]
+    NoHome,
+    #[error("cannot use {} as the working directory", path.display())]
+    Cwd {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+fn known_profiles(known: &[String]) -> String {
+    if known.is_empty() {
+        " (no profiles are defined)".to_owned()
+    } else {
+        format!("; known: {}", known.join(", "))
+    }
+}
+
+impl ConfigError {
+    /// Whether the command line itself is wrong (exit status 2) rather than
+    /// a file or the system (exit status 1).
+    pub fn is_usage(&self) -> bool {
+        match self {
+            ConfigError::Override { .. } | ConfigError::Feature(_) => true,
+            ConfigError::UnknownProfile { .. } => true,
+            ConfigError::Read { .. }
+            | ConfigError::Write { .. }
+            | ConfigError::Syntax { .. }
+            | ConfigError::Invalid { .. }
+            | ConfigError::Value { .. }
+            | ConfigError::NoHome
+            | ConfigError::Cwd { .. } => false,
+        }
+    }
+}
+
+/// What the command line and the process environment contribute. Built by
+/// the caller so that the loader itself never reads the environment.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigOptions {
+    /// `$WHARF_HOME`, or `~/.wharf`.
+    pub wharf_home: PathBuf,
+    /// The user's home directory, for `~/` in configured paths.
+    pub home_dir: Option<PathBuf>,
+    /// The working directory of the session (`--cd`).
+    pub cwd: PathBuf,
+    /// `$TMPDIR`, which workspace-write makes writable unless excluded.
+    pub tmpdir: Option<PathBuf>,
+    /// `--profile`.
+    pub profile: Option<String>,
+    /// `-c key.path=value`, in order.
+    pub overrides: Vec<String>,
+    /// `--model`.
+    pub model: Option<String>,
+    /// `--sandbox`.
+    pub sandbox_mode: Option<SandboxMode>,
+    /// `--ask-for-approval`.
+    pub approval_policy: Option<ApprovalPolicy>,
+    /// `$OPENAI_BASE_URL`: the built-in `openai` provider's base URL, as in
+    /// codex. A configured `model_providers.openai.base_url` wins.
+    pub openai_base_url: Option<String>,
+    /// `--enable`, `--disable`.
+    pub enable: Vec<String>,
+    pub disable: Vec<String>,
+}
+
+impl ConfigOptions {
+    /// Options from the process environment: `$WHARF_HOME` (default
+    /// `~/.wharf`), `$HOME`, `$TMPDIR`, `$OPENAI_BASE_URL`, with `cwd` as
+    /// the working directory.
+    pub fn from_env(cwd: &Path) -> Result<ConfigOptions, ConfigError> {
+        let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+        let home_dir = std::env::home_dir();
+        let cwd = std::path::absolute(cwd)
+            .and_then(|path| {
+                if path.is_dir() {
+                    Ok(path)
+                } else {
+                    Err(io::Error::new(
+                        io::ErrorKind::NotADirectory,
+                        "not a directory",
+                    ))
+                }
+            })
+            .map_err(|source| ConfigError::Cwd {
+                path: cwd.to_path_buf(),
+                source,
+            })?;
+        let wharf_home = match non_empty("WHARF_HOME") {
+            Some(dir) => cwd.join(dir),
+            None => home_dir.as_ref().ok_or(ConfigError::NoHome)?.join(".wharf"),
+        };
+        Ok(ConfigOptions {
+            wharf_home,
+            home_dir,
+            cwd,
+            tmpdir: non_empty("TMPDIR").map(PathBuf::from),
+            openai_base_url: non_empty("OPENAI_BASE_URL")
+                .and_then(|url| url.into_string().ok())
+                .filter(|url| !url.trim().is_empty()),
+            ..ConfigOptions::default()
+        })
+    }
+
+    /// The user's configuration file.
+    pub fn user_config_path(&self) -> PathBuf {
+        self.wharf_home.join(CONFIG_FILE)
+    }
+}
+
+/// The effective configuration of a session.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub wharf_home: PathBuf,
+    pub cwd: PathBuf,
+    /// The applied profile, if any.
+    pub profile: Option<String>,
+    /// The configured model slug; `None` lets the models manager choose
+    /// (`crate::provider::Models::resolve`).
+    pub model: Option<String>,
+    /// The selected provider (`model_provider`, default `openai`), every
+    /// default applied.
+    pub model_provider: ModelProviderInfo,
+    /// Every provider by id: the built-in ones with the configured
+    /// `[model_providers.ID]` laid over them, and the configured ones.
+    pub model_providers: BTreeMap<String, ModelProviderInfo>,
+    /// `approval_policy`; `None` lets the front end choose (`exec`: never).
+    pub approval_policy: Option<ApprovalPolicy>,
+    pub personality: Personality,
+    pub sandbox_policy: SandboxPolicy,
+    /// `[sandbox_linux] namespaces`: whether commands get their own user,
+    /// mount and PID namespaces (default `true`).
+    pub sandbox_namespaces: bool,
+    /// `[shell_environment_policy]`: the environment of every process a
+    /// tool starts.
+    pub shell_environment_policy: env_policy::EnvPolicy,
+    pub features: Features,
+    pub suppress_unstable_features_warning: bool,
+    /// `[mcp_servers.NAME]` by name, checked; disabled ones included.
+    pub mcp_servers: BTreeMap<String, McpServerConfig>,
+    /// `mcp_oauth_credentials_store` (default `auto`).
+    pub mcp_oauth_credentials_store: McpOAuthCredentialsStore,
+    /// `mcp_oauth_callback_port`; `None`: any free port.
+    pub mcp_oauth_callback_port: Option<u16>,
+    /// The project, the user's trust in it, and whether its file was read.
+    pub project: Project,
+    /// The files that were read, lowest precedence first.
+    pub files: Vec<PathBuf>,
+    /// Every effective value and where it came from, for `wharf config show`.
+    pub effective: Effective,
+    /// Things the user should hear about that did not stop loading.
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// What no tool may write, existing or not, wherever it lies: wharf's
+    /// home (configuration, plugins, the compile cache, credentials,
+    /// sessions) and every `.wharf` directory the project search visits.
+    /// Everything here is read by a later session.
+    pub fn protected_paths(&self) -> Vec<PathBuf> {
+        let mut protected = vec![self.wharf_home.clone()];
+        protected.extend(project_config_dirs(&self.cwd));
+        protected
+    }
+
+    /// The sandbox every process a tool starts runs in, in `env`: the
+    /// policy, `[sandbox_linux]` and `[shell_environment_policy]` applied.
+    pub fn sandbox(&self, env: &PathEnv) -> Sandbox {
+        Sandbox::new(&self.sandbox_policy, env)
+            .with_namespaces(self.sandbox_namespaces)
+            .with_environment(self.shell_environment_policy.environment())
+    }
+}
+
+/// The merged configuration as values with their sources.
+#[derive(Debug, Clone, Default)]
+pub struct Effective {
+    layered: Layered,
+}
+
+/// One effective value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry<'a> {
+    /// The dotted key path, e.g. `sandbox_workspace_write.network_access`.
+    pub key: String,
+    pub value: &'a toml::Value,
+    pub source: &'a Source,
+}
+
+impl Effective {
+    /// Every value that is not a table, in key order.
+    pub fn entries(&self) -> Vec<Entry<'_>> {
+        self.layered
+            .sources
+            .iter()
+            .filter_map(|(key, source)| {
+                let value = lookup(&self.layered.table, key)?;
+                Some(Entry {
+                    key: display_key(key),
+                    value,
+                    source,
+                })
+            })
+            .collect()
+    }
+}
+
+pub(crate) fn lookup<'a>(table: &'a toml::Table, key: &[String]) -> Option<&'a toml::Value> {
+    let (first, rest) = key.split_first()?;
+    let value = table.get(first)?;
+    if rest.is_empty() {
+        return Some(value);
+    }
+    lookup(value.as_table()?, rest)
+}
+
+impl Config {
+    /// Loads the configuration for `options`, resolving feature flags
+    /// against `registry`.
+    pub fn load(
+        options: &ConfigOptions,
+        registry: &FeatureRegistry,
+    ) -> Result<Config, ConfigError> {
+        let mut warnings = Vec::new();
+        let mut files = Vec::new();
+        let defaults = default_layer()?;
+
+        // The user's file first: it alone says whether the project's may be
+        // read. Layers go lowest first: the project's, then the user's.
+        let user_path = options.user_config_path();
+        let mut user = read_file(&user_path, Source::User)?;
+        let projects = trust::recorded(user.as_ref());
+        let (project, project_file) = trust::load_project(&options.cwd, &user_path, &projects)?;
+        warnings.extend(project.warning());
+        let mut loaded: Vec<FileLayer> = Vec::new();
+        if let (Some(mut file), Some(found)) = (project_file, &project.file) {
+            drop_trust_table(&mut file, &user_path);
+            files.push(found.path.clone());
+            loaded.push(file);
+        }
+        if let Some(mut file) = user.take() {
+            file.layered.remove("projects");
+            files.push(user_path.clone());
+            loaded.push(file);
+        }
+        let mut merged = Layered::default();
+        for file in &mut loaded {
+            warnings.append(&mut file.warnings);
+            mcp::drop_replaced_servers(&mut merged, &file.layered);
+            merged.merge(&file.layered);
+        }
+
+        // `-c` overrides of profiles apply to the profile tables, so that
+        // `-c profiles.ci.model=x --profile ci` works; the rest go on top.
+        let mut overrides = Vec::new();
+        for arg in &options.overrides {
+            let (layer, mut layer_warnings) = layer::parse_override(arg)?;
+            warnings.append(&mut layer_warnings);
+            if layer.table.contains_key("projects") {
+                warnings.push(format!(
+                    "-c {arg}: trust is only read from {} (ignored; use `wharf trust`)",
+                    user_path.display()
+                ));
+                continue;
+            }
+            if layer.table.contains_key("profiles") {
+                merged.merge(&layer);
+            } else {
+                overrides.push(layer);
+            }
+        }
+
+        let profile_choice = profile_choice(options, &overrides, &merged);
+        let mut profiles = merged.remove("profiles");
+        merged.remove("profile");
+        // Trust is never a profile's to declare (the file's warning says so).
+        if let Some(toml::Value::Table(profiles)) = &mut profiles {
+            for (_, profile) in profiles.iter_mut() {
+                if let toml::Value::Table(profile) = profile {
+                    profile.remove("projects");
+                }
+            }
+        }
+        let mut effective = defaults;
+        effective.merge(&merged);
+        if let Some((name, source)) = &profile_choice {
+            effective.merge(&profile_layer(name, source, profiles.as_ref(), &loaded)?);
+        }
+        for layer in &overrides {
+            effective.merge(layer);
+        }
+        // `-c profile=…` only chooses the profile; show the choice once.
+        effective.remove("profile");
+        if let Some((name, source)) = &profile_choice {
+            effective.set(
+                vec!["profile".to_owned()],
+                toml::Value::String(name.clone()),
+                source.clone(),
+            );
+        }
+        apply_flags(options, registry, &mut effective)?;
+        apply_trust_defaults(&project, &mut effective);
+
+        let typed: ConfigToml = toml::Value::Table(effective.table.clone())
+            .try_into()
+            .map_err(|err: toml::de::Error| ConfigError::Override {
+                arg: options.overrides.join(" "),
+                message: err.message().trim_end().to_owned(),
+            })?;
+        let suppress = typed.suppress_unstable_features_warning.unwrap_or(false);
+        let settings = feature_settings(&effective);
+        let (features, mut feature_warnings) = Features::resolve(registry, &settings, suppress);
+        warnings.append(&mut feature_warnings);
+        let (sandbox_policy, mut root_warnings) =
+            roots::refuse_exposing_roots(sandbox_policy(&typed, options, &effective)?, options);
+        warnings.append(&mut root_warnings);
+        let (model_providers, model_provider) = providers::resolve(&typed, options, &effective)?;
+        let mcp_servers = mcp::resolve(&typed, options, &effective)?;
+        let shell_environment_policy =
+            env_policy::EnvPolicy::resolve(typed.shell_environment_policy.as_ref(), &effective)?;
+        let sandbox_namespaces = typed
+            .sandbox_linux
+            .as_ref()
+            .and_then(|linux| linux.namespaces)
+            .unwrap_or(true);
+        if !sandbox_namespaces && sandbox_policy != SandboxPolicy::DangerFullAccess {
+            warnings.push(format!(
+                "`[sandbox_linux] namespaces = false`: commands run under Landlock and seccomp \
+                 only, so {WITHOUT_NAMESPACES}"
+            ));
+        }
+
+        Ok(Config {
+            wharf_home: options.wharf_home.clone(),
+            cwd: options.cwd.clone(),
+            profile: profile_choice.map(|(name, _)| name),
+            model: typed.model,
+            model_provider,
+            model_providers,
+            approval_policy: typed.approval_policy,
+            personality: typed.personality.unwrap_or_default(),
+            sandbox_policy,
+            sandbox_namespaces,
+            shell_environment_policy,
+            features,
+            suppress_unstable_features_warning: suppress,
+            mcp_servers,
+            mcp_oauth_credentials_store: typed.mcp_oauth_credentials_store.unwrap_or_default(),
+            mcp_oauth_callback_port: typed.mcp_oauth_callback_port,
+            project,
+            files,
+            effective: Effective { layered: effective },
+            warnings,
+        })
+    }
+}
+
+/// A project file's own `[projects]` table: trust comes from the user's
+/// file only.
+fn drop_trust_table(file: &mut FileLayer, user_path: &Path) {
+    let key = vec!["projects".to_owned()];
+    if file.layered.remove("projects").is_some() {
+        let at = file
+            .key_locations
+            .get(&key)
+            .map_or_else(String::new, |at| format!("{at}: "));
+        file.warnings.push(format!(
+            "{at}`projects`: trust is only read from {} (ignored; use `wharf trust`)",
+            user_path.display()
+        ));
+    }
+}
+
+/// A trusted project's defaults, as codex's: workspace-write and
+/// on-request, where no layer but the built-in defaults decided.
+fn apply_trust_defaults(project: &Project, effective: &mut Layered) {
+    if !project.is_trusted() {
+        return;
+    }
+    let source = Source::Trust(project.root.clone());
+    let mode = vec!["sandbox_mode".to_owned()];
+    if matches!(effective.sources.get(&mode), None | Some(Source::Default)) {
+        let value = toml::Value::String(SandboxMode::WorkspaceWrite.as_str().to_owned());
+        effective.set(mode, value, source.clone());
+    }
+    let approval = vec!["approval_policy".to_owned()];
+    if matches!(
+        effective.sources.get(&approval),
+        None | Some(Source::Default)
+    ) {
+        let value = toml::Value::String(ApprovalPolicy::OnRequest.as_str().to_owned());
+        effective.set(approval, value, source);
+    }
+}
+
+fn default_layer() -> Result<Layered, ConfigError> {
+    let table: toml::Table =
+        toml::from_str(toml_types::DEFAULTS).map_err(|err| ConfigError::Syntax {
+            at: Location::of_offset(Path::new("<defaults>"), toml_types::DEFAULTS, 0),
+            message: err.message().to_owned(),
+        })?;
+    let sources = layer::leaf_paths(&table)
+        .into_iter()
+        .map(|key| (key, Source::Default))
+        .collect();
+    Ok(Layered { table, sources })
+}
+
+/// Reads and checks one file; a missing file is no layer at all.
+fn read_file(
+    path: &Path,
+    source: fn(Location) -> Source,
+) -> Result<Option<FileLayer>, ConfigError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    layer::parse_file(path, &text, source).map(Some)
+}
+
+/// The nearest `.wharf/config.toml` from `cwd` upwards, not looking past the
+/// repository root (the first directory holding `.git`).
+pub fn find_project_config(cwd: &Path) -> Option<PathBuf> {
+    project_config_dirs(cwd)
+        .into_iter()
+        .map(|dir| dir.join(CONFIG_FILE))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Every `.wharf` directory the project search looks in, nearest first:
+/// one per directory from `cwd` up to the repository root (the first
+/// directory holding `.git`), or up to `/` outside a repository. They are
+/// listed whether or not they exist: a tool that could create one could
+/// plant a configuration for the next session.
+pub fn project_config_dirs(cwd: &Path) -> Vec<PathBuf> {
+    let top = repository_root(cwd);
+    let mut dirs = Vec::new();
+    for dir in cwd.ancestors() {
+        dirs.push(dir.join(".wharf"));
+        if Some(dir) == top {
+            break;
+        }
+    }
+    dirs
+}
+
+/// The first directory from `dir` up that holds `.git`: where the project
+/// search stops, and the root trust is recorded for.
+pub(crate) fn repository_root(dir: &Path) -> Option<&Path> {
+    dir.ancestors()
+        .find(|ancestor| ancestor.join(".git").exists())
+}
+
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// Which profile applies and who chose it: `--profile`, then `-c profile=…`,
+/// then `profile = …` in the files.
+fn profile_choice(
+    options: &ConfigOptions,
+    overrides: &[Layered],
+    files: &Layered,
+) -> Option<(String, Source)> {
+    if let Some(name) = &options.profile {
+        return Some((name.clone(), Source::Flag("--profile")));
+    }
+    let key = vec!["profile".to_owned()];
+    overrides
+        .iter()
+        .rev()
+        .chain(std::iter::once(files))
+        .find_map(|layer| {
+            let name = layer.table.get("profile")?.as_str()?;
+            Some((name.to_owned(), layer.sources.get(&key)?.clone()))
+        })
+}
+
+/// The selected profile as a layer whose values are attributed to it.
+fn profile_layer(
+    name: &str,
+    chosen_by: &Source,
+    profiles: Option<&toml::Value>,
+    files: &[FileLayer],
+) -> Result<Layered, ConfigError> {
+    let tables = profiles.and_then(toml::Value::as_table);
+    let Some(table) = tables
+        .and_then(|t| t.get(name))
+        .and_then(toml::Value::as_table)
+    else {
+        let known: Vec<String> = tables
+            .map(|t| t.keys().cloned().collect())
+            .unwrap_or_default();
+        let err = ConfigError::UnknownProfile {
+            name: name.to_owned(),
+            known,
+        };
+        return Err(match chosen_by {
+            // A file naming a missing profile is a file error, with its place.
+            Source::Project(at) | Source::User(at) => ConfigError::Invalid {
+                at: at.clone(),
+                key: "profile".to_owned(),
+                message: err.to_string(),
+            },
+            _ => err,
+        });
+    };
+    let mut layer = Layered {
+        table: table.clone(),
+        sources: BTreeMap::new(),
+    };
+    for key in layer::leaf_paths(table) {
+        let mut full: KeyPath = vec!["profiles".to_owned(), name.to_owned()];
+        full.extend(key.iter().cloned());
+        // The user's file wins over the project's, so look there first.
+        let at = files
+            .iter()
+            .rev()
+            .find_map(|file| file.key_locations.get(&full).cloned());
+        let source = match at {
+            Some(at) => Source::Profile {
+                name: name.to_owned(),
+                at,
+            },
+            None => chosen_by.clone(),
+        };
+        layer.sources.insert(key, source);
+    }
+    Ok(layer)
+}
+
+/// `--model`, `--sandbox`, `--ask-for-approval`, `--enable` and
+/// `--disable`, as the top layer.
+fn apply_flags(
+    options: &ConfigOptions,
+    registry: &FeatureRegistry,
+    effective: &mut Layered,
+) -> Result<(), ConfigError> {
+    if let Some(model) = &options.model {
+        effective.set(
+            vec!["model".to_owned()],
+            toml::Value::String(model.clone()),
+            Source::Flag("--model"),
+        );
+    }
+    if let Some(policy) = options.approval_policy {
+        effective.set(
+            vec!["approval_policy".to_owned()],
+            toml::Value::String(policy.as_str().to_owned()),
+            Source::Flag("--ask-for-approval"),
+        );
+    }
+    if let Some(mode) = options.sandbox_mode {
+        effective.set(
+            vec!["sandbox_mode".to_owned()],
+            toml::Value::String(mode.as_str().to_owned()),
+            Source::Flag("--sandbox"),
+        );
+    }
+    let mut chosen: BTreeMap<String, bool> = BTreeMap::new();
+    let flags = [
+        ("--enable", &options.enable, true),
+        ("--disable", &options.disable, false),
+    ];
+    for (flag, keys, enabled) in flags {
+        for key in keys {
+            let spec = registry.require(key)?;
+            if chosen.insert(spec.key.clone(), enabled) == Some(!enabled) {
+                return Err(FeatureError::Conflict {
+                    key: spec.key.clone(),
+                }
+                .into());
+            }
+            effective.set(
+                vec!["features".to_owned(), spec.key.clone()],
+                toml::Value::Boolean(enabled),
+                Source::Flag(flag),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn feature_settings(effective: &Layered) -> Vec<FeatureSetting> {
+    let Some(table) = effective
+        .table
+        .get("features")
+        .and_then(toml::Value::as_table)
+    else {
+        return Vec::new();
+    };
+    let mut settings: Vec<FeatureSetting> = table
+        .iter()
+        .filter_map(|(key, value)| {
+            let source = effective
+                .sources
+                .get(&vec!["features".to_owned(), key.clone()])?;
+            Some(FeatureSetting {
+                key: key.clone(),
+                enabled: value.as_bool()?,
+                source: source.clone(),
+            })
+        })
+        .collect();
+    settings.sort_by_key(|setting| setting.source.rank());
+    settings
+}
+
+fn sandbox_policy(
+    typed: &ConfigToml,
+    options: &ConfigOptions,
+    effective: &Layered,
+) -> Result<SandboxPolicy, ConfigError> {
+    let expand = |path: &PathBuf| expand_home(path, options.home_dir.as_deref());
+    let access = read_only_access(typed.read_only_access.as_ref(), effective, &expand)?;
+    let mode = typed.sandbox_mode.unwrap_or(SandboxModeToml::ReadOnly);
+    Ok(match mode {
+        SandboxModeToml::ReadOnly => SandboxPolicy::ReadOnly { access },
+        SandboxModeToml::DangerFullAccess => SandboxPolicy::DangerFullAccess,
+        SandboxModeToml::WorkspaceWrite => {
+            let ww = typed.sandbox_workspace_write.clone().unwrap_or_default();
+            SandboxPolicy::WorkspaceWrite {
+                writable_roots: ww
+                    .writable_roots
+                    .unwrap_or_default()
+                    .iter()
+                    .map(expand)
+                    .collect(),
+                read_only_access: access,
+                network_access: ww.network_access.unwrap_or(false),
+                exclude_tmpdir_env_var: ww.exclude_tmpdir_env_var.unwrap_or(false),
+                exclude_slash_tmp: ww.exclude_slash_tmp.unwrap_or(false),
+            }
+        }
+    })
+}
+
+fn read_only_access(
+    toml: Option<&ReadOnlyAccessToml>,
+    effective: &Layered,
+    expand: &dyn Fn(&PathBuf) -> PathBuf,
+) -> Result<ReadOnlyAccess, ConfigError> {
+    let Some(toml) = toml else {
+        return Ok(ReadOnlyAccess::FullAccess);
+    };
+    match toml.kind {
+        ReadOnlyAccessKind::Restricted => Ok(ReadOnlyAccess::Restricted {
+            include_platform_defaults: toml.include_platform_defaults.unwrap_or(true),
+            readable_roots: toml
+                .readable_roots
+                .as_deref()
+                .unwrap_or_default()
+                .iter()
+                .map(expand)
+                .collect(),
+        }),
+        ReadOnlyAccessKind::FullAccess => {
+            let misplaced = [
+                ("readable_roots", toml.readable_roots.is_some()),
+                (
+                    "include_platform_defaults",
+                    toml.include_platform_defaults.is_some(),
+                ),
+            ];
+            for (field, present) in misplaced {
+                if !present {
+                    continue;
+                }
+                let key = vec!["read_only_access".to_owned(), field.to_owned()];
+                let message = format!(
+                    "`{field}` only applies with type = \"restricted\" (set the type, or remove it)"
+                );
+                return Err(invalid_value(effective.sources.get(&key), &key, message));
+            }
+            Ok(ReadOnlyAccess::FullAccess)
+        }
+    }
+}
+
+/// An error about the value at `key`, placed where that value was set.
+fn invalid_value(source: Option<&Source>, key: &[String], message: String) -> ConfigError {
+    match source {
+        Some(Source::Project(at) | Source::User(at) | Source::Profile { at, .. }) => {
+            ConfigError::Invalid {
+                at: at.clone(),
+                key: display_key(key),
+                message,
+            }
+        }
+        Some(Source::Override(arg)) => ConfigError::Override {
+            arg: arg.clone(),
+            message,
+        },
+        Some(Source::Default | Source::Trust(_) | Source::Flag(_)) => ConfigError::Override {
+            arg: display_key(key),
+            message,
+        },
+        None => ConfigError::Value {
+            key: display_key(key),
+            message,
+        },
+    }
+}
+
+/// `~/x` → `$HOME/x`; other paths unchanged.
+fn expand_home(path: &Path, home: Option<&Path>) -> PathBuf {
+    match (path.strip_prefix("~"), home) {
+        (Ok(rest), Some(home)) => home.join(rest),
+        _ => path.to_path_buf(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,276 @@
+//! Project trust: whether a project's `.wharf/config.toml` is read.
+//!
+//! A cloned repository is not the user. Its project file could start MCP
+//! servers, loosen the sandbox or send the API key to a provider of its own,
+//! so it is read only when the user's own config.toml says the project is
+//! trusted (`[projects."ROOT"] trust_level = "trusted"`), and only while its
+//! sha256 is the one recorded then: a command run in the workspace may have
+//! rewritten it since. Nothing else can declare trust — the `projects` table
+//! of a project file, a profile or `-c` is ignored.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::layer::{self, FileLayer};
+use super::source::Source;
+use super::toml_types::{ProjectToml, TrustLevel};
+use super::{ConfigError, find_project_config, repository_root, same_file};
+
+/// The project a session works in, what the user decided about it, and
+/// what became of its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    /// The repository root (the first directory from the working directory
+    /// up that holds `.git`), else the working directory; canonical when it
+    /// exists. Trust is recorded under this path.
+    pub root: PathBuf,
+    /// `None`: the user never decided.
+    pub trust: Option<TrustLevel>,
+    /// The project file the search found, if any.
+    pub file: Option<ProjectFile>,
+}
+
+/// The project file the search found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectFile {
+    pub path: PathBuf,
+    /// Why it was not read; `None` when it was.
+    pub ignored: Option<Ignored>,
+}
+
+/// Why a project file was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ignored {
+    /// The user never decided about the project.
+    Undecided,
+    /// The user marked the project untrusted.
+    Untrusted,
+    /// Its contents are not the ones the user trusted.
+    Changed,
+    /// The project had no file when the user trusted it.
+    Created,
+}
+
+impl Ignored {
+    /// One word for JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ignored::Undecided => "not-trusted",
+            Ignored::Untrusted => "untrusted",
+            Ignored::Changed => "changed",
+            Ignored::Created => "created",
+        }
+    }
+
+    /// Why, and what to do about it, for the project at `root`.
+    pub fn reason(self, root: &Path) -> String {
+        let root = root.display();
+        match self {
+            Ignored::Undecided => {
+                format!("the project {root} is not trusted (run `wharf trust {root}` to use it)")
+            }
+            Ignored::Untrusted => format!(
+                "the project {root} is marked untrusted (run `wharf trust {root}` to use it)"
+            ),
+            Ignored::Changed => format!(
+                "it changed since the project {root} was trusted (review it, then run \
+                 `wharf trust {root}` again)"
+            ),
+            Ignored::Created => format!(
+                "it did not exist when the project {root} was trusted (review it, then run \
+                 `wharf trust {root}` again)"
+            ),
+        }
+    }
+}
+
+impl Project {
+    /// The warning about an ignored file, if the file was ignored.
+    pub fn warning(&self) -> Option<String> {
+        let file = self.file.as_ref()?;
+        let ignored = file.ignored?;
+        Some(format!(
+            "ignoring {}: {}",
+            file.path.display(),
+            ignored.reason(&self.root)
+        ))
+    }
+
+    /// Whether the user trusts this project.
+    pub fn is_trusted(&self) -> bool {
+        self.trust == Some(TrustLevel::Trusted)
+    }
+}
+
+/// The decision table. `file_sha256` is the hash of the file's contents,
+/// computed only for a trusted project (an untrusted file is not even
+/// read). `None` means the file is read.
+pub(crate) fn decide(record: Option<&ProjectToml>, file_sha256: Option<&str>) -> Option<Ignored> {
+    let Some(record) = record else {
+        return Some(Ignored::Undecided);
+    };
+    match record.trust_level {
+        None => Some(Ignored::Undecided),
+        Some(TrustLevel::Untrusted) => Some(Ignored::Untrusted),
+        Some(TrustLevel::Trusted) => match (record.config_sha256.as_deref(), file_sha256) {
+            (None, _) => Some(Ignored::Created),
+            (Some(expected), Some(actual)) if expected.eq_ignore_ascii_case(actual) => None,
+            (Some(_), _) => Some(Ignored::Changed),
+        },
+    }
+}
+
+/// The project root of `dir`: the first directory from `dir` up that holds
+/// `.git` (where the project-file search stops), else `dir` itself;
+/// canonical when it can be.
+pub fn project_root(dir: &Path) -> PathBuf {
+    let root = repository_root(dir).unwrap_or(dir);
+    root.canonicalize().unwrap_or_else(|_| root.to_path_buf())
+}
+
+/// The sha256 of `bytes`, as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    crate::digest::hex(&Sha256::digest(bytes))
+}
+
+/// The `[projects]` entry for `root`: the one written as `root`, else one
+/// whose (absolute) key resolves to it.
+pub(crate) fn lookup<'a>(
+    projects: &'a BTreeMap<String, ProjectToml>,
+    root: &Path,
+) -> Option<&'a ProjectToml> {
+    if let Some(record) = root.to_str().and_then(|key| projects.get(key)) {
+        return Some(record);
+    }
+    projects
+        .iter()
+        .find(|(key, _)| same_root(key, root))
+        .map(|(_, record)| record)
+}
+
+/// Whether the `[projects]` key `key` names `root`.
+pub(crate) fn same_root(key: &str, root: &Path) -> bool {
+    let key = Path::new(key);
+    key.is_absolute() && key.canonicalize().is_ok_and(|key| key == root)
+}
+
+/// The trust table of the user's file (already checked against the types).
+pub(crate) fn recorded(user: Option<&FileLayer>) -> BTreeMap<String, ProjectToml> {
+    user.and_then(|file| file.layered.table.get("projects"))
+        .and_then(|projects| projects.clone().try_into().ok())
+        .unwrap_or_default()
+}
+
+/// Finds the project of `cwd` and its file, and reads and checks the file
+/// when the decision table allows it.
+pub(crate) fn load_project(
+    cwd: &Path,
+    user_path: &Path,
+    projects: &BTreeMap<String, ProjectToml>,
+) -> Result<(Project, Option<FileLayer>), ConfigError> {
+    let root = project_root(cwd);
+    let record = lookup(projects, &root);
+    let mut project = Project {
+        root,
+        trust: record.and_then(|record| record.trust_level),
+        file: None,
+    };
+    let Some(path) = find_project_config(cwd).filter(|path| !same_file(path, user_path)) else {
+        return Ok((project, None));
+    };
+    let mut layer = None;
+    let ignored = if project.is_trusted() {
+        match read_bytes(&path)? {
+            // Gone since the search saw it: no file.
+            None => return Ok((project, None)),
+            Some(bytes) => {
+                let ignored = decide(record, Some(&sha256_hex(&bytes)));
+                if ignored.is_none() {
+                    // The bytes that were hashed are the bytes parsed.
+                    let text = utf8(&path, bytes)?;
+                    layer = Some(layer::parse_file(&path, &text, Source::Project)?);
+                }
+                ignored
+            }
+        }
+    } else {
+        decide(record, None)
+    };
+    project.file = Some(ProjectFile { path, ignored });
+    Ok((project, layer))
+}
+
+/// What `wharf trust` is about to trust: the project root of `dir`, and the
+/// project file the search finds from `dir`, checked.
+#[derive(Debug, Clone)]
+pub struct TrustTarget {
+    pub root: PathBuf,
+    pub file: Option<TrustedFile>,
+}
+
+/// A project file as `wharf trust` shows and records it.
+#[derive(Debug, Clone)]
+pub struct TrustedFile {
+    pub path: PathBuf,
+    /// The hash of exactly the contents shown in `entries`.
+    pub sha256: String,
+    /// Every value it sets, as dotted key and value, in key order.
+    pub entries: Vec<(String, toml::Value)>,
+    /// Its unknown keys and the like.
+    pub warnings: Vec<String>,
+}
+
+/// Finds what `wharf trust DIR` would trust. The file must load: a broken
+/// file is an error (with its place) rather than something trusted blind.
+pub fn trust_target(dir: &Path, user_path: &Path) -> Result<TrustTarget, ConfigError> {
+    let root = project_root(dir);
+    let Some(path) = find_project_config(dir).filter(|path| !same_file(path, user_path)) else {
+        return Ok(TrustTarget { root, file: None });
+    };
+    let Some(bytes) = read_bytes(&path)? else {
+        return Ok(TrustTarget { root, file: None });
+    };
+    let sha256 = sha256_hex(&bytes);
+    let text = utf8(&path, bytes)?;
+    let layer = layer::parse_file(&path, &text, Source::Project)?;
+    let entries = layer
+        .layered
+        .sources
+        .keys()
+        .filter_map(|key| {
+            let value = super::lookup(&layer.layered.table, key)?;
+            Some((layer::display_key(key), value.clone()))
+        })
+        .collect();
+    Ok(TrustTarget {
+        root,
+        file: Some(TrustedFile {
+            path,
+            sha256,
+            entries,
+            warnings: layer.warnings,
+        }),
+    })
+}
+
+/// The file's bytes; `None` when it does not exist.
+fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, ConfigError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, ConfigError> {
+    String::from_utf8(bytes).map_err(|err| ConfigError::Read {
+        path: path.to_path_buf(),
+        source: io::Error::new(io::ErrorKind::InvalidData, err),
+    })
+}

@@ -1,0 +1,352 @@
+//! The Responses API: the request body and the meaning of its events.
+
+use std::collections::HashSet;
+
+use serde_json::{Value, json};
+
+use super::attempt::{Decoder, Step, StreamFailure};
+use super::sse::SseEvent;
+use crate::protocol::{
+    ModelError, OutputContent, Prompt, ResponseEvent, ResponseItem, Role, ToolDef, Usage,
+};
+
+/// The body of `POST /responses` for `prompt`: streamed, not stored
+/// (`store: false`: each request carries the whole conversation, as codex
+/// sends it).
+///
+/// For a reasoning model (`prompt.reasoning`) it asks for reasoning
+/// summaries and, as codex does, for `reasoning.encrypted_content`: an
+/// unstored response can be continued only by sending its reasoning items
+/// back with their `id` and that content. Reasoning items without them (a
+/// Chat provider's, an older rollout's) are for people and stay out.
+pub fn responses_request(prompt: &Prompt) -> Value {
+    let custom_calls: HashSet<&str> = prompt
+        .input
+        .iter()
+        .filter_map(|item| match item {
+            ResponseItem::CustomToolCall { call_id, .. } => Some(call_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let input: Vec<Value> = prompt
+        .input
+        .iter()
+        .filter_map(|item| input_item(item, &custom_calls))
+        .collect();
+    let tools: Vec<Value> = prompt.tools.iter().map(tool).collect();
+    let mut body = json!({
+        "model": prompt.model,
+        "instructions": prompt.instructions,
+        "input": input,
+        "tools": tools,
+        "tool_choice": "auto",
+        "parallel_tool_calls": prompt.parallel_tool_calls,
+        "store": false,
+        "stream": true,
+    });
+    if prompt.reasoning {
+        body["reasoning"] = json!({ "summary": "auto" });
+        body["include"] = json!(["reasoning.encrypted_content"]);
+    }
+    body
+}
+
+fn tool(tool: &ToolDef) -> Value {
+    match tool {
+        ToolDef::Function {
+            name,
+            description,
+            parameters,
+        } => json!({
+            "type": "function",
+            "name": name,
+            "description": description,
+            "strict": false,
+            "parameters": parameters,
+        }),
+        ToolDef::Freeform {
+            name,
+            description,
+            grammar,
+        } => json!({
+            "type": "custom",
+            "name": name,
+            "description": description,
+            "format": { "type": "grammar", "syntax": "lark", "definition": grammar },
+        }),
+    }
+}
+
+fn input_item(item: &ResponseItem, custom_calls: &HashSet<&str>) -> Option<Value> {
+    Some(match item {
+        ResponseItem::Message { role, text } => {
+            let (role, kind) = match role {
+                Role::User => ("user", "input_text"),
+                Role::Developer => ("developer", "input_text"),
+                Role::Assistant => ("assistant", "output_text"),
+            };
+            json!({
+                "type": "message",
+                "role": role,
+                "content": [{ "type": kind, "text": text }],
+            })
+        }
+        ResponseItem::Reasoning {
+            summary,
+            id: Some(id),
+            encrypted_content: Some(encrypted_content),
+        } => json!({
+            "type": "reasoning",
+            "id": id,
+            "summary": summary
+                .iter()
+                .map(|text| json!({ "type": "summary_text", "text": text }))
+                .collect::<Vec<_>>(),
+            "encrypted_content": encrypted_content,
+        }),
+        ResponseItem::Reasoning { .. } => return None,
+        ResponseItem::FunctionCall {
+            call_id,
+            name,
+            arguments,
+        } => json!({
+            "type": "function_call",
+            "call_id": call_id,
+            "name": name,
+            "arguments": arguments,
+        }),
+        ResponseItem::CustomToolCall {
+            call_id,
+            name,
+            input,
+        } => json!({
+            "type": "custom_tool_call",
+            "call_id": call_id,
+            "name": name,
+            "input": input,
+        }),
+        ResponseItem::ToolOutput {
+            call_id, output, ..
+        } => {
+            if custom_calls.contains(call_id.as_str()) {
+                json!({
+                    "type": "custom_tool_call_output",
+                    "call_id": call_id,
+                    "output": output_value(output),
+                })
+            } else {
+                json!({
+                    "type": "function_call_output",
+                    "call_id": call_id,
+                    "output": output_value(output),
+                })
+            }
+        }
+    })
+}
+
+/// A tool's output: a string when it is all text, else a list of
+/// `input_text` and `input_image` (a data URL) parts.
+fn output_value(output: &[OutputContent]) -> Value {
+    let has_image = output
+        .iter()
+        .any(|part| matches!(part, OutputContent::Image { .. }));
+    if !has_image {
+        let text: Vec<&str> = output
+            .iter()
+            .filter_map(|part| match part {
+                OutputContent::Text { text } => Some(text.as_str()),
+                OutputContent::Image { .. } => None,
+            })
+            .collect();
+        return Value::String(text.join("\n"));
+    }
+    Value::Array(
+        output
+            .iter()
+            .map(|part| match part {
+                OutputContent::Text { text } => json!({ "type": "input_text", "text": text }),
+                OutputContent::Image {
+                    mime_type,
+                    data_base64,
+                } => json!({
+                    "type": "input_image",
+                    "image_url": format!("data:{mime_type};base64,{data_base64}"),
+                }),
+            })
+            .collect(),
+    )
+}
+
+/// The events of one attempt.
+#[derive(Debug, Default)]
+pub(crate) struct ResponsesDecoder;
+
+impl Decoder for ResponsesDecoder {
+    fn event(&mut self, event: &SseEvent) -> Result<Vec<Step>, StreamFailure> {
+        let data: Value = serde_json::from_str(&event.data).map_err(|err| {
+            StreamFailure::Retry(ModelError::Protocol(format!(
+                "the provider sent an event that is not JSON ({err}): {}",
+                short(&event.data)
+            )))
+        })?;
+        let kind = data
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or(&event.event);
+        let text = |key: &str| {
+            data.get(key)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Ok(match kind {
+            "response.output_text.delta" => vec![Step::Forward(ResponseEvent::OutputTextDelta {
+                delta: text("delta"),
+            })],
+            "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
+                vec![Step::Forward(ResponseEvent::ReasoningSummaryDelta {
+                    delta: text("delta"),
+                })]
+            }
+            "response.output_item.done" => data
+                .get("item")
+                .and_then(output_item)
+                .map(Step::Item)
+                .into_iter()
+                .collect(),
+            "response.completed" => {
+                let response = data.get("response").unwrap_or(&Value::Null);
+                vec![Step::Completed {
+                    response_id: response
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    usage: response.get("usage").map(usage),
+                }]
+            }
+            "response.failed" => {
+                let error = data
+                    .get("response")
+                    .and_then(|response| response.get("error"))
+                    .unwrap_or(&Value::Null);
+                return Err(provider_failure(error));
+            }
+            "response.incomplete" => {
+                let reason = data
+                    .pointer("/response/incomplete_details/reason")
+                    .and_then(Value::as_str)
+                    .unwrap_or("unknown");
+                return Err(StreamFailure::Fatal(ModelError::Protocol(format!(
+                    "the response is incomplete: {reason}"
+                ))));
+            }
+            "error" => return Err(provider_failure(data.get("error").unwrap_or(&data))),
+            // response.created, in_progress, output_item.added, content
+            // parts, argument deltas: nothing the consumer needs.
+            _ => Vec::new(),
+        })
+    }
+
+    fn end(&mut self) -> Result<Vec<Step>, StreamFailure> {
+        Ok(Vec::new())
+    }
+}
+
+/// A `response.failed` or `error`: retried when the provider says it is
+/// transient, final otherwise (a context overflow, a refused quota).
+fn provider_failure(error: &Value) -> StreamFailure {
+    let code = error
+        .get("code")
+        .or_else(|| error.get("type"))
+        .and_then(Value::as_str)
+        .unwrap_or("error");
+    let message = error
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or("no message");
+    let failure = ModelError::Protocol(format!(
+        "the provider failed the response ({code}): {message}"
+    ));
+    match code {
+        "rate_limit_exceeded" | "server_error" | "server_is_overloaded" | "slow_down" => {
+            StreamFailure::Retry(failure)
+        }
+        _ => StreamFailure::Fatal(failure),
+    }
+}
+
+/// An output item the protocol knows; others (web searches…) are skipped.
+fn output_item(item: &Value) -> Option<ResponseItem> {
+    let text = |key: &str| {
+        item.get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let parts = |key: &str, kind: &str| -> Vec<String> {
+        item.get(key)
+            .and_then(Value::as_array)
+            .map(|parts| {
+                parts
+                    .iter()
+                    .filter(|part| part.get("type").and_then(Value::as_str) == Some(kind))
+                    .filter_map(|part| part.get("text").and_then(Value::as_str))
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    match item.get("type").and_then(Value::as_str)? {
+        "message" => {
+            let role = match item.get("role").and_then(Value::as_str) {
+                Some("user") => Role::User,
+                Some("developer" | "system") => Role::Developer,
+                _ => Role::Assistant,
+            };
+            Some(ResponseItem::Message {
+                role,
+                text: parts("content", "output_text").concat(),
+            })
+        }
+        "reasoning" => Some(ResponseItem::Reasoning {
+            summary: parts("summary", "summary_text"),
+            id: item.get("id").and_then(Value::as_str).map(str::to_owned),
+            encrypted_content: item
+                .get("encrypted_content")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        }),
+        "function_call" => Some(ResponseItem::FunctionCall {
+            call_id: text("call_id"),
+            name: text("name"),
+            arguments: text("arguments"),
+        }),
+        "custom_tool_call" => Some(ResponseItem::CustomToolCall {
+            call_id: text("call_id"),
+            name: text("name"),
+            input: text("input"),
+        }),
+        _ => None,
+    }
+}
+
+fn usage(usage: &Value) -> Usage {
+    let count = |pointer: &str| usage.pointer(pointer).and_then(Value::as_u64).unwrap_or(0);
+    Usage {
+        input_tokens: count("/input_tokens"),
+        cached_input_tokens: count("/input_tokens_details/cached_tokens"),
+        output_tokens: count("/output_tokens"),
+        reasoning_output_tokens: count("/output_tokens_details/reasoning_tokens"),
+        total_tokens: count("/total_tokens"),
+    }
+}
+
+/// The start of a long text, for error messages.
+pub(crate) fn short(text: &str) -> &str {
+    match text.char_indices().nth(200) {
+        Some((cut, _)) => &text[..cut],
+        None => text,
+    }
+}

@@ -1,0 +1,404 @@
+//! The call pipeline: the one function every tool call goes through,
+//! whatever kind of plugin serves it (PRODUCT §4).
+//!
+//! In order: resolve the tool → feature gate → requirements → model
+//! capabilities → arguments against the tool's JSON Schema → approval →
+//! grant (the manifest's request ∩ the sandbox policy) → invoke with limits
+//! → output cap and sanitizing for the model → file changes checked and
+//! applied → a [`CallOutcome`] with timings. Requirements is a pass-through
+//! stage until `requirements.toml` exists; model capabilities and approval
+//! apply when the session has a model and an approval policy (the agent
+//! loop), and let everything through otherwise (`wharf tool call`).
+
+mod apply;
+mod approval;
+mod fit;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use wharf_sandbox::{PathEnv, PathRules, Sandbox};
+
+use crate::plugin::grant::{self, Grant, HostLimits};
+use crate::plugin::{CallContext, Content, ToolError, ToolOutput};
+use crate::registry::{Entry, NotOffered, Plugins};
+use wharf_config::ApprovalPolicy;
+use wharf_config::Config;
+use wharf_config::features::Features;
+
+pub use apply::{AppliedChange, ChangeKind};
+pub use approval::{ApprovalRequest, Approver, needs_approval};
+pub use fit::{IMAGE_PLACEHOLDER, ModelFit, Truncation};
+
+/// Reads an environment variable; the session gets it from its embedder so
+/// that tests never touch the process environment.
+pub type EnvLookup = dyn Fn(&str) -> Option<String> + Send + Sync;
+
+/// What every call of a session shares.
+pub struct Session {
+    pub session_id: String,
+    pub cwd: PathBuf,
+    pub rules: PathRules,
+    /// The policy commands run under, in this session's environment.
+    pub sandbox: Arc<Sandbox>,
+    pub features: Features,
+    pub home_dir: Option<PathBuf>,
+    pub limits: HostLimits,
+    /// The model the calls are made for. `None` (`wharf tool call`): every
+    /// tool may run and outputs reach the caller as the tool made them.
+    pub model: Option<ModelFit>,
+    /// When to ask before a call (see [`needs_approval`]). `None`: nothing
+    /// asks (`wharf tool call` is the user's own explicit request).
+    pub approval_policy: Option<ApprovalPolicy>,
+    /// Who answers approval requests. `None` (`wharf exec`): nobody, so a
+    /// call that needs approval is denied.
+    pub approver: Option<Arc<dyn Approver>>,
+    /// Set to stop the running calls (a cancelled turn): native plugins see
+    /// it through `is_cancelled`.
+    pub cancelled: Option<Arc<std::sync::atomic::AtomicBool>>,
+    env: Box<EnvLookup>,
+    /// Grants depend only on the plugin and the session: computed once.
+    grants: Mutex<HashMap<String, Arc<Grant>>>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("session_id", &self.session_id)
+            .field("cwd", &self.cwd)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// A session over `config`, with `tmpdir` (`$TMPDIR`) for the sandbox's
+    /// writable roots and `env` to read the variables plugins may be granted.
+    pub fn new(
+        session_id: impl Into<String>,
+        config: &Config,
+        home_dir: Option<PathBuf>,
+        tmpdir: Option<PathBuf>,
+        env: Box<EnvLookup>,
+    ) -> Session {
+        let path_env = PathEnv {
+            cwd: config.cwd.clone(),
+            tmpdir,
+            protected: config.protected_paths(),
+        };
+        Session {
+            session_id: session_id.into(),
+            cwd: config.cwd.clone(),
+            rules: PathRules::new(&config.sandbox_policy, &path_env),
+            sandbox: Arc::new(config.sandbox(&path_env)),
+            features: config.features.clone(),
+            home_dir,
+            limits: HostLimits::default(),
+            model: None,
+            approval_policy: None,
+            approver: None,
+            cancelled: None,
+            env,
+            grants: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The grant of `entry`'s plugin in this session.
+    pub fn grant(&self, entry: &Entry) -> Arc<Grant> {
+        let name = entry.manifest.name.to_string();
+        if let Ok(grants) = self.grants.lock()
+            && let Some(grant) = grants.get(&name)
+        {
+            return Arc::clone(grant);
+        }
+        let computed = Arc::new(grant::grant(
+            &entry.manifest,
+            &self.rules,
+            self.home_dir.as_deref(),
+            &*self.env,
+            &self.limits,
+        ));
+        if let Ok(mut grants) = self.grants.lock() {
+            grants.insert(name, Arc::clone(&computed));
+        }
+        computed
+    }
+}
+
+/// A request to run one tool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolCall {
+    pub call_id: String,
+    pub tool: String,
+    /// The arguments as JSON text.
+    pub args: String,
+}
+
+/// The pipeline's stages, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    Resolve,
+    Feature,
+    Requirements,
+    ModelCapabilities,
+    Arguments,
+    Approval,
+    Grant,
+    Invoke,
+    Apply,
+}
+
+/// Why a call produced no output. Every one is a result the model can read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    #[error("unknown tool `{tool}`")]
+    UnknownTool { tool: String },
+    #[error("tool `{tool}` is not available: {reason}")]
+    NotOffered { tool: String, reason: NotOffered },
+    /// The session's model lacks a capability the tool needs (it was not
+    /// offered, and was called anyway).
+    #[error("tool `{tool}` needs `{requirement}`, which model `{model}` does not support")]
+    Unsupported {
+        tool: String,
+        requirement: String,
+        model: String,
+    },
+    #[error("invalid arguments: {0}")]
+    InvalidArgs(String),
+    /// The approval stage said no.
+    #[error("denied: {0}")]
+    NotApproved(String),
+    /// A file change the grant or the sandbox does not allow; nothing was
+    /// changed.
+    #[error("denied: {0}")]
+    Denied(String),
+    /// Applying allowed changes failed part-way.
+    #[error("{0}")]
+    Apply(String),
+    #[error(transparent)]
+    Tool(ToolError),
+}
+
+impl CallError {
+    /// The stage that stopped the call.
+    pub fn stage(&self) -> Stage {
+        match self {
+            CallError::UnknownTool { .. } => Stage::Resolve,
+            CallError::NotOffered { .. } => Stage::Feature,
+            CallError::Unsupported { .. } => Stage::ModelCapabilities,
+            CallError::InvalidArgs(_) => Stage::Arguments,
+            CallError::NotApproved(_) => Stage::Approval,
+            CallError::Denied(_) | CallError::Apply(_) => Stage::Apply,
+            CallError::Tool(_) => Stage::Invoke,
+        }
+    }
+}
+
+/// Where the time of a call went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timings {
+    /// Everything before the plugin runs: lookup, gates, validation, grant.
+    pub checks: Duration,
+    /// The plugin, including a fresh instance.
+    pub invoke: Duration,
+    /// Checking and applying file changes.
+    pub apply: Duration,
+    pub total: Duration,
+}
+
+/// What happened to one call: what telemetry, audit, `wharf exec --json`
+/// and the agent loop consume.
+#[derive(Debug, Clone)]
+pub struct CallOutcome {
+    pub call_id: String,
+    pub tool: String,
+    /// The plugin that served it, once resolved.
+    pub plugin: Option<String>,
+    pub result: Result<ToolOutput, CallError>,
+    /// The file changes the host made, in order.
+    pub applied: Vec<AppliedChange>,
+    pub timings: Timings,
+}
+
+/// Runs `call` through every stage.
+pub fn call(plugins: &Plugins, session: &Session, call: &ToolCall) -> CallOutcome {
+    let started = Instant::now();
+    let mut outcome = CallOutcome {
+        call_id: call.call_id.clone(),
+        tool: call.tool.clone(),
+        plugin: None,
+        result: Err(CallError::UnknownTool {
+            tool: call.tool.clone(),
+        }),
+        applied: Vec::new(),
+        timings: Timings::default(),
+    };
+    let Some((entry, _spec)) = plugins.tool(&call.tool) else {
+        outcome.timings.total = started.elapsed();
+        return outcome;
+    };
+    outcome.plugin = Some(entry.manifest.name.to_string());
+    let checked = check(plugins, entry, session, call);
+    outcome.timings.checks = started.elapsed();
+    let grant = match checked {
+        Ok(grant) => grant,
+        Err(err) => {
+            outcome.result = Err(err);
+            outcome.timings.total = started.elapsed();
+            return outcome;
+        }
+    };
+
+    let cx = CallContext {
+        call_id: call.call_id.clone(),
+        session_id: session.session_id.clone(),
+        cwd: session.cwd.clone(),
+        sandbox: Arc::clone(&session.sandbox),
+        cancelled: session.cancelled.clone(),
+    };
+    let invoked = Instant::now();
+    let result = entry.plugin.invoke(&cx, &call.tool, &call.args, &grant);
+    outcome.timings.invoke = invoked.elapsed();
+
+    let applying = Instant::now();
+    outcome.result = match result {
+        Err(err) => Err(CallError::Tool(err)),
+        Ok(mut output) => {
+            cap_output(&mut output, grant.output_bytes);
+            if let Some(model) = &session.model {
+                sanitize_for_model(&mut output, model);
+            }
+            let changes = std::mem::take(&mut output.changes);
+            // The call's deadline, as the plugin had it.
+            let deadline = invoked + grant.timeout;
+            match apply::apply(
+                &changes,
+                &grant,
+                &session.rules,
+                deadline,
+                &mut outcome.applied,
+            ) {
+                Ok(()) => Ok(output),
+                Err(err) => Err(err),
+            }
+        }
+    };
+    outcome.timings.apply = applying.elapsed();
+    outcome.timings.total = started.elapsed();
+    outcome
+}
+
+/// The stages before the plugin runs; returns the call's grant.
+fn check(
+    plugins: &Plugins,
+    entry: &Entry,
+    session: &Session,
+    call: &ToolCall,
+) -> Result<Arc<Grant>, CallError> {
+    // Feature gate.
+    plugins
+        .offered(entry, &session.features)
+        .map_err(|reason| CallError::NotOffered {
+            tool: call.tool.clone(),
+            reason,
+        })?;
+    // Requirements (allowlists, pins): filled in by the requirements issue.
+    // Model capabilities: a tool is not offered to a model that lacks what
+    // it `requires`; called anyway, it is refused here.
+    if let Some(model) = &session.model
+        && let Some((_, spec)) = plugins.tool(&call.tool)
+        && let Some(missing) = spec
+            .requires
+            .iter()
+            .find(|requirement| !model.meets(requirement))
+    {
+        return Err(CallError::Unsupported {
+            tool: call.tool.clone(),
+            requirement: missing.clone(),
+            model: model.slug.clone(),
+        });
+    }
+    check_args(entry, call)?;
+    approval::check(entry, session, call)?;
+    Ok(session.grant(entry))
+}
+
+fn check_args(entry: &Entry, call: &ToolCall) -> Result<(), CallError> {
+    let value: serde_json::Value = serde_json::from_str(&call.args)
+        .map_err(|err| CallError::InvalidArgs(format!("the arguments are not JSON: {err}")))?;
+    let Some(validator) = entry.validator(&call.tool) else {
+        return Ok(());
+    };
+    let problems: Vec<String> = validator
+        .iter_errors(&value)
+        .take(5)
+        .map(|err| {
+            let at = err.instance_path().to_string();
+            if at.is_empty() {
+                err.to_string()
+            } else {
+                format!("{at}: {err}")
+            }
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(CallError::InvalidArgs(problems.join("; ")))
+    }
+}
+
+/// Fits `output` to what `model` reads: images become a placeholder for a
+/// model without image input, text is cut to its truncation policy.
+fn sanitize_for_model(output: &mut ToolOutput, model: &ModelFit) {
+    for content in &mut output.content {
+        match content {
+            Content::Image { .. } if !model.image_input => {
+                *content = Content::Text(IMAGE_PLACEHOLDER.to_owned());
+            }
+            Content::Image { .. } => {}
+            Content::Text(text) | Content::Json(text) => {
+                let cut = model.truncate(text);
+                if cut.len() != text.len() {
+                    *content = Content::Text(cut);
+                }
+            }
+        }
+    }
+}
+
+/// Truncates `output` to `max_bytes` of content, saying so in the output.
+fn cap_output(output: &mut ToolOutput, max_bytes: usize) {
+    let total: usize = output.content.iter().map(Content::len).sum();
+    if total <= max_bytes {
+        return;
+    }
+    let mut budget = max_bytes;
+    let mut kept = Vec::new();
+    for content in output.content.drain(..) {
+        let len = content.len();
+        if len <= budget {
+            budget -= len;
+            kept.push(content);
+            continue;
+        }
+        if let Content::Text(text) | Content::Json(text) = &content {
+            let mut end = budget;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            kept.push(Content::Text(
+                text.get(..end).unwrap_or_default().to_owned(),
+            ));
+        }
+        budget = 0;
+    }
+    kept.push(Content::Text(format!(
+        "[output truncated: {total} bytes exceed the limit of {max_bytes} bytes]"
+    )));
+    output.content = kept;
+}

@@ -1,0 +1,227 @@
+//! One call of a WASM plugin: a fresh store whose WASI context is built
+//! from the grant alone, with a memory cap, a deadline and an output cap.
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
+use std::time::Instant;
+
+use wasmtime::{Store, UpdateDeadline};
+
+use super::WasmPlugin;
+use super::state::{CallState, ExecAccess};
+use super::v0_1_0 as wit;
+use crate::plugin::grant::Grant;
+use crate::plugin::{CallContext, Plugin, ToolError, ToolOutput, ToolSpec};
+
+impl WasmPlugin {
+    /// A store for one call under `grant` (`cx` is `None` while
+    /// describing), with its deadline armed.
+    fn store(&self, grant: &Grant, cx: Option<&CallContext>) -> (Store<CallState>, Instant) {
+        let deadline = Instant::now() + grant.timeout;
+        let exec = cx.filter(|_| grant.exec).map(|cx| ExecAccess {
+            sandbox: Arc::clone(&cx.sandbox),
+            cwd: cx.cwd.clone(),
+            grant: grant.clone(),
+            deadline,
+        });
+        let mut store = Store::new(&self.engine, CallState::new(grant, exec, cx.is_some()));
+        store.limiter(|state| &mut state.limiter);
+        let cancelled = cx.and_then(|cx| cx.cancelled.clone());
+        store.epoch_deadline_callback(move |_| {
+            if Instant::now() >= deadline {
+                wasmtime::bail!("deadline reached");
+            }
+            if is_set(cancelled.as_deref()) {
+                wasmtime::bail!("cancelled");
+            }
+            Ok(UpdateDeadline::Continue(1))
+        });
+        store.set_epoch_deadline(1);
+        (store, deadline)
+    }
+
+    /// Why a call trapped, in the terms a user understands.
+    fn trap_error(
+        &self,
+        store: &Store<CallState>,
+        deadline: Instant,
+        cancelled: Option<&AtomicBool>,
+        grant: &Grant,
+        err: &wasmtime::Error,
+    ) -> ToolError {
+        if store.data().limiter.exceeded {
+            ToolError::MemoryLimit(grant.memory_bytes >> 20)
+        } else if is_set(cancelled) {
+            ToolError::Cancelled
+        } else if Instant::now() >= deadline {
+            ToolError::Timeout(grant.timeout.as_millis())
+        } else {
+            // The root cause ("wasm trap: wasm `unreachable` instruction
+            // executed"), not the wasm backtrace around it: a model reads this.
+            ToolError::Crashed(err.root_cause().to_string())
+        }
+    }
+
+    /// Asks a fresh instance for its tools, with no access at all.
+    pub(super) fn describe(&self) -> Result<Vec<ToolSpec>, super::WasmError> {
+        let grant = Grant::none(&crate::plugin::grant::HostLimits::default());
+        let pre = self.prepared().map_err(super::WasmError::Describe)?;
+        let (mut store, deadline) = self.store(&grant, None);
+        let described = run_until(deadline, None, async {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance.wharf_plugin_tool().call_describe(&mut store).await
+        });
+        let specs = match described {
+            Ok(Ok(specs)) => specs,
+            Ok(Err(err)) => return Err(super::WasmError::Describe(format!("{err:#}"))),
+            Err(stopped) => {
+                return Err(super::WasmError::Describe(
+                    stopped.error(&grant).to_string(),
+                ));
+            }
+        };
+        specs.into_iter().map(wit::tool_spec).collect()
+    }
+}
+
+/// A thread's runtime for driving plugin calls.
+struct CallRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for CallRuntime {
+    /// Does not wait for abandoned blocking work (a read of a FIFO nobody
+    /// writes): that would hang the thread's, or the process's, exit.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+thread_local! {
+    /// Each calling thread drives its calls on its own single-threaded
+    /// runtime: cheap to enter, and a call never waits for another thread.
+    static RUNTIME: CallRuntime = CallRuntime(
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .ok(),
+    );
+}
+
+/// Why [`run_until`] returned without the call's result.
+enum Stopped {
+    Deadline,
+    Cancelled,
+    /// The thread's runtime could not be created (out of resources).
+    NoRuntime,
+}
+
+impl Stopped {
+    fn error(self, grant: &Grant) -> ToolError {
+        match self {
+            Stopped::Deadline => ToolError::Timeout(grant.timeout.as_millis()),
+            Stopped::Cancelled => ToolError::Cancelled,
+            Stopped::NoRuntime => {
+                ToolError::Failed("cannot start the runtime that drives plugin calls".to_owned())
+            }
+        }
+    }
+}
+
+/// Runs `call` until it finishes, `deadline` passes, or `cancelled` is set.
+///
+/// The epoch callback stops a guest that computes past its deadline or
+/// after a cancel; this stops one that waits in a host call (a sleep, a
+/// read that blocks), which no epoch reaches. An abandoned blocking read
+/// finishes, or not, on tokio's blocking pool, without holding up the
+/// caller. The cancel flag is a plain atomic (no one wakes us when it is
+/// set), so it is looked at every epoch tick.
+///
+/// Must not be called from inside a tokio runtime: callers on one use
+/// `spawn_blocking`.
+fn run_until<F: Future>(
+    deadline: Instant,
+    cancelled: Option<&AtomicBool>,
+    call: F,
+) -> Result<F::Output, Stopped> {
+    RUNTIME.with(|runtime| {
+        let runtime = runtime.0.as_ref().ok_or(Stopped::NoRuntime)?;
+        let deadline = tokio::time::Instant::from_std(deadline);
+        // The timers must be made inside the runtime, hence the async block.
+        runtime.block_on(async move {
+            let cancel = async {
+                match cancelled {
+                    Some(flag) => {
+                        while !flag.load(Ordering::Relaxed) {
+                            tokio::time::sleep(super::EPOCH_TICK).await;
+                        }
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            let mut call = pin!(call);
+            let mut cancel = pin!(cancel);
+            let race = std::future::poll_fn(|context| {
+                if let Poll::Ready(output) = call.as_mut().poll(context) {
+                    return Poll::Ready(Ok(output));
+                }
+                cancel
+                    .as_mut()
+                    .poll(context)
+                    .map(|()| Err(Stopped::Cancelled))
+            });
+            tokio::time::timeout_at(deadline, race)
+                .await
+                .unwrap_or(Err(Stopped::Deadline))
+        })
+    })
+}
+
+fn is_set(flag: Option<&AtomicBool>) -> bool {
+    flag.is_some_and(|flag| flag.load(Ordering::Relaxed))
+}
+
+impl Plugin for WasmPlugin {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn tools(&self) -> &[ToolSpec] {
+        &self.tools
+    }
+
+    fn invoke(
+        &self,
+        cx: &CallContext,
+        tool: &str,
+        args: &str,
+        grant: &Grant,
+    ) -> Result<ToolOutput, ToolError> {
+        let pre = self.prepared().map_err(|reason| {
+            ToolError::Failed(format!("the plugin cannot be loaded: {reason}"))
+        })?;
+        let (mut store, deadline) = self.store(grant, Some(cx));
+        let wit_cx = wit::call_context(cx);
+        let cancelled = cx.cancelled.as_deref();
+        let called = run_until(deadline, cancelled, async {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance
+                .wharf_plugin_tool()
+                .call_invoke(&mut store, &wit_cx, tool, args)
+                .await
+        });
+        let result = match called {
+            Ok(Ok(result)) => result,
+            Ok(Err(err)) => {
+                return Err(self.trap_error(&store, deadline, cancelled, grant, &err));
+            }
+            Err(stopped) => return Err(stopped.error(grant)),
+        };
+        let mut output = result.map(wit::tool_output).map_err(wit::tool_error)?;
+        output.logs = std::mem::take(&mut store.data_mut().logs);
+        Ok(output)
+    }
+}

@@ -1,0 +1,46 @@
+//! The rules ARCHITECTURE.md states about the shape of the workspace,
+//! checked over the real tree: which crate may depend on which
+//! ([`dependencies`], from `cargo metadata`), that no module imports its way
+//! in a circle ([`module_cycles`]), and what the sources may contain
+//! ([`sources`]).
+
+mod dependencies;
+mod module_cycles;
+mod sources;
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the workspace")
+        .to_owned()
+}
+
+/// Every `.rs` file under `dir`, sorted, skipping `target/`.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if path.file_name().is_some_and(|name| name != "target") {
+                    stack.push(path);
+                }
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Whether `path` (relative to a crate's `src/`) holds only tests: a
+/// `tests.rs` or anything under a `tests/` directory.
+fn is_test_file(path: &Path) -> bool {
+    path.components().any(|part| part.as_os_str() == "tests")
+        || path.file_name().is_some_and(|name| name == "tests.rs")
+}
