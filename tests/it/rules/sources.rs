@@ -19,9 +19,50 @@ const SOURCE_DIRS: &[&str] = &[
     "xtask",
 ];
 
-/// Whether `path` (relative to the workspace) is test or bench code.
+/// Whether `path` (relative to the workspace) is test or bench code: a
+/// test file, a bench, or a module declared under `#[cfg(test)]` (and what
+/// is inside it).
 fn is_test_or_bench(path: &Path) -> bool {
-    super::is_test_file(path) || path.components().any(|part| part.as_os_str() == "benches")
+    super::is_test_file(path)
+        || path.components().any(|part| part.as_os_str() == "benches")
+        || declared_for_tests(&super::root().join(path))
+}
+
+/// Whether `file`'s module, or one of its ancestors, is declared under a
+/// `#[cfg(...)]` that names `test`, in its parent's file.
+fn declared_for_tests(file: &Path) -> bool {
+    let mut module = file.with_extension("");
+    while let (Some(name), Some(dir)) = (module.file_name(), module.parent()) {
+        let name = name.to_string_lossy().into_owned();
+        if ["src", "lib", "main"].contains(&name.as_str()) {
+            return false;
+        }
+        // The parent's file: `dir.rs` beside `dir/`, or the crate root.
+        let parent_file = [
+            dir.with_extension("rs"),
+            dir.join("lib.rs"),
+            dir.join("main.rs"),
+        ]
+        .into_iter()
+        .find(|candidate| candidate.is_file());
+        let Some(parent_file) = parent_file else {
+            return false;
+        };
+        let text = std::fs::read_to_string(&parent_file).unwrap_or_default();
+        let declaration = format!(" {name};");
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        let declared = lines.windows(2).any(|pair| {
+            pair[0].starts_with("#[cfg(")
+                && pair[0].contains("test")
+                && pair[1].contains("mod ")
+                && pair[1].ends_with(&declaration)
+        });
+        if declared {
+            return true;
+        }
+        module = dir.to_owned();
+    }
+    false
 }
 
 #[test]
