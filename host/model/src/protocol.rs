@@ -4,9 +4,6 @@
 //! recording and the replaying client all implement the same trait, so the
 //! loop never knows which one it talks to.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -42,8 +39,8 @@ pub enum ToolDef {
         description: String,
         parameters: serde_json::Value,
     },
-    /// The input is free text in `grammar` (a Lark grammar), as codex offers
-    /// apply_patch to models that support it.
+    /// The input is free text in `grammar` (a Lark grammar), for models
+    /// that support it.
     Freeform {
         name: String,
         description: String,
@@ -197,82 +194,8 @@ pub trait ModelClient: Send + Sync {
     fn stream(&self, prompt: &Prompt) -> Result<ResponseStream, ModelError>;
 }
 
-/// The events of one response. Dropping it (or [`ResponseStream::cancel`])
-/// tells the producer to stop.
-#[derive(Debug)]
-pub struct ResponseStream {
-    events: mpsc::Receiver<Result<ResponseEvent, ModelError>>,
-    cancelled: Arc<AtomicBool>,
-}
-
-/// The producing side of a [`ResponseStream`].
-#[derive(Debug, Clone)]
-pub struct ResponseSender {
-    events: mpsc::Sender<Result<ResponseEvent, ModelError>>,
-    cancelled: Arc<AtomicBool>,
-}
-
-impl ResponseStream {
-    /// A connected pair: the client keeps the sender.
-    pub fn channel() -> (ResponseSender, ResponseStream) {
-        let (tx, rx) = mpsc::channel();
-        let cancelled = Arc::new(AtomicBool::new(false));
-        (
-            ResponseSender {
-                events: tx,
-                cancelled: Arc::clone(&cancelled),
-            },
-            ResponseStream {
-                events: rx,
-                cancelled,
-            },
-        )
-    }
-
-    /// The next event, waiting at most `timeout`; `Ok(None)` when the
-    /// stream ended, `Err(Idle)` when nothing came in time.
-    pub fn next_timeout(
-        &self,
-        timeout: Duration,
-    ) -> Result<Option<Result<ResponseEvent, ModelError>>, ModelError> {
-        match self.events.recv_timeout(timeout) {
-            Ok(event) => Ok(Some(event)),
-            Err(mpsc::RecvTimeoutError::Disconnected) => Ok(None),
-            Err(mpsc::RecvTimeoutError::Timeout) => Err(ModelError::Idle(timeout)),
-        }
-    }
-
-    /// Asks the producer to stop (a cancelled turn).
-    pub fn cancel(&self) {
-        self.cancelled.store(true, Ordering::SeqCst);
-    }
-}
-
-impl Iterator for ResponseStream {
-    type Item = Result<ResponseEvent, ModelError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.events.recv().ok()
-    }
-}
-
-impl Drop for ResponseStream {
-    fn drop(&mut self) {
-        self.cancel();
-    }
-}
-
-impl ResponseSender {
-    /// Passes an event on; `false` when the stream is gone or cancelled (the
-    /// producer should stop).
-    pub fn send(&self, event: Result<ResponseEvent, ModelError>) -> bool {
-        !self.is_cancelled() && self.events.send(event).is_ok()
-    }
-
-    pub fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::SeqCst)
-    }
-}
-
+mod stream;
 #[cfg(test)]
 mod tests;
+
+pub use stream::{ResponseSender, ResponseStream, StreamInterrupt};

@@ -1,6 +1,6 @@
 //! Ctrl-C cancels the running turn: a SIGINT handler writes a byte to a
 //! pipe, and a watcher thread blocked on the other end passes it on to the
-//! turn's [`CancelFlag`] (woken by the signal, not by polling). The handler
+//! turn's [`CancelToken`] (woken by the signal, not by polling). The handler
 //! is installed with `SA_RESETHAND`, so a second Ctrl-C kills wharf as
 //! usual.
 
@@ -8,7 +8,7 @@ use std::io::Read as _;
 use std::os::fd::{FromRawFd as _, OwnedFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 
-use super::CancelFlag;
+use super::CancelToken;
 
 /// The write end of the pipe the handler signals through; -1 until set.
 static WAKE: AtomicI32 = AtomicI32::new(-1);
@@ -24,7 +24,7 @@ extern "C" fn on_sigint(_signal: libc::c_int) {
 
 /// Cancels `cancel` on the first SIGINT of the process. Returns whether
 /// the handler could be installed.
-pub fn cancel_on_interrupt(cancel: CancelFlag) -> bool {
+pub fn cancel_on_interrupt(cancel: CancelToken) -> bool {
     let mut fds = [0 as libc::c_int; 2];
     // SAFETY: `fds` is a writable array of two ints, as pipe2 requires.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {

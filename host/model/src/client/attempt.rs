@@ -5,6 +5,7 @@
 
 use std::hash::{BuildHasher, Hasher};
 use std::pin::pin;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
@@ -16,8 +17,6 @@ use crate::protocol::{ModelError, ResponseEvent, ResponseItem, ResponseSender, U
 /// The longest `Retry-After` honored: a provider asking for more gets
 /// this, so a bad header cannot hang a turn for hours.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
-/// How often a wait looks at the cancel flag.
-const CANCEL_POLL: Duration = Duration::from_millis(50);
 /// How much of an error body is kept in a message.
 const MAX_ERROR_BODY: usize = 2000;
 
@@ -192,17 +191,8 @@ pub(super) fn backoff(
 
 /// Sleeps `delay`; `false` if the consumer cancelled meanwhile.
 pub(super) async fn sleep(delay: Duration, tx: &ResponseSender) -> bool {
-    let until = Instant::now() + delay;
-    loop {
-        if tx.is_cancelled() {
-            return false;
-        }
-        let left = until.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return true;
-        }
-        tokio::time::sleep(left.min(CANCEL_POLL)).await;
-    }
+    let never = std::future::pending::<()>();
+    matches!(wait(tx, delay, never).await, Waited::Idle)
 }
 
 pub(super) enum Waited<T> {
@@ -221,25 +211,29 @@ pub(super) async fn wait<T>(
     wait_until(tx, Instant::now() + idle, future).await
 }
 
-/// Awaits `future`, giving up at `until` or when the consumer cancelled.
+/// Awaits `future`, giving up at `until` or when the consumer cancelled
+/// (which wakes it at once).
 pub(super) async fn wait_until<T>(
     tx: &ResponseSender,
     until: Instant,
     future: impl Future<Output = T>,
 ) -> Waited<T> {
     let mut future = pin!(future);
-    loop {
-        if tx.is_cancelled() {
-            return Waited::Cancelled;
+    let mut cancelled = pin!(tx.cancelled());
+    let mut timer = pin!(tokio::time::sleep_until(until.into()));
+    std::future::poll_fn(|context| {
+        if cancelled.as_mut().poll(context).is_ready() {
+            return Poll::Ready(Waited::Cancelled);
         }
-        let left = until.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Waited::Idle;
+        if let Poll::Ready(value) = future.as_mut().poll(context) {
+            return Poll::Ready(Waited::Done(value));
         }
-        if let Ok(value) = tokio::time::timeout(left.min(CANCEL_POLL), future.as_mut()).await {
-            return Waited::Done(value);
+        if timer.as_mut().poll(context).is_ready() {
+            return Poll::Ready(Waited::Idle);
         }
-    }
+        Poll::Pending
+    })
+    .await
 }
 
 /// An error and its causes: reqwest's own message alone ("error sending

@@ -221,12 +221,7 @@ unsafe extern "C" fn is_cancelled(ctx: *const c_void) -> bool {
     guarded(true, || {
         // SAFETY: the plugin passes back our ctx during the call.
         let state = unsafe { state(ctx) };
-        Instant::now() >= state.deadline
-            || state
-                .cx
-                .cancelled
-                .as_ref()
-                .is_some_and(|cancelled| cancelled.load(std::sync::atomic::Ordering::SeqCst))
+        Instant::now() >= state.deadline || state.cx.cancel.is_cancelled()
     })
 }
 

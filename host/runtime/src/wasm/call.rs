@@ -4,11 +4,11 @@
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Poll;
 use std::time::Instant;
 
 use wasmtime::{Store, UpdateDeadline};
+use wharf_cancel::CancelToken;
 
 use super::WasmPlugin;
 use super::state::{CallState, ExecAccess};
@@ -29,12 +29,12 @@ impl WasmPlugin {
         });
         let mut store = Store::new(&self.engine, CallState::new(grant, exec, cx.is_some()));
         store.limiter(|state| &mut state.limiter);
-        let cancelled = cx.and_then(|cx| cx.cancelled.clone());
+        let cancel = cx.map(|cx| cx.cancel.clone());
         store.epoch_deadline_callback(move |_| {
             if Instant::now() >= deadline {
                 wasmtime::bail!("deadline reached");
             }
-            if is_set(cancelled.as_deref()) {
+            if cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
                 wasmtime::bail!("cancelled");
             }
             Ok(UpdateDeadline::Continue(1))
@@ -48,13 +48,13 @@ impl WasmPlugin {
         &self,
         store: &Store<CallState>,
         deadline: Instant,
-        cancelled: Option<&AtomicBool>,
+        cancel: &CancelToken,
         grant: &Grant,
         err: &wasmtime::Error,
     ) -> ToolError {
         if store.data().limiter.exceeded {
             ToolError::MemoryLimit(grant.memory_bytes >> 20)
-        } else if is_set(cancelled) {
+        } else if cancel.is_cancelled() {
             ToolError::Cancelled
         } else if Instant::now() >= deadline {
             ToolError::Timeout(grant.timeout.as_millis())
@@ -70,7 +70,7 @@ impl WasmPlugin {
         let grant = Grant::none(&crate::plugin::grant::HostLimits::default());
         let pre = self.prepared().map_err(super::WasmError::Describe)?;
         let (mut store, deadline) = self.store(&grant, None);
-        let described = run_until(deadline, None, async {
+        let described = run_until(deadline, &CancelToken::new(), async {
             let instance = pre.instantiate_async(&mut store).await?;
             instance.wharf_plugin_tool().call_describe(&mut store).await
         });
@@ -131,20 +131,19 @@ impl Stopped {
     }
 }
 
-/// Runs `call` until it finishes, `deadline` passes, or `cancelled` is set.
+/// Runs `call` until it finishes, `deadline` passes, or `cancel` is raised.
 ///
 /// The epoch callback stops a guest that computes past its deadline or
 /// after a cancel; this stops one that waits in a host call (a sleep, a
-/// read that blocks), which no epoch reaches. An abandoned blocking read
-/// finishes, or not, on tokio's blocking pool, without holding up the
-/// caller. The cancel flag is a plain atomic (no one wakes us when it is
-/// set), so it is looked at every epoch tick.
+/// read that blocks), which no epoch reaches: the cancel wakes it. An
+/// abandoned blocking read finishes, or not, on tokio's blocking pool,
+/// without holding up the caller.
 ///
 /// Must not be called from inside a tokio runtime: callers on one use
 /// `spawn_blocking`.
 fn run_until<F: Future>(
     deadline: Instant,
-    cancelled: Option<&AtomicBool>,
+    cancel: &CancelToken,
     call: F,
 ) -> Result<F::Output, Stopped> {
     RUNTIME.with(|runtime| {
@@ -152,18 +151,8 @@ fn run_until<F: Future>(
         let deadline = tokio::time::Instant::from_std(deadline);
         // The timers must be made inside the runtime, hence the async block.
         runtime.block_on(async move {
-            let cancel = async {
-                match cancelled {
-                    Some(flag) => {
-                        while !flag.load(Ordering::Relaxed) {
-                            tokio::time::sleep(super::EPOCH_TICK).await;
-                        }
-                    }
-                    None => std::future::pending().await,
-                }
-            };
             let mut call = pin!(call);
-            let mut cancel = pin!(cancel);
+            let mut cancel = pin!(cancel.cancelled());
             let race = std::future::poll_fn(|context| {
                 if let Poll::Ready(output) = call.as_mut().poll(context) {
                     return Poll::Ready(Ok(output));
@@ -178,10 +167,6 @@ fn run_until<F: Future>(
                 .unwrap_or(Err(Stopped::Deadline))
         })
     })
-}
-
-fn is_set(flag: Option<&AtomicBool>) -> bool {
-    flag.is_some_and(|flag| flag.load(Ordering::Relaxed))
 }
 
 impl Plugin for WasmPlugin {
@@ -205,8 +190,7 @@ impl Plugin for WasmPlugin {
         })?;
         let (mut store, deadline) = self.store(grant, Some(cx));
         let wit_cx = wit::call_context(cx);
-        let cancelled = cx.cancelled.as_deref();
-        let called = run_until(deadline, cancelled, async {
+        let called = run_until(deadline, &cx.cancel, async {
             let instance = pre.instantiate_async(&mut store).await?;
             instance
                 .wharf_plugin_tool()
@@ -216,7 +200,7 @@ impl Plugin for WasmPlugin {
         let result = match called {
             Ok(Ok(result)) => result,
             Ok(Err(err)) => {
-                return Err(self.trap_error(&store, deadline, cancelled, grant, &err));
+                return Err(self.trap_error(&store, deadline, &cx.cancel, grant, &err));
             }
             Err(stopped) => return Err(stopped.error(grant)),
         };
