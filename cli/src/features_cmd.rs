@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use serde::Serialize;
-use wharf_config::features::{FeatureRegistry, Stage};
+use wharf_config::features::Stage;
 use wharf_config::set_feature;
 use wharf_runtime::registry::Discovery;
 
@@ -102,7 +102,7 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
 fn set(global: &GlobalArgs, key: &str, enabled: bool) -> anyhow::Result<()> {
     let options = global.options()?;
     // Plugins' own keys count too; their manifests are all that is read.
-    let mut registry = FeatureRegistry::with_first_party();
+    let mut registry = crate::first_party::feature_registry()?;
     Discovery::find(EMBEDDED, &plugins_dir(&options)).register_features(&mut registry);
     let registry = &registry;
     let path = options.user_config_path();

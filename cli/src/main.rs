@@ -3,6 +3,7 @@
 mod config_cmd;
 mod exec_cmd;
 mod features_cmd;
+mod first_party;
 #[cfg(feature = "mcp_client")]
 mod mcp;
 mod mcp_cmd;

@@ -18,7 +18,6 @@ use std::process::ExitCode;
 
 use clap::{ArgGroup, Args, Subcommand};
 use serde_json::{Value, json};
-use wharf_config::features::FeatureRegistry;
 use wharf_config::toml_types::McpServerToml;
 use wharf_config::{
     Config, McpServerConfig, McpTransport, Source, add_mcp_server, display_key, mcp_server_names,
@@ -178,7 +177,7 @@ fn remove(global: &GlobalArgs, name: &str) -> anyhow::Result<()> {
         return Ok(());
     }
     // Defined in another layer? Loading may fail; then the file is all we know.
-    let elsewhere = Config::load(&options, &FeatureRegistry::with_first_party())
+    let elsewhere = Config::load(&options, &crate::first_party::feature_registry()?)
         .ok()
         .and_then(|config| config.mcp_servers.get(name).map(|s| s.source.clone()));
     if let Some(source) = elsewhere {

@@ -62,7 +62,7 @@ impl GlobalArgs {
     /// and prints the warnings of all three.
     pub fn configure(&self) -> anyhow::Result<Configured> {
         let options = self.options()?;
-        let mut registry = FeatureRegistry::with_first_party();
+        let mut registry = crate::first_party::feature_registry()?;
         let mut discovery = Discovery::find(EMBEDDED, &plugins_dir(&options));
         discovery.register_features(&mut registry);
         let config = Config::load(&options, &registry)?;

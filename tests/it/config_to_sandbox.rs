@@ -15,7 +15,7 @@ fn rules(machine: &Machine, edit: impl FnOnce(&mut ConfigOptions)) -> PathRules 
         ..ConfigOptions::default()
     };
     edit(&mut options);
-    let config = Config::load(&options, &FeatureRegistry::with_first_party()).unwrap();
+    let config = Config::load(&options, &wharf_features()).unwrap();
     let env = PathEnv {
         cwd: config.cwd.clone(),
         tmpdir: options.tmpdir.clone(),
@@ -104,7 +104,7 @@ fn the_example_config_loads_cleanly() {
         cwd: machine.repo(),
         ..ConfigOptions::default()
     };
-    let config = Config::load(&options, &FeatureRegistry::with_first_party()).unwrap();
+    let config = Config::load(&options, &wharf_features()).unwrap();
     assert!(config.warnings.is_empty(), "{:?}", config.warnings);
     assert_eq!(config.model.as_deref(), Some("gpt-5"));
     assert_eq!(config.sandbox_policy.mode(), SandboxMode::WorkspaceWrite);
@@ -113,7 +113,12 @@ fn the_example_config_loads_cleanly() {
         profile: Some("careful".to_owned()),
         ..options
     };
-    let config = Config::load(&careful, &FeatureRegistry::with_first_party()).unwrap();
+    let config = Config::load(&careful, &wharf_features()).unwrap();
     assert_eq!(config.sandbox_policy.mode(), SandboxMode::ReadOnly);
     assert!(!config.features.enabled("unified_exec"));
+}
+
+/// wharf's own feature keys, as the binary declares them.
+fn wharf_features() -> FeatureRegistry {
+    FeatureRegistry::from_toml(include_str!("../../cli/features.toml")).unwrap()
 }

@@ -1,11 +1,12 @@
 //! The rules ARCHITECTURE.md states about the shape of the workspace,
 //! checked over the real tree: which crate may depend on which
 //! ([`dependencies`], from `cargo metadata`), that no module imports its way
-//! in a circle ([`module_cycles`]), and what the sources may contain
-//! ([`sources`]).
+//! in a circle ([`module_cycles`]), what the sources may contain
+//! ([`sources`]), and that the host names no tool ([`no_tool_names`]).
 
 mod dependencies;
 mod module_cycles;
+mod no_tool_names;
 mod sources;
 
 use std::path::{Path, PathBuf};

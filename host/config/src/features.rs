@@ -1,21 +1,20 @@
 //! Feature flags: which capabilities are on, and which layer decided it.
 //!
 //! Every plugin — first- or third-party — is gated by a feature key. The
-//! [`FeatureRegistry`] knows the keys (the first-party ones from
-//! [`first_party`], plugins add theirs at load time); [`Features`] is the
-//! resolved state of one session.
-
-mod first_party;
+//! [`FeatureRegistry`] knows the keys (the binary's own from the table it
+//! declares, see [`FeatureRegistry::from_toml`]; plugins add theirs at load
+//! time); [`Features`] is the resolved state of one session. This crate
+//! knows no key itself.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::Source;
 
-pub use first_party::FIRST_PARTY;
-
 /// How far along a feature is. Decides warnings, not availability.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// Incomplete; enabling it prints a warning.
@@ -66,6 +65,20 @@ pub enum FeatureError {
     Duplicate { key: String },
     #[error("`{key}` is not a valid feature key (use letters, digits, `_` and `-`)")]
     InvalidKey { key: String },
+    /// The binary's own feature table does not parse (a bug of the build).
+    #[error("the built-in feature table is invalid: {0}")]
+    Table(String),
+}
+
+/// One key of a binary's feature table (see [`FeatureRegistry::from_toml`]).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TableEntry {
+    stage: Stage,
+    default_enabled: bool,
+    description: String,
+    #[serde(default)]
+    aliases: Vec<String>,
 }
 
 /// The known feature keys and their aliases.
@@ -77,26 +90,28 @@ pub struct FeatureRegistry {
 }
 
 impl FeatureRegistry {
-    /// A registry holding wharf's first-party keys and their aliases.
-    pub fn with_first_party() -> FeatureRegistry {
+    /// A registry holding the keys a binary declares for itself: a TOML
+    /// document with one table per key (`stage`, `default_enabled`,
+    /// `description`, optional `aliases`). wharf's is `cli/features.toml`.
+    pub fn from_toml(table: &str) -> Result<FeatureRegistry, FeatureError> {
+        let entries: BTreeMap<String, TableEntry> =
+            toml::from_str(table).map_err(|err| FeatureError::Table(err.to_string()))?;
         let mut registry = FeatureRegistry::default();
-        for spec in FIRST_PARTY {
-            registry.specs.insert(
-                spec.key.to_owned(),
-                FeatureSpec {
-                    key: spec.key.to_owned(),
-                    stage: spec.stage,
-                    default_enabled: spec.default_enabled,
-                    description: spec.description.to_owned(),
-                },
-            );
-            for alias in spec.aliases {
-                registry
-                    .aliases
-                    .insert((*alias).to_owned(), spec.key.to_owned());
+        for (key, entry) in entries {
+            registry.register(FeatureSpec {
+                key: key.clone(),
+                stage: entry.stage,
+                default_enabled: entry.default_enabled,
+                description: entry.description,
+            })?;
+            for alias in entry.aliases {
+                if registry.canonical(&alias).is_some() {
+                    return Err(FeatureError::Duplicate { key: alias });
+                }
+                registry.aliases.insert(alias, key.clone());
             }
         }
-        registry
+        Ok(registry)
     }
 
     /// Adds a key at run time (a plugin's own feature). Keys are unique
@@ -268,4 +283,4 @@ impl Features {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -136,8 +136,9 @@ impl McpServerError {
     }
 }
 
-/// Server names are codex's: they become part of tool names
-/// (`mcp__NAME__TOOL`), which models accept only in `[a-zA-Z0-9_-]`.
+/// Server names are codex's: they become part of the names models call the
+/// server's tools by (the MCP client's naming), which models accept only in
+/// `[a-zA-Z0-9_-]`.
 pub fn validate_server_name(name: &str) -> Result<(), McpServerError> {
     let valid = !name.is_empty()
         && name

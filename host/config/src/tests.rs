@@ -81,7 +81,7 @@ impl Fixture {
     fn load_with(&self, edit: impl FnOnce(&mut ConfigOptions)) -> Result<Config, ConfigError> {
         let mut options = self.options();
         edit(&mut options);
-        Config::load(&options, &FeatureRegistry::with_first_party())
+        Config::load(&options, &features::tests::wharf_features())
     }
 
     fn load(&self) -> Config {
@@ -536,7 +536,7 @@ fn unknown_features_warn_in_files_and_fail_on_the_command_line() {
 #[test]
 fn unstable_and_removed_features_warn() {
     let fixture = Fixture::new();
-    let mut registry = FeatureRegistry::with_first_party();
+    let mut registry = features::tests::wharf_features();
     let spec = |key: &str, stage| FeatureSpec {
         key: key.to_owned(),
         stage,
@@ -576,7 +576,7 @@ fn unstable_and_removed_features_warn() {
 #[test]
 fn enabling_a_feature_keeps_comments_and_formatting() {
     let fixture = Fixture::new();
-    let registry = FeatureRegistry::with_first_party();
+    let registry = features::tests::wharf_features();
     let original = "# my wharf settings\nmodel   =   \"o3\"  # the best one\n\n\
                     [features]\n# images are handy\nview_image_tool = false\nhooks = true # mine\n";
     let path = fixture.user_config(original);
@@ -603,7 +603,7 @@ fn enabling_a_feature_keeps_comments_and_formatting() {
 #[test]
 fn editing_features_creates_the_file_and_refuses_bad_input() {
     let fixture = Fixture::new();
-    let registry = FeatureRegistry::with_first_party();
+    let registry = features::tests::wharf_features();
     let path = fixture.dir.path().join("fresh/config.toml");
     set_feature(&path, None, &registry, "hooks", true).unwrap();
     assert_eq!(

@@ -88,7 +88,7 @@ pub struct ConfigToml {
     pub suppress_unstable_features_warning: Option<bool>,
 
     /// MCP servers by name (letters, digits, `-` and `_`), each offered to
-    /// the model as a plugin whose tools are named `mcp__NAME__TOOL`. A
+    /// the model as a plugin whose tools' names carry the server's name. A
     /// file's entry replaces an entry of the same name from a lower file;
     /// profiles and `-c` change single keys of it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

@@ -1,8 +1,8 @@
 //! What wharf knows about models and the providers that serve them.
 //!
 //! A [`ModelInfo`] says what a model can do (image input, parallel tool
-//! calls, which apply_patch and shell tools suit it, how long a tool output
-//! may be). The bundled catalog (`host/model/models.json`) holds a few presets;
+//! calls, how its freeform and command tools are offered, how long a tool
+//! output may be). The bundled catalog (`host/model/models.json`) holds a few presets;
 //! [`Models`] lays a cached refresh from the provider's `/models` endpoint
 //! over it and answers for any slug, with conservative defaults
 //! ([`ModelInfo::unknown`]) for slugs nobody described. A
@@ -46,10 +46,15 @@ pub struct ModelInfo {
     /// Whether the model may call several tools in one response.
     #[serde(default)]
     pub supports_parallel_tool_calls: bool,
-    /// How apply_patch is offered: as a JSON function or a freeform
-    /// (grammar) tool.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub apply_patch_tool_type: ApplyPatchToolType,
+    /// How tools with a grammar are offered: as JSON functions or as
+    /// freeform (grammar) tools. The catalog's key is codex's, named after
+    /// the one such tool codex has.
+    #[serde(
+        rename = "apply_patch_tool_type",
+        default,
+        deserialize_with = "null_as_default"
+    )]
+    pub freeform_tool_type: FreeformToolType,
     /// Which command tool suits the model.
     #[serde(default, deserialize_with = "null_as_default")]
     pub shell_type: ShellType,
@@ -80,14 +85,14 @@ pub enum InputModality {
     Image,
 }
 
-/// How the apply_patch tool is offered to a model.
+/// How a tool with a grammar is offered to a model.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum ApplyPatchToolType {
-    /// A function tool whose one argument is the patch (every model).
+pub enum FreeformToolType {
+    /// A function tool taking its JSON arguments (every model).
     #[default]
     Function,
-    /// A freeform tool whose input is the patch, constrained by a grammar.
+    /// A freeform tool whose input is free text, constrained by the grammar.
     Freeform,
 }
 
@@ -95,7 +100,7 @@ pub enum ApplyPatchToolType {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ShellType {
-    /// Long-lived PTY sessions (`exec_command`, `write_stdin`).
+    /// Long-lived command sessions on a PTY.
     UnifiedExec,
     /// The one-shot `shell` tool. codex's `default`, `local` and
     /// `shell_command` are read as this.
@@ -150,7 +155,7 @@ where
 
 impl ModelInfo {
     /// What wharf assumes of a model nobody described: text only, one tool
-    /// call at a time, apply_patch as a function, the one-shot shell, tool
+    /// call at a time, grammar tools as functions, the one-shot shell, tool
     /// output cut at 10 000 bytes, no reasoning summaries, no WebSocket.
     pub fn unknown(slug: &str) -> ModelInfo {
         ModelInfo {
@@ -159,7 +164,7 @@ impl ModelInfo {
             context_window: None,
             input_modalities: text_only(),
             supports_parallel_tool_calls: false,
-            apply_patch_tool_type: ApplyPatchToolType::Function,
+            freeform_tool_type: FreeformToolType::Function,
             shell_type: ShellType::Shell,
             truncation_policy: TruncationPolicy::default(),
             supports_reasoning_summaries: false,

@@ -32,7 +32,9 @@ use wharf_plugin_api::native::{self as abi, Buf, ENTRY_SYMBOL, PluginV1, wire};
 pub use wharf_plugin_api::native::ABI_VERSION;
 
 use crate::plugin::grant::Grant;
-use crate::plugin::{CallContext, Content, FileChange, Plugin, ToolError, ToolOutput, ToolSpec};
+use crate::plugin::{
+    Args, CallContext, CommandRun, Content, Display, FileChange, Plugin, ToolError, ToolOutput, ToolSpec,
+};
 
 /// Why a native plugin could not be loaded. `origin` names the library
 /// file, or the builtin.
@@ -213,6 +215,11 @@ impl NativePlugin {
                 input_schema: spec.input_schema,
                 freeform_grammar: spec.freeform_grammar,
                 requires: spec.requires,
+                display: Display {
+                    command: spec.display.command,
+                    freeform_argument: spec.display.freeform_argument,
+                    label: None,
+                },
             })
             .collect())
     }
@@ -241,7 +248,7 @@ impl Plugin for NativePlugin {
         &self,
         cx: &CallContext,
         tool: &str,
-        args: &str,
+        args: Args<'_>,
         grant: &Grant,
     ) -> Result<ToolOutput, ToolError> {
         // Whatever happens to the plugin's owner meanwhile, the library
@@ -252,7 +259,7 @@ impl Plugin for NativePlugin {
         })?;
         let request = wire::Request {
             tool: tool.to_owned(),
-            args: args.to_owned(),
+            args: args.text.to_owned(),
             context: wire::RequestContext {
                 call_id: cx.call_id.clone(),
                 session_id: cx.session_id.clone(),
@@ -338,6 +345,7 @@ fn tool_output(output: wire::Output) -> Result<ToolOutput, ToolError> {
         is_error: output.is_error,
         changes,
         logs: Vec::new(),
+        command: output.command.map(CommandRun::from),
     })
 }
 

@@ -20,6 +20,52 @@ pub struct ToolSpec {
     pub freeform_grammar: Option<String>,
     /// Model capabilities the tool needs, e.g. `image_input`.
     pub requires: Vec<String>,
+    /// How to show the tool's calls and where freeform text goes.
+    #[serde(default, skip_serializing_if = "Display::is_empty")]
+    pub display: Display,
+}
+
+/// What a tool says about showing its calls, so that the host needs no
+/// knowledge of any tool: native plugins declare it in their spec (WIT
+/// 0.1.0 has no place for it), the MCP adapter sets the label.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Display {
+    /// The JSON pointer (`/cmd`) of the argument holding the command line
+    /// a call runs: a string, or an array of words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// The argument a freeform call's text goes into; `None`:
+    /// [`DEFAULT_FREEFORM_ARGUMENT`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freeform_argument: Option<String>,
+    /// The tool's name for people, where it differs from the name models
+    /// call it by (an MCP server's own name of the tool).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+impl Display {
+    pub fn is_empty(&self) -> bool {
+        *self == Display::default()
+    }
+}
+
+/// Where a freeform call's text goes when the tool does not say: the plugin
+/// API's default, and all that WIT 0.1.0 can carry.
+pub const DEFAULT_FREEFORM_ARGUMENT: &str = "input";
+
+impl ToolSpec {
+    /// The argument a freeform call's text goes into; `None` for a tool
+    /// that takes no freeform calls (no grammar).
+    pub fn freeform_argument(&self) -> Option<&str> {
+        self.freeform_grammar.as_ref()?;
+        Some(
+            self.display
+                .freeform_argument
+                .as_deref()
+                .unwrap_or(DEFAULT_FREEFORM_ARGUMENT),
+        )
+    }
 }
 
 /// Where a call runs.
@@ -93,6 +139,11 @@ impl ToolOutput {
         texts.join("\n")
     }
 }
+/// A command a call ran (argv, exit code, duration), as tools report it:
+/// the plugin API's type, carried by the native wire form. WIT 0.1.0 has no
+/// place for it, so WASM outputs have none.
+pub use wharf_plugin_api::CommandRun;
+
 
 /// Why a call did not produce output.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -102,6 +153,9 @@ pub enum ToolError {
     #[error("denied: {0}")]
     Denied(String),
     #[error("cancelled")]
+    /// The command the call ran, if the tool said: whether it succeeded is
+    /// its exit code.
+    pub command: Option<CommandRun>,
     Cancelled,
     #[error("timed out after {0} ms")]
     Timeout(u128),

@@ -8,21 +8,22 @@ use std::time::Duration;
 
 use base64::Engine as _;
 
-use wharf_model::models::{ApplyPatchToolType, ModelInfo, ShellType};
+use wharf_model::models::{FreeformToolType, ModelInfo, ShellType};
 use wharf_model::protocol::{OutputContent, ResponseItem, ToolDef};
 use wharf_runtime::pipeline::{self, AppliedChange, CallError, CallOutcome, Session, ToolCall};
 use wharf_runtime::plugin::Content;
-use wharf_runtime::plugin::manifest::Manifest;
 use wharf_runtime::registry::Plugins;
 
-use super::events::{ChangeKind, Event, FileUpdate, Item, ItemDetails, Status};
+use super::events::{ChangeKind, Event, FileUpdate, Item, ItemDetails};
 use super::{CancelFlag, Sink};
+
+mod items;
 
 /// The tools `model` is offered in `session`: the tools of every offered
 /// plugin (feature on, not replaced) whose `requires` the model meets;
 /// none that runs commands when the model's `shell_type` is `disabled`. A
 /// tool with a freeform grammar is offered as a freeform tool to models
-/// whose `apply_patch_tool_type` is `freeform`, as a function otherwise.
+/// whose `freeform_tool_type` is `freeform`, as a function otherwise.
 /// Sorted by name, so prompts are stable.
 pub fn offered_tools(plugins: &Plugins, session: &Session, model: &ModelInfo) -> Vec<ToolDef> {
     let fit = super::model_fit(model);
@@ -38,8 +39,8 @@ pub fn offered_tools(plugins: &Plugins, session: &Session, model: &ModelInfo) ->
             if !fit.offers(&spec.requires) {
                 continue;
             }
-            let tool = match (&spec.freeform_grammar, model.apply_patch_tool_type) {
-                (Some(grammar), ApplyPatchToolType::Freeform) => ToolDef::Freeform {
+            let tool = match (&spec.freeform_grammar, model.freeform_tool_type) {
+                (Some(grammar), FreeformToolType::Freeform) => ToolDef::Freeform {
                     name: spec.name.clone(),
                     description: spec.description.clone(),
                     grammar: grammar.clone(),
@@ -105,7 +106,10 @@ impl Runner<'_> {
         parallel: bool,
         sink: &mut dyn Sink,
     ) -> Vec<ResponseItem> {
-        let calls: Vec<ToolCall> = calls.iter().filter_map(tool_call).collect();
+        let calls: Vec<ToolCall> = calls
+            .iter()
+            .filter_map(|item| tool_call(self.plugins, item))
+            .collect();
         let mut outputs = Vec::with_capacity(calls.len());
         if parallel && calls.len() > 1 {
             let started: Vec<Item> = calls.iter().map(|call| self.started(call, sink)).collect();
@@ -170,11 +174,7 @@ impl Runner<'_> {
     }
 
     fn started(&mut self, call: &ToolCall, sink: &mut dyn Sink) -> Item {
-        let manifest = self
-            .plugins
-            .tool(&call.tool)
-            .map(|(entry, _)| &entry.manifest);
-        let details = started_details(call, manifest);
+        let details = items::started_details(call, self.plugins.tool(&call.tool));
         let item = new_item(self.next_item, details);
         sink.event(&Event::ItemStarted { item: item.clone() });
         item
@@ -182,13 +182,13 @@ impl Runner<'_> {
 
     fn completed(&self, item: Item, outcome: CallOutcome, sink: &mut dyn Sink) -> ResponseItem {
         let text = output_text(&outcome);
-        let status = status(&outcome);
+        let status = items::status(&outcome);
         let changes = file_updates(&outcome.applied);
         let details = match item.details {
             ItemDetails::CommandExecution { tool, command, .. } => ItemDetails::CommandExecution {
                 tool,
                 command,
-                exit_code: exit_code(&text),
+                exit_code: items::exit_code(&outcome),
                 aggregated_output: text,
                 status,
             },
@@ -240,7 +240,7 @@ impl Runner<'_> {
 }
 
 /// The pipeline's request for a call item; `None` for other items.
-fn tool_call(item: &ResponseItem) -> Option<ToolCall> {
+fn tool_call(plugins: &Plugins, item: &ResponseItem) -> Option<ToolCall> {
     match item {
         ResponseItem::FunctionCall {
             call_id,
@@ -251,8 +251,7 @@ fn tool_call(item: &ResponseItem) -> Option<ToolCall> {
             tool: name.clone(),
             args: arguments.clone(),
         }),
-        // A freeform tool's input is the `input` argument of its function
-        // form (codex's shape for apply_patch).
+        // A freeform tool's input goes into the argument its spec names.
         ResponseItem::CustomToolCall {
             call_id,
             name,
@@ -260,96 +259,11 @@ fn tool_call(item: &ResponseItem) -> Option<ToolCall> {
         } => Some(ToolCall {
             call_id: call_id.clone(),
             tool: name.clone(),
-            args: serde_json::json!({ "input": input }).to_string(),
+            args: items::freeform_arguments(plugins.tool(name).map(|(_, spec)| spec), input),
         }),
         ResponseItem::Message { .. }
         | ResponseItem::Reasoning { .. }
         | ResponseItem::ToolOutput { .. } => None,
-    }
-}
-
-/// What kind of item a call is, from its plugin's manifest (never from the
-/// tool's name, but MCP's `mcp__server__tool` naming convention).
-fn started_details(call: &ToolCall, manifest: Option<&Manifest>) -> ItemDetails {
-    let arguments: serde_json::Value =
-        serde_json::from_str(&call.args).unwrap_or(serde_json::Value::String(call.args.clone()));
-    if let Some(rest) = call.tool.strip_prefix("mcp__")
-        && let Some((server, tool)) = rest.split_once("__")
-    {
-        return ItemDetails::McpToolCall {
-            server: server.to_owned(),
-            tool: tool.to_owned(),
-            arguments,
-            output: String::new(),
-            status: Status::InProgress,
-        };
-    }
-    let tool = call.tool.clone();
-    match manifest.map(|m| &m.capabilities) {
-        Some(caps) if caps.exec => ItemDetails::CommandExecution {
-            command: command_text(&tool, &arguments),
-            tool,
-            aggregated_output: String::new(),
-            exit_code: None,
-            status: Status::InProgress,
-        },
-        Some(caps) if !caps.fs_write.is_empty() => ItemDetails::FileChange {
-            tool,
-            changes: Vec::new(),
-            output: String::new(),
-            status: Status::InProgress,
-        },
-        _ => ItemDetails::ToolCall {
-            tool,
-            arguments,
-            output: String::new(),
-            status: Status::InProgress,
-        },
-    }
-}
-
-/// The command a call runs, for people: its `cmd` or `command` argument
-/// (a string, or an argv joined by spaces), else the tool and its
-/// arguments.
-fn command_text(tool: &str, arguments: &serde_json::Value) -> String {
-    for key in ["cmd", "command"] {
-        match arguments.get(key) {
-            Some(serde_json::Value::String(command)) => return command.clone(),
-            Some(serde_json::Value::Array(argv)) => {
-                let words: Vec<String> = argv
-                    .iter()
-                    .map(|word| {
-                        word.as_str()
-                            .map_or_else(|| word.to_string(), str::to_owned)
-                    })
-                    .collect();
-                return words.join(" ");
-            }
-            _ => {}
-        }
-    }
-    format!("{tool} {arguments}")
-}
-
-/// The exit code in codex's command output format ("Process exited with
-/// code N"), which wharf's command tools follow.
-fn exit_code(output: &str) -> Option<i32> {
-    output.lines().find_map(|line| {
-        line.trim()
-            .strip_prefix("Process exited with code ")
-            .and_then(|code| code.trim().parse().ok())
-    })
-}
-
-fn status(outcome: &CallOutcome) -> Status {
-    match &outcome.result {
-        Ok(output) if output.is_error => Status::Failed,
-        Ok(output) => match exit_code(&output.text()) {
-            Some(code) if code != 0 => Status::Failed,
-            _ => Status::Completed,
-        },
-        Err(CallError::NotApproved(_) | CallError::Unsupported { .. }) => Status::Declined,
-        Err(_) => Status::Failed,
     }
 }
 

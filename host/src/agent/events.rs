@@ -76,7 +76,8 @@ pub enum ItemDetails {
         output: String,
         status: Status,
     },
-    /// A call of an MCP server's tool (`mcp__<server>__<tool>`).
+    /// A call of an MCP server's tool: the server's name and its own name
+    /// of the tool (the plugin's and the spec's, from the registry).
     McpToolCall {
         server: String,
         tool: String,

@@ -10,12 +10,12 @@ use wharf_sandbox::SandboxMode;
 use super::*;
 use wharf_config::features::{FeatureRegistry, FeatureSpec, Stage};
 use wharf_config::{ApprovalPolicy, Config, ConfigOptions};
-use wharf_model::models::ApplyPatchToolType;
+use wharf_model::models::FreeformToolType;
 use wharf_model::protocol::{OutputContent, ResponseStream, ToolDef};
 use wharf_runtime::plugin::grant::Grant;
 use wharf_runtime::plugin::manifest::Manifest;
 use wharf_runtime::plugin::{
-    CallContext, Content, FileChange, Plugin, ToolError, ToolOutput, ToolSpec,
+    CallContext, CommandRun, Content, Display, FileChange, Plugin, ToolError, ToolOutput, ToolSpec,
 };
 
 /// Serves scripted responses in order and keeps the prompts it was sent.
@@ -82,7 +82,8 @@ pub(crate) fn done() -> ResponseEvent {
     }
 }
 
-/// `run{cmd}`: "Process exited with code 0" and the command; `cmd` =
+/// `run{cmd}` (shown by its `cmd`): "Process exited with code 0" and the
+/// command, and a command block with exit code 0; `cmd` =
 /// `block` waits until the session ends, `together` waits (a bounded
 /// while) for another `together` call, `image` returns a PNG.
 #[derive(Default)]
@@ -101,12 +102,14 @@ impl Plugin for Commands {
     fn tools(&self) -> &[ToolSpec] {
         static TOOLS: std::sync::OnceLock<Vec<ToolSpec>> = std::sync::OnceLock::new();
         TOOLS.get_or_init(|| {
-            vec![spec(
+            let mut run = spec(
                 "run",
                 serde_json::json!({"type": "object", "properties": {"cmd": {"type": "string"}}, "required": ["cmd"]}),
                 None,
                 &[],
-            )]
+            );
+            run.display.command = Some("/cmd".to_owned());
+            vec![run]
         })
     }
 
@@ -123,6 +126,11 @@ impl Plugin for Commands {
             content: vec![Content::Text(format!(
                 "Process exited with code 0\nOutput:\n{body}"
             ))],
+            command: Some(CommandRun {
+                argv: vec![cmd.clone()],
+                exit_code: Some(0),
+                duration: Duration::ZERO,
+            }),
             ..ToolOutput::default()
         };
         match cmd.as_str() {
@@ -221,6 +229,7 @@ fn spec(
         input_schema: schema,
         freeform_grammar: grammar.map(str::to_owned),
         requires: requires.iter().map(|r| (*r).to_owned()).collect(),
+        display: Display::default(),
     }
 }
 
@@ -285,7 +294,8 @@ impl Setup {
     }
 
     pub fn session(&self, model: &ModelInfo) -> Session {
-        let mut registry = FeatureRegistry::with_first_party();
+        let mut registry =
+            FeatureRegistry::from_toml(include_str!("../../../cli/features.toml")).unwrap();
         for key in ["commands", "edits"] {
             registry
                 .register(FeatureSpec {
@@ -322,7 +332,7 @@ fn rich_model() -> ModelInfo {
             wharf_model::models::InputModality::Image,
         ],
         supports_parallel_tool_calls: true,
-        apply_patch_tool_type: ApplyPatchToolType::Freeform,
+        freeform_tool_type: FreeformToolType::Freeform,
         ..ModelInfo::unknown("rich-model")
     }
 }

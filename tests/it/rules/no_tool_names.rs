@@ -18,6 +18,14 @@ const TOOL_NAMES: &[&str] = &[
     "mcp__",
 ];
 
+/// Text that may stay, each with why: removed from a line before it is
+/// searched.
+const ALLOWED: &[&str] = &[
+    // codex's models.json key, read by a serde rename of
+    // `ModelInfo::freeform_tool_type`: the catalog's wire format.
+    "\"apply_patch_tool_type\"",
+];
+
 /// The `src/` directories of the host crates: `host/src` and `host/*/src`.
 fn host_sources(root: &Path) -> Vec<PathBuf> {
     let host = root.join("host");
@@ -36,6 +44,9 @@ fn host_sources(root: &Path) -> Vec<PathBuf> {
 fn tool_names_in(file: &Path, text: &str) -> Vec<String> {
     let mut found = Vec::new();
     for (index, line) in text.lines().enumerate() {
+        let line = ALLOWED
+            .iter()
+            .fold(line.to_owned(), |line, allowed| line.replace(allowed, ""));
         for name in TOOL_NAMES {
             if line.contains(name) {
                 found.push(format!("{}:{}: {name}", file.display(), index + 1));
@@ -76,6 +87,8 @@ fn the_scan_finds_tool_names_and_only_them() {
         ("ShellType::Disabled", false),
         ("// runs in a shell", false),
         ("fn freeform_tool_type()", false),
+        ("#[serde(rename = \"apply_patch_tool_type\")]", false),
+        ("apply_patch_tool_type: Freeform", true),
     ];
     for (line, named) in cases {
         let found = tool_names_in(Path::new("x.rs"), line);

@@ -1,5 +1,10 @@
 use super::*;
 
+/// wharf's own feature table, as the binary declares it.
+pub(crate) fn wharf_features() -> FeatureRegistry {
+    FeatureRegistry::from_toml(include_str!("../../../../cli/features.toml")).unwrap()
+}
+
 fn spec(key: &str) -> FeatureSpec {
     FeatureSpec {
         key: key.to_owned(),
@@ -10,8 +15,8 @@ fn spec(key: &str) -> FeatureSpec {
 }
 
 #[test]
-fn first_party_keys_match_the_product_spec() {
-    let registry = FeatureRegistry::with_first_party();
+fn wharf_declares_the_keys_of_the_product_spec() {
+    let registry = wharf_features();
     let table: Vec<(&str, Stage, bool)> = registry
         .specs()
         .map(|spec| (spec.key.as_str(), spec.stage, spec.default_enabled))
@@ -35,7 +40,7 @@ fn first_party_keys_match_the_product_spec() {
 
 #[test]
 fn plugins_register_their_own_keys() {
-    let mut registry = FeatureRegistry::with_first_party();
+    let mut registry = wharf_features();
     registry.register(spec("grep_tool")).unwrap();
     assert_eq!(
         registry.get("grep_tool").map(|s| s.stage),
@@ -66,7 +71,7 @@ fn plugins_register_their_own_keys() {
 
 #[test]
 fn higher_layers_win_and_aliases_yield_to_canonical_keys() {
-    let registry = FeatureRegistry::with_first_party();
+    let registry = wharf_features();
     let setting = |key: &str, enabled, source: Source| FeatureSetting {
         key: key.to_owned(),
         enabled,
@@ -99,4 +104,38 @@ fn higher_layers_win_and_aliases_yield_to_canonical_keys() {
         Some("cli")
     );
     assert!(!features.enabled("no_such_key"));
+}
+
+#[test]
+fn a_feature_table_that_does_not_fit_is_refused() {
+    let entry = "stage = \"stable\"\ndefault_enabled = true\ndescription = \"d\"\n";
+    let cases = [
+        (
+            format!("[a]\n{entry}aliases = [\"b\"]\n[b]\n{entry}"),
+            "feature flag `b` is already registered",
+        ),
+        (
+            format!("[a]\n{entry}aliases = [\"a\"]\n"),
+            "feature flag `a` is already registered",
+        ),
+        (
+            format!("[\"a b\"]\n{entry}"),
+            "`a b` is not a valid feature key",
+        ),
+        (
+            format!("[a]\n{entry}colour = 1\n"),
+            "unknown field `colour`",
+        ),
+        (
+            "[a]\nstage = \"done\"\n".to_owned(),
+            "unknown variant `done`",
+        ),
+    ];
+    for (table, expected) in cases {
+        let err = FeatureRegistry::from_toml(&table).unwrap_err();
+        assert!(err.to_string().contains(expected), "{table}: {err}");
+    }
+    let registry =
+        FeatureRegistry::from_toml(&format!("[a]\n{entry}aliases = [\"old_a\"]\n")).unwrap();
+    assert_eq!(registry.canonical("old_a"), Some("a"));
 }

@@ -634,7 +634,8 @@ fn websocket_error_events_map_like_http_statuses() {
 
 #[test]
 fn the_transport_follows_the_model_and_the_feature() {
-    let registry = FeatureRegistry::with_first_party();
+    let registry =
+        FeatureRegistry::from_toml(include_str!("../../../../cli/features.toml")).unwrap();
     let setting = |enabled| FeatureSetting {
         key: RESPONSES_WEBSOCKETS.to_owned(),
         enabled,

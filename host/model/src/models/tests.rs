@@ -32,7 +32,7 @@ fn caps(model: &ModelInfo) -> String {
         model.slug,
         modalities.join("+"),
         model.supports_parallel_tool_calls,
-        model.apply_patch_tool_type,
+        model.freeform_tool_type,
         model.shell_type,
         model.truncation_policy.mode,
         model.truncation_policy.limit,

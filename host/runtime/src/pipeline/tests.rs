@@ -31,6 +31,7 @@ impl Double {
     fn with_tool(name: &str) -> Double {
         Double {
             tools: vec![ToolSpec {
+                display: crate::plugin::Display::default(),
                 name: name.to_owned(),
                 description: "echo".to_owned(),
                 input_schema: serde_json::json!({
@@ -66,10 +67,10 @@ impl Plugin for Double {
         &self,
         _cx: &CallContext,
         _tool: &str,
-        args: &str,
+        args: Args<'_>,
         _grant: &Grant,
     ) -> Result<ToolOutput, ToolError> {
-        let args: serde_json::Value = serde_json::from_str(args).unwrap();
+        let args = args.value;
         if let Some(ms) = args["sleep_ms"].as_u64() {
             std::thread::sleep(Duration::from_millis(ms));
         }
@@ -138,7 +139,8 @@ impl Setup {
     }
 
     fn session(&self, mode: SandboxMode, disable: &[&str]) -> Session {
-        let mut registry = FeatureRegistry::with_first_party();
+        let mut registry =
+            FeatureRegistry::from_toml(include_str!("../../../../cli/features.toml")).unwrap();
         registry
             .register(wharf_config::features::FeatureSpec {
                 key: "double".to_owned(),

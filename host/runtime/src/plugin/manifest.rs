@@ -70,7 +70,8 @@ pub struct FeatureDecl {
     pub stage: Stage,
     pub default_enabled: bool,
     /// Another feature that, when on, replaces this plugin: its tools are
-    /// not offered then (`shell` gives way to `unified_exec`).
+    /// not offered then (a one-shot command tool gives way to long-lived
+    /// command sessions).
     pub replaced_by: Option<String>,
 }
 

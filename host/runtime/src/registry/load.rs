@@ -11,7 +11,7 @@ use super::{Candidate, EmbeddedCode};
 use crate::native::NativePlugin;
 use crate::plugin::grant::Grant;
 use crate::plugin::manifest::{MAX_ARTIFACT_BYTES, PluginKind, Sha256, read_limited};
-use crate::plugin::{CallContext, Plugin, ToolError, ToolOutput, ToolSpec};
+use crate::plugin::{Args, CallContext, Display, Plugin, ToolError, ToolOutput, ToolSpec};
 use crate::wasm::{WasmRuntime, hex};
 
 pub(super) struct Loaded {
@@ -225,6 +225,7 @@ pub(super) fn unloaded(runtime: &WasmRuntime, candidate: &Candidate) -> Loaded {
                 input_schema: serde_json::Value::Null,
                 freeform_grammar: None,
                 requires: Vec::new(),
+                display: Display::default(),
             })
             .collect(),
         _ => Vec::new(),
@@ -263,7 +264,7 @@ impl Plugin for Unloaded {
         &self,
         _cx: &CallContext,
         _tool: &str,
-        _args: &str,
+        _args: Args<'_>,
         _grant: &Grant,
     ) -> Result<ToolOutput, ToolError> {
         Err(ToolError::Failed(format!(

@@ -3,8 +3,9 @@
 //!
 //! 1. first-party plugins (embedded in the binary) come first, whether
 //!    their feature is on or off;
-//! 2. MCP servers' tools are named `mcp__<server>__<tool>`, a prefix no
-//!    other plugin may use, so they never meet another kind's names;
+//! 2. MCP servers' tools live in their kind's namespace,
+//!    `<kind>__<server>__<tool>` (see [`namespace`]), a prefix no other
+//!    plugin may use, so they never meet another kind's names;
 //! 3. an installed plugin offering a name that 1 or 2 holds is skipped,
 //!    naming the holder;
 //! 4. two installed plugins offering the same name are both skipped, each
@@ -19,19 +20,29 @@ use super::load::Loaded;
 use super::{Candidate, Plugins};
 use crate::plugin::manifest::PluginKind;
 
-/// The prefix of every MCP server's tool names.
-pub const MCP_TOOL_PREFIX: &str = "mcp__";
+/// The prefix of the tool names of a kind that brings tools from elsewhere
+/// (an MCP server's, which the MCP client names): the kind's word and two
+/// underscores. Kinds whose tools name themselves have none.
+pub fn namespace(kind: PluginKind) -> Option<String> {
+    match kind {
+        PluginKind::Mcp => Some(format!("{}__", kind.as_str())),
+        PluginKind::Wasm | PluginKind::Native => None,
+    }
+}
 
 /// Why a plugin of `kind` may not offer a tool named `tool`, if it may not.
 pub fn reserved(kind: PluginKind, tool: &str) -> Option<String> {
     match kind {
         PluginKind::Mcp => None,
-        PluginKind::Wasm | PluginKind::Native => tool.starts_with(MCP_TOOL_PREFIX).then(|| {
-            format!(
-                "its tool `{tool}` starts with `{MCP_TOOL_PREFIX}`, which is reserved for the \
-                 tools of MCP servers (`[mcp_servers]`); rename the tool"
-            )
-        }),
+        PluginKind::Wasm | PluginKind::Native => {
+            let prefix = namespace(PluginKind::Mcp)?;
+            tool.starts_with(&prefix).then(|| {
+                format!(
+                    "its tool `{tool}` starts with `{prefix}`, which is reserved for the tools \
+                     of MCP servers (`[mcp_servers]`); rename the tool"
+                )
+            })
+        }
     }
 }
 

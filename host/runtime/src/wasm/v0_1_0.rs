@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::files::ReadFailure;
 use super::state::CallState;
 use crate::exec::ExecRequest;
-use crate::plugin::{CallContext, Content, FileChange, ToolError, ToolOutput, ToolSpec};
+use crate::plugin::{CallContext, Content, Display, FileChange, ToolError, ToolOutput, ToolSpec};
 
 wasmtime::component::bindgen!({
     world: "plugin",
@@ -85,6 +85,8 @@ pub(super) fn tool_spec(spec: wit_tool::ToolSpec) -> Result<ToolSpec, WasmError>
         input_schema,
         freeform_grammar: spec.freeform_grammar,
         requires: spec.requires,
+        // 0.1.0 carries no display hints.
+        display: Display::default(),
     })
 }
 
@@ -130,6 +132,8 @@ pub(super) fn tool_output(output: wit_tool::ToolOutput) -> ToolOutput {
         is_error: output.is_error,
         changes,
         logs: Vec::new(),
+        // 0.1.0's record has no command block.
+        command: None,
     }
 }
 

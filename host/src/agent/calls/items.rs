@@ -1,0 +1,129 @@
+//! What people see of a tool call: the item it starts as, chosen from its
+//! plugin (kind, capabilities) and its spec's display hints, and how its
+//! outcome ends it (the exit code of the command the tool says it ran).
+//! Nothing here knows a tool by its name.
+
+use serde_json::Value;
+use wharf_runtime::pipeline::{CallError, CallOutcome, ToolCall};
+use wharf_runtime::plugin::ToolSpec;
+use wharf_runtime::plugin::manifest::PluginKind;
+use wharf_runtime::registry::Entry;
+
+use crate::agent::events::{ItemDetails, Status};
+
+/// What kind of item a call is, from the plugin and the spec of its tool
+/// (`None`: no such tool).
+pub(super) fn started_details(call: &ToolCall, tool: Option<(&Entry, &ToolSpec)>) -> ItemDetails {
+    let arguments: Value =
+        serde_json::from_str(&call.args).unwrap_or(Value::String(call.args.clone()));
+    let in_progress = String::new;
+    let Some((entry, spec)) = tool else {
+        return ItemDetails::ToolCall {
+            tool: call.tool.clone(),
+            arguments,
+            output: in_progress(),
+            status: Status::InProgress,
+        };
+    };
+    if entry.manifest.kind == PluginKind::Mcp {
+        return ItemDetails::McpToolCall {
+            server: entry.plugin.name().to_owned(),
+            tool: spec
+                .display
+                .label
+                .clone()
+                .unwrap_or_else(|| spec.name.clone()),
+            arguments,
+            output: in_progress(),
+            status: Status::InProgress,
+        };
+    }
+    let tool = call.tool.clone();
+    let capabilities = &entry.manifest.capabilities;
+    if capabilities.exec {
+        ItemDetails::CommandExecution {
+            command: command_text(spec, &arguments),
+            tool,
+            aggregated_output: in_progress(),
+            exit_code: None,
+            status: Status::InProgress,
+        }
+    } else if !capabilities.fs_write.is_empty() {
+        ItemDetails::FileChange {
+            tool,
+            changes: Vec::new(),
+            output: in_progress(),
+            status: Status::InProgress,
+        }
+    } else {
+        ItemDetails::ToolCall {
+            tool,
+            arguments,
+            output: in_progress(),
+            status: Status::InProgress,
+        }
+    }
+}
+
+/// The command a call runs, for people: the argument the spec's display
+/// hint points at (a string, or words joined by spaces), else the tool and
+/// its arguments.
+pub(super) fn command_text(spec: &ToolSpec, arguments: &Value) -> String {
+    let shown = spec
+        .display
+        .command
+        .as_deref()
+        .and_then(|pointer| arguments.pointer(pointer));
+    match shown {
+        Some(Value::String(command)) => command.clone(),
+        Some(Value::Array(words)) => {
+            let words: Vec<String> = words
+                .iter()
+                .map(|word| {
+                    word.as_str()
+                        .map_or_else(|| word.to_string(), str::to_owned)
+                })
+                .collect();
+            words.join(" ")
+        }
+        _ => format!("{} {arguments}", spec.name),
+    }
+}
+
+/// The exit code of the command the call ran, as its tool reported it
+/// (none while the command runs on, or when the tool ran none).
+pub(super) fn exit_code(outcome: &CallOutcome) -> Option<i32> {
+    outcome.result.as_ref().ok()?.command.as_ref()?.exit_code
+}
+
+/// How the call ended: an output marked as an error, or a command that
+/// exited with a code other than 0, failed.
+pub(super) fn status(outcome: &CallOutcome) -> Status {
+    match &outcome.result {
+        Ok(output) if output.is_error => Status::Failed,
+        Ok(_) => match exit_code(outcome) {
+            Some(code) if code != 0 => Status::Failed,
+            _ => Status::Completed,
+        },
+        Err(CallError::NotApproved(_) | CallError::Unsupported { .. }) => Status::Declined,
+        Err(_) => Status::Failed,
+    }
+}
+
+/// A freeform call's text as the arguments of its tool: in the argument
+/// the tool's spec names. A tool that takes no freeform calls gets the text
+/// as a JSON string, which its schema (an object) refuses with a reason.
+pub(super) fn freeform_arguments(spec: Option<&ToolSpec>, input: &str) -> String {
+    let text = Value::String(input.to_owned());
+    match spec.and_then(ToolSpec::freeform_argument) {
+        Some(argument) => {
+            let mut object = serde_json::Map::new();
+            object.insert(argument.to_owned(), text);
+            Value::Object(object).to_string()
+        }
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests;
