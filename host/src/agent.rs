@@ -4,9 +4,10 @@
 //! asks again until the model answers without calling a tool.
 //!
 //! The loop is plain, blocking Rust: the [`ModelClient`] streams on its
-//! own thread, tool calls of one response run on scoped threads when the
-//! model supports parallel calls, and a [`CancelFlag`] (Ctrl-C) stops the
-//! stream and the running calls.
+//! own thread, one tool call runs on the caller's thread and the calls of
+//! one response on scoped threads when the model supports parallel calls,
+//! and the session's [`CancelToken`] (Ctrl-C) stops the stream and the
+//! running calls: raising it wakes whatever waits, nothing polls it.
 
 mod calls;
 mod events;
@@ -15,10 +16,6 @@ mod ids;
 mod interrupt;
 #[cfg(test)]
 pub(crate) mod tests;
-
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use wharf_config::Personality;
 use wharf_model::models::ModelInfo;
@@ -29,6 +26,7 @@ use wharf_runtime::pipeline::Session;
 use wharf_runtime::registry::Plugins;
 
 pub use calls::offered_tools;
+pub use wharf_cancel::CancelToken;
 pub use events::{ChangeKind, Event, FileUpdate, Item, ItemDetails, Status, TurnError};
 pub use fit::model_fit;
 pub use ids::new_thread_id;
@@ -58,34 +56,6 @@ fn personality_line(personality: Personality) -> Option<&'static str> {
     }
 }
 
-/// Set to stop the running turn: its stream and its tool calls.
-#[derive(Debug, Clone, Default)]
-pub struct CancelFlag(Arc<AtomicBool>);
-
-impl CancelFlag {
-    pub fn new() -> CancelFlag {
-        CancelFlag::default()
-    }
-
-    /// The shared flag, for [`Session::cancelled`] (so that running
-    /// native calls see the cancel too).
-    pub fn shared(&self) -> Arc<AtomicBool> {
-        Arc::clone(&self.0)
-    }
-
-    pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-
-    pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-
-    fn reset(&self) {
-        self.0.store(false, Ordering::SeqCst);
-    }
-}
-
 /// Where a thread's events and conversation items go: a printer, a
 /// rollout file, a test's list.
 pub trait Sink {
@@ -101,6 +71,10 @@ impl Sink for Vec<Event> {
         self.push(event.clone());
     }
 }
+
+/// A sink events can reach from any thread: what a running call reports
+/// of its progress goes there from the thread the call runs on.
+pub type SharedSink = std::sync::Arc<std::sync::Mutex<dyn Sink + Send>>;
 
 /// What a completed turn produced.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -119,8 +93,9 @@ pub struct Agent<'a> {
     personality: Personality,
     base_instructions: String,
     history: Vec<ResponseItem>,
-    cancel: CancelFlag,
     next_item: usize,
+    /// Where calls report progress; `None`: it is dropped.
+    progress: Option<SharedSink>,
 }
 
 impl<'a> Agent<'a> {
@@ -141,9 +116,16 @@ impl<'a> Agent<'a> {
             personality: Personality::None,
             base_instructions: BASE_INSTRUCTIONS.to_owned(),
             history: Vec::new(),
-            cancel: CancelFlag::new(),
             next_item: 0,
+            progress: None,
         }
+    }
+
+    /// Sends the progress of running calls to `sink`, as
+    /// [`Event::ItemProgress`] (the turn's sink should be the same one).
+    pub fn with_progress(mut self, sink: SharedSink) -> Agent<'a> {
+        self.progress = Some(sink);
+        self
     }
 
     /// Continues a conversation (a resumed rollout).
@@ -155,11 +137,6 @@ impl<'a> Agent<'a> {
     /// Replaces [`BASE_INSTRUCTIONS`].
     pub fn with_instructions(mut self, instructions: impl Into<String>) -> Agent<'a> {
         self.base_instructions = instructions.into();
-        self
-    }
-
-    pub fn with_cancel(mut self, cancel: CancelFlag) -> Agent<'a> {
-        self.cancel = cancel;
         self
     }
 
@@ -176,8 +153,9 @@ impl<'a> Agent<'a> {
         &self.history
     }
 
-    pub fn cancel_flag(&self) -> CancelFlag {
-        self.cancel.clone()
+    /// What cancels this thread's turns: the session's token.
+    pub fn cancel_token(&self) -> CancelToken {
+        self.session.cancel.clone()
     }
 
     /// Says that the thread started (once, before its first turn).
@@ -206,7 +184,7 @@ impl<'a> Agent<'a> {
     /// raised before the turn is forgotten; one raised during it fails the
     /// turn with "cancelled".
     pub fn run_turn(&mut self, input: &str, sink: &mut dyn Sink) -> Result<TurnOutcome, TurnError> {
-        self.cancel.reset();
+        self.session.cancel.reset();
         sink.event(&Event::TurnStarted);
         let user = ResponseItem::Message {
             role: Role::User,
@@ -230,8 +208,8 @@ impl<'a> Agent<'a> {
                 });
                 Ok(outcome)
             }
-            Err(message) => {
-                let error = TurnError { message };
+            Err(cause) => {
+                let error = TurnError::from(cause);
                 sink.event(&Event::TurnFailed {
                     error: error.clone(),
                 });
@@ -240,10 +218,14 @@ impl<'a> Agent<'a> {
         }
     }
 
-    fn turn_loop(&mut self, outcome: &mut TurnOutcome, sink: &mut dyn Sink) -> Result<(), String> {
+    fn turn_loop(
+        &mut self,
+        outcome: &mut TurnOutcome,
+        sink: &mut dyn Sink,
+    ) -> Result<(), ModelError> {
         loop {
-            if self.cancel.is_cancelled() {
-                return Err(ModelError::Cancelled.to_string());
+            if self.session.cancel.is_cancelled() {
+                return Err(ModelError::Cancelled);
             }
             let prompt = Prompt {
                 model: self.model.slug.clone(),
@@ -261,8 +243,8 @@ impl<'a> Agent<'a> {
             let mut runner = calls::Runner {
                 plugins: self.plugins,
                 session: self.session,
-                cancel: &self.cancel,
                 next_item: &mut self.next_item,
+                progress: self.progress.as_ref(),
             };
             let outputs = runner.run(&calls, parallel, sink);
             for output in outputs {
@@ -277,25 +259,24 @@ impl<'a> Agent<'a> {
         prompt: &Prompt,
         outcome: &mut TurnOutcome,
         sink: &mut dyn Sink,
-    ) -> Result<Vec<ResponseItem>, String> {
-        let stream = self.client.stream(prompt).map_err(|err| err.to_string())?;
+    ) -> Result<Vec<ResponseItem>, ModelError> {
+        let mut stream = self.client.stream(prompt)?;
+        // A cancel wakes the blocked `next` with `Cancelled` (at once if
+        // the token is up already).
+        let _interrupt = self.session.cancel.on_cancel({
+            let interrupt = stream.interrupt();
+            move || interrupt.interrupt()
+        });
         let mut calls = Vec::new();
         loop {
-            if self.cancel.is_cancelled() {
-                stream.cancel();
-                return Err(ModelError::Cancelled.to_string());
-            }
-            let event = match stream.next_timeout(Duration::from_millis(50)) {
-                Err(ModelError::Idle(_)) => continue,
-                Err(err) => return Err(err.to_string()),
-                Ok(None) => {
+            let event = match stream.next() {
+                None => {
                     return Err(ModelError::Dropped(
                         "the model's stream ended without `completed`".to_owned(),
-                    )
-                    .to_string());
+                    ));
                 }
-                Ok(Some(Err(err))) => return Err(err.to_string()),
-                Ok(Some(Ok(event))) => event,
+                Some(Err(err)) => return Err(err),
+                Some(Ok(event)) => event,
             };
             match event {
                 ResponseEvent::Created

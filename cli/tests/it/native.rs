@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use wharf_runtime::native::NativePlugin;
 use wharf_runtime::plugin::grant::{Grant, HostLimits};
-use wharf_runtime::plugin::{CallContext, Plugin};
+use wharf_runtime::plugin::{Args, CallContext, Plugin};
 use wharf_sandbox::{PathEnv, Sandbox, SandboxPolicy};
 
 use super::*;
@@ -291,7 +291,8 @@ fn a_library_unloads_after_its_calls_and_loads_again() {
         session_id: "s".to_owned(),
         cwd: cwd.clone(),
         sandbox: Arc::new(Sandbox::new(&SandboxPolicy::new_read_only(), &env)),
-        cancelled: None,
+        cancel: Default::default(),
+        progress: None,
     };
     let grant = Grant::none(&HostLimits::default());
     let path = library(TEST_SO);
@@ -302,10 +303,15 @@ fn a_library_unloads_after_its_calls_and_loads_again() {
                 let plugin = Arc::clone(&plugin);
                 let (cx, grant) = (cx.clone(), grant.clone());
                 std::thread::spawn(move || {
+                    let value = serde_json::json!({});
+                    let args = Args {
+                        text: "{}",
+                        value: &value,
+                    };
                     (0..20)
                         .map(|_| {
                             plugin
-                                .invoke(&cx, "context", "{}", &grant)
+                                .invoke(&cx, "context", args, &grant)
                                 .unwrap()
                                 .logs
                                 .len()

@@ -22,10 +22,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use wharf_cancel::CancelToken;
 use wharf_sandbox::{PathEnv, PathRules, Sandbox};
 
 use crate::plugin::grant::{self, Grant, HostLimits};
-use crate::plugin::{CallContext, Content, ToolError, ToolOutput};
+use crate::plugin::{Args, CallContext, Content, Progress, ToolError, ToolOutput, ToolSpec};
 use crate::registry::{Entry, NotOffered, Plugins};
 use wharf_config::ApprovalPolicy;
 use wharf_config::Config;
@@ -58,9 +59,9 @@ pub struct Session {
     /// Who answers approval requests. `None` (`wharf exec`): nobody, so a
     /// call that needs approval is denied.
     pub approver: Option<Arc<dyn Approver>>,
-    /// Set to stop the running calls (a cancelled turn): native plugins see
-    /// it through `is_cancelled`.
-    pub cancelled: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// Raised to stop the running calls (a cancelled turn); see
+    /// [`CallContext::cancel`]. Never raised unless the embedder does.
+    pub cancel: CancelToken,
     env: Box<EnvLookup>,
     /// Grants depend only on the plugin and the session: computed once.
     grants: Mutex<HashMap<String, Arc<Grant>>>,
@@ -101,7 +102,7 @@ impl Session {
             model: None,
             approval_policy: None,
             approver: None,
-            cancelled: None,
+            cancel: CancelToken::new(),
             env,
             grants: Mutex::new(HashMap::new()),
         }
@@ -226,26 +227,80 @@ pub struct CallOutcome {
 
 /// Runs `call` through every stage.
 pub fn call(plugins: &Plugins, session: &Session, call: &ToolCall) -> CallOutcome {
+    call_reporting(plugins, session, call, None)
+}
+
+/// [`call`], the plugin reporting its progress to `progress`.
+pub fn call_reporting(
+    plugins: &Plugins,
+    session: &Session,
+    call: &ToolCall,
+    progress: Option<Progress>,
+) -> CallOutcome {
+    match resolve(plugins, call) {
+        Some(resolved) => run(plugins, session, &resolved, progress),
+        None => CallOutcome {
+            call_id: call.call_id.clone(),
+            tool: call.tool.clone(),
+            plugin: None,
+            result: Err(CallError::UnknownTool {
+                tool: call.tool.clone(),
+            }),
+            applied: Vec::new(),
+            timings: Timings::default(),
+        },
+    }
+}
+
+/// A call resolved once: its plugin, its tool's spec and its arguments,
+/// parsed once. Every stage reads this, and so can whoever shows the call
+/// before it runs (the agent).
+#[derive(Debug)]
+pub struct Resolved<'a> {
+    pub call: &'a ToolCall,
+    pub entry: &'a Entry,
+    pub spec: &'a ToolSpec,
+    /// The arguments, or why they are not JSON (the arguments stage
+    /// refuses the call then).
+    pub args: Result<serde_json::Value, String>,
+}
+
+/// `call`'s tool and arguments; `None` when no plugin offers the tool.
+pub fn resolve<'a>(plugins: &'a Plugins, call: &'a ToolCall) -> Option<Resolved<'a>> {
+    let (entry, spec) = plugins.tool(&call.tool)?;
+    let args = serde_json::from_str(&call.args)
+        .map_err(|err| format!("the arguments are not JSON: {err}"));
+    Some(Resolved {
+        call,
+        entry,
+        spec,
+        args,
+    })
+}
+
+/// Runs a resolved call through the stages after resolution.
+pub fn run(
+    plugins: &Plugins,
+    session: &Session,
+    resolved: &Resolved<'_>,
+    progress: Option<Progress>,
+) -> CallOutcome {
     let started = Instant::now();
+    let (call, entry) = (resolved.call, resolved.entry);
     let mut outcome = CallOutcome {
         call_id: call.call_id.clone(),
         tool: call.tool.clone(),
-        plugin: None,
+        plugin: Some(entry.manifest.name.to_string()),
         result: Err(CallError::UnknownTool {
             tool: call.tool.clone(),
         }),
         applied: Vec::new(),
         timings: Timings::default(),
     };
-    let Some((entry, _spec)) = plugins.tool(&call.tool) else {
-        outcome.timings.total = started.elapsed();
-        return outcome;
-    };
-    outcome.plugin = Some(entry.manifest.name.to_string());
-    let checked = check(plugins, entry, session, call);
+    let checked = check(plugins, resolved, session);
     outcome.timings.checks = started.elapsed();
-    let grant = match checked {
-        Ok(grant) => grant,
+    let (grant, args) = match checked {
+        Ok(checked) => checked,
         Err(err) => {
             outcome.result = Err(err);
             outcome.timings.total = started.elapsed();
@@ -258,10 +313,22 @@ pub fn call(plugins: &Plugins, session: &Session, call: &ToolCall) -> CallOutcom
         session_id: session.session_id.clone(),
         cwd: session.cwd.clone(),
         sandbox: Arc::clone(&session.sandbox),
-        cancelled: session.cancelled.clone(),
+        cancel: session.cancel.clone(),
+        progress,
     };
+    // A cancel ends what the plugin keeps for the session (its processes),
+    // so that a call waiting on them returns now, not at its timeout.
+    let _end_on_cancel = session.cancel.on_cancel({
+        let plugin = Arc::clone(&entry.plugin);
+        let session_id = session.session_id.clone();
+        move || plugin.end_session(&session_id)
+    });
     let invoked = Instant::now();
-    let result = entry.plugin.invoke(&cx, &call.tool, &call.args, &grant);
+    let args = Args {
+        text: &call.args,
+        value: args,
+    };
+    let result = entry.plugin.invoke(&cx, &call.tool, args, &grant);
     outcome.timings.invoke = invoked.elapsed();
 
     let applying = Instant::now();
@@ -292,13 +359,14 @@ pub fn call(plugins: &Plugins, session: &Session, call: &ToolCall) -> CallOutcom
     outcome
 }
 
-/// The stages before the plugin runs; returns the call's grant.
-fn check(
+/// The stages before the plugin runs; returns the call's grant and its
+/// checked arguments.
+fn check<'r>(
     plugins: &Plugins,
-    entry: &Entry,
+    resolved: &'r Resolved<'_>,
     session: &Session,
-    call: &ToolCall,
-) -> Result<Arc<Grant>, CallError> {
+) -> Result<(Arc<Grant>, &'r serde_json::Value), CallError> {
+    let (call, entry) = (resolved.call, resolved.entry);
     // Feature gate.
     plugins
         .offered(entry, &session.features)
@@ -310,8 +378,8 @@ fn check(
     // Model capabilities: a tool is not offered to a model that lacks what
     // it `requires`; called anyway, it is refused here.
     if let Some(model) = &session.model
-        && let Some((_, spec)) = plugins.tool(&call.tool)
-        && let Some(missing) = spec
+        && let Some(missing) = resolved
+            .spec
             .requires
             .iter()
             .find(|requirement| !model.meets(requirement))
@@ -322,19 +390,22 @@ fn check(
             model: model.slug.clone(),
         });
     }
-    check_args(entry, call)?;
+    let args = check_args(resolved)?;
     approval::check(entry, session, call)?;
-    Ok(session.grant(entry))
+    Ok((session.grant(entry), args))
 }
 
-fn check_args(entry: &Entry, call: &ToolCall) -> Result<(), CallError> {
-    let value: serde_json::Value = serde_json::from_str(&call.args)
-        .map_err(|err| CallError::InvalidArgs(format!("the arguments are not JSON: {err}")))?;
-    let Some(validator) = entry.validator(&call.tool) else {
-        return Ok(());
+/// The arguments, checked against the tool's JSON Schema.
+fn check_args<'r>(resolved: &'r Resolved<'_>) -> Result<&'r serde_json::Value, CallError> {
+    let value = resolved
+        .args
+        .as_ref()
+        .map_err(|err| CallError::InvalidArgs(err.clone()))?;
+    let Some(validator) = resolved.entry.validator(&resolved.spec.name) else {
+        return Ok(value);
     };
     let problems: Vec<String> = validator
-        .iter_errors(&value)
+        .iter_errors(value)
         .take(5)
         .map(|err| {
             let at = err.instance_path().to_string();
@@ -346,7 +417,7 @@ fn check_args(entry: &Entry, call: &ToolCall) -> Result<(), CallError> {
         })
         .collect();
     if problems.is_empty() {
-        Ok(())
+        Ok(value)
     } else {
         Err(CallError::InvalidArgs(problems.join("; ")))
     }

@@ -78,9 +78,34 @@ pub struct CallContext {
     /// The session's sandbox: what commands run under, and what native
     /// plugins are told (its serde form) so that they can start their own.
     pub sandbox: std::sync::Arc<wharf_sandbox::Sandbox>,
-    /// Set when the call should stop (the turn was cancelled); native
-    /// plugins see it through `is_cancelled`.
-    pub cancelled: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Raised when the call should stop (the turn was cancelled): a WASM
+    /// guest is trapped or dropped, native plugins see it through
+    /// `is_cancelled`, and the pipeline ends the plugin's session.
+    pub cancel: wharf_cancel::CancelToken,
+    /// Where the call reports progress as it runs; `None`: nobody listens.
+    pub progress: Option<Progress>,
+}
+
+/// Where a running call reports progress, a line at a time, from the
+/// thread the call runs on. Its embedder decides what a line becomes (the
+/// agent makes it an event).
+#[derive(Clone)]
+pub struct Progress(std::sync::Arc<dyn Fn(&str) + Send + Sync>);
+
+impl Progress {
+    pub fn new(report: impl Fn(&str) + Send + Sync + 'static) -> Progress {
+        Progress(std::sync::Arc::new(report))
+    }
+
+    pub fn report(&self, message: &str) {
+        (self.0)(message);
+    }
+}
+
+impl fmt::Debug for Progress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Progress")
+    }
 }
 
 /// One block of a tool's output.
@@ -114,6 +139,11 @@ impl Content {
 /// converted into it where they enter the host (wasm/v0_1_0.rs, native.rs).
 pub use wharf_plugin_api::FileChange;
 
+/// A command a call ran (argv, exit code, duration), as tools report it:
+/// the plugin API's type, carried by the native wire form. WIT 0.1.0 has no
+/// place for it, so WASM outputs have none.
+pub use wharf_plugin_api::CommandRun;
+
 /// What a tool returned.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ToolOutput {
@@ -123,6 +153,9 @@ pub struct ToolOutput {
     pub changes: Vec<FileChange>,
     /// What the plugin logged during the call, `[level] message`.
     pub logs: Vec<String>,
+    /// The command the call ran, if the tool said: whether it succeeded is
+    /// its exit code.
+    pub command: Option<CommandRun>,
 }
 
 impl ToolOutput {
@@ -139,11 +172,6 @@ impl ToolOutput {
         texts.join("\n")
     }
 }
-/// A command a call ran (argv, exit code, duration), as tools report it:
-/// the plugin API's type, carried by the native wire form. WIT 0.1.0 has no
-/// place for it, so WASM outputs have none.
-pub use wharf_plugin_api::CommandRun;
-
 
 /// Why a call did not produce output.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -153,9 +181,6 @@ pub enum ToolError {
     #[error("denied: {0}")]
     Denied(String),
     #[error("cancelled")]
-    /// The command the call ran, if the tool said: whether it succeeded is
-    /// its exit code.
-    pub command: Option<CommandRun>,
     Cancelled,
     #[error("timed out after {0} ms")]
     Timeout(u128),
@@ -169,6 +194,15 @@ pub enum ToolError {
     Failed(String),
 }
 
+/// A call's arguments, parsed once by the pipeline: the JSON text as the
+/// model sent it (what a WASM or native plugin is handed) and its value
+/// (what the host and an MCP server read).
+#[derive(Debug, Clone, Copy)]
+pub struct Args<'a> {
+    pub text: &'a str,
+    pub value: &'a serde_json::Value,
+}
+
 /// A loaded plugin of any kind.
 pub trait Plugin: Send + Sync {
     fn name(&self) -> &str;
@@ -176,13 +210,13 @@ pub trait Plugin: Send + Sync {
     /// The tools it offers.
     fn tools(&self) -> &[ToolSpec];
 
-    /// Runs `tool` with `args` (JSON, already validated against the tool's
+    /// Runs `tool` with `args` (already checked against the tool's
     /// schema) with exactly the access of `grant`.
     fn invoke(
         &self,
         cx: &CallContext,
         tool: &str,
-        args: &str,
+        args: Args<'_>,
         grant: &Grant,
     ) -> Result<ToolOutput, ToolError>;
 

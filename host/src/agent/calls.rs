@@ -3,19 +3,18 @@
 //! outcomes into items for the user and outputs for the model.
 
 use std::collections::HashSet;
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::{Arc, PoisonError};
 
 use base64::Engine as _;
 
 use wharf_model::models::{FreeformToolType, ModelInfo, ShellType};
 use wharf_model::protocol::{OutputContent, ResponseItem, ToolDef};
 use wharf_runtime::pipeline::{self, AppliedChange, CallError, CallOutcome, Session, ToolCall};
-use wharf_runtime::plugin::Content;
+use wharf_runtime::plugin::{Content, Progress};
 use wharf_runtime::registry::Plugins;
 
 use super::events::{ChangeKind, Event, FileUpdate, Item, ItemDetails};
-use super::{CancelFlag, Sink};
+use super::{SharedSink, Sink};
 
 mod items;
 
@@ -91,15 +90,17 @@ pub(super) fn new_item(next: &mut usize, details: ItemDetails) -> Item {
 pub(super) struct Runner<'r> {
     pub plugins: &'r Plugins,
     pub session: &'r Session,
-    pub cancel: &'r CancelFlag,
     pub next_item: &'r mut usize,
+    pub progress: Option<&'r SharedSink>,
 }
 
 impl Runner<'_> {
     /// Runs `calls` (function or custom tool call items) and returns their
-    /// outputs in call order. Concurrently when `parallel`; a cancel ends
-    /// the session's running processes (the plugins' `end_session`) and
-    /// waits for the calls to return.
+    /// outputs in call order: one at a time on this thread, or concurrently
+    /// on scoped threads when `parallel`. A cancel reaches the running
+    /// calls through the session's token (the pipeline ends their plugin's
+    /// session, so that they return now); once they returned, every
+    /// plugin's session is ended, and calls not started yet are aborted.
     pub fn run(
         &mut self,
         calls: &[ResponseItem],
@@ -113,64 +114,64 @@ impl Runner<'_> {
         let mut outputs = Vec::with_capacity(calls.len());
         if parallel && calls.len() > 1 {
             let started: Vec<Item> = calls.iter().map(|call| self.started(call, sink)).collect();
-            let outcomes = self.run_concurrently(&calls);
+            let outcomes = self.run_concurrently(&calls, &started);
             for (item, outcome) in started.into_iter().zip(outcomes) {
                 outputs.push(self.completed(item, outcome, sink));
             }
         } else {
             for call in &calls {
                 let item = self.started(call, sink);
-                let outcome = self
-                    .run_concurrently(std::slice::from_ref(call))
-                    .into_iter()
-                    .next()
-                    .unwrap_or_else(|| aborted(call));
+                let outcome = self.run_one(call, self.progress(&item, call));
                 outputs.push(self.completed(item, outcome, sink));
             }
+        }
+        if self.session.cancel.is_cancelled() {
+            self.plugins.end_session(&self.session.session_id);
         }
         outputs
     }
 
-    /// Runs each call on its own thread, watching the cancel flag.
-    fn run_concurrently(&self, calls: &[ToolCall]) -> Vec<CallOutcome> {
-        if self.cancel.is_cancelled() {
-            return calls.iter().map(aborted).collect();
+    fn run_one(&self, call: &ToolCall, progress: Option<Progress>) -> CallOutcome {
+        if self.session.cancel.is_cancelled() {
+            return aborted(call);
         }
-        let (tx, rx) = mpsc::channel();
-        let mut results: Vec<Option<CallOutcome>> = calls.iter().map(|_| None).collect();
+        pipeline::call_reporting(self.plugins, self.session, call, progress)
+    }
+
+    /// What `call` (shown as `item`) reports of its progress becomes an
+    /// event in the shared sink, from the thread the call runs on.
+    fn progress(&self, item: &Item, call: &ToolCall) -> Option<Progress> {
+        let sink = Arc::clone(self.progress?);
+        let (item_id, tool) = (item.id.clone(), call.tool.clone());
+        Some(Progress::new(move |message| {
+            let event = Event::ItemProgress {
+                item_id: item_id.clone(),
+                tool: tool.clone(),
+                message: message.to_owned(),
+            };
+            sink.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .event(&event);
+        }))
+    }
+
+    /// Runs each call on a thread of its own; outcomes in call order.
+    fn run_concurrently(&self, calls: &[ToolCall], items: &[Item]) -> Vec<CallOutcome> {
         std::thread::scope(|scope| {
-            for (index, call) in calls.iter().enumerate() {
-                let tx = tx.clone();
-                let (plugins, session) = (self.plugins, self.session);
-                scope.spawn(move || {
-                    let _ = tx.send((index, pipeline::call(plugins, session, call)));
-                });
-            }
-            drop(tx);
-            let mut ended = false;
-            loop {
-                match rx.recv_timeout(Duration::from_millis(50)) {
-                    Ok((index, outcome)) => {
-                        if let Some(slot) = results.get_mut(index) {
-                            *slot = Some(outcome);
-                        }
-                    }
-                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                    Err(mpsc::RecvTimeoutError::Timeout) => {}
-                }
-                if !ended && self.cancel.is_cancelled() {
-                    // Kills what the session's calls started, so that they
-                    // return now rather than at their timeouts.
-                    self.plugins.end_session(&self.session.session_id);
-                    ended = true;
-                }
-            }
-        });
-        results
-            .into_iter()
-            .zip(calls)
-            .map(|(outcome, call)| outcome.unwrap_or_else(|| aborted(call)))
-            .collect()
+            let running: Vec<_> = calls
+                .iter()
+                .zip(items)
+                .map(|(call, item)| {
+                    let progress = self.progress(item, call);
+                    scope.spawn(move || self.run_one(call, progress))
+                })
+                .collect();
+            running
+                .into_iter()
+                .zip(calls)
+                .map(|(thread, call)| thread.join().unwrap_or_else(|_| aborted(call)))
+                .collect()
+        })
     }
 
     fn started(&mut self, call: &ToolCall, sink: &mut dyn Sink) -> Item {

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use wharf_model::protocol::Usage;
+use wharf_model::protocol::{ModelError, Usage};
 
 /// One event of a thread, in the order they happen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,6 +21,15 @@ pub enum Event {
     ItemUpdated { item: Item },
     #[serde(rename = "item.completed")]
     ItemCompleted { item: Item },
+    /// What a running tool call reported of its progress (an MCP server's
+    /// `notifications/progress`), between its `item.started` and its
+    /// `item.completed`; `item_id` names the call's item.
+    #[serde(rename = "item.progress")]
+    ItemProgress {
+        item_id: String,
+        tool: String,
+        message: String,
+    },
     #[serde(rename = "turn.completed")]
     TurnCompleted { usage: Usage },
     #[serde(rename = "turn.failed")]
@@ -30,10 +39,24 @@ pub enum Event {
     Error { message: String },
 }
 
-/// Why a turn failed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Why a turn failed: the message users and `--json` read, and the model
+/// error behind it (not written: a resumed rollout has the message only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
 pub struct TurnError {
     pub message: String,
+    #[serde(skip)]
+    #[source]
+    pub cause: Option<ModelError>,
+}
+
+impl From<ModelError> for TurnError {
+    fn from(cause: ModelError) -> TurnError {
+        TurnError {
+            message: cause.to_string(),
+            cause: Some(cause),
+        }
+    }
 }
 
 /// One item of a turn: `item_0`, `item_1`… in the order they start.

@@ -15,7 +15,8 @@ use wharf_model::protocol::{OutputContent, ResponseStream, ToolDef};
 use wharf_runtime::plugin::grant::Grant;
 use wharf_runtime::plugin::manifest::Manifest;
 use wharf_runtime::plugin::{
-    CallContext, CommandRun, Content, Display, FileChange, Plugin, ToolError, ToolOutput, ToolSpec,
+    Args, CallContext, CommandRun, Content, Display, FileChange, Plugin, ToolError, ToolOutput,
+    ToolSpec,
 };
 
 /// Serves scripted responses in order and keeps the prompts it was sent.
@@ -117,10 +118,10 @@ impl Plugin for Commands {
         &self,
         _cx: &CallContext,
         _tool: &str,
-        args: &str,
+        args: Args<'_>,
         _grant: &Grant,
     ) -> Result<ToolOutput, ToolError> {
-        let args: serde_json::Value = serde_json::from_str(args).unwrap();
+        let args = args.value;
         let cmd = args["cmd"].as_str().unwrap().to_owned();
         let text = |body: &str| ToolOutput {
             content: vec![Content::Text(format!(
@@ -196,10 +197,10 @@ impl Plugin for Edits {
         &self,
         _cx: &CallContext,
         tool: &str,
-        args: &str,
+        args: Args<'_>,
         _grant: &Grant,
     ) -> Result<ToolOutput, ToolError> {
-        let args: serde_json::Value = serde_json::from_str(args).unwrap();
+        let args = args.value;
         if tool == "look" {
             return Ok(ToolOutput {
                 content: vec![Content::Text("looked".to_owned())],
@@ -613,7 +614,7 @@ fn cancelling_stops_a_running_call_and_fails_the_turn() {
         done(),
     ]]);
     let mut agent = Agent::new(&setup.plugins, &session, &client, model);
-    let cancel = agent.cancel_flag();
+    let cancel = agent.cancel_token();
     let canceller = std::thread::spawn(move || {
         running_rx.recv().unwrap();
         cancel.cancel();
@@ -622,6 +623,7 @@ fn cancelling_stops_a_running_call_and_fails_the_turn() {
     let err = agent.run_turn("wait", &mut events).unwrap_err();
     canceller.join().unwrap();
     assert_eq!(err.message, "cancelled");
+    assert_eq!(err.cause, Some(ModelError::Cancelled));
     assert!(*setup.commands.ended.lock().unwrap());
     assert_eq!(
         shape(&events)[2..],
@@ -755,6 +757,7 @@ fn events_have_codex_exec_json_shapes() {
         Event::TurnFailed {
             error: TurnError {
                 message: "cancelled".to_owned(),
+                cause: None,
             },
         },
     ];

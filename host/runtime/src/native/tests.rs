@@ -213,10 +213,16 @@ impl Setup {
             session_id: "s1".to_owned(),
             cwd: self.cwd(),
             sandbox: Arc::new(Sandbox::new(&policy, &env)),
-            cancelled: None,
+            cancel: wharf_cancel::CancelToken::new(),
+            progress: None,
         };
-        let args = serde_json::json!({ "text": text }).to_string();
-        self.plugin.invoke(&cx, tool, &args, grant)
+        let value = serde_json::json!({ "text": text });
+        let text = value.to_string();
+        let args = Args {
+            text: &text,
+            value: &value,
+        };
+        self.plugin.invoke(&cx, tool, args, grant)
     }
 
     fn grant(&self) -> Grant {

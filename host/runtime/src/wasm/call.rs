@@ -14,7 +14,7 @@ use super::WasmPlugin;
 use super::state::{CallState, ExecAccess};
 use super::v0_1_0 as wit;
 use crate::plugin::grant::Grant;
-use crate::plugin::{CallContext, Plugin, ToolError, ToolOutput, ToolSpec};
+use crate::plugin::{Args, CallContext, Plugin, ToolError, ToolOutput, ToolSpec};
 
 impl WasmPlugin {
     /// A store for one call under `grant` (`cx` is `None` while
@@ -182,7 +182,7 @@ impl Plugin for WasmPlugin {
         &self,
         cx: &CallContext,
         tool: &str,
-        args: &str,
+        args: Args<'_>,
         grant: &Grant,
     ) -> Result<ToolOutput, ToolError> {
         let pre = self.prepared().map_err(|reason| {
@@ -194,7 +194,7 @@ impl Plugin for WasmPlugin {
             let instance = pre.instantiate_async(&mut store).await?;
             instance
                 .wharf_plugin_tool()
-                .call_invoke(&mut store, &wit_cx, tool, args)
+                .call_invoke(&mut store, &wit_cx, tool, args.text)
                 .await
         });
         let result = match called {
