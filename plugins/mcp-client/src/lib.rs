@@ -1,7 +1,7 @@
 //! The MCP client of wharf: one [`McpServer`] per configured
-//! `[mcp_servers.NAME]`, which the `cli` crate wraps into the host's
-//! `Plugin` trait so that MCP tools go through the same pipeline as every
-//! other tool.
+//! `[mcp_servers.NAME]`, which `wharf-mcp-adapter` (beside this crate)
+//! wraps into the host's `Plugin` trait so that MCP tools go through the
+//! same pipeline as every other tool.
 //!
 //! A server is reached over stdio (a child process started **only**
 //! through [`wharf_sandbox::Sandbox::spawn`], in its own process group, with
@@ -16,8 +16,8 @@
 //! Callers are plain blocking Rust: the async work runs on one small tokio
 //! runtime shared by every server of the process.
 //!
-//! What it must not know: the host (`wharf-host`), its config types or its
-//! `Plugin` trait. The adapter in `cli` turns the config into a
+//! What it must not know: the host (`wharf-host`, `wharf-runtime`), its
+//! config types or its `Plugin` trait. The adapter turns the config into a
 //! [`ServerSpec`] and [`CallResult`] into the host's `ToolOutput`.
 
 #![forbid(unsafe_code)]
@@ -46,6 +46,7 @@ use std::time::Duration;
 pub use env::{DEFAULT_ENV_VARS, stdio_env};
 pub use error::{CallError, StartError};
 pub use names::{MAX_TOOL_NAME_LEN, qualified_name};
+pub use wharf_cancel::CancelToken;
 pub use server::{MAX_RESTARTS, McpServer};
 pub use server_log::{LogSink, MAX_LOG_LINES, stderr_log};
 
@@ -224,8 +225,9 @@ pub struct McpTool {
 
 /// What a caller lets a call see and do while it runs.
 pub struct CallHooks<'a> {
-    /// Polled while the call runs; `true` stops it.
-    pub cancelled: &'a dyn Fn() -> bool,
+    /// Raised to stop the call: it wakes the waiting caller, and the
+    /// server is sent `notifications/cancelled`.
+    pub cancel: CancelToken,
     /// Each progress notification of this call, as one line of text.
     pub progress: &'a dyn Fn(&str),
 }
@@ -234,7 +236,7 @@ impl CallHooks<'static> {
     /// Never cancelled, progress dropped.
     pub fn none() -> CallHooks<'static> {
         CallHooks {
-            cancelled: &|| false,
+            cancel: CancelToken::new(),
             progress: &|_| {},
         }
     }

@@ -140,6 +140,15 @@ impl<'a> Throttle<'a> {
         }
     }
 
+    /// When the line held back is due to be shown (`None`: none is held).
+    pub(crate) fn due_at(&self) -> Option<Instant> {
+        self.held.as_ref()?;
+        Some(
+            self.last_shown
+                .map_or_else(Instant::now, |last| last + self.interval),
+        )
+    }
+
     /// The call has its result: the line held back is shown.
     pub(crate) fn finish(&mut self) {
         if let Some(line) = self.held.take() {

@@ -10,15 +10,13 @@ use tokio::sync::oneshot;
 
 use crate::progress::{PROGRESS_INTERVAL, Throttle};
 use crate::runtime::{self, wait_for};
-use crate::session::{self, CallEvent, Connected, Failure, Session};
+use crate::session::{self, CallEvent, CallEvents, Connected, Failure, Session};
 use crate::{CallError, CallHooks, CallResult, McpTool, ServerSpec, StartError};
 
 /// How many times a server that died is started again, per
 /// [`McpServer`] (a session's lifetime).
 pub const MAX_RESTARTS: u32 = 3;
 
-/// How often a running call looks at [`CallHooks::cancelled`].
-const CANCEL_POLL: Duration = Duration::from_millis(10);
 /// How long a cancelled call waits for the server to be told.
 const CANCEL_GRACE: Duration = Duration::from_secs(3);
 /// Past `startup_timeout`: time for the failure's details (exit status,
@@ -123,7 +121,7 @@ impl McpServer {
     }
 
     /// Calls `tool` by its MCP name ([`McpTool::name`]) and blocks until
-    /// the result, the `tool_timeout`, or [`CallHooks::cancelled`]; a
+    /// the result, the `tool_timeout`, or [`CallHooks::cancel`]; a
     /// timeout or a cancel sends `notifications/cancelled` to the server.
     /// Progress notifications of this call go to [`CallHooks::progress`].
     pub fn call(
@@ -148,7 +146,6 @@ impl McpServer {
             }
         };
         let session = self.session()?;
-        let (events, rx) = mpsc::channel();
         let (cancel, cancelled) = oneshot::channel();
         let tool = tool.to_owned();
         let limit = self.spec.tool_timeout;
@@ -157,23 +154,31 @@ impl McpServer {
             // The usual case, a plain thread: drive the call right here, so
             // that the answer wakes this thread and no worker hops in
             // between (a third of the round trip of a fast stdio server).
+            let (events, mut rx) = tokio::sync::mpsc::unbounded_channel();
             let call = session.call(tool, arguments, limit, &events, cancelled);
-            let outcome = self
-                .runtime
-                .block_on(drive(call, &rx, cancel, hooks, &mut progress));
-            drain_progress(&rx, &mut progress);
-            outcome
+            self.runtime
+                .block_on(drive(call, &mut rx, cancel, hooks, &mut progress))
         } else {
             // Inside a runtime, `block_on` would panic: the call runs as a
-            // task of the client's runtime and this thread waits.
+            // task of the client's runtime and this thread waits, woken by
+            // the task's events or by the cancel.
+            let (events, rx) = mpsc::channel();
+            let _wake = hooks.cancel.on_cancel({
+                let events = events.clone();
+                move || CallEvents::send(&events, CallEvent::Cancelled)
+            });
+            let reply = Reply {
+                events,
+                done: false,
+            };
             let task_session = Arc::clone(&session);
             self.runtime.spawn(async move {
                 let result = task_session
-                    .call(tool, arguments, limit, &events, cancelled)
+                    .call(tool, arguments, limit, &reply, cancelled)
                     .await;
-                let _ = events.send(CallEvent::Done(result));
+                reply.done(result);
             });
-            wait_for_result(&rx, cancel, hooks, &mut progress)
+            wait_for_result(&rx, cancel, &mut progress)
         };
         if outcome.is_ok() {
             progress.finish();
@@ -304,77 +309,117 @@ fn start_lost(spec: &ServerSpec) -> StartError {
     ))
 }
 
-/// Relays progress to the hooks and watches for a cancel until the call's
-/// task reports.
-/// Runs `call` on the calling thread, handing on progress and looking at
-/// the cancel flag every [`CANCEL_POLL`]; on a cancel, `call` itself sends
-/// `notifications/cancelled` and ends.
+/// The waiting caller's end of a call's task: it says `Done` exactly once,
+/// a lost call if the task is dropped before it finished.
+struct Reply {
+    events: mpsc::Sender<CallEvent>,
+    done: bool,
+}
+
+impl Reply {
+    fn done(mut self, result: Result<CallResult, Failure>) {
+        self.done = true;
+        CallEvents::send(&self.events, CallEvent::Done(result));
+    }
+}
+
+impl CallEvents for Reply {
+    fn send(&self, event: CallEvent) {
+        CallEvents::send(&self.events, event);
+    }
+}
+
+impl Drop for Reply {
+    fn drop(&mut self) {
+        if !self.done {
+            CallEvents::send(&self.events, CallEvent::Done(Err(lost())));
+        }
+    }
+}
+
+fn lost() -> Failure {
+    Failure::Disconnected("the MCP client's call task ended without a result".to_owned())
+}
+
+/// Runs `call` on the calling thread, handing on its progress as it comes
+/// (throttled) until it ends; a cancel wakes it, and `call` itself then
+/// sends `notifications/cancelled` and ends.
 async fn drive(
     call: impl Future<Output = Result<CallResult, Failure>>,
-    rx: &mpsc::Receiver<CallEvent>,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<CallEvent>,
     cancel: oneshot::Sender<()>,
     hooks: &CallHooks<'_>,
     progress: &mut Throttle<'_>,
 ) -> Result<CallResult, Failure> {
     tokio::pin!(call);
-    let mut cancel = Some(cancel);
+    let cancelled = hooks.cancel.cancelled();
+    tokio::pin!(cancelled);
     loop {
+        let due = progress.due_at();
+        let release = tokio::time::sleep_until(due.unwrap_or_else(Instant::now).into());
         tokio::select! {
-            result = &mut call => return result,
-            () = tokio::time::sleep(CANCEL_POLL) => {
-                drain_progress(rx, progress);
-                if (hooks.cancelled)()
-                    && let Some(cancel) = cancel.take()
-                {
-                    let _ = cancel.send(());
-                    // Telling the server is bounded: a stuck transport
-                    // must not hold the call.
-                    return tokio::time::timeout(CANCEL_GRACE, &mut call)
-                        .await
-                        .unwrap_or(Err(Failure::Cancelled));
+            result = &mut call => {
+                while let Ok(event) = rx.try_recv() {
+                    if let CallEvent::Progress(line) = event {
+                        progress.offer(line, Instant::now());
+                    }
                 }
+                return result;
+            }
+            Some(event) = rx.recv() => {
+                if let CallEvent::Progress(line) = event {
+                    progress.offer(line, Instant::now());
+                }
+            }
+            () = release, if due.is_some() => progress.tick(Instant::now()),
+            () = &mut cancelled => {
+                let _ = cancel.send(());
+                // Telling the server is bounded: a stuck transport must not
+                // hold the call.
+                return tokio::time::timeout(CANCEL_GRACE, &mut call)
+                    .await
+                    .unwrap_or(Err(Failure::Cancelled));
             }
         }
     }
 }
 
-/// Hands on the progress that arrived, as often as the throttle lets it.
-fn drain_progress(rx: &mpsc::Receiver<CallEvent>, progress: &mut Throttle<'_>) {
-    while let Ok(event) = rx.try_recv() {
-        if let CallEvent::Progress(line) = event {
-            progress.offer(line, Instant::now());
-        }
-    }
-    progress.tick(Instant::now());
-}
-
+/// Waits on a call's task: its progress (throttled), its result, or the
+/// caller's cancel, each of which wakes this thread.
 fn wait_for_result(
     rx: &mpsc::Receiver<CallEvent>,
     cancel: oneshot::Sender<()>,
-    hooks: &CallHooks,
     progress: &mut Throttle<'_>,
 ) -> Result<CallResult, Failure> {
-    let lost =
-        || Failure::Disconnected("the MCP client's call task ended without a result".to_owned());
     loop {
-        match rx.recv_timeout(CANCEL_POLL) {
-            Ok(CallEvent::Progress(line)) => progress.offer(line, Instant::now()),
-            Ok(CallEvent::Done(result)) => return result,
-            Err(RecvTimeoutError::Disconnected) => return Err(lost()),
-            Err(RecvTimeoutError::Timeout) => {
-                progress.tick(Instant::now());
-                if (hooks.cancelled)() {
-                    let _ = cancel.send(());
-                    // The task sends `notifications/cancelled`, bounded.
-                    let deadline = Instant::now() + CANCEL_GRACE;
-                    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-                        match rx.recv_timeout(left) {
-                            Ok(CallEvent::Progress(_)) => {}
-                            Ok(CallEvent::Done(_)) | Err(_) => break,
-                        }
-                    }
-                    return Err(Failure::Cancelled);
+        let event = match progress.due_at() {
+            Some(due) => match rx.recv_timeout(due.saturating_duration_since(Instant::now())) {
+                Ok(event) => event,
+                Err(RecvTimeoutError::Timeout) => {
+                    progress.tick(Instant::now());
+                    continue;
                 }
+                Err(RecvTimeoutError::Disconnected) => return Err(lost()),
+            },
+            None => match rx.recv() {
+                Ok(event) => event,
+                Err(_) => return Err(lost()),
+            },
+        };
+        match event {
+            CallEvent::Progress(line) => progress.offer(line, Instant::now()),
+            CallEvent::Done(result) => return result,
+            CallEvent::Cancelled => {
+                let _ = cancel.send(());
+                // The task sends `notifications/cancelled`, bounded.
+                let deadline = Instant::now() + CANCEL_GRACE;
+                while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+                    match rx.recv_timeout(left) {
+                        Ok(CallEvent::Progress(_) | CallEvent::Cancelled) => {}
+                        Ok(CallEvent::Done(_)) | Err(_) => break,
+                    }
+                }
+                return Err(Failure::Cancelled);
             }
         }
     }

@@ -88,6 +88,27 @@ pub(crate) struct Connected {
 pub(crate) enum CallEvent {
     Progress(String),
     Done(Result<CallResult, Failure>),
+    /// The caller's own cancel, sent by its cancel hook to wake it (never
+    /// by the session).
+    Cancelled,
+}
+
+/// Where a running call's events go: a channel its caller waits on, the
+/// blocking or the async kind.
+pub(crate) trait CallEvents: Send + Sync {
+    fn send(&self, event: CallEvent);
+}
+
+impl CallEvents for mpsc::Sender<CallEvent> {
+    fn send(&self, event: CallEvent) {
+        let _ = mpsc::Sender::send(self, event);
+    }
+}
+
+impl CallEvents for tokio::sync::mpsc::UnboundedSender<CallEvent> {
+    fn send(&self, event: CallEvent) {
+        let _ = tokio::sync::mpsc::UnboundedSender::send(self, event);
+    }
 }
 
 /// Why a call produced no result (the server's side of [`crate::CallError`]).
@@ -300,7 +321,7 @@ impl Session {
         tool: String,
         arguments: Option<JsonObject>,
         limit: Duration,
-        events: &mpsc::Sender<CallEvent>,
+        events: &dyn CallEvents,
         mut cancel: oneshot::Receiver<()>,
     ) -> Result<CallResult, Failure> {
         let mut params = CallToolRequestParams::new(tool);
@@ -322,7 +343,7 @@ impl Session {
             tokio::select! {
                 answer = &mut handle.rx => break Ok(answer),
                 Some(line) = progress.lines.recv() => {
-                    let _ = events.send(CallEvent::Progress(line));
+                    events.send(CallEvent::Progress(line));
                 }
                 () = &mut timer => break Err((Failure::Timeout, "timed out")),
                 _ = &mut cancel => break Err((Failure::Cancelled, "cancelled by the user")),
@@ -334,7 +355,7 @@ impl Session {
                 // tasks: the last progress can be a step behind the answer.
                 tokio::task::yield_now().await;
                 while let Ok(line) = progress.lines.try_recv() {
-                    let _ = events.send(CallEvent::Progress(line));
+                    events.send(CallEvent::Progress(line));
                 }
                 answer
             }

@@ -276,7 +276,7 @@ fn a_progress_flood_is_shown_a_few_times_a_second_ending_with_the_last() {
     let shown = Mutex::new(Vec::new());
     let progress = |line: &str| shown.lock().unwrap().push(line.to_owned());
     let hooks = CallHooks {
-        cancelled: &|| false,
+        cancel: Default::default(),
         progress: &progress,
     };
     let started = Instant::now();

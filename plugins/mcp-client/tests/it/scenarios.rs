@@ -2,12 +2,11 @@
 //! kind of tool, filter, follow progress, cancel, time out.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use wharf_plugin_mcp_client::{
-    CallError, CallHooks, CallResult, McpServer, ResultContent, ServerSpec,
+    CallError, CallHooks, CallResult, CancelToken, McpServer, ResultContent, ServerSpec,
 };
 
 use crate::{http_spec, start_stdio, stdio_spec, temp_cwd, unconfined};
@@ -131,7 +130,7 @@ fn calls_every_kind_of_tool(server: &McpServer) {
 fn reports_progress(server: &McpServer) {
     let lines = Mutex::new(Vec::new());
     let hooks = CallHooks {
-        cancelled: &|| false,
+        cancel: CancelToken::new(),
         progress: &|line| lines.lock().unwrap().push(line.to_owned()),
     };
     let result = server
@@ -156,12 +155,12 @@ fn reports_progress(server: &McpServer) {
 /// Cancelled after its first progress: the call returns at once and the
 /// server keeps serving.
 fn cancels_mid_way(server: &McpServer) {
-    let cancelled = AtomicBool::new(false);
+    let cancel = CancelToken::new();
     let cancelled_at = Mutex::new(None);
     let hooks = CallHooks {
-        cancelled: &|| cancelled.load(Ordering::SeqCst),
+        cancel: cancel.clone(),
         progress: &|_| {
-            cancelled.store(true, Ordering::SeqCst);
+            cancel.cancel();
             cancelled_at
                 .lock()
                 .unwrap()
@@ -190,6 +189,17 @@ fn cancels_mid_way(server: &McpServer) {
         echo.content,
         [ResultContent::Text("Echo: still here".to_owned())]
     );
+}
+
+/// The same from a thread inside a tokio runtime: there the call runs as a
+/// task of the client's runtime, and the cancel wakes the waiting caller.
+fn cancels_mid_way_inside_a_runtime(server: &McpServer) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let _inside = runtime.enter();
+    cancels_mid_way(server);
 }
 
 fn times_out(mut spec: ServerSpec) {
@@ -252,6 +262,7 @@ fn stdio_progress_and_cancel() {
     let (_dir, server) = start_stdio("every");
     reports_progress(&server);
     cancels_mid_way(&server);
+    cancels_mid_way_inside_a_runtime(&server);
 }
 
 #[test]
@@ -281,6 +292,7 @@ fn http_progress_and_cancel() {
     let server = McpServer::start(http_spec("web", &fixture.url)).unwrap();
     reports_progress(&server);
     cancels_mid_way(&server);
+    cancels_mid_way_inside_a_runtime(&server);
 }
 
 #[test]
