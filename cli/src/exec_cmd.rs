@@ -7,22 +7,21 @@
 //! turn completes, 1 when it fails.
 
 use std::io::{IsTerminal, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use wharf_config::ApprovalPolicy;
-use wharf_config::{Config, features::FeatureRegistry};
-use wharf_host::agent::{self, Agent, CancelFlag, Event, ItemDetails, Sink, Status};
-use wharf_host::rollout::{self, Rollout, RolloutWriter, SessionMeta};
+use wharf_config::{ApprovalPolicy, Config};
+use wharf_host::agent::{self, CancelToken, Event, Sink};
+use wharf_host::rollout::{self, Rollout, RolloutError, RolloutWriter, SessionMeta};
 use wharf_model::client::{ClientConfig, ResponsesClient, Transport};
 use wharf_model::models::{ModelInfo, ModelProviderInfo, Models};
 use wharf_model::protocol::{ModelClient, ResponseItem};
 use wharf_model::replay::{RecordingClient, ReplayClient};
-use wharf_runtime::registry::Discovery;
 
-use crate::session::{Configured, EMBEDDED, plugins_dir};
+use crate::printer::Printer;
 use crate::terminal::safe;
 use crate::{GlobalArgs, UsageError};
 
@@ -164,14 +163,9 @@ fn run_turn(
         };
     }
 
-    let mut registry = FeatureRegistry::with_first_party();
-    let mut discovery = Discovery::find(EMBEDDED, &plugins_dir(&options));
-    discovery.register_features(&mut registry);
-    let config = Config::load(&options, &registry)?;
-    for warning in discovery.warnings.iter().chain(&config.warnings) {
-        eprintln!("warning: {warning}");
-    }
-    let mut models = Models::load(&options.wharf_home, &config.model_provider.id);
+    let configured = crate::session::configure(options)?;
+    let config = &configured.config;
+    let mut models = Models::load(&configured.options.wharf_home, &config.model_provider.id);
     if replay.is_none() {
         refresh_models(&mut models, &config.model_provider);
     }
@@ -181,37 +175,47 @@ fn run_turn(
     let model = models.resolve(config.model.as_deref());
     let provider = config.model_provider.id.clone();
     let approval = config.approval_policy.unwrap_or(ApprovalPolicy::Never);
-    let wharf_home = options.wharf_home.clone();
-    let configured = Configured {
-        options,
-        registry,
-        config,
-        discovery,
-    };
+    let wharf_home = configured.options.wharf_home.clone();
+    let cwd = config.cwd.clone();
     let client: Box<dyn ModelClient> = match replay {
         Some(replay) => Box::new(replay),
-        None => provider_client(&configured.config, &model)?,
+        None => provider_client(config, &model)?,
     };
     let client: Box<dyn ModelClient> = match &args.record {
         Some(path) => Box::new(RecordingClient::create(client, path)?),
         None => client,
     };
 
-    let mut host = configured.load()?;
     let thread_id = resumed
         .as_ref()
         .map_or_else(agent::new_thread_id, |saved| saved.meta.id.clone());
-    host.session.session_id.clone_from(&thread_id);
-    host.session.model = Some(agent::model_fit(&model));
-    host.session.approval_policy = Some(approval);
+    let rollout = SharedRollout::default();
+    let sink = ExecSink {
+        rollout: rollout.clone(),
+        printer: Printer {
+            json: args.json,
+            cwd: cwd.clone(),
+        },
+    };
+    let cancel = CancelToken::new();
+    let host = crate::session::start(
+        crate::session::session(configured)
+            .id(thread_id.clone())
+            .model(model.clone())
+            .approval_policy(Some(approval))
+            .cancel(cancel.clone())
+            .events(sink),
+    )?;
 
+    // The rollout starts once the session did: a session that fails to
+    // start leaves no file behind.
     let (writer, history) = match resumed {
         Some(saved) => (RolloutWriter::append(&saved.path)?, saved.history),
         None => {
             let meta = SessionMeta {
                 id: thread_id.clone(),
                 timestamp: rollout::timestamp_now(),
-                cwd: host.session.cwd.clone(),
+                cwd,
                 model: model.slug.clone(),
                 provider,
                 wharf_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -219,33 +223,27 @@ fn run_turn(
             (RolloutWriter::create(&wharf_home, &meta)?, Vec::new())
         }
     };
+    rollout.set(writer);
 
-    let cancel = CancelFlag::new();
-    host.session.cancelled = Some(cancel.shared());
-    agent::cancel_on_interrupt(cancel.clone());
-    let mut agent = Agent::new(&host.plugins, &host.session, client.as_ref(), model.clone())
-        .with_history(history)
-        .with_cancel(cancel);
-    agent.set_personality(host.config.personality);
+    agent::cancel_on_interrupt(cancel);
+    let mut agent = host
+        .agent(client.as_ref())
+        .context("the session has no model")?
+        .with_history(history);
 
-    let mut sink = ExecSink {
-        rollout: writer,
-        json: args.json,
-        cwd: host.session.cwd.clone(),
-    };
     if !args.json {
         eprintln!(
             "wharf exec · session {thread_id} · model {} · sandbox {} · approval {}",
             model.slug,
-            host.config.sandbox_policy.mode().as_str(),
+            host.config().sandbox_policy.mode().as_str(),
             approval.as_str()
         );
     }
-    agent.start(&mut sink);
-    let result = agent.run_turn(&prompt, &mut sink);
+    host.start(&agent);
+    let result = host.run_turn(&mut agent, &prompt);
     // Processes the turn started do not outlive wharf.
-    host.plugins.end_session(&thread_id);
-    if let Some(err) = sink.rollout.take_error() {
+    host.end();
+    if let Some(err) = rollout.take_error() {
         eprintln!("warning: {err:#}");
     }
 
@@ -321,150 +319,42 @@ fn provider_client(config: &Config, model: &ModelInfo) -> anyhow::Result<Box<dyn
     })
 }
 
-/// Prints events (as JSON lines on stdout, or for people on stderr) and
-/// writes them to the rollout.
+/// The session's rollout, once it is open: written by the sink, its error
+/// read by the command.
+#[derive(Clone, Default)]
+struct SharedRollout(Arc<Mutex<Option<RolloutWriter>>>);
+
+impl SharedRollout {
+    fn lock(&self) -> MutexGuard<'_, Option<RolloutWriter>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn set(&self, writer: RolloutWriter) {
+        *self.lock() = Some(writer);
+    }
+
+    fn take_error(&self) -> Option<RolloutError> {
+        self.lock().as_mut().and_then(RolloutWriter::take_error)
+    }
+}
+
+/// Prints events and writes them to the rollout.
 struct ExecSink {
-    rollout: RolloutWriter,
-    json: bool,
-    cwd: PathBuf,
+    rollout: SharedRollout,
+    printer: Printer,
 }
 
 impl Sink for ExecSink {
     fn event(&mut self, event: &Event) {
-        self.rollout.event(event);
-        if self.json {
-            if let Ok(line) = serde_json::to_string(event) {
-                let mut stdout = std::io::stdout().lock();
-                let _ = writeln!(stdout, "{line}");
-                let _ = stdout.flush();
-            }
-        } else {
-            print_event(event, &self.cwd);
+        if let Some(rollout) = self.rollout.lock().as_mut() {
+            rollout.event(event);
         }
+        self.printer.print(event);
     }
 
     fn history(&mut self, item: &ResponseItem) {
-        self.rollout.history(item);
-    }
-}
-
-/// Lines of a tool's output shown in progress.
-const SHOWN_LINES: usize = 6;
-
-fn print_event(event: &Event, cwd: &Path) {
-    let item = match event {
-        Event::ItemStarted { item } => {
-            match &item.details {
-                ItemDetails::CommandExecution { command, .. } => eprintln!("$ {}", safe(command)),
-                ItemDetails::McpToolCall { server, tool, .. } => {
-                    eprintln!("→ {}/{}", safe(server), safe(tool));
-                }
-                ItemDetails::ToolCall {
-                    tool, arguments, ..
-                } => eprintln!("→ {} {}", safe(tool), short(&arguments.to_string(), 120)),
-                ItemDetails::FileChange { tool, .. } => eprintln!("→ {}", safe(tool)),
-                ItemDetails::UserMessage { .. }
-                | ItemDetails::AgentMessage { .. }
-                | ItemDetails::Reasoning { .. }
-                | ItemDetails::Error { .. } => {}
-            }
-            return;
+        if let Some(rollout) = self.rollout.lock().as_mut() {
+            rollout.history(item);
         }
-        Event::ItemCompleted { item } => item,
-        Event::TurnCompleted { usage } => {
-            eprintln!("tokens used: {}", usage.total_tokens);
-            return;
-        }
-        Event::TurnFailed { error } => {
-            eprintln!("error: {}", safe(&error.message));
-            return;
-        }
-        Event::Error { message } => {
-            eprintln!("warning: {}", safe(message));
-            return;
-        }
-        Event::ThreadStarted { .. } | Event::TurnStarted | Event::ItemUpdated { .. } => return,
-    };
-    match &item.details {
-        ItemDetails::UserMessage { text } => eprintln!("user: {}", short(text, 400)),
-        ItemDetails::AgentMessage { text } => eprintln!("agent: {}", safe(text)),
-        ItemDetails::Reasoning { text } => eprintln!("thinking: {}", short(text, 400)),
-        ItemDetails::Error { message } => eprintln!("error: {}", safe(message)),
-        ItemDetails::CommandExecution {
-            aggregated_output,
-            exit_code,
-            status,
-            ..
-        } => {
-            let head = match (exit_code, status) {
-                (Some(code), _) => format!("exit {code}"),
-                (None, status) => status_word(*status).to_owned(),
-            };
-            eprintln!("  {head}");
-            print_excerpt(command_body(aggregated_output));
-        }
-        ItemDetails::FileChange {
-            changes,
-            output,
-            status,
-            ..
-        } => {
-            for change in changes {
-                let path = Path::new(&change.path);
-                let shown = path.strip_prefix(cwd).unwrap_or(path);
-                let letter = match change.kind {
-                    agent::ChangeKind::Add => 'A',
-                    agent::ChangeKind::Delete => 'D',
-                    agent::ChangeKind::Update => 'M',
-                };
-                eprintln!("  {letter} {}", safe(&shown.to_string_lossy()));
-            }
-            if *status != Status::Completed || changes.is_empty() {
-                eprintln!("  {}", status_word(*status));
-                print_excerpt(output);
-            }
-        }
-        ItemDetails::McpToolCall { output, status, .. }
-        | ItemDetails::ToolCall { output, status, .. } => {
-            eprintln!("  {}", status_word(*status));
-            print_excerpt(output);
-        }
-    }
-}
-
-fn status_word(status: Status) -> &'static str {
-    match status {
-        Status::InProgress => "running",
-        Status::Completed => "ok",
-        Status::Failed => "failed",
-        Status::Declined => "declined",
-    }
-}
-
-/// A command's output without the header of codex's format (everything
-/// up to `Output:`).
-fn command_body(output: &str) -> &str {
-    match output.split_once("\nOutput:\n") {
-        Some((_, body)) => body,
-        None => output,
-    }
-}
-
-fn print_excerpt(text: &str) {
-    let lines: Vec<&str> = text.lines().collect();
-    for line in lines.iter().take(SHOWN_LINES) {
-        eprintln!("  │ {}", short(line, 160));
-    }
-    if lines.len() > SHOWN_LINES {
-        eprintln!("  │ … {} more lines", lines.len() - SHOWN_LINES);
-    }
-}
-
-/// `text` cut to `max` characters, made safe for the terminal.
-fn short(text: &str, max: usize) -> String {
-    let text = text.trim_end();
-    match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", safe(text.get(..at).unwrap_or(text))),
-        None => safe(text).into_owned(),
     }
 }

@@ -10,6 +10,7 @@ mod mcp_cmd;
 #[cfg(feature = "mcp_client")]
 mod mcp_login;
 mod plugin_cmd;
+mod printer;
 mod sandbox_cmd;
 mod session;
 mod terminal;

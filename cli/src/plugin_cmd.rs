@@ -58,12 +58,17 @@ pub fn run(command: PluginCommand, global: &GlobalArgs) -> anyhow::Result<ExitCo
 }
 
 fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
-    let host = global.configure()?.load()?;
+    let host = crate::session::start(
+        crate::session::session(global.configure()?).id(crate::session::tool_session_id()),
+    )?;
     let mut rows = Vec::new();
-    for entry in &host.plugins.entries {
+    for entry in &host.plugins().entries {
         let manifest = &entry.manifest;
-        let grant = host.session.grant(entry);
-        let enabled = host.plugins.offered(entry, &host.config.features).is_ok();
+        let grant = host.session().grant(entry);
+        let enabled = host
+            .plugins()
+            .offered(entry, &host.config().features)
+            .is_ok();
         let origin = match &entry.origin {
             Origin::Embedded => "built in".to_owned(),
             Origin::Installed { dir, .. } => dir.display().to_string(),
@@ -91,16 +96,16 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
             "load_ms": entry.load_time.as_secs_f64() * 1000.0,
         }));
     }
-    for skipped in &host.plugins.skipped {
+    for skipped in &host.plugins().skipped {
         rows.push(json!({ "name": skipped.name, "skipped": skipped.reason }));
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    for entry in &host.plugins.entries {
+    for entry in &host.plugins().entries {
         let manifest = &entry.manifest;
-        let state = match host.plugins.offered(entry, &host.config.features) {
+        let state = match host.plugins().offered(entry, &host.config().features) {
             Ok(()) => "on".to_owned(),
             Err(NotOffered::Disabled { .. }) => "off".to_owned(),
             Err(NotOffered::Replaced { by, .. }) => format!("on, replaced by {by}"),
@@ -125,7 +130,7 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
         } else {
             println!("  tools: {}", safe(&tools.join(", ")));
         }
-        for line in host.session.grant(entry).describe() {
+        for line in host.session().grant(entry).describe() {
             println!("  {}", safe(&line));
         }
         if !entry.loaded {
@@ -144,17 +149,17 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
             entry.load_time.as_secs_f64() * 1000.0
         );
     }
-    for skipped in &host.plugins.skipped {
+    for skipped in &host.plugins().skipped {
         println!(
             "{} — skipped: {}",
             safe(&skipped.name),
             safe(&skipped.reason)
         );
     }
-    if let Some(report) = host.compile_report() {
+    if let Some(report) = crate::session::compile_report(&host) {
         println!("{report}");
     }
-    if host.pooling {
+    if host.pooling() {
         println!("runtime: pooling instance allocator");
     } else {
         println!(

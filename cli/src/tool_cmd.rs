@@ -8,9 +8,10 @@ use std::sync::Arc;
 use clap::Subcommand;
 use serde::Serialize;
 use serde_json::json;
-use wharf_runtime::pipeline::{self, CallError, CallOutcome, ToolCall};
+use wharf_runtime::pipeline::{CallError, CallOutcome, ToolCall};
 use wharf_runtime::plugin::{Content, ToolError};
 
+use crate::printer::Printer;
 use crate::terminal::{TerminalApprover, safe};
 use crate::{GlobalArgs, UsageError};
 
@@ -60,10 +61,15 @@ struct ToolRow<'a> {
 }
 
 fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<ExitCode> {
-    let host = global.configure()?.load()?;
+    let host = crate::session::start(
+        crate::session::session(global.configure()?).id(crate::session::tool_session_id()),
+    )?;
     let mut rows = Vec::new();
-    for entry in &host.plugins.entries {
-        let enabled = host.plugins.offered(entry, &host.config.features).is_ok();
+    for entry in &host.plugins().entries {
+        let enabled = host
+            .plugins()
+            .offered(entry, &host.config().features)
+            .is_ok();
         for spec in entry.plugin.tools() {
             rows.push(ToolRow {
                 name: &spec.name,
@@ -108,25 +114,33 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<ExitCode> {
             safe(row.plugin)
         );
     }
-    if let Some(report) = host.compile_report() {
+    if let Some(report) = crate::session::compile_report(&host) {
         println!("{report}");
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn call(global: &GlobalArgs, name: &str, args: String, json: bool) -> anyhow::Result<ExitCode> {
-    let mut host = global.configure()?.load()?;
+    let configured = global.configure()?;
+    let cwd = configured.config.cwd.clone();
+    let mut session = crate::session::session(configured)
+        .id(crate::session::tool_session_id())
+        // Progress is shown as it comes, on stderr (the people's channel,
+        // also with `--json`, whose outcome keeps it in its logs).
+        .events(Printer { json: false, cwd });
     // A call typed by the user runs without asking, unless `-a` says
     // otherwise: then it asks on a terminal and is denied without one.
     if global.approval.is_some() {
-        host.session.approval_policy = host.config.approval_policy;
+        let policy = session.configured().config.approval_policy;
+        session = session.approval_policy(policy);
         if std::io::stdin().is_terminal() {
-            host.session.approver = Some(Arc::new(TerminalApprover));
+            session = session.approver(Arc::new(TerminalApprover));
         }
     }
-    if host.plugins.tool(name).is_none() {
+    let host = crate::session::start(session)?;
+    if host.plugins().tool(name).is_none() {
         let mut known: Vec<&str> = host
-            .plugins
+            .plugins()
             .entries
             .iter()
             .flat_map(|entry| entry.plugin.tools().iter().map(|spec| spec.name.as_str()))
@@ -143,10 +157,10 @@ fn call(global: &GlobalArgs, name: &str, args: String, json: bool) -> anyhow::Re
         tool: name.to_owned(),
         args,
     };
-    let outcome = pipeline::call(&host.plugins, &host.session, &call);
+    let outcome = host.call(&call);
     // The session is this one call: what it started (an exec_command
     // session still running) ends with it, not after wharf exits.
-    host.plugins.end_session(&host.session.session_id);
+    host.end();
     // Arguments typed on the command line are a usage error, whether the
     // schema check or the tool itself rejects them.
     if let Err(CallError::InvalidArgs(message) | CallError::Tool(ToolError::InvalidArgs(message))) =

@@ -7,3 +7,4 @@
 
 pub mod agent;
 pub mod rollout;
+pub mod session;

@@ -15,6 +15,7 @@ mod exec;
 mod exec_live;
 mod features_cmd;
 mod mcp_cmd;
+mod mcp_events;
 mod mcp_login;
 mod mcp_session;
 mod mcp_terminal;

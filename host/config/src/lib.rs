@@ -26,6 +26,7 @@ pub mod env_policy;
 pub mod features;
 pub mod layer;
 pub mod mcp;
+pub mod policy;
 pub mod provider;
 mod providers;
 mod roots;
@@ -718,25 +719,19 @@ fn sandbox_policy(
     let expand = |path: &PathBuf| expand_home(path, options.home_dir.as_deref());
     let access = read_only_access(typed.read_only_access.as_ref(), effective, &expand)?;
     let mode = typed.sandbox_mode.unwrap_or(SandboxModeToml::ReadOnly);
-    Ok(match mode {
-        SandboxModeToml::ReadOnly => SandboxPolicy::ReadOnly { access },
-        SandboxModeToml::DangerFullAccess => SandboxPolicy::DangerFullAccess,
-        SandboxModeToml::WorkspaceWrite => {
-            let ww = typed.sandbox_workspace_write.clone().unwrap_or_default();
-            SandboxPolicy::WorkspaceWrite {
-                writable_roots: ww
-                    .writable_roots
-                    .unwrap_or_default()
-                    .iter()
-                    .map(expand)
-                    .collect(),
-                read_only_access: access,
-                network_access: ww.network_access.unwrap_or(false),
-                exclude_tmpdir_env_var: ww.exclude_tmpdir_env_var.unwrap_or(false),
-                exclude_slash_tmp: ww.exclude_slash_tmp.unwrap_or(false),
-            }
-        }
-    })
+    let ww = typed.sandbox_workspace_write.clone().unwrap_or_default();
+    let workspace = policy::WorkspaceWrite {
+        writable_roots: ww
+            .writable_roots
+            .unwrap_or_default()
+            .iter()
+            .map(expand)
+            .collect(),
+        network_access: ww.network_access.unwrap_or(false),
+        exclude_tmpdir_env_var: ww.exclude_tmpdir_env_var.unwrap_or(false),
+        exclude_slash_tmp: ww.exclude_slash_tmp.unwrap_or(false),
+    };
+    Ok(policy::policy(mode.into(), access, workspace))
 }
 
 fn read_only_access(

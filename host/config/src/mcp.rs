@@ -24,9 +24,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use wharf_sandbox::SandboxMode;
+use wharf_sandbox::{ReadOnlyAccess, SandboxMode, SandboxPolicy};
 
 use super::layer::{KeyPath, Layered, remove_at};
+use super::policy::{self, WorkspaceWrite};
 use super::toml_types::{ConfigToml, McpServerToml, SandboxModeToml};
 use super::{ConfigError, ConfigOptions, Source, expand_home, invalid_value};
 
@@ -118,6 +119,20 @@ pub struct McpSandbox {
     pub network_access: bool,
 }
 
+impl McpSandbox {
+    /// The policy a server in this sandbox runs under: the session's
+    /// mapping from a mode ([`crate::policy::policy`]) with full read
+    /// access, no writable root beyond the defaults, and the server's
+    /// network access.
+    pub fn policy(&self) -> SandboxPolicy {
+        let workspace = WorkspaceWrite {
+            network_access: self.network_access,
+            ..WorkspaceWrite::default()
+        };
+        policy::policy(self.mode, ReadOnlyAccess::FullAccess, workspace)
+    }
+}
+
 /// Why an entry is wrong: the field to point at (`None`: the entry as a
 /// whole) and a message that says what to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -202,11 +217,7 @@ impl McpServerConfig {
                 ));
             }
             (Some(mode), network) => Some(McpSandbox {
-                mode: match mode {
-                    SandboxModeToml::ReadOnly => SandboxMode::ReadOnly,
-                    SandboxModeToml::WorkspaceWrite => SandboxMode::WorkspaceWrite,
-                    SandboxModeToml::DangerFullAccess => SandboxMode::DangerFullAccess,
-                },
+                mode: SandboxMode::from(mode),
                 // What the sandbox allows: read-only has no network at all.
                 network_access: network.unwrap_or(mode != SandboxModeToml::ReadOnly),
             }),

@@ -80,6 +80,11 @@ const FORBIDDEN: &[(&str, &[&str], &str)] = &[
         "the model side knows no plugin: tools reach it as specs in a prompt",
     ),
     (
+        "wharf-plugin-mcp-client",
+        &["wharf-runtime", "wharf-config", "wharf-model", "wharf-host"],
+        "the MCP client speaks MCP and knows no host: wharf-mcp-adapter makes plugins of its servers",
+    ),
+    (
         "wharf-sandbox",
         &[
             "wharf-config",
@@ -139,4 +144,14 @@ fn plugins_do_not_depend_on_the_host() {
         }
     }
     assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
+
+#[test]
+fn the_cancel_token_depends_on_nothing() {
+    let packages = dependencies();
+    assert!(
+        packages["wharf-cancel"].is_empty(),
+        "{:?}",
+        packages["wharf-cancel"]
+    );
 }

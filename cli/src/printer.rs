@@ -1,0 +1,165 @@
+//! The one printer of a session's events: for people on stderr, or as
+//! JSON lines on stdout (`--json`). `wharf exec` prints every event of its
+//! turn, `wharf tool call` the progress of its call; both read the same
+//! events the session's sink gets.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use wharf_host::agent::{ChangeKind, Event, ItemDetails, Sink, Status};
+
+use crate::terminal::safe;
+
+/// Prints each event it gets.
+pub struct Printer {
+    /// JSON lines on stdout instead of lines for people on stderr.
+    pub json: bool,
+    /// Paths under it are shown relative to it.
+    pub cwd: PathBuf,
+}
+
+impl Printer {
+    pub fn print(&self, event: &Event) {
+        if self.json {
+            if let Ok(line) = serde_json::to_string(event) {
+                let mut stdout = std::io::stdout().lock();
+                let _ = writeln!(stdout, "{line}");
+                let _ = stdout.flush();
+            }
+        } else {
+            human(event, &self.cwd);
+        }
+    }
+}
+
+impl Sink for Printer {
+    fn event(&mut self, event: &Event) {
+        self.print(event);
+    }
+}
+
+/// Lines of a tool's output shown in progress.
+const SHOWN_LINES: usize = 6;
+
+/// `event` for people, on stderr.
+pub fn human(event: &Event, cwd: &Path) {
+    let item = match event {
+        Event::ItemStarted { item } => {
+            match &item.details {
+                ItemDetails::CommandExecution { command, .. } => eprintln!("$ {}", safe(command)),
+                ItemDetails::McpToolCall { server, tool, .. } => {
+                    eprintln!("→ {}/{}", safe(server), safe(tool));
+                }
+                ItemDetails::ToolCall {
+                    tool, arguments, ..
+                } => eprintln!("→ {} {}", safe(tool), short(&arguments.to_string(), 120)),
+                ItemDetails::FileChange { tool, .. } => eprintln!("→ {}", safe(tool)),
+                ItemDetails::UserMessage { .. }
+                | ItemDetails::AgentMessage { .. }
+                | ItemDetails::Reasoning { .. }
+                | ItemDetails::Error { .. } => {}
+            }
+            return;
+        }
+        Event::ItemCompleted { item } => item,
+        Event::TurnCompleted { usage } => {
+            eprintln!("tokens used: {}", usage.total_tokens);
+            return;
+        }
+        Event::TurnFailed { error } => {
+            eprintln!("error: {}", safe(&error.message));
+            return;
+        }
+        Event::Error { message } => {
+            eprintln!("warning: {}", safe(message));
+            return;
+        }
+        Event::ItemProgress { tool, message, .. } => {
+            eprintln!("  … {}: {}", safe(tool), safe(message));
+            return;
+        }
+        Event::ThreadStarted { .. } | Event::TurnStarted | Event::ItemUpdated { .. } => return,
+    };
+    match &item.details {
+        ItemDetails::UserMessage { text } => eprintln!("user: {}", short(text, 400)),
+        ItemDetails::AgentMessage { text } => eprintln!("agent: {}", safe(text)),
+        ItemDetails::Reasoning { text } => eprintln!("thinking: {}", short(text, 400)),
+        ItemDetails::Error { message } => eprintln!("error: {}", safe(message)),
+        ItemDetails::CommandExecution {
+            aggregated_output,
+            exit_code,
+            status,
+            ..
+        } => {
+            let head = match (exit_code, status) {
+                (Some(code), _) => format!("exit {code}"),
+                (None, status) => status_word(*status).to_owned(),
+            };
+            eprintln!("  {head}");
+            print_excerpt(command_body(aggregated_output));
+        }
+        ItemDetails::FileChange {
+            changes,
+            output,
+            status,
+            ..
+        } => {
+            for change in changes {
+                let path = Path::new(&change.path);
+                let shown = path.strip_prefix(cwd).unwrap_or(path);
+                let letter = match change.kind {
+                    ChangeKind::Add => 'A',
+                    ChangeKind::Delete => 'D',
+                    ChangeKind::Update => 'M',
+                };
+                eprintln!("  {letter} {}", safe(&shown.to_string_lossy()));
+            }
+            if *status != Status::Completed || changes.is_empty() {
+                eprintln!("  {}", status_word(*status));
+                print_excerpt(output);
+            }
+        }
+        ItemDetails::McpToolCall { output, status, .. }
+        | ItemDetails::ToolCall { output, status, .. } => {
+            eprintln!("  {}", status_word(*status));
+            print_excerpt(output);
+        }
+    }
+}
+
+fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::InProgress => "running",
+        Status::Completed => "ok",
+        Status::Failed => "failed",
+        Status::Declined => "declined",
+    }
+}
+
+/// A command's output without the header of codex's format (everything
+/// up to `Output:`).
+fn command_body(output: &str) -> &str {
+    match output.split_once("\nOutput:\n") {
+        Some((_, body)) => body,
+        None => output,
+    }
+}
+
+fn print_excerpt(text: &str) {
+    let lines: Vec<&str> = text.lines().collect();
+    for line in lines.iter().take(SHOWN_LINES) {
+        eprintln!("  │ {}", short(line, 160));
+    }
+    if lines.len() > SHOWN_LINES {
+        eprintln!("  │ … {} more lines", lines.len() - SHOWN_LINES);
+    }
+}
+
+/// `text` cut to `max` characters, made safe for the terminal.
+fn short(text: &str, max: usize) -> String {
+    let text = text.trim_end();
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", safe(text.get(..at).unwrap_or(text))),
+        None => safe(text).into_owned(),
+    }
+}

@@ -1,0 +1,358 @@
+//! Assembling a session, once: the plugins the embedder builds in and the
+//! ones installed under `$WHARF_HOME/plugins`, the configuration their
+//! feature keys are registered in, the plugins an embedder makes at start
+//! (MCP servers), and what the session's calls answer to — the model, the
+//! approval policy and its approver, the cancel token — and report to: one
+//! event sink. `wharf tool`, `wharf exec` and `wharf resume` start here;
+//! nothing of a [`Host`] changes after [`SessionBuilder::build`].
+
+use std::error::Error;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use wharf_config::features::FeatureRegistry;
+use wharf_config::{ApprovalPolicy, Config, ConfigError, ConfigOptions};
+use wharf_model::models::ModelInfo;
+use wharf_model::protocol::{ModelClient, ResponseItem};
+use wharf_runtime::pipeline::{self, Approver, CallOutcome, EnvLookup, Session, ToolCall};
+use wharf_runtime::plugin::manifest::Manifest;
+use wharf_runtime::plugin::{Plugin, Progress};
+use wharf_runtime::registry::{Discovery, EmbeddedPlugin, Plugins, RequiredPluginFailed};
+use wharf_runtime::wasm::{WasmError, WasmRuntime};
+
+use crate::agent::{self, Agent, CancelToken, Event, SharedSink, Sink, TurnError, TurnOutcome};
+
+/// The plugins directory of a wharf home.
+pub fn plugins_dir(wharf_home: &Path) -> PathBuf {
+    wharf_home.join("plugins")
+}
+
+/// Where a wharf home caches compiled components.
+pub fn cache_dir(wharf_home: &Path) -> PathBuf {
+    wharf_home.join("cache").join("wasm")
+}
+
+/// The plugins found and the configuration, every plugin's feature key
+/// registered; nothing is loaded yet.
+pub struct Configured {
+    pub options: ConfigOptions,
+    pub registry: FeatureRegistry,
+    pub config: Config,
+    pub discovery: Discovery,
+}
+
+impl Configured {
+    /// Finds `embedded` and the plugins installed in the wharf home of
+    /// `options`, registers their feature keys in `registry`, and loads the
+    /// configuration.
+    pub fn load(
+        options: ConfigOptions,
+        mut registry: FeatureRegistry,
+        embedded: &[EmbeddedPlugin],
+    ) -> Result<Configured, ConfigError> {
+        let mut discovery = Discovery::find(embedded, &plugins_dir(&options.wharf_home));
+        discovery.register_features(&mut registry);
+        let config = Config::load(&options, &registry)?;
+        Ok(Configured {
+            options,
+            registry,
+            config,
+            discovery,
+        })
+    }
+
+    /// What the plugin search, then the configuration, warn about.
+    pub fn warnings(&self) -> impl Iterator<Item = &String> {
+        self.discovery.warnings.iter().chain(&self.config.warnings)
+    }
+
+    /// A session over this configuration.
+    pub fn session(self) -> SessionBuilder {
+        SessionBuilder {
+            configured: self,
+            id: None,
+            model: None,
+            approval_policy: None,
+            approver: None,
+            cancel: CancelToken::new(),
+            events: Box::new(Vec::new()),
+            sources: Vec::new(),
+            env: Box::new(|_| None),
+        }
+    }
+}
+
+/// Plugins an embedder makes while the others load (MCP servers, which
+/// take a process start or a network round trip each).
+pub type PluginSource = Box<dyn FnOnce(&Config) -> Result<Vec<Started>, BoxError> + Send>;
+
+/// A plugin made at start, ready for the registry.
+pub type Started = (Manifest, Arc<dyn Plugin>);
+
+type BoxError = Box<dyn Error + Send + Sync>;
+
+/// Why a session could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Runtime(#[from] WasmError),
+    #[error(transparent)]
+    RequiredPlugin(#[from] RequiredPluginFailed),
+    /// A [`PluginSource`] failed (a required MCP server did not start).
+    #[error(transparent)]
+    Source(BoxError),
+}
+
+/// What a session is made of, set before it starts.
+pub struct SessionBuilder {
+    configured: Configured,
+    id: Option<String>,
+    model: Option<ModelInfo>,
+    approval_policy: Option<ApprovalPolicy>,
+    approver: Option<Arc<dyn Approver>>,
+    cancel: CancelToken,
+    events: Box<dyn Sink + Send>,
+    sources: Vec<PluginSource>,
+    env: Box<EnvLookup>,
+}
+
+impl SessionBuilder {
+    /// What the session is built over.
+    pub fn configured(&self) -> &Configured {
+        &self.configured
+    }
+
+    /// The session's id (a thread's id; plugins key what they keep for a
+    /// session by it). Default: a new thread id.
+    pub fn id(mut self, id: impl Into<String>) -> SessionBuilder {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// The model the calls are made for. None (`wharf tool call`): every
+    /// tool may run and outputs reach the caller as the tool made them.
+    pub fn model(mut self, model: ModelInfo) -> SessionBuilder {
+        self.model = Some(model);
+        self
+    }
+
+    /// When to ask before a call. None: nothing asks.
+    pub fn approval_policy(mut self, policy: Option<ApprovalPolicy>) -> SessionBuilder {
+        self.approval_policy = policy;
+        self
+    }
+
+    /// Who answers approval requests. None: nobody, so a call that needs
+    /// approval is denied.
+    pub fn approver(mut self, approver: Arc<dyn Approver>) -> SessionBuilder {
+        self.approver = Some(approver);
+        self
+    }
+
+    /// The flag that stops the running turn and its calls (Ctrl-C).
+    pub fn cancel(mut self, cancel: CancelToken) -> SessionBuilder {
+        self.cancel = cancel;
+        self
+    }
+
+    /// Where everything the session says goes: the agent's events and the
+    /// progress of every call. Default: kept in a list nobody reads.
+    pub fn events(mut self, sink: impl Sink + Send + 'static) -> SessionBuilder {
+        self.events = Box::new(sink);
+        self
+    }
+
+    /// Plugins `source` makes from the configuration while the others
+    /// load; its failure fails the build.
+    pub fn plugins_from(
+        mut self,
+        source: impl FnOnce(&Config) -> Result<Vec<Started>, BoxError> + Send + 'static,
+    ) -> SessionBuilder {
+        self.sources.push(Box::new(source));
+        self
+    }
+
+    /// How the session reads the environment variables plugins may be
+    /// granted. Default: none is set.
+    pub fn env(mut self, lookup: Box<EnvLookup>) -> SessionBuilder {
+        self.env = lookup;
+        self
+    }
+
+    /// Loads the plugins (components from the compile cache when warm) and
+    /// runs the plugin sources meanwhile; a plugin that fails to load is
+    /// skipped and listed in [`Plugins::skipped`], unless it is required.
+    pub fn build(self) -> Result<Host, SessionError> {
+        let SessionBuilder {
+            configured,
+            id,
+            model,
+            approval_policy,
+            approver,
+            cancel,
+            events,
+            sources,
+            env,
+        } = self;
+        let Configured {
+            options,
+            config,
+            discovery,
+            ..
+        } = configured;
+        let runtime = WasmRuntime::new(Some(cache_dir(&options.wharf_home)))?;
+        let started = Instant::now();
+        let (plugins, made) = std::thread::scope(|scope| {
+            let made = scope.spawn(|| {
+                let mut made = Vec::new();
+                for source in sources {
+                    made.extend(source(&config)?);
+                }
+                Ok::<_, BoxError>(made)
+            });
+            let plugins = discovery.load(&runtime, &config.features);
+            let made = made.join().unwrap_or_else(|_| Ok(Vec::new()));
+            (plugins, made)
+        });
+        let mut plugins = plugins?;
+        for (manifest, plugin) in made.map_err(SessionError::Source)? {
+            plugins.add_plugin(manifest, plugin);
+        }
+        let load_time = started.elapsed();
+
+        let id = id.unwrap_or_else(agent::new_thread_id);
+        let mut session = Session::new(id, &config, options.home_dir, options.tmpdir, env);
+        session.model = model.as_ref().map(agent::model_fit);
+        session.approval_policy = approval_policy;
+        session.approver = approver;
+        session.cancel = cancel;
+        Ok(Host {
+            config,
+            plugins,
+            session,
+            model,
+            events: shared(events),
+            pooling: runtime.uses_pooling_allocator(),
+            load_time,
+        })
+    }
+}
+
+/// A started session: its plugins, its configuration, and the sink
+/// everything it says goes to.
+pub struct Host {
+    config: Config,
+    plugins: Plugins,
+    session: Session,
+    model: Option<ModelInfo>,
+    events: SharedSink,
+    pooling: bool,
+    load_time: Duration,
+}
+
+impl Host {
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn plugins(&self) -> &Plugins {
+        &self.plugins
+    }
+
+    /// What the pipeline checks each call against.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    pub fn id(&self) -> &str {
+        &self.session.session_id
+    }
+
+    /// Whether WASM instances come from the pooling allocator (false when
+    /// it could not reserve its virtual memory).
+    pub fn pooling(&self) -> bool {
+        self.pooling
+    }
+
+    /// How long loading every plugin took (compiling those not cached).
+    pub fn load_time(&self) -> Duration {
+        self.load_time
+    }
+
+    /// A thread over this session with `client`, speaking as the
+    /// configured personality; `None` when the session has no model.
+    pub fn agent<'a>(&'a self, client: &'a dyn ModelClient) -> Option<Agent<'a>> {
+        let model = self.model.clone()?;
+        let mut agent = Agent::new(&self.plugins, &self.session, client, model)
+            .with_progress(Arc::clone(&self.events));
+        agent.set_personality(self.config.personality);
+        Some(agent)
+    }
+
+    /// Says that `agent`'s thread started.
+    pub fn start(&self, agent: &Agent<'_>) {
+        agent.start(&mut Locked(&self.events));
+    }
+
+    /// Runs one turn of `agent` (see [`Agent::run_turn`]).
+    pub fn run_turn(&self, agent: &mut Agent<'_>, input: &str) -> Result<TurnOutcome, TurnError> {
+        agent.run_turn(input, &mut Locked(&self.events))
+    }
+
+    /// Runs one call through the pipeline, outside any turn (`wharf tool
+    /// call`); its progress goes to the sink as it comes.
+    pub fn call(&self, call: &ToolCall) -> CallOutcome {
+        let events = Arc::clone(&self.events);
+        let (item_id, tool) = (call.call_id.clone(), call.tool.clone());
+        let progress = Progress::new(move |message| {
+            let event = Event::ItemProgress {
+                item_id: item_id.clone(),
+                tool: tool.clone(),
+                message: message.to_owned(),
+            };
+            Locked(&events).event(&event);
+        });
+        pipeline::call_reporting(&self.plugins, &self.session, call, Some(progress))
+    }
+
+    /// Ends the session: what its calls started (a command session still
+    /// running) ends now, not when wharf exits.
+    pub fn end(&self) {
+        self.plugins.end_session(&self.session.session_id);
+    }
+}
+
+fn shared(sink: Box<dyn Sink + Send>) -> SharedSink {
+    Arc::new(Mutex::new(sink))
+}
+
+/// The shared sink, locked for one event at a time: a running call's
+/// progress reaches it from the call's thread between the turn's events.
+struct Locked<'s>(&'s SharedSink);
+
+impl Sink for Locked<'_> {
+    fn event(&mut self, event: &Event) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .event(event);
+    }
+
+    fn history(&mut self, item: &ResponseItem) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .history(item);
+    }
+}
+
+impl Sink for Box<dyn Sink + Send> {
+    fn event(&mut self, event: &Event) {
+        (**self).event(event);
+    }
+
+    fn history(&mut self, item: &ResponseItem) {
+        (**self).history(item);
+    }
+}
