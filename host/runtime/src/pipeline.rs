@@ -239,17 +239,27 @@ pub fn call_reporting(
 ) -> CallOutcome {
     match resolve(plugins, call) {
         Some(resolved) => run(plugins, session, &resolved, progress),
-        None => CallOutcome {
-            call_id: call.call_id.clone(),
-            tool: call.tool.clone(),
-            plugin: None,
-            result: Err(CallError::UnknownTool {
-                tool: call.tool.clone(),
-            }),
-            applied: Vec::new(),
-            timings: Timings::default(),
-        },
+        None => unknown_tool(call),
     }
+}
+
+/// The outcome of a call whose tool no plugin offers.
+pub fn unknown_tool(call: &ToolCall) -> CallOutcome {
+    CallOutcome {
+        call_id: call.call_id.clone(),
+        tool: call.tool.clone(),
+        plugin: None,
+        result: Err(CallError::UnknownTool {
+            tool: call.tool.clone(),
+        }),
+        applied: Vec::new(),
+        timings: Timings::default(),
+    }
+}
+
+/// `text` as a call's arguments: its JSON value, or why it is not JSON.
+pub fn parse_args(text: &str) -> Result<serde_json::Value, String> {
+    serde_json::from_str(text).map_err(|err| format!("the arguments are not JSON: {err}"))
 }
 
 /// A call resolved once: its plugin, its tool's spec and its arguments,
@@ -268,8 +278,7 @@ pub struct Resolved<'a> {
 /// `call`'s tool and arguments; `None` when no plugin offers the tool.
 pub fn resolve<'a>(plugins: &'a Plugins, call: &'a ToolCall) -> Option<Resolved<'a>> {
     let (entry, spec) = plugins.tool(&call.tool)?;
-    let args = serde_json::from_str(&call.args)
-        .map_err(|err| format!("the arguments are not JSON: {err}"));
+    let args = parse_args(&call.args);
     Some(Resolved {
         call,
         entry,

@@ -7,11 +7,15 @@ use std::sync::{Arc, PoisonError};
 
 use base64::Engine as _;
 
+use serde_json::Value;
 use wharf_model::models::{FreeformToolType, ModelInfo, ShellType};
 use wharf_model::protocol::{OutputContent, ResponseItem, ToolDef};
-use wharf_runtime::pipeline::{self, AppliedChange, CallError, CallOutcome, Session, ToolCall};
+use wharf_runtime::pipeline::{
+    self, AppliedChange, CallError, CallOutcome, Resolved, Session, ToolCall,
+};
+use wharf_runtime::plugin::ToolSpec;
 use wharf_runtime::plugin::{Content, Progress};
-use wharf_runtime::registry::Plugins;
+use wharf_runtime::registry::{Entry, Plugins};
 
 use super::events::{ChangeKind, Event, FileUpdate, Item, ItemDetails};
 use super::{SharedSink, Sink};
@@ -107,21 +111,22 @@ impl Runner<'_> {
         parallel: bool,
         sink: &mut dyn Sink,
     ) -> Vec<ResponseItem> {
-        let calls: Vec<ToolCall> = calls
+        let (calls, found): (Vec<ToolCall>, Vec<Found<'_>>) = calls
             .iter()
             .filter_map(|item| tool_call(self.plugins, item))
-            .collect();
-        let mut outputs = Vec::with_capacity(calls.len());
-        if parallel && calls.len() > 1 {
-            let started: Vec<Item> = calls.iter().map(|call| self.started(call, sink)).collect();
-            let outcomes = self.run_concurrently(&calls, &started);
+            .unzip();
+        let ready: Vec<Ready<'_>> = calls.iter().zip(found).map(Ready::new).collect();
+        let mut outputs = Vec::with_capacity(ready.len());
+        if parallel && ready.len() > 1 {
+            let started: Vec<Item> = ready.iter().map(|call| self.started(call, sink)).collect();
+            let outcomes = self.run_concurrently(&ready, &started);
             for (item, outcome) in started.into_iter().zip(outcomes) {
                 outputs.push(self.completed(item, outcome, sink));
             }
         } else {
-            for call in &calls {
+            for call in &ready {
                 let item = self.started(call, sink);
-                let outcome = self.run_one(call, self.progress(&item, call));
+                let outcome = self.run_one(call, self.progress(&item, call.call()));
                 outputs.push(self.completed(item, outcome, sink));
             }
         }
@@ -131,11 +136,16 @@ impl Runner<'_> {
         outputs
     }
 
-    fn run_one(&self, call: &ToolCall, progress: Option<Progress>) -> CallOutcome {
+    fn run_one(&self, ready: &Ready<'_>, progress: Option<Progress>) -> CallOutcome {
         if self.session.cancel.is_cancelled() {
-            return aborted(call);
+            return aborted(ready.call());
         }
-        pipeline::call_reporting(self.plugins, self.session, call, progress)
+        match ready {
+            Ready::Resolved(resolved) => {
+                pipeline::run(self.plugins, self.session, resolved, progress)
+            }
+            Ready::Unknown { call, .. } => pipeline::unknown_tool(call),
+        }
     }
 
     /// What `call` (shown as `item`) reports of its progress becomes an
@@ -156,26 +166,33 @@ impl Runner<'_> {
     }
 
     /// Runs each call on a thread of its own; outcomes in call order.
-    fn run_concurrently(&self, calls: &[ToolCall], items: &[Item]) -> Vec<CallOutcome> {
+    fn run_concurrently(&self, ready: &[Ready<'_>], items: &[Item]) -> Vec<CallOutcome> {
         std::thread::scope(|scope| {
-            let running: Vec<_> = calls
+            let running: Vec<_> = ready
                 .iter()
                 .zip(items)
                 .map(|(call, item)| {
-                    let progress = self.progress(item, call);
+                    let progress = self.progress(item, call.call());
                     scope.spawn(move || self.run_one(call, progress))
                 })
                 .collect();
             running
                 .into_iter()
-                .zip(calls)
-                .map(|(thread, call)| thread.join().unwrap_or_else(|_| aborted(call)))
+                .zip(ready)
+                .map(|(thread, call)| thread.join().unwrap_or_else(|_| aborted(call.call())))
                 .collect()
         })
     }
 
-    fn started(&mut self, call: &ToolCall, sink: &mut dyn Sink) -> Item {
-        let details = items::started_details(call, self.plugins.tool(&call.tool));
+    fn started(&mut self, ready: &Ready<'_>, sink: &mut dyn Sink) -> Item {
+        let details = match ready {
+            Ready::Resolved(resolved) => items::started_details(
+                resolved.call,
+                Some((resolved.entry, resolved.spec)),
+                resolved.args.as_ref().ok(),
+            ),
+            Ready::Unknown { call, args } => items::started_details(call, None, args.as_ref()),
+        };
         let item = new_item(self.next_item, details);
         sink.event(&Event::ItemStarted { item: item.clone() });
         item
@@ -240,32 +257,78 @@ impl Runner<'_> {
     }
 }
 
-/// The pipeline's request for a call item; `None` for other items.
-fn tool_call(plugins: &Plugins, item: &ResponseItem) -> Option<ToolCall> {
-    match item {
+/// What looking a call's tool up found, with its arguments parsed: done
+/// once per call, for the item shown and for the pipeline.
+struct Found<'p> {
+    tool: Option<(&'p Entry, &'p ToolSpec)>,
+    args: Result<Value, String>,
+}
+
+/// A call ready to show and run: resolved, or naming no tool.
+enum Ready<'a> {
+    Resolved(Resolved<'a>),
+    Unknown {
+        call: &'a ToolCall,
+        args: Option<Value>,
+    },
+}
+
+impl<'a> Ready<'a> {
+    fn new((call, found): (&'a ToolCall, Found<'a>)) -> Ready<'a> {
+        match found.tool {
+            Some((entry, spec)) => Ready::Resolved(Resolved {
+                call,
+                entry,
+                spec,
+                args: found.args,
+            }),
+            None => Ready::Unknown {
+                call,
+                args: found.args.ok(),
+            },
+        }
+    }
+
+    fn call(&self) -> &'a ToolCall {
+        match self {
+            Ready::Resolved(resolved) => resolved.call,
+            Ready::Unknown { call, .. } => call,
+        }
+    }
+}
+
+/// The pipeline's request for a call item, its tool looked up and its
+/// arguments parsed; `None` for other items.
+fn tool_call<'p>(plugins: &'p Plugins, item: &ResponseItem) -> Option<(ToolCall, Found<'p>)> {
+    let (call_id, name, raw, freeform) = match item {
         ResponseItem::FunctionCall {
             call_id,
             name,
             arguments,
-        } => Some(ToolCall {
-            call_id: call_id.clone(),
-            tool: name.clone(),
-            args: arguments.clone(),
-        }),
-        // A freeform tool's input goes into the argument its spec names.
+        } => (call_id, name, arguments, false),
         ResponseItem::CustomToolCall {
             call_id,
             name,
             input,
-        } => Some(ToolCall {
-            call_id: call_id.clone(),
-            tool: name.clone(),
-            args: items::freeform_arguments(plugins.tool(name).map(|(_, spec)| spec), input),
-        }),
+        } => (call_id, name, input, true),
         ResponseItem::Message { .. }
         | ResponseItem::Reasoning { .. }
-        | ResponseItem::ToolOutput { .. } => None,
-    }
+        | ResponseItem::ToolOutput { .. } => return None,
+    };
+    let tool = plugins.tool(name);
+    let (text, args) = if freeform {
+        // A freeform tool's input goes into the argument its spec names.
+        let value = items::freeform_arguments(tool.map(|(_, spec)| spec), raw);
+        (value.to_string(), Ok(value))
+    } else {
+        (raw.clone(), pipeline::parse_args(raw))
+    };
+    let call = ToolCall {
+        call_id: call_id.clone(),
+        tool: name.clone(),
+        args: text,
+    };
+    Some((call, Found { tool, args }))
 }
 
 fn file_updates(applied: &[AppliedChange]) -> Vec<FileUpdate> {

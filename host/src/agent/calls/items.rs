@@ -13,9 +13,16 @@ use crate::agent::events::{ItemDetails, Status};
 
 /// What kind of item a call is, from the plugin and the spec of its tool
 /// (`None`: no such tool).
-pub(super) fn started_details(call: &ToolCall, tool: Option<(&Entry, &ToolSpec)>) -> ItemDetails {
-    let arguments: Value =
-        serde_json::from_str(&call.args).unwrap_or(Value::String(call.args.clone()));
+/// `arguments` are the call's parsed arguments (`None`: not JSON, shown as
+/// the text).
+pub(super) fn started_details(
+    call: &ToolCall,
+    tool: Option<(&Entry, &ToolSpec)>,
+    arguments: Option<&Value>,
+) -> ItemDetails {
+    let arguments = arguments
+        .cloned()
+        .unwrap_or_else(|| Value::String(call.args.clone()));
     let in_progress = String::new;
     let Some((entry, spec)) = tool else {
         return ItemDetails::ToolCall {
@@ -113,15 +120,15 @@ pub(super) fn status(outcome: &CallOutcome) -> Status {
 /// A freeform call's text as the arguments of its tool: in the argument
 /// the tool's spec names. A tool that takes no freeform calls gets the text
 /// as a JSON string, which its schema (an object) refuses with a reason.
-pub(super) fn freeform_arguments(spec: Option<&ToolSpec>, input: &str) -> String {
+pub(super) fn freeform_arguments(spec: Option<&ToolSpec>, input: &str) -> Value {
     let text = Value::String(input.to_owned());
     match spec.and_then(ToolSpec::freeform_argument) {
         Some(argument) => {
             let mut object = serde_json::Map::new();
             object.insert(argument.to_owned(), text);
-            Value::Object(object).to_string()
+            Value::Object(object)
         }
-        None => text.to_string(),
+        None => text,
     }
 }
 

@@ -145,7 +145,11 @@ fn freeform_text_goes_into_the_argument_the_spec_names() {
         (None, r#""x""#),
     ];
     for (spec, args) in cases {
-        assert_eq!(freeform_arguments(spec.as_ref(), "x"), args, "{spec:?}");
+        assert_eq!(
+            freeform_arguments(spec.as_ref(), "x").to_string(),
+            args,
+            "{spec:?}"
+        );
     }
 }
 
@@ -213,7 +217,7 @@ fn an_mcp_call_is_known_by_its_plugin_not_by_its_name() {
         tool: tool.to_owned(),
         args: "{}".to_owned(),
     };
-    let details = |tool: &str| started_details(&call(tool), plugins.tool(tool));
+    let details = |tool: &str| started_details(&call(tool), plugins.tool(tool), Some(&json!({})));
     match details("docs_lookup") {
         ItemDetails::McpToolCall { server, tool, .. } => {
             assert_eq!((server.as_str(), tool.as_str()), ("docs", "look up"));
