@@ -9,6 +9,7 @@ use clap::Subcommand;
 use serde::Serialize;
 use serde_json::json;
 use wharf_runtime::pipeline::{CallError, CallOutcome, ToolCall};
+use wharf_runtime::plugin::manifest::PluginName;
 use wharf_runtime::plugin::{Content, ToolError};
 
 use crate::printer::Printer;
@@ -153,7 +154,7 @@ fn call(global: &GlobalArgs, name: &str, args: String, json: bool) -> anyhow::Re
         .into());
     }
     let call = ToolCall {
-        call_id: "cli".to_owned(),
+        call_id: "cli".into(),
         tool: name.to_owned(),
         args,
     };
@@ -214,7 +215,7 @@ fn outcome_json(outcome: &CallOutcome) -> serde_json::Value {
     let mut value = json!({
         "call_id": outcome.call_id,
         "tool": outcome.tool,
-        "plugin": outcome.plugin,
+        "plugin": outcome.plugin.as_ref().map(PluginName::as_str),
         "applied": applied,
         "timings": timings,
     });

@@ -26,11 +26,11 @@ use wharf_runtime::pipeline::Session;
 use wharf_runtime::registry::Plugins;
 
 pub use calls::offered_tools;
-pub use wharf_cancel::CancelToken;
 pub use events::{ChangeKind, Event, FileUpdate, Item, ItemDetails, Status, TurnError};
 pub use fit::model_fit;
 pub use ids::new_thread_id;
 pub use interrupt::cancel_on_interrupt;
+pub use wharf_cancel::CancelToken;
 
 /// The instructions every session starts from.
 pub const BASE_INSTRUCTIONS: &str = "\
@@ -146,7 +146,7 @@ impl<'a> Agent<'a> {
     }
 
     pub fn thread_id(&self) -> &str {
-        &self.session.session_id
+        self.session.session_id.as_str()
     }
 
     pub fn history(&self) -> &[ResponseItem] {

@@ -266,7 +266,7 @@ impl Host {
     }
 
     pub fn id(&self) -> &str {
-        &self.session.session_id
+        self.session.session_id.as_str()
     }
 
     /// Whether WASM instances come from the pooling allocator (false when
@@ -304,7 +304,7 @@ impl Host {
     /// call`); its progress goes to the sink as it comes.
     pub fn call(&self, call: &ToolCall) -> CallOutcome {
         let events = Arc::clone(&self.events);
-        let (item_id, tool) = (call.call_id.clone(), call.tool.clone());
+        let (item_id, tool) = (call.call_id.to_string(), call.tool.clone());
         let progress = Progress::new(move |message| {
             let event = Event::ItemProgress {
                 item_id: item_id.clone(),

@@ -89,7 +89,7 @@ impl Plugin for Probe {
         self.inner.invoke(cx, tool, args, grant)
     }
 
-    fn end_session(&self, session_id: &str) {
+    fn end_session(&self, session_id: &wharf_runtime::ids::SessionId) {
         self.inner.end_session(session_id);
     }
 }

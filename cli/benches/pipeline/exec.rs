@@ -17,7 +17,7 @@ use crate::{percentile, report};
 pub fn exec_calls(plugins: &Arc<Plugins>, session: &Arc<Session>, work: &Path) {
     std::fs::create_dir_all(work.join(".git")).unwrap();
     let exec = |cmd: &str| ToolCall {
-        call_id: "e".to_owned(),
+        call_id: "e".into(),
         tool: "exec_command".to_owned(),
         args: serde_json::json!({ "cmd": cmd, "login": false }).to_string(),
     };

@@ -129,7 +129,7 @@ fn report(name: &str, mut samples: Vec<Duration>) {
 
 fn echo_call(tool: &str) -> ToolCall {
     ToolCall {
-        call_id: "b".to_owned(),
+        call_id: "b".into(),
         tool: tool.to_owned(),
         args: r#"{"text":"hello"}"#.to_owned(),
     }
@@ -206,7 +206,7 @@ fn apply_patch_call(plugins: &Arc<Plugins>, session: &Arc<Session>, work: &Path)
     }
     patch.push_str("*** End Patch\n");
     let call = ToolCall {
-        call_id: "p".to_owned(),
+        call_id: "p".into(),
         tool: "apply_patch".to_owned(),
         args: serde_json::json!({ "input": patch }).to_string(),
     };

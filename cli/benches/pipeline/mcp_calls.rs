@@ -61,7 +61,7 @@ pub fn mcp_calls(root: &Path) {
         let spec = wharf_mcp_adapter::server_spec(&config, server_config, &env).unwrap();
         let direct = wharf_plugin_mcp_client::McpServer::start(spec).unwrap();
         let call = ToolCall {
-            call_id: "m".to_owned(),
+            call_id: "m".into(),
             tool: "mcp__everything__echo".to_owned(),
             args: r#"{"message":"hello"}"#.to_owned(),
         };

@@ -287,8 +287,8 @@ fn a_library_unloads_after_its_calls_and_loads_again() {
         protected: Vec::new(),
     };
     let cx = CallContext {
-        call_id: "c".to_owned(),
-        session_id: "s".to_owned(),
+        call_id: "c".into(),
+        session_id: "s".into(),
         cwd: cwd.clone(),
         sandbox: Arc::new(Sandbox::new(&SandboxPolicy::new_read_only(), &env)),
         cancel: Default::default(),

@@ -31,9 +31,11 @@ use wharf_plugin_api::native::{self as abi, Buf, ENTRY_SYMBOL, PluginV1, wire};
 
 pub use wharf_plugin_api::native::ABI_VERSION;
 
+use crate::ids::SessionId;
 use crate::plugin::grant::Grant;
 use crate::plugin::{
-    Args, CallContext, CommandRun, Content, Display, FileChange, Plugin, ToolError, ToolOutput, ToolSpec,
+    Args, CallContext, CommandRun, Content, Display, FileChange, Plugin, ToolError, ToolOutput,
+    ToolSpec,
 };
 
 /// Why a native plugin could not be loaded. `origin` names the library
@@ -261,8 +263,8 @@ impl Plugin for NativePlugin {
             tool: tool.to_owned(),
             args: args.text.to_owned(),
             context: wire::RequestContext {
-                call_id: cx.call_id.clone(),
-                session_id: cx.session_id.clone(),
+                call_id: cx.call_id.to_string(),
+                session_id: cx.session_id.to_string(),
                 cwd: cx.cwd.to_string_lossy().into_owned(),
                 sandbox,
             },
@@ -291,7 +293,8 @@ impl Plugin for NativePlugin {
         }
     }
 
-    fn end_session(&self, session_id: &str) {
+    fn end_session(&self, session_id: &SessionId) {
+        let session_id = session_id.as_str();
         let _library = self.library.clone();
         // SAFETY: a function of the plugin's version-1 table, with the
         // library loaded, given `len` readable bytes.

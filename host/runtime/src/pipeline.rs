@@ -25,7 +25,9 @@ use std::time::{Duration, Instant};
 use wharf_cancel::CancelToken;
 use wharf_sandbox::{PathEnv, PathRules, Sandbox};
 
+use crate::ids::{CallId, SessionId};
 use crate::plugin::grant::{self, Grant, HostLimits};
+use crate::plugin::manifest::PluginName;
 use crate::plugin::{Args, CallContext, Content, Progress, ToolError, ToolOutput, ToolSpec};
 use crate::registry::{Entry, NotOffered, Plugins};
 use wharf_config::ApprovalPolicy;
@@ -42,7 +44,7 @@ pub type EnvLookup = dyn Fn(&str) -> Option<String> + Send + Sync;
 
 /// What every call of a session shares.
 pub struct Session {
-    pub session_id: String,
+    pub session_id: SessionId,
     pub cwd: PathBuf,
     pub rules: PathRules,
     /// The policy commands run under, in this session's environment.
@@ -80,7 +82,7 @@ impl Session {
     /// A session over `config`, with `tmpdir` (`$TMPDIR`) for the sandbox's
     /// writable roots and `env` to read the variables plugins may be granted.
     pub fn new(
-        session_id: impl Into<String>,
+        session_id: impl Into<SessionId>,
         config: &Config,
         home_dir: Option<PathBuf>,
         tmpdir: Option<PathBuf>,
@@ -133,7 +135,7 @@ impl Session {
 /// A request to run one tool.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolCall {
-    pub call_id: String,
+    pub call_id: CallId,
     pub tool: String,
     /// The arguments as JSON text.
     pub args: String,
@@ -215,10 +217,10 @@ pub struct Timings {
 /// and the agent loop consume.
 #[derive(Debug, Clone)]
 pub struct CallOutcome {
-    pub call_id: String,
+    pub call_id: CallId,
     pub tool: String,
     /// The plugin that served it, once resolved.
-    pub plugin: Option<String>,
+    pub plugin: Option<PluginName>,
     pub result: Result<ToolOutput, CallError>,
     /// The file changes the host made, in order.
     pub applied: Vec<AppliedChange>,
@@ -299,7 +301,7 @@ pub fn run(
     let mut outcome = CallOutcome {
         call_id: call.call_id.clone(),
         tool: call.tool.clone(),
-        plugin: Some(entry.manifest.name.to_string()),
+        plugin: Some(entry.manifest.name.clone()),
         result: Err(CallError::UnknownTool {
             tool: call.tool.clone(),
         }),

@@ -7,6 +7,7 @@ pub mod manifest;
 
 use std::fmt;
 
+use crate::ids::{CallId, SessionId};
 use grant::Grant;
 
 /// A tool as offered to models.
@@ -71,8 +72,8 @@ impl ToolSpec {
 /// Where a call runs.
 #[derive(Debug, Clone)]
 pub struct CallContext {
-    pub call_id: String,
-    pub session_id: String,
+    pub call_id: CallId,
+    pub session_id: SessionId,
     /// Absolute.
     pub cwd: std::path::PathBuf,
     /// The session's sandbox: what commands run under, and what native
@@ -222,7 +223,7 @@ pub trait Plugin: Send + Sync {
 
     /// The session ended: drop whatever the plugin keeps for it. Only
     /// plugins that live across calls (native ones) keep anything.
-    fn end_session(&self, _session_id: &str) {}
+    fn end_session(&self, _session_id: &SessionId) {}
 }
 
 impl fmt::Debug for dyn Plugin {

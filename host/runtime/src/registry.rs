@@ -22,6 +22,7 @@ use std::time::Duration;
 use self::load::Loaded;
 pub use self::load_error::{LoadError, PinnedBy, check_pin};
 use self::lock::{Locked, PluginLock};
+use crate::ids::SessionId;
 use crate::plugin::manifest::{self, Manifest};
 use crate::plugin::{Plugin, ToolSpec};
 use crate::wasm::WasmRuntime;
@@ -519,7 +520,7 @@ impl Plugins {
     }
 
     /// Tells every plugin that `session_id` ended.
-    pub fn end_session(&self, session_id: &str) {
+    pub fn end_session(&self, session_id: &SessionId) {
         for entry in &self.entries {
             entry.plugin.end_session(session_id);
         }

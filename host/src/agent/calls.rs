@@ -324,7 +324,7 @@ fn tool_call<'p>(plugins: &'p Plugins, item: &ResponseItem) -> Option<(ToolCall,
         (raw.clone(), pipeline::parse_args(raw))
     };
     let call = ToolCall {
-        call_id: call_id.clone(),
+        call_id: call_id.as_str().into(),
         tool: name.clone(),
         args: text,
     };
@@ -386,7 +386,7 @@ fn model_output(outcome: &CallOutcome) -> ResponseItem {
         ),
     };
     ResponseItem::ToolOutput {
-        call_id: outcome.call_id.clone(),
+        call_id: outcome.call_id.to_string(),
         output,
         is_error,
     }

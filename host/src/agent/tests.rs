@@ -12,6 +12,7 @@ use wharf_config::features::{FeatureRegistry, FeatureSpec, Stage};
 use wharf_config::{ApprovalPolicy, Config, ConfigOptions};
 use wharf_model::models::FreeformToolType;
 use wharf_model::protocol::{OutputContent, ResponseStream, ToolDef};
+use wharf_runtime::ids::SessionId;
 use wharf_runtime::plugin::grant::Grant;
 use wharf_runtime::plugin::manifest::Manifest;
 use wharf_runtime::plugin::{
@@ -172,7 +173,7 @@ impl Plugin for Commands {
         }
     }
 
-    fn end_session(&self, _session_id: &str) {
+    fn end_session(&self, _session_id: &SessionId) {
         *self.ended.lock().unwrap() = true;
         self.wake.notify_all();
     }

@@ -209,8 +209,8 @@ impl Setup {
             protected: Vec::new(),
         };
         let cx = CallContext {
-            call_id: "c1".to_owned(),
-            session_id: "s1".to_owned(),
+            call_id: "c1".into(),
+            session_id: "s1".into(),
             cwd: self.cwd(),
             sandbox: Arc::new(Sandbox::new(&policy, &env)),
             cancel: wharf_cancel::CancelToken::new(),

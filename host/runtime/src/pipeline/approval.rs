@@ -14,6 +14,7 @@
 //! exec`) is denied with a message the model reads, as is one the approver
 //! declines.
 
+use crate::ids::CallId;
 use crate::plugin::manifest::Manifest;
 use crate::registry::Entry;
 use wharf_config::ApprovalPolicy;
@@ -23,7 +24,7 @@ use super::{CallError, Session, ToolCall};
 /// What an approver is asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApprovalRequest {
-    pub call_id: String,
+    pub call_id: CallId,
     pub tool: String,
     pub plugin: String,
     /// The arguments as JSON text.

@@ -303,7 +303,7 @@ fn decisions() {
         let setup = Setup::new();
         let session = setup.session(*mode, disabled);
         let call = ToolCall {
-            call_id: "c1".to_owned(),
+            call_id: "c1".into(),
             tool: (*tool).to_owned(),
             args: (*args).to_owned(),
         };
@@ -358,7 +358,7 @@ fn a_replaced_plugin_is_offered_only_while_its_replacement_is_on_and_loaded() {
         .replace("name = \"double\"", "name = \"successor\"")
         .replace("key = \"double\"", "key = \"unified_exec\"");
     let echo = ToolCall {
-        call_id: "c".to_owned(),
+        call_id: "c".into(),
         tool: "echo".to_owned(),
         args: r#"{"text":"hi"}"#.to_owned(),
     };
@@ -470,7 +470,7 @@ fn model_and_approval_decisions() {
             truncation: Truncation::Bytes(10_000),
         });
         let call = ToolCall {
-            call_id: "c1".to_owned(),
+            call_id: "c1".into(),
             tool: (*tool).to_owned(),
             args: r#"{"text":"hi"}"#.to_owned(),
         };

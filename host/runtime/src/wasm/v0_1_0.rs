@@ -92,8 +92,8 @@ pub(super) fn tool_spec(spec: wit_tool::ToolSpec) -> Result<ToolSpec, WasmError>
 
 pub(super) fn call_context(cx: &CallContext) -> wit_tool::CallContext {
     wit_tool::CallContext {
-        call_id: cx.call_id.clone(),
-        session_id: cx.session_id.clone(),
+        call_id: cx.call_id.to_string(),
+        session_id: cx.session_id.to_string(),
         cwd: cx.cwd.to_string_lossy().into_owned(),
     }
 }

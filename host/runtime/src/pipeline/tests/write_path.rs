@@ -21,7 +21,7 @@ fn call_bounded(setup: &Arc<Setup>, session: &Arc<Session>, args: &str) -> CallO
     let (done, outcome) = mpsc::channel();
     let (setup, session) = (Arc::clone(setup), Arc::clone(session));
     let call = ToolCall {
-        call_id: "c1".to_owned(),
+        call_id: "c1".into(),
         tool: "echo".to_owned(),
         args: args.to_owned(),
     };
@@ -130,7 +130,7 @@ fn a_directory_swapped_for_a_symlink_never_leads_outside() {
                 &setup.plugins,
                 &session,
                 &ToolCall {
-                    call_id: "c".to_owned(),
+                    call_id: "c".into(),
                     tool: "echo".to_owned(),
                     args: args.to_owned(),
                 },
@@ -360,7 +360,7 @@ fn changes_returned_after_the_deadline_are_not_applied() {
     plugins.add_plugin(manifest, Arc::new(Double::new()));
     let session = setup.session(SandboxMode::WorkspaceWrite, &[]);
     let call = ToolCall {
-        call_id: "c1".to_owned(),
+        call_id: "c1".into(),
         tool: "echo".to_owned(),
         args: r#"{"text":"late","write":"late.txt","sleep_ms":60}"#.to_owned(),
     };

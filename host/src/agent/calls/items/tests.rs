@@ -69,7 +69,7 @@ fn the_command_shown_is_the_argument_the_spec_points_at() {
 
 fn outcome(output: ToolOutput) -> CallOutcome {
     CallOutcome {
-        call_id: "c".to_owned(),
+        call_id: "c".into(),
         tool: "run".to_owned(),
         plugin: None,
         result: Ok(output),
@@ -213,7 +213,7 @@ fn an_mcp_call_is_known_by_its_plugin_not_by_its_name() {
         }),
     );
     let call = |tool: &str| ToolCall {
-        call_id: "c".to_owned(),
+        call_id: "c".into(),
         tool: tool.to_owned(),
         args: "{}".to_owned(),
     };
