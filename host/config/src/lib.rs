@@ -23,9 +23,11 @@ mod by_name;
 pub mod digest;
 mod edit;
 pub mod env_policy;
+mod error;
 pub mod features;
 pub mod layer;
 pub mod mcp;
+mod options;
 pub mod policy;
 pub mod provider;
 mod providers;
@@ -39,20 +41,22 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use wharf_sandbox::{
-    PathEnv, ReadOnlyAccess, Sandbox, SandboxMode, SandboxPolicy, WITHOUT_NAMESPACES,
-};
+use wharf_sandbox::{PathEnv, Sandbox, SandboxMode, SandboxPolicy, WITHOUT_NAMESPACES};
 
 use crate::features::{FeatureError, FeatureRegistry, FeatureSetting, Features};
 use crate::provider::ModelProviderInfo;
 use layer::{FileLayer, KeyPath, Layered};
-use toml_types::{ConfigToml, ReadOnlyAccessKind, ReadOnlyAccessToml, SandboxModeToml};
+use toml_types::ConfigToml;
 
 pub use edit::{
     add_mcp_server, mcp_server_names, remove_mcp_server, set_feature, set_project_trust,
 };
+pub use error::ConfigError;
+pub(crate) use error::invalid_value;
 pub use layer::display_key;
 pub use mcp::{McpOfferLimits, McpSandbox, McpServerConfig, McpTransport};
+pub use options::ConfigOptions;
+pub(crate) use policy::expand_home;
 pub use schema::json_schema;
 pub use source::{Location, Source};
 pub use toml_types::{ApprovalPolicy, McpOAuthCredentialsStore, Personality, TrustLevel};
@@ -61,148 +65,6 @@ pub use trust::{Ignored, Project, ProjectFile};
 /// The name of the configuration file, in `$WHARF_HOME` and in a project's
 /// `.wharf/` directory.
 pub const CONFIG_FILE: &str = "config.toml";
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read {}", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-    #[error("cannot write {}", path.display())]
-    Write {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-    #[error("{at}: {message}")]
-    Syntax { at: Location, message: String },
-    #[error("{at}: {key}: {message}")]
-    Invalid {
-        at: Location,
-        key: String,
-        message: String,
-    },
-    #[error("-c {arg}: {message}")]
-    Override { arg: String, message: String },
-    /// A value that is wrong as a whole, with no single place to point at
-    /// (an empty table, say).
-    #[error("{key}: {message}")]
-    Value { key: String, message: String },
-    #[error("config profile `{name}` not found{}", known_profiles(known))]
-    UnknownProfile { name: String, known: Vec<String> },
-    #[error(transparent)]
-    Feature(#[from] FeatureError),
-    #[error("cannot find the home directory; set WHARF_HOME to where wharf keeps its files")]
-    NoHome,
-    #[error("cannot use {} as the working directory", path.display())]
-    Cwd {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-}
-
-fn known_profiles(known: &[String]) -> String {
-    if known.is_empty() {
-        " (no profiles are defined)".to_owned()
-    } else {
-        format!("; known: {}", known.join(", "))
-    }
-}
-
-impl ConfigError {
-    /// Whether the command line itself is wrong (exit status 2) rather than
-    /// a file or the system (exit status 1).
-    pub fn is_usage(&self) -> bool {
-        match self {
-            ConfigError::Override { .. } | ConfigError::Feature(_) => true,
-            ConfigError::UnknownProfile { .. } => true,
-            ConfigError::Read { .. }
-            | ConfigError::Write { .. }
-            | ConfigError::Syntax { .. }
-            | ConfigError::Invalid { .. }
-            | ConfigError::Value { .. }
-            | ConfigError::NoHome
-            | ConfigError::Cwd { .. } => false,
-        }
-    }
-}
-
-/// What the command line and the process environment contribute. Built by
-/// the caller so that the loader itself never reads the environment.
-#[derive(Debug, Clone, Default)]
-pub struct ConfigOptions {
-    /// `$WHARF_HOME`, or `~/.wharf`.
-    pub wharf_home: PathBuf,
-    /// The user's home directory, for `~/` in configured paths.
-    pub home_dir: Option<PathBuf>,
-    /// The working directory of the session (`--cd`).
-    pub cwd: PathBuf,
-    /// `$TMPDIR`, which workspace-write makes writable unless excluded.
-    pub tmpdir: Option<PathBuf>,
-    /// `--profile`.
-    pub profile: Option<String>,
-    /// `-c key.path=value`, in order.
-    pub overrides: Vec<String>,
-    /// `--model`.
-    pub model: Option<String>,
-    /// `--sandbox`.
-    pub sandbox_mode: Option<SandboxMode>,
-    /// `--ask-for-approval`.
-    pub approval_policy: Option<ApprovalPolicy>,
-    /// `$OPENAI_BASE_URL`: the built-in `openai` provider's base URL, as in
-    /// codex. A configured `model_providers.openai.base_url` wins.
-    pub openai_base_url: Option<String>,
-    /// `--enable`, `--disable`.
-    pub enable: Vec<String>,
-    pub disable: Vec<String>,
-}
-
-impl ConfigOptions {
-    /// Options from the process environment: `$WHARF_HOME` (default
-    /// `~/.wharf`), `$HOME`, `$TMPDIR`, `$OPENAI_BASE_URL`, with `cwd` as
-    /// the working directory.
-    pub fn from_env(cwd: &Path) -> Result<ConfigOptions, ConfigError> {
-        let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-        let home_dir = std::env::home_dir();
-        let cwd = std::path::absolute(cwd)
-            .and_then(|path| {
-                if path.is_dir() {
-                    Ok(path)
-                } else {
-                    Err(io::Error::new(
-                        io::ErrorKind::NotADirectory,
-                        "not a directory",
-                    ))
-                }
-            })
-            .map_err(|source| ConfigError::Cwd {
-                path: cwd.to_path_buf(),
-                source,
-            })?;
-        let wharf_home = match non_empty("WHARF_HOME") {
-            Some(dir) => cwd.join(dir),
-            None => home_dir.as_ref().ok_or(ConfigError::NoHome)?.join(".wharf"),
-        };
-        Ok(ConfigOptions {
-            wharf_home,
-            home_dir,
-            cwd,
-            tmpdir: non_empty("TMPDIR").map(PathBuf::from),
-            openai_base_url: non_empty("OPENAI_BASE_URL")
-                .and_then(|url| url.into_string().ok())
-                .filter(|url| !url.trim().is_empty()),
-            ..ConfigOptions::default()
-        })
-    }
-
-    /// The user's configuration file.
-    pub fn user_config_path(&self) -> PathBuf {
-        self.wharf_home.join(CONFIG_FILE)
-    }
-}
 
 /// The effective configuration of a session.
 #[derive(Debug, Clone)]
@@ -407,8 +269,10 @@ impl Config {
         let settings = feature_settings(&effective);
         let (features, mut feature_warnings) = Features::resolve(registry, &settings, suppress);
         warnings.append(&mut feature_warnings);
-        let (sandbox_policy, mut root_warnings) =
-            roots::refuse_exposing_roots(sandbox_policy(&typed, options, &effective)?, options);
+        let (sandbox_policy, mut root_warnings) = roots::refuse_exposing_roots(
+            policy::sandbox_policy(&typed, options, &effective)?,
+            options,
+        );
         warnings.append(&mut root_warnings);
         let (model_providers, model_provider) = providers::resolve(&typed, options, &effective)?;
         let mcp_servers = mcp::resolve(&typed, options, &effective)?;
@@ -709,104 +573,6 @@ fn feature_settings(effective: &Layered) -> Vec<FeatureSetting> {
         .collect();
     settings.sort_by_key(|setting| setting.source.rank());
     settings
-}
-
-fn sandbox_policy(
-    typed: &ConfigToml,
-    options: &ConfigOptions,
-    effective: &Layered,
-) -> Result<SandboxPolicy, ConfigError> {
-    let expand = |path: &PathBuf| expand_home(path, options.home_dir.as_deref());
-    let access = read_only_access(typed.read_only_access.as_ref(), effective, &expand)?;
-    let mode = typed.sandbox_mode.unwrap_or(SandboxModeToml::ReadOnly);
-    let ww = typed.sandbox_workspace_write.clone().unwrap_or_default();
-    let workspace = policy::WorkspaceWrite {
-        writable_roots: ww
-            .writable_roots
-            .unwrap_or_default()
-            .iter()
-            .map(expand)
-            .collect(),
-        network_access: ww.network_access.unwrap_or(false),
-        exclude_tmpdir_env_var: ww.exclude_tmpdir_env_var.unwrap_or(false),
-        exclude_slash_tmp: ww.exclude_slash_tmp.unwrap_or(false),
-    };
-    Ok(policy::policy(mode.into(), access, workspace))
-}
-
-fn read_only_access(
-    toml: Option<&ReadOnlyAccessToml>,
-    effective: &Layered,
-    expand: &dyn Fn(&PathBuf) -> PathBuf,
-) -> Result<ReadOnlyAccess, ConfigError> {
-    let Some(toml) = toml else {
-        return Ok(ReadOnlyAccess::FullAccess);
-    };
-    match toml.kind {
-        ReadOnlyAccessKind::Restricted => Ok(ReadOnlyAccess::Restricted {
-            include_platform_defaults: toml.include_platform_defaults.unwrap_or(true),
-            readable_roots: toml
-                .readable_roots
-                .as_deref()
-                .unwrap_or_default()
-                .iter()
-                .map(expand)
-                .collect(),
-        }),
-        ReadOnlyAccessKind::FullAccess => {
-            let misplaced = [
-                ("readable_roots", toml.readable_roots.is_some()),
-                (
-                    "include_platform_defaults",
-                    toml.include_platform_defaults.is_some(),
-                ),
-            ];
-            for (field, present) in misplaced {
-                if !present {
-                    continue;
-                }
-                let key = vec!["read_only_access".to_owned(), field.to_owned()];
-                let message = format!(
-                    "`{field}` only applies with type = \"restricted\" (set the type, or remove it)"
-                );
-                return Err(invalid_value(effective.sources.get(&key), &key, message));
-            }
-            Ok(ReadOnlyAccess::FullAccess)
-        }
-    }
-}
-
-/// An error about the value at `key`, placed where that value was set.
-fn invalid_value(source: Option<&Source>, key: &[String], message: String) -> ConfigError {
-    match source {
-        Some(Source::Project(at) | Source::User(at) | Source::Profile { at, .. }) => {
-            ConfigError::Invalid {
-                at: at.clone(),
-                key: display_key(key),
-                message,
-            }
-        }
-        Some(Source::Override(arg)) => ConfigError::Override {
-            arg: arg.clone(),
-            message,
-        },
-        Some(Source::Default | Source::Trust(_) | Source::Flag(_)) => ConfigError::Override {
-            arg: display_key(key),
-            message,
-        },
-        None => ConfigError::Value {
-            key: display_key(key),
-            message,
-        },
-    }
-}
-
-/// `~/x` → `$HOME/x`; other paths unchanged.
-fn expand_home(path: &Path, home: Option<&Path>) -> PathBuf {
-    match (path.strip_prefix("~"), home) {
-        (Ok(rest), Some(home)) => home.join(rest),
-        _ => path.to_path_buf(),
-    }
 }
 
 #[cfg(test)]

@@ -1,12 +1,16 @@
-//! From a sandbox mode to a policy: the one mapping, for the session's
-//! `sandbox_mode` and for an MCP server's (`[mcp_servers.NAME]
-//! sandbox_mode`, [`crate::McpSandbox::policy`]).
+//! From a sandbox mode to a policy: the one mapping ([`policy`]), for the
+//! session's `sandbox_mode` (read with its tables by [`sandbox_policy`])
+//! and for an MCP server's (`[mcp_servers.NAME] sandbox_mode`,
+//! [`crate::McpSandbox::policy`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use wharf_sandbox::{ReadOnlyAccess, SandboxMode, SandboxPolicy};
 
-use crate::toml_types::SandboxModeToml;
+use crate::error::{ConfigError, invalid_value};
+use crate::layer::Layered;
+use crate::options::ConfigOptions;
+use crate::toml_types::{ConfigToml, ReadOnlyAccessKind, ReadOnlyAccessToml, SandboxModeToml};
 
 /// What workspace-write adds to a mode (`[sandbox_workspace_write]`); the
 /// other modes ignore it.
@@ -81,5 +85,80 @@ mod tests {
             };
             assert_eq!(sandbox.policy(), expected, "{mode} {network_access}");
         }
+    }
+}
+
+/// The session's policy: `sandbox_mode`, its workspace-write table and
+/// `read_only_access`, with `~/` expanded.
+pub(crate) fn sandbox_policy(
+    typed: &ConfigToml,
+    options: &ConfigOptions,
+    effective: &Layered,
+) -> Result<SandboxPolicy, ConfigError> {
+    let expand = |path: &PathBuf| expand_home(path, options.home_dir.as_deref());
+    let access = read_only_access(typed.read_only_access.as_ref(), effective, &expand)?;
+    let mode = typed.sandbox_mode.unwrap_or(SandboxModeToml::ReadOnly);
+    let ww = typed.sandbox_workspace_write.clone().unwrap_or_default();
+    let workspace = WorkspaceWrite {
+        writable_roots: ww
+            .writable_roots
+            .unwrap_or_default()
+            .iter()
+            .map(expand)
+            .collect(),
+        network_access: ww.network_access.unwrap_or(false),
+        exclude_tmpdir_env_var: ww.exclude_tmpdir_env_var.unwrap_or(false),
+        exclude_slash_tmp: ww.exclude_slash_tmp.unwrap_or(false),
+    };
+    Ok(policy(mode.into(), access, workspace))
+}
+
+fn read_only_access(
+    toml: Option<&ReadOnlyAccessToml>,
+    effective: &Layered,
+    expand: &dyn Fn(&PathBuf) -> PathBuf,
+) -> Result<ReadOnlyAccess, ConfigError> {
+    let Some(toml) = toml else {
+        return Ok(ReadOnlyAccess::FullAccess);
+    };
+    match toml.kind {
+        ReadOnlyAccessKind::Restricted => Ok(ReadOnlyAccess::Restricted {
+            include_platform_defaults: toml.include_platform_defaults.unwrap_or(true),
+            readable_roots: toml
+                .readable_roots
+                .as_deref()
+                .unwrap_or_default()
+                .iter()
+                .map(expand)
+                .collect(),
+        }),
+        ReadOnlyAccessKind::FullAccess => {
+            let misplaced = [
+                ("readable_roots", toml.readable_roots.is_some()),
+                (
+                    "include_platform_defaults",
+                    toml.include_platform_defaults.is_some(),
+                ),
+            ];
+            for (field, present) in misplaced {
+                if !present {
+                    continue;
+                }
+                let key = vec!["read_only_access".to_owned(), field.to_owned()];
+                let message = format!(
+                    "`{field}` only applies with type = \"restricted\" (set the type, or remove it)"
+                );
+                return Err(invalid_value(effective.sources.get(&key), &key, message));
+            }
+            Ok(ReadOnlyAccess::FullAccess)
+        }
+    }
+}
+
+/// `~/x` → `$HOME/x`; other paths unchanged.
+pub(crate) fn expand_home(path: &Path, home: Option<&Path>) -> PathBuf {
+    match (path.strip_prefix("~"), home) {
+        (Ok(rest), Some(home)) => home.join(rest),
+        _ => path.to_path_buf(),
     }
 }

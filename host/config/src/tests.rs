@@ -633,7 +633,10 @@ fn editing_features_creates_the_file_and_refuses_bad_input() {
 #[test]
 fn defaults_are_a_valid_config() {
     let typed: ConfigToml = toml::from_str(toml_types::DEFAULTS).unwrap();
-    assert_eq!(typed.sandbox_mode, Some(SandboxModeToml::ReadOnly));
+    assert_eq!(
+        typed.sandbox_mode,
+        Some(toml_types::SandboxModeToml::ReadOnly)
+    );
     assert!(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("config.schema.json")
