@@ -52,41 +52,6 @@ impl From<SandboxModeToml> for SandboxMode {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use crate::McpSandbox;
-
-    use super::*;
-
-    #[test]
-    fn a_servers_sandbox_is_the_sessions_policy_of_its_mode() {
-        let workspace = |network_access| SandboxPolicy::WorkspaceWrite {
-            writable_roots: Vec::new(),
-            read_only_access: ReadOnlyAccess::FullAccess,
-            network_access,
-            exclude_tmpdir_env_var: false,
-            exclude_slash_tmp: false,
-        };
-        // (mode, network access, policy)
-        let cases = [
-            (SandboxMode::ReadOnly, false, SandboxPolicy::new_read_only()),
-            (SandboxMode::WorkspaceWrite, true, workspace(true)),
-            (SandboxMode::WorkspaceWrite, false, workspace(false)),
-            (
-                SandboxMode::DangerFullAccess,
-                true,
-                SandboxPolicy::DangerFullAccess,
-            ),
-        ];
-        for (mode, network_access, expected) in cases {
-            let sandbox = McpSandbox {
-                mode,
-                network_access,
-            };
-            assert_eq!(sandbox.policy(), expected, "{mode} {network_access}");
-        }
-    }
-}
 
 /// The session's policy: `sandbox_mode`, its workspace-write table and
 /// `read_only_access`, with `~/` expanded.
@@ -160,5 +125,41 @@ pub(crate) fn expand_home(path: &Path, home: Option<&Path>) -> PathBuf {
     match (path.strip_prefix("~"), home) {
         (Ok(rest), Some(home)) => home.join(rest),
         _ => path.to_path_buf(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::McpSandbox;
+
+    use super::*;
+
+    #[test]
+    fn a_servers_sandbox_is_the_sessions_policy_of_its_mode() {
+        let workspace = |network_access| SandboxPolicy::WorkspaceWrite {
+            writable_roots: Vec::new(),
+            read_only_access: ReadOnlyAccess::FullAccess,
+            network_access,
+            exclude_tmpdir_env_var: false,
+            exclude_slash_tmp: false,
+        };
+        // (mode, network access, policy)
+        let cases = [
+            (SandboxMode::ReadOnly, false, SandboxPolicy::new_read_only()),
+            (SandboxMode::WorkspaceWrite, true, workspace(true)),
+            (SandboxMode::WorkspaceWrite, false, workspace(false)),
+            (
+                SandboxMode::DangerFullAccess,
+                true,
+                SandboxPolicy::DangerFullAccess,
+            ),
+        ];
+        for (mode, network_access, expected) in cases {
+            let sandbox = McpSandbox {
+                mode,
+                network_access,
+            };
+            assert_eq!(sandbox.policy(), expected, "{mode} {network_access}");
+        }
     }
 }
