@@ -52,7 +52,6 @@ impl From<SandboxModeToml> for SandboxMode {
     }
 }
 
-
 /// The session's policy: `sandbox_mode`, its workspace-write table and
 /// `read_only_access`, with `~/` expanded.
 pub(crate) fn sandbox_policy(

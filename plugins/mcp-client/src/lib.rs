@@ -46,9 +46,9 @@ use std::time::Duration;
 pub use env::{DEFAULT_ENV_VARS, stdio_env};
 pub use error::{CallError, StartError};
 pub use names::{MAX_TOOL_NAME_LEN, qualified_name};
-pub use wharf_cancel::CancelToken;
 pub use server::{MAX_RESTARTS, McpServer};
 pub use server_log::{LogSink, MAX_LOG_LINES, stderr_log};
+pub use wharf_cancel::CancelToken;
 
 /// How long a server has to start and list its tools unless configured
 /// (`startup_timeout_sec`).
