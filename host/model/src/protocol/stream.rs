@@ -1,13 +1,14 @@
 //! The channel a response streams through: the client's producer sends
 //! events, the agent's consumer blocks for the next one, and either side
-//! can stop the other without anyone polling — a cancel wakes the blocked
-//! consumer and the producer's waits at once.
+//! can stop the other without anyone polling: the consumer's cancel wakes
+//! the producer's waits at once, and an interrupt from another thread
+//! wakes the blocked consumer with [`ModelError::Cancelled`].
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use wharf_cancel::{CancelToken, OnCancel};
+use wharf_cancel::CancelToken;
 
 use super::{ModelError, ResponseEvent};
 
@@ -18,8 +19,6 @@ type Event = Result<ResponseEvent, ModelError>;
 #[derive(Debug)]
 pub struct ResponseStream {
     shared: Arc<Shared>,
-    /// Wakes a blocked `next` when the stream is cancelled.
-    _wake_on_cancel: OnCancel,
 }
 
 /// The producing side of a [`ResponseStream`]. The stream ends when the
@@ -33,7 +32,7 @@ pub struct ResponseSender {
 /// stop and the consumer, blocked in `next`, gets [`ModelError::Cancelled`].
 #[derive(Debug, Clone)]
 pub struct StreamInterrupt {
-    cancel: CancelToken,
+    shared: Arc<Shared>,
 }
 
 #[derive(Debug, Default)]
@@ -48,6 +47,8 @@ struct Shared {
 struct Queue {
     events: VecDeque<Event>,
     senders: usize,
+    /// An interrupt queued its `Cancelled` (once).
+    interrupted: bool,
 }
 
 impl Shared {
@@ -61,35 +62,21 @@ impl ResponseStream {
     pub fn channel() -> (ResponseSender, ResponseStream) {
         let shared = Arc::new(Shared::default());
         shared.queue().senders = 1;
-        let wake = shared.cancel.on_cancel({
-            let shared = Arc::clone(&shared);
-            move || {
-                // Taken so that a consumer between its check and its wait
-                // cannot miss the wake-up.
-                let _queue = shared.queue();
-                shared.arrived.notify_all();
-            }
-        });
         (
             ResponseSender {
                 shared: Arc::clone(&shared),
             },
-            ResponseStream {
-                shared,
-                _wake_on_cancel: wake,
-            },
+            ResponseStream { shared },
         )
     }
 
     /// The next event, waiting at most `timeout`; `Ok(None)` when the
-    /// stream ended, `Err(Idle)` when nothing came in time.
+    /// stream ended (the producer is gone and every event was read),
+    /// `Err(Idle)` when nothing came in time.
     pub fn next_timeout(&self, timeout: Duration) -> Result<Option<Event>, ModelError> {
         let deadline = Instant::now().checked_add(timeout);
         let mut queue = self.shared.queue();
         loop {
-            if self.shared.cancel.is_cancelled() {
-                return Ok(Some(Err(ModelError::Cancelled)));
-            }
             if let Some(event) = queue.events.pop_front() {
                 return Ok(Some(event));
             }
@@ -125,22 +112,29 @@ impl ResponseStream {
     /// What stops this stream from another thread.
     pub fn interrupt(&self) -> StreamInterrupt {
         StreamInterrupt {
-            cancel: self.shared.cancel.clone(),
+            shared: Arc::clone(&self.shared),
         }
     }
 }
 
 impl StreamInterrupt {
+    /// Tells the producer to stop and queues [`ModelError::Cancelled`]
+    /// (once), which wakes the consumer.
     pub fn interrupt(&self) {
-        self.cancel.cancel();
+        self.shared.cancel.cancel();
+        let mut queue = self.shared.queue();
+        if !queue.interrupted {
+            queue.interrupted = true;
+            queue.events.push_back(Err(ModelError::Cancelled));
+            self.shared.arrived.notify_all();
+        }
     }
 }
 
 impl Iterator for ResponseStream {
     type Item = Event;
 
-    /// The next event, blocking; `None` when the producer ended;
-    /// `Err(Cancelled)` once the stream was cancelled.
+    /// The next event, blocking; `None` when the stream ended.
     fn next(&mut self) -> Option<Event> {
         self.next_timeout(Duration::MAX).unwrap_or(None)
     }

@@ -29,6 +29,38 @@ fn a_stream_delivers_events_in_order_and_stops_its_producer_when_dropped() {
 }
 
 #[test]
+fn an_interrupt_wakes_a_blocked_consumer_and_stops_the_producer() {
+    let (tx, mut rx) = ResponseStream::channel();
+    let interrupt = rx.interrupt();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let consumer = std::thread::spawn(move || {
+        ready_tx.send(()).unwrap();
+        // Blocks: the producer sends nothing and stays alive.
+        rx.next()
+    });
+    ready_rx.recv().unwrap();
+    interrupt.interrupt();
+    interrupt.interrupt();
+    assert_eq!(consumer.join().unwrap(), Some(Err(ModelError::Cancelled)));
+    assert!(tx.is_cancelled());
+    assert!(!tx.send(Ok(ResponseEvent::Created)));
+}
+
+#[test]
+fn a_cancelled_stream_still_ends_when_its_producer_does() {
+    let (tx, rx) = ResponseStream::channel();
+    assert!(tx.send(Ok(ResponseEvent::Created)));
+    rx.cancel();
+    assert!(tx.is_cancelled());
+    drop(tx);
+    assert_eq!(
+        rx.next_timeout(Duration::ZERO).unwrap(),
+        Some(Ok(ResponseEvent::Created))
+    );
+    assert_eq!(rx.next_timeout(Duration::ZERO).unwrap(), None);
+}
+
+#[test]
 fn items_have_a_stable_json_form() {
     let item = ResponseItem::FunctionCall {
         call_id: "c1".to_owned(),
