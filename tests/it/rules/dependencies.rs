@@ -85,6 +85,11 @@ const FORBIDDEN: &[(&str, &[&str], &str)] = &[
         "the MCP client speaks MCP and knows no host: wharf-mcp-adapter makes plugins of its servers",
     ),
     (
+        "wharf-mcp-adapter",
+        &["wharf-model", "wharf-host"],
+        "the adapter makes plugins of MCP servers and knows no model or agent",
+    ),
+    (
         "wharf-sandbox",
         &[
             "wharf-config",
