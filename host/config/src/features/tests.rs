@@ -15,30 +15,6 @@ fn spec(key: &str) -> FeatureSpec {
 }
 
 #[test]
-fn wharf_declares_the_keys_of_the_product_spec() {
-    let registry = wharf_features();
-    let table: Vec<(&str, Stage, bool)> = registry
-        .specs()
-        .map(|spec| (spec.key.as_str(), spec.stage, spec.default_enabled))
-        .collect();
-    assert_eq!(
-        table,
-        [
-            ("apply_patch", Stage::Stable, true),
-            ("apply_patch_freeform", Stage::Experimental, false),
-            ("hooks", Stage::Experimental, false),
-            ("mcp_client", Stage::Stable, true),
-            ("responses_websockets", Stage::UnderDevelopment, false),
-            ("shell_tool", Stage::Stable, true),
-            ("telemetry", Stage::Stable, true),
-            ("unified_exec", Stage::Stable, true),
-            ("view_image", Stage::Stable, true),
-        ]
-    );
-    assert_eq!(registry.canonical("view_image_tool"), Some("view_image"));
-}
-
-#[test]
 fn plugins_register_their_own_keys() {
     let mut registry = wharf_features();
     registry.register(spec("grep_tool")).unwrap();
