@@ -2,8 +2,11 @@
 //! implements (WASM, native and builtin today; MCP later), the types a call
 //! takes and produces, manifests and grants.
 
+mod call_log;
 pub mod grant;
 pub mod manifest;
+
+pub(crate) use call_log::CallLog;
 
 use std::fmt;
 

@@ -13,13 +13,9 @@ use std::time::{Duration, Instant};
 use wharf_plugin_api::native::{self as abi, Buf, HostV1, wire};
 
 use crate::exec;
-use crate::plugin::CallContext;
 use crate::plugin::grant::Grant;
+use crate::plugin::{CallContext, CallLog};
 use crate::wasm::files::{self, ReadFailure};
-
-/// Log lines a call may send before further ones are dropped.
-const MAX_LOG_LINES: usize = 200;
-const MAX_LOG_LINE_BYTES: usize = 4096;
 
 /// What one call's callbacks may use: its context, its grant, its
 /// deadline, and where its logs go.
@@ -28,7 +24,7 @@ pub(super) struct CallState<'a> {
     grant: &'a Grant,
     deadline: Instant,
     /// A plugin may call back from threads of its own.
-    logs: Mutex<Vec<String>>,
+    log: Mutex<CallLog>,
 }
 
 impl<'a> CallState<'a> {
@@ -37,7 +33,7 @@ impl<'a> CallState<'a> {
             cx,
             grant,
             deadline,
-            logs: Mutex::new(Vec::new()),
+            log: Mutex::new(CallLog::new(cx.progress.clone())),
         }
     }
 
@@ -55,22 +51,22 @@ impl<'a> CallState<'a> {
     }
 
     pub(super) fn into_logs(self) -> Vec<String> {
-        self.logs.into_inner().unwrap_or_default()
+        self.log
+            .into_inner()
+            .map(CallLog::into_lines)
+            .unwrap_or_default()
     }
 
     fn log(&self, level: &str, message: &str) {
-        let Ok(mut logs) = self.logs.lock() else {
-            return;
-        };
-        if logs.len() >= MAX_LOG_LINES {
-            return;
+        if let Ok(mut log) = self.log.lock() {
+            log.log(level, message);
         }
-        let mut end = message.len().min(MAX_LOG_LINE_BYTES);
-        while !message.is_char_boundary(end) {
-            end -= 1;
+    }
+
+    fn progress(&self, message: &str) {
+        if let Ok(mut log) = self.log.lock() {
+            log.progress(message);
         }
-        let message = message.get(..end).unwrap_or_default();
-        logs.push(format!("[{level}] {message}"));
     }
 
     fn read_file(&self, path: &str) -> wire::ReadResponse {
@@ -179,7 +175,7 @@ unsafe extern "C" fn progress(ctx: *const c_void, message: *const u8, len: usize
     guarded((), || {
         // SAFETY: as for `log`.
         let (state, message) = unsafe { (state(ctx), text(message, len)) };
-        state.log("progress", &message);
+        state.progress(&message);
     });
 }
 

@@ -175,6 +175,8 @@ mod broken {
 struct Setup {
     dir: tempfile::TempDir,
     plugin: NativePlugin,
+    /// What the calls reported as progress, as it came.
+    progress: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Setup {
@@ -184,6 +186,7 @@ impl Setup {
         Setup {
             plugin: NativePlugin::builtin("tools", tools::wharf_native_plugin()).unwrap(),
             dir,
+            progress: Arc::default(),
         }
     }
 
@@ -214,7 +217,10 @@ impl Setup {
             cwd: self.cwd(),
             sandbox: Arc::new(Sandbox::new(&policy, &env)),
             cancel: wharf_cancel::CancelToken::new(),
-            progress: None,
+            progress: Some(crate::plugin::Progress::new({
+                let progress = Arc::clone(&self.progress);
+                move |message| progress.lock().unwrap().push(message.to_owned())
+            })),
         };
         let value = serde_json::json!({ "text": text });
         let text = value.to_string();
@@ -325,6 +331,8 @@ fn calls_cross_the_abi_and_back() {
             "{tool} {text}"
         );
     }
+    // Progress is logged and also passed on as it comes.
+    assert_eq!(*setup.progress.lock().unwrap(), ["done"]);
 }
 
 #[test]

@@ -27,7 +27,9 @@ impl WasmPlugin {
             grant: grant.clone(),
             deadline,
         });
-        let mut store = Store::new(&self.engine, CallState::new(grant, exec, cx.is_some()));
+        let progress = cx.and_then(|cx| cx.progress.clone());
+        let state = CallState::new(grant, exec, progress, cx.is_some());
+        let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
         let cancel = cx.map(|cx| cx.cancel.clone());
         store.epoch_deadline_callback(move |_| {
@@ -205,7 +207,7 @@ impl Plugin for WasmPlugin {
             Err(stopped) => return Err(stopped.error(grant)),
         };
         let mut output = result.map(wit::tool_output).map_err(wit::tool_error)?;
-        output.logs = std::mem::take(&mut store.data_mut().logs);
+        output.logs = std::mem::take(&mut store.data_mut().log).into_lines();
         Ok(output)
     }
 }

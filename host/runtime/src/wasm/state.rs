@@ -16,10 +16,7 @@ use wharf_sandbox::Sandbox;
 use super::files::{self, ReadFailure};
 use crate::exec::{self, ExecRequest, ExecResult};
 use crate::plugin::grant::Grant;
-
-/// Log lines a call may send before further ones are dropped.
-const MAX_LOG_LINES: usize = 200;
-const MAX_LOG_LINE_BYTES: usize = 4096;
+use crate::plugin::{CallLog, Progress};
 
 /// The state of one store: WASI, resources, limits, what the guest logged.
 pub(crate) struct CallState {
@@ -33,7 +30,7 @@ pub(crate) struct CallState {
     exec: Option<ExecAccess>,
     /// Whether this store runs a call (not a `describe`).
     in_call: bool,
-    pub(super) logs: Vec<String>,
+    pub(super) log: CallLog,
 }
 
 /// The call's sandbox, cwd, grant and deadline, for `exec`.
@@ -58,7 +55,12 @@ impl CallState {
     /// arguments, no stdin, stdout and stderr discarded, no sockets or name
     /// lookups, and only the granted roots, read-only. (Writes reach the
     /// disk only as file changes the host checks and applies.)
-    pub(super) fn new(grant: &Grant, exec: Option<ExecAccess>, in_call: bool) -> CallState {
+    pub(super) fn new(
+        grant: &Grant,
+        exec: Option<ExecAccess>,
+        progress: Option<Progress>,
+        in_call: bool,
+    ) -> CallState {
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdout(SinkOutputStream)
             .stderr(SinkOutputStream)
@@ -79,7 +81,7 @@ impl CallState {
             read_roots: grant.read_roots.clone(),
             exec,
             in_call,
-            logs: Vec::new(),
+            log: CallLog::new(progress),
         }
     }
 
@@ -105,15 +107,11 @@ impl CallState {
     }
 
     pub(super) fn log(&mut self, level: &str, message: &str) {
-        if self.logs.len() >= MAX_LOG_LINES {
-            return;
-        }
-        let mut end = message.len().min(MAX_LOG_LINE_BYTES);
-        while !message.is_char_boundary(end) {
-            end -= 1;
-        }
-        let message = message.get(..end).unwrap_or_default();
-        self.logs.push(format!("[{level}] {message}"));
+        self.log.log(level, message);
+    }
+
+    pub(super) fn progress(&mut self, message: &str) {
+        self.log.progress(message);
     }
 }
 

@@ -43,7 +43,7 @@ impl host::Host for CallState {
     }
 
     fn progress(&mut self, message: String) {
-        CallState::log(self, "progress", &message);
+        CallState::progress(self, &message);
     }
 
     fn exec(&mut self, request: host::ExecRequest) -> Result<host::ExecOutput, String> {
