@@ -4,31 +4,10 @@
 //! joins them, and the small crates stay small.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Command;
 
 /// Each workspace package's normal (not dev, not build) dependencies.
 fn dependencies() -> BTreeMap<String, BTreeSet<String>> {
-    #[allow(
-        clippy::disallowed_methods,
-        reason = "a test asks cargo about the workspace; nothing sandboxed runs"
-    )]
-    let output = Command::new(env!("CARGO"))
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--offline",
-        ])
-        .current_dir(super::root())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "cargo metadata failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let metadata = super::metadata();
     let mut packages = BTreeMap::new();
     for package in metadata["packages"].as_array().unwrap() {
         let normal = package["dependencies"]
