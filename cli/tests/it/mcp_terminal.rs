@@ -40,6 +40,11 @@ for method, id, params in requests():
             send({"jsonrpc": "2.0", "method": "notifications/progress", "params": {
                 "progressToken": token, "progress": 1, "total": 2,
                 "message": "progress " + hostile}})
+        # rmcp hands a notification to its handler on a task of its own:
+        # the result waits until the client answered a ping sent after it.
+        send({"jsonrpc": "2.0", "id": "sync", "method": "ping"})
+        while json.loads(sys.stdin.readline()).get("id") != "sync":
+            pass
         send({"jsonrpc": "2.0", "id": id, "result": {
             "content": [{"type": "text", "text": "result " + hostile}]}})
     elif id is not None:
