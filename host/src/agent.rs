@@ -23,6 +23,7 @@ use wharf_model::protocol::{
     ModelClient, ModelError, Prompt, ResponseEvent, ResponseItem, Role, Usage,
 };
 use wharf_runtime::pipeline::Session;
+use wharf_runtime::plugin::Progress;
 use wharf_runtime::registry::Plugins;
 
 pub use calls::offered_tools;
@@ -75,6 +76,22 @@ impl Sink for Vec<Event> {
 /// A sink events can reach from any thread: what a running call reports
 /// of its progress goes there from the thread the call runs on.
 pub type SharedSink = std::sync::Arc<std::sync::Mutex<dyn Sink + Send>>;
+
+/// Where a running call reports progress: an `item.progress` event of
+/// `item_id` in `sink`, sent from the thread the call runs on.
+pub(crate) fn progress_events(sink: &SharedSink, item_id: String, tool: String) -> Progress {
+    let sink = std::sync::Arc::clone(sink);
+    Progress::new(move |message| {
+        let event = Event::ItemProgress {
+            item_id: item_id.clone(),
+            tool: tool.clone(),
+            message: message.to_owned(),
+        };
+        sink.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .event(&event);
+    })
+}
 
 /// What a completed turn produced.
 #[derive(Debug, Clone, PartialEq, Default)]

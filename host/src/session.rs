@@ -16,8 +16,8 @@ use wharf_config::{ApprovalPolicy, Config, ConfigError, ConfigOptions};
 use wharf_model::models::ModelInfo;
 use wharf_model::protocol::{ModelClient, ResponseItem};
 use wharf_runtime::pipeline::{self, Approver, CallOutcome, EnvLookup, Session, ToolCall};
+use wharf_runtime::plugin::Plugin;
 use wharf_runtime::plugin::manifest::Manifest;
-use wharf_runtime::plugin::{Plugin, Progress};
 use wharf_runtime::registry::{Discovery, EmbeddedPlugin, Plugins, RequiredPluginFailed};
 use wharf_runtime::wasm::{WasmError, WasmRuntime};
 
@@ -303,16 +303,8 @@ impl Host {
     /// Runs one call through the pipeline, outside any turn (`wharf tool
     /// call`); its progress goes to the sink as it comes.
     pub fn call(&self, call: &ToolCall) -> CallOutcome {
-        let events = Arc::clone(&self.events);
-        let (item_id, tool) = (call.call_id.to_string(), call.tool.clone());
-        let progress = Progress::new(move |message| {
-            let event = Event::ItemProgress {
-                item_id: item_id.clone(),
-                tool: tool.clone(),
-                message: message.to_owned(),
-            };
-            Locked(&events).event(&event);
-        });
+        let progress =
+            agent::progress_events(&self.events, call.call_id.to_string(), call.tool.clone());
         pipeline::call_reporting(&self.plugins, &self.session, call, Some(progress))
     }
 

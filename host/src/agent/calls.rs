@@ -3,7 +3,6 @@
 //! outcomes into items for the user and outputs for the model.
 
 use std::collections::HashSet;
-use std::sync::{Arc, PoisonError};
 
 use base64::Engine as _;
 
@@ -151,18 +150,12 @@ impl Runner<'_> {
     /// What `call` (shown as `item`) reports of its progress becomes an
     /// event in the shared sink, from the thread the call runs on.
     fn progress(&self, item: &Item, call: &ToolCall) -> Option<Progress> {
-        let sink = Arc::clone(self.progress?);
-        let (item_id, tool) = (item.id.clone(), call.tool.clone());
-        Some(Progress::new(move |message| {
-            let event = Event::ItemProgress {
-                item_id: item_id.clone(),
-                tool: tool.clone(),
-                message: message.to_owned(),
-            };
-            sink.lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .event(&event);
-        }))
+        let sink = self.progress?;
+        Some(super::progress_events(
+            sink,
+            item.id.clone(),
+            call.tool.clone(),
+        ))
     }
 
     /// Runs each call on a thread of its own; outcomes in call order.
