@@ -20,6 +20,9 @@ pub struct Printer {
 
 impl Printer {
     pub fn print(&self, event: &Event) {
+        if event.is_transient() {
+            return;
+        }
         if self.json {
             if let Ok(line) = serde_json::to_string(event) {
                 let mut stdout = std::io::stdout().lock();
@@ -79,6 +82,13 @@ pub fn human(event: &Event, cwd: &Path) {
             return;
         }
         Event::ThreadStarted { .. } | Event::TurnStarted | Event::ItemUpdated { .. } => return,
+        Event::ResponseStarted
+        | Event::ItemDelta { .. }
+        | Event::TokenCount { .. }
+        | Event::ApprovalRequested { .. }
+        | Event::SessionConfigured { .. }
+        | Event::Notice { .. }
+        | Event::SessionEnded => return,
     };
     match &item.details {
         ItemDetails::UserMessage { text } => eprintln!("user: {}", short(text, 400)),

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::Write as _;
 
-use wharf_runtime::pipeline::{ApprovalRequest, Approver};
+use wharf_runtime::pipeline::{ApprovalRequest, Approver, Decision};
 
 /// `text` with every control character escaped, except newlines and tabs:
 /// C0 controls (ESC, `\r`, BEL, backspace…) as `\x1b`-style escapes, DEL and
@@ -40,7 +40,7 @@ pub fn safe(text: &str) -> Cow<'_, str> {
 pub struct TerminalApprover;
 
 impl Approver for TerminalApprover {
-    fn approve(&self, request: &ApprovalRequest) -> bool {
+    fn decide(&self, request: &ApprovalRequest) -> Decision {
         let mut stderr = std::io::stderr().lock();
         let _ = writeln!(
             stderr,
@@ -55,9 +55,13 @@ impl Approver for TerminalApprover {
         drop(stderr);
         let mut answer = String::new();
         if std::io::stdin().read_line(&mut answer).is_err() {
-            return false;
+            return Decision::Deny { reason: None };
         }
-        matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+        if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            Decision::Approve
+        } else {
+            Decision::Deny { reason: None }
+        }
     }
 }
 

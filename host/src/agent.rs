@@ -23,11 +23,12 @@ use wharf_model::protocol::{
     ModelClient, ModelError, Prompt, ResponseEvent, ResponseItem, Role, Usage,
 };
 use wharf_runtime::pipeline::Session;
+
 use wharf_runtime::plugin::Progress;
 use wharf_runtime::registry::Plugins;
 
 pub use calls::offered_tools;
-pub use events::{ChangeKind, Event, FileUpdate, Item, ItemDetails, Status, TurnError};
+pub use events::{ChangeKind, DeltaKind, Event, FileUpdate, Item, ItemDetails, Status, TurnError};
 pub use fit::model_fit;
 pub use ids::new_thread_id;
 pub use interrupt::cancel_on_interrupt;
@@ -111,6 +112,8 @@ pub struct Agent<'a> {
     base_instructions: String,
     history: Vec<ResponseItem>,
     next_item: usize,
+    /// Tokens used by every turn of this thread.
+    total_usage: Usage,
     /// Where calls report progress; `None`: it is dropped.
     progress: Option<SharedSink>,
 }
@@ -134,6 +137,7 @@ impl<'a> Agent<'a> {
             base_instructions: BASE_INSTRUCTIONS.to_owned(),
             history: Vec::new(),
             next_item: 0,
+            total_usage: Usage::default(),
             progress: None,
         }
     }
@@ -296,9 +300,15 @@ impl<'a> Agent<'a> {
                 Some(Ok(event)) => event,
             };
             match event {
-                ResponseEvent::Created
-                | ResponseEvent::OutputTextDelta { .. }
-                | ResponseEvent::ReasoningSummaryDelta { .. } => {}
+                ResponseEvent::Created => sink.event(&Event::ResponseStarted),
+                ResponseEvent::OutputTextDelta { delta } => sink.event(&Event::ItemDelta {
+                    kind: DeltaKind::AgentMessage,
+                    delta,
+                }),
+                ResponseEvent::ReasoningSummaryDelta { delta } => sink.event(&Event::ItemDelta {
+                    kind: DeltaKind::Reasoning,
+                    delta,
+                }),
                 ResponseEvent::OutputItemDone { item } => {
                     self.receive(item, &mut calls, outcome, sink);
                 }
@@ -306,6 +316,12 @@ impl<'a> Agent<'a> {
                 ResponseEvent::Completed { usage, .. } => {
                     if let Some(usage) = usage {
                         add_usage(&mut outcome.usage, &usage);
+                        add_usage(&mut self.total_usage, &usage);
+                        sink.event(&Event::TokenCount {
+                            total: self.total_usage.clone(),
+                            context_used: usage.input_tokens + usage.output_tokens,
+                            context_window: self.model.context_window,
+                        });
                     }
                     return Ok(calls);
                 }

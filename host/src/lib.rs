@@ -6,5 +6,6 @@
 //! outputs.
 
 pub mod agent;
+pub mod ops;
 pub mod rollout;
 pub mod session;

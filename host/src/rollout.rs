@@ -179,6 +179,9 @@ impl RolloutWriter {
 
 impl Sink for RolloutWriter {
     fn event(&mut self, event: &Event) {
+        if event.is_transient() {
+            return;
+        }
         self.write_or_keep_error(&RolloutLine::Event {
             event: event.clone(),
         });

@@ -35,7 +35,7 @@ use wharf_config::Config;
 use wharf_config::features::Features;
 
 pub use apply::{AppliedChange, ChangeKind};
-pub use approval::{ApprovalRequest, Approver, needs_approval};
+pub use approval::{ApprovalRequest, Approver, Decision, needs_approval};
 pub use fit::{IMAGE_PLACEHOLDER, ModelFit, Truncation};
 
 /// Reads an environment variable; the session gets it from its embedder so

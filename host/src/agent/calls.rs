@@ -329,6 +329,7 @@ fn file_updates(applied: &[AppliedChange]) -> Vec<FileUpdate> {
         .iter()
         .map(|change| FileUpdate {
             path: change.path.display().to_string(),
+            diff: change.diff.clone(),
             kind: match change.kind {
                 pipeline::ChangeKind::Added => ChangeKind::Add,
                 pipeline::ChangeKind::Modified => ChangeKind::Update,

@@ -4,6 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use wharf_model::protocol::{ModelError, Usage};
+use wharf_runtime::pipeline::ApprovalRequest;
+
+use crate::ops::SessionInfo;
 
 /// One event of a thread, in the order they happen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,6 +40,54 @@ pub enum Event {
     /// A problem that does not end the turn (a warning).
     #[serde(rename = "error")]
     Error { message: String },
+    /// The model started a response (again, when the client retried a
+    /// stream that failed): text streamed since the last one is void.
+    #[serde(rename = "response.started")]
+    ResponseStarted,
+    /// More of what the model is writing, as it streams; the
+    /// `item.completed` of the message (or reasoning) follows with the
+    /// whole text. `wharf exec` prints none.
+    #[serde(rename = "item.delta")]
+    ItemDelta { kind: DeltaKind, delta: String },
+    /// Tokens used: the session's total so far and how much of the
+    /// context window the last request filled (its input and output).
+    #[serde(rename = "token.count")]
+    TokenCount {
+        total: Usage,
+        context_used: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        context_window: Option<u64>,
+    },
+    /// A call waits for the user's answer (an interactive session): answer
+    /// it with [`Op::Approval`](crate::ops::Op::Approval) and the same
+    /// `call_id`.
+    #[serde(rename = "approval.requested")]
+    ApprovalRequested { request: ApprovalRequest },
+    /// What the session is: sent when it starts and after every change
+    /// (model, approval policy, a feature), and on request.
+    #[serde(rename = "session.configured")]
+    SessionConfigured { info: Box<SessionInfo> },
+    /// An answer to an op that is not a turn (`/diff`, a refused change):
+    /// text for the user, not the model.
+    #[serde(rename = "notice")]
+    Notice {
+        title: String,
+        text: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        is_error: bool,
+    },
+    /// The session ended (after [`Op::Shutdown`](crate::ops::Op::Shutdown));
+    /// nothing follows.
+    #[serde(rename = "session.ended")]
+    SessionEnded,
+}
+
+/// What an [`Event::ItemDelta`] adds to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeltaKind {
+    AgentMessage,
+    Reasoning,
 }
 
 /// Why a turn failed: the message users and `--json` read, and the model
@@ -138,6 +189,11 @@ pub enum Status {
 pub struct FileUpdate {
     pub path: String,
     pub kind: ChangeKind,
+    /// The change as a unified diff (`@@ -a,b +c,d @@` hunks, three lines
+    /// of context), when the session records diffs (an interactive one
+    /// does) and the file is text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,6 +202,33 @@ pub enum ChangeKind {
     Add,
     Delete,
     Update,
+}
+
+impl Event {
+    /// Whether the event only matters while the session runs: streamed
+    /// text, token counts, approval requests, session info and notices.
+    /// Rollouts and `wharf exec --json` keep the others (the turns and
+    /// their items); a front end renders all of them.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Event::ResponseStarted
+            | Event::ItemDelta { .. }
+            | Event::TokenCount { .. }
+            | Event::ApprovalRequested { .. }
+            | Event::SessionConfigured { .. }
+            | Event::Notice { .. }
+            | Event::SessionEnded => true,
+            Event::ThreadStarted { .. }
+            | Event::TurnStarted
+            | Event::ItemStarted { .. }
+            | Event::ItemUpdated { .. }
+            | Event::ItemCompleted { .. }
+            | Event::ItemProgress { .. }
+            | Event::TurnCompleted { .. }
+            | Event::TurnFailed { .. }
+            | Event::Error { .. } => false,
+        }
+    }
 }
 
 impl ItemDetails {

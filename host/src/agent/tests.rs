@@ -674,9 +674,16 @@ fn a_call_that_needs_approval_is_denied_when_nobody_can_approve() {
 fn an_approver_decides() {
     struct Only(&'static str, AtomicBool);
     impl wharf_runtime::pipeline::Approver for Only {
-        fn approve(&self, request: &wharf_runtime::pipeline::ApprovalRequest) -> bool {
+        fn decide(
+            &self,
+            request: &wharf_runtime::pipeline::ApprovalRequest,
+        ) -> wharf_runtime::pipeline::Decision {
             self.1.store(true, Ordering::SeqCst);
-            request.args.contains(self.0)
+            if request.args.contains(self.0) {
+                wharf_runtime::pipeline::Decision::Approve
+            } else {
+                wharf_runtime::pipeline::Decision::Deny { reason: None }
+            }
         }
     }
     let setup = Setup::new();

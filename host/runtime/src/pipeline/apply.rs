@@ -20,6 +20,9 @@ pub struct AppliedChange {
     pub kind: ChangeKind,
     /// Resolved, absolute; for a move, the destination.
     pub path: PathBuf,
+    /// The change as a unified diff, when the session records diffs and
+    /// both sides are text.
+    pub diff: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,6 +181,7 @@ pub(super) fn apply(
                 applied.push(AppliedChange {
                     kind,
                     path: target.path,
+                    diff: None,
                 });
                 if let Some(source) = remove {
                     beneath::delete(&mut roots, &source.root, &source.path)
@@ -190,6 +194,7 @@ pub(super) fn apply(
                 applied.push(AppliedChange {
                     kind: ChangeKind::Deleted,
                     path: target.path,
+                    diff: None,
                 });
             }
         }

@@ -17,12 +17,14 @@
 use crate::ids::CallId;
 use crate::plugin::manifest::Manifest;
 use crate::registry::Entry;
+use serde::{Deserialize, Serialize};
 use wharf_config::ApprovalPolicy;
 
 use super::{CallError, Session, ToolCall};
 
-/// What an approver is asked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What an approver is asked. Serializable: a front end shows it as it
+/// comes in the session's events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalRequest {
     pub call_id: CallId,
     pub tool: String,
@@ -31,12 +33,46 @@ pub struct ApprovalRequest {
     pub args: String,
     /// Why the call needs approval ("it runs commands").
     pub reason: String,
+    /// The command the call runs, when its tool shows one (the spec's
+    /// display hint): what "yes for this session" matches by prefix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// The text of the freeform argument (a patch) of a call whose plugin
+    /// edits files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patch: Option<String>,
+    /// Why the model asks to run the call outside the sandbox
+    /// (`on-request`), in its words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
+    /// The call ran in the sandbox and failed because of it; approving runs
+    /// it again without the sandbox (`on-failure`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retry_without_sandbox: bool,
+}
+
+/// An approver's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    /// Run this call.
+    Approve,
+    /// Run this call, and the approver need not ask again in this session
+    /// for the same tool (or, for a command, the same command prefix). The
+    /// pipeline treats it as [`Decision::Approve`]; remembering is the
+    /// approver's.
+    ApproveForSession,
+    /// Do not run it; `reason`, when given, is passed on to the model.
+    Deny {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
 }
 
 /// Answers approval requests (the TUI asks the user).
 pub trait Approver: Send + Sync {
-    /// Whether the call may run.
-    fn approve(&self, request: &ApprovalRequest) -> bool;
+    /// Whether, and how, the call may run.
+    fn decide(&self, request: &ApprovalRequest) -> Decision;
 }
 
 /// Why a call of a tool of `manifest`'s plugin needs approval under
@@ -80,13 +116,22 @@ pub(super) fn check(entry: &Entry, session: &Session, call: &ToolCall) -> Result
         plugin: entry.manifest.name.to_string(),
         args: call.args.clone(),
         reason: reason.to_owned(),
+        command: None,
+        patch: None,
+        justification: None,
+        retry_without_sandbox: false,
     };
-    if approver.approve(&request) {
-        Ok(())
-    } else {
-        Err(CallError::NotApproved(format!(
+    match approver.decide(&request) {
+        Decision::Approve | Decision::ApproveForSession => Ok(()),
+        Decision::Deny { reason: None } => Err(CallError::NotApproved(format!(
             "the user declined to run `{}`",
             call.tool
-        )))
+        ))),
+        Decision::Deny {
+            reason: Some(reason),
+        } => Err(CallError::NotApproved(format!(
+            "the user declined to run `{}`: {reason}",
+            call.tool
+        ))),
     }
 }
