@@ -143,6 +143,7 @@ fn status_word(status: Status) -> &'static str {
         Status::Completed => "ok",
         Status::Failed => "failed",
         Status::Declined => "declined",
+        Status::Cancelled => "cancelled",
     }
 }
 

@@ -182,6 +182,9 @@ pub enum Status {
     Failed,
     /// Refused before it ran (approval, policy).
     Declined,
+    /// Stopped by a cancel (Esc, Ctrl-C) before it finished, or never run
+    /// because the turn was cancelled.
+    Cancelled,
 }
 
 /// One file a call changed.

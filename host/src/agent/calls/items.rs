@@ -113,6 +113,7 @@ pub(super) fn status(outcome: &CallOutcome) -> Status {
             _ => Status::Completed,
         },
         Err(CallError::NotApproved(_) | CallError::Unsupported { .. }) => Status::Declined,
+        Err(CallError::Tool(wharf_runtime::plugin::ToolError::Cancelled)) => Status::Cancelled,
         Err(_) => Status::Failed,
     }
 }
