@@ -88,6 +88,7 @@ pub fn human(event: &Event, cwd: &Path) {
         | Event::ApprovalRequested { .. }
         | Event::SessionConfigured { .. }
         | Event::Notice { .. }
+        | Event::SessionList { .. }
         | Event::SessionEnded => return,
     };
     match &item.details {

@@ -32,8 +32,18 @@ pub enum Op {
     SetFeature { name: String, enabled: bool },
     /// Send [`SessionInfo`] again (`/status`).
     Status,
-    /// Show the working tree's changes (`git diff`), as a notice.
+    /// Show the working tree's changes (`git diff`), as a notice titled
+    /// `diff`.
     Diff,
+    /// Start a new thread in the same session (`/new`): an empty
+    /// conversation and a new rollout.
+    NewThread,
+    /// Send the saved sessions ([`Event::SessionList`](crate::agent::Event::SessionList)).
+    ListSessions,
+    /// Continue saved session `id` instead of the current thread: its
+    /// stored events are sent again (after `thread.started`) so that a
+    /// front end can show them, and its conversation is the next turn's.
+    Resume { id: String },
     /// End the session: running calls are cancelled, what they started
     /// ends, and [`Event::SessionEnded`](crate::agent::Event::SessionEnded)
     /// is the last event.

@@ -287,6 +287,55 @@ pub fn latest(wharf_home: &Path) -> Result<PathBuf, RolloutError> {
         .ok_or(RolloutError::NoSessions { dir })
 }
 
+/// One saved session, for a picker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    pub path: PathBuf,
+    pub meta: SessionMeta,
+    /// The first user message, when the session has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_prompt: Option<String>,
+}
+
+/// The saved sessions under `wharf_home`, newest first; files that cannot
+/// be read as rollouts are left out. Each file is read only up to its
+/// first user message.
+pub fn list(wharf_home: &Path) -> Vec<SessionSummary> {
+    let mut paths = all_rollouts(&sessions_dir(wharf_home));
+    paths.sort_by(|a, b| b.file_name().cmp(&a.file_name()));
+    paths
+        .into_iter()
+        .filter_map(|path| summary(&path))
+        .collect()
+}
+
+fn summary(path: &Path) -> Option<SessionSummary> {
+    use std::io::BufRead as _;
+    let file = File::open(path).ok()?;
+    let mut lines = std::io::BufReader::new(file).lines();
+    let first = lines.next()?.ok()?;
+    let RolloutLine::SessionMeta(meta) = serde_json::from_str(&first).ok()? else {
+        return None;
+    };
+    let first_prompt =
+        lines
+            .map_while(Result::ok)
+            .find_map(|line| match serde_json::from_str(&line).ok()? {
+                RolloutLine::Event {
+                    event: Event::ItemCompleted { item },
+                } => match item.details {
+                    crate::agent::ItemDetails::UserMessage { text } => Some(text),
+                    _ => None,
+                },
+                _ => None,
+            });
+    Some(SessionSummary {
+        path: path.to_path_buf(),
+        meta,
+        first_prompt,
+    })
+}
+
 /// Every `rollout-*.jsonl` under `dir` (`YYYY/MM/DD/`).
 fn all_rollouts(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();

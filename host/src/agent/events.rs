@@ -7,6 +7,7 @@ use wharf_model::protocol::{ModelError, Usage};
 use wharf_runtime::pipeline::ApprovalRequest;
 
 use crate::ops::SessionInfo;
+use crate::rollout::SessionSummary;
 
 /// One event of a thread, in the order they happen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,6 +77,10 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         is_error: bool,
     },
+    /// The saved sessions, newest first (after
+    /// [`Op::ListSessions`](crate::ops::Op::ListSessions)).
+    #[serde(rename = "session.list")]
+    SessionList { sessions: Vec<SessionSummary> },
     /// The session ended (after [`Op::Shutdown`](crate::ops::Op::Shutdown));
     /// nothing follows.
     #[serde(rename = "session.ended")]
@@ -220,6 +225,7 @@ impl Event {
             | Event::ApprovalRequested { .. }
             | Event::SessionConfigured { .. }
             | Event::Notice { .. }
+            | Event::SessionList { .. }
             | Event::SessionEnded => true,
             Event::ThreadStarted { .. }
             | Event::TurnStarted
