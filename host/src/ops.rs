@@ -8,8 +8,10 @@
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use wharf_config::ApprovalPolicy;
-use wharf_runtime::pipeline::Decision;
+// Re-exported so that a front end (wharf-tui) names the protocol's types
+// through wharf-host alone.
+pub use wharf_config::ApprovalPolicy;
+pub use wharf_runtime::pipeline::{ApprovalRequest, Decision};
 
 /// A request to the session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
