@@ -11,11 +11,13 @@
 //! tool read and write are plain data and pure functions: no process state
 //! beyond what the caller passes in a [`PathEnv`].
 
+mod denied;
 mod keyring;
 pub mod paths;
 pub mod policy;
 pub mod spawn;
 
+pub use denied::denial_line;
 pub use keyring::join_new_session_keyring;
 
 pub use paths::{

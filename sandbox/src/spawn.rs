@@ -435,6 +435,21 @@ impl Sandbox {
         &self.policy
     }
 
+    /// This sandbox without its restrictions: danger-full-access in the
+    /// same environment (cwd, variables). What a call runs under once the
+    /// user approved running it outside the sandbox.
+    pub fn unrestricted(&self) -> Sandbox {
+        let policy = SandboxPolicy::DangerFullAccess;
+        Sandbox {
+            nested_git: NestedGitCache::new(&policy, &self.env),
+            policy,
+            env: self.env.clone(),
+            environment: self.environment.clone(),
+            namespaces: self.namespaces,
+            kernel: self.kernel,
+        }
+    }
+
     /// The directory commands run in unless they name their own.
     pub fn cwd(&self) -> &Path {
         &self.env.cwd
