@@ -77,7 +77,14 @@ mod tests {
         };
         let full = SandboxPolicy::DangerFullAccess;
         // (what, policy, exit code, output, the telling line)
-        let rows: &[(&str, &SandboxPolicy, Option<i32>, &str, Option<&str>)] = &[
+        type Row<'a> = (
+            &'a str,
+            &'a SandboxPolicy,
+            Option<i32>,
+            &'a str,
+            Option<&'a str>,
+        );
+        let rows: &[Row] = &[
             (
                 "a write in a read-only mount",
                 &read_only,
