@@ -94,6 +94,17 @@ pub(crate) fn progress_events(sink: &SharedSink, item_id: String, tool: String) 
     })
 }
 
+/// What a thread carries from one turn to the next: the conversation, the
+/// next item's number and the tokens used. An embedder that changes the
+/// session between turns (another model, another approval policy) keeps it
+/// and starts the next turn's [`Agent`] from it.
+#[derive(Debug, Clone, Default)]
+pub struct ThreadState {
+    pub history: Vec<ResponseItem>,
+    pub next_item: usize,
+    pub usage: Usage,
+}
+
 /// What a completed turn produced.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TurnOutcome {
@@ -153,6 +164,23 @@ impl<'a> Agent<'a> {
     pub fn with_history(mut self, history: Vec<ResponseItem>) -> Agent<'a> {
         self.history = history;
         self
+    }
+
+    /// Continues a thread where [`Agent::state`] left it.
+    pub fn with_state(mut self, state: ThreadState) -> Agent<'a> {
+        self.history = state.history;
+        self.next_item = state.next_item;
+        self.total_usage = state.usage;
+        self
+    }
+
+    /// Where the thread is, to continue it with another [`Agent`].
+    pub fn into_state(self) -> ThreadState {
+        ThreadState {
+            history: self.history,
+            next_item: self.next_item,
+            usage: self.total_usage,
+        }
     }
 
     /// Replaces [`BASE_INSTRUCTIONS`].

@@ -6,6 +6,7 @@
 //! outputs.
 
 pub mod agent;
+pub mod interactive;
 pub mod ops;
 pub mod rollout;
 pub mod session;

@@ -308,6 +308,61 @@ impl Host {
         pipeline::call_reporting(&self.plugins, &self.session, call, Some(progress))
     }
 
+    /// The model the calls are made for.
+    pub fn model(&self) -> Option<&ModelInfo> {
+        self.model.as_ref()
+    }
+
+    /// Makes the next calls for `model` (its turns must use it too).
+    pub fn set_model(&mut self, model: ModelInfo) {
+        self.session.model = Some(agent::model_fit(&model));
+        self.model = Some(model);
+    }
+
+    /// Asks under `policy` from the next call on.
+    pub fn set_approval_policy(&mut self, policy: ApprovalPolicy) {
+        self.session.approval_policy = Some(policy);
+    }
+
+    /// Turns feature `key` on or off for the rest of the session. A
+    /// plugin whose feature was off when the session started was not
+    /// loaded, so turning it on cannot offer its tools: that is refused,
+    /// with what to do instead.
+    pub fn set_feature(&mut self, key: &str, enabled: bool) -> Result<(), String> {
+        if self.session.features.state(key).is_none() {
+            return Err(format!("unknown feature `{key}`"));
+        }
+        if let Some(reason) = self.feature_locked(key) {
+            return Err(reason);
+        }
+        self.session
+            .features
+            .set(key, enabled, wharf_config::Source::Flag("/features"));
+        Ok(())
+    }
+
+    /// Why feature `key` cannot be switched in this session, if it cannot.
+    pub fn feature_locked(&self, key: &str) -> Option<String> {
+        let unloaded = self
+            .plugins
+            .entries
+            .iter()
+            .any(|entry| entry.feature_key() == key && !entry.loaded);
+        unloaded.then(|| {
+            format!(
+                "its plugin was not loaded when the session started; start a new session with \
+                 `--enable {key}` (or `wharf features enable {key}`)"
+            )
+        })
+    }
+
+    /// Starts thread `id` in this session: what the calls of the previous
+    /// thread started ends now.
+    pub fn new_thread(&mut self, id: impl Into<String>) {
+        self.end();
+        self.session.session_id = id.into().into();
+    }
+
     /// Ends the session: what its calls started (a command session still
     /// running) ends now, not when wharf exits.
     pub fn end(&self) {

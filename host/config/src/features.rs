@@ -280,6 +280,24 @@ impl Features {
     pub fn state(&self, key: &str) -> Option<&FeatureState> {
         self.states.get(key)
     }
+
+    /// Turns the known feature `key` on or off, decided by `source` (a
+    /// session's own toggle). Returns false, changing nothing, for an
+    /// unknown key.
+    pub fn set(&mut self, key: &str, enabled: bool, source: Source) -> bool {
+        match self.states.get_mut(key) {
+            Some(state) => {
+                *state = FeatureState { enabled, source };
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Every feature and its state, by key.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &FeatureState)> {
+        self.states.iter().map(|(key, state)| (key.as_str(), state))
+    }
 }
 
 #[cfg(test)]

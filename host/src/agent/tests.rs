@@ -89,7 +89,7 @@ pub(crate) fn done() -> ResponseEvent {
 /// `block` waits until the session ends, `together` waits (a bounded
 /// while) for another `together` call, `image` returns a PNG.
 #[derive(Default)]
-struct Commands {
+pub(crate) struct Commands {
     ended: Mutex<bool>,
     wake: Condvar,
     running: Mutex<Option<mpsc::Sender<()>>>,
@@ -235,7 +235,7 @@ fn spec(
     }
 }
 
-fn manifest(dir: &std::path::Path, name: &str, caps: &str) -> Manifest {
+pub(crate) fn manifest(dir: &std::path::Path, name: &str, caps: &str) -> Manifest {
     let text = format!(
         "name = \"{name}\"\nversion = \"1.0.0\"\napi = \"0.1.0\"\nkind = \"wasm\"\n\
          artifact = \"{name}.wasm\"\n[feature]\nkey = \"{name}\"\ndefault_enabled = true\n\
