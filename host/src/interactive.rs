@@ -55,9 +55,10 @@ impl FrontEnd {
     }
 
     /// `builder` with this front end's approver, cancel token and event
-    /// sink.
+    /// sink; file changes carry their diffs.
     pub fn wire(&self, builder: SessionBuilder) -> SessionBuilder {
         builder
+            .record_diffs(true)
             .approver(Arc::clone(&self.approver) as Arc<_>)
             .cancel(self.cancel.clone())
             .events(FrontEndSink {

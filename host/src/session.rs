@@ -79,6 +79,7 @@ impl Configured {
             events: Box::new(Vec::new()),
             sources: Vec::new(),
             env: Box::new(|_| None),
+            record_diffs: false,
         }
     }
 }
@@ -115,6 +116,7 @@ pub struct SessionBuilder {
     events: Box<dyn Sink + Send>,
     sources: Vec<PluginSource>,
     env: Box<EnvLookup>,
+    record_diffs: bool,
 }
 
 impl SessionBuilder {
@@ -180,6 +182,13 @@ impl SessionBuilder {
         self
     }
 
+    /// Whether file changes carry a unified diff in their events (for a
+    /// front end that shows them). Default: no.
+    pub fn record_diffs(mut self, record: bool) -> SessionBuilder {
+        self.record_diffs = record;
+        self
+    }
+
     /// Loads the plugins (components from the compile cache when warm) and
     /// runs the plugin sources meanwhile; a plugin that fails to load is
     /// skipped and listed in [`Plugins::skipped`], unless it is required.
@@ -194,6 +203,7 @@ impl SessionBuilder {
             events,
             sources,
             env,
+            record_diffs,
         } = self;
         let Configured {
             options,
@@ -227,6 +237,7 @@ impl SessionBuilder {
         session.approval_policy = approval_policy;
         session.approver = approver;
         session.cancel = cancel;
+        session.record_diffs = record_diffs;
         Ok(Host {
             config,
             plugins,

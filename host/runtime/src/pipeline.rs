@@ -64,6 +64,10 @@ pub struct Session {
     /// Raised to stop the running calls (a cancelled turn); see
     /// [`CallContext::cancel`]. Never raised unless the embedder does.
     pub cancel: CancelToken,
+    /// Whether each file change is recorded as a unified diff too
+    /// ([`AppliedChange::diff`]), for a front end to show; it costs a read
+    /// of every replaced or deleted file.
+    pub record_diffs: bool,
     env: Box<EnvLookup>,
     /// Grants depend only on the plugin and the session: computed once.
     grants: Mutex<HashMap<String, Arc<Grant>>>,
@@ -105,6 +109,7 @@ impl Session {
             approval_policy: None,
             approver: None,
             cancel: CancelToken::new(),
+            record_diffs: false,
             env,
             grants: Mutex::new(HashMap::new()),
         }
@@ -358,6 +363,7 @@ pub fn run(
                 &grant,
                 &session.rules,
                 deadline,
+                session.record_diffs,
                 &mut outcome.applied,
             ) {
                 Ok(()) => Ok(output),

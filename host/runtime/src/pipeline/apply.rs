@@ -2,6 +2,7 @@
 //! the sandbox before any is touched, then applied in order.
 
 mod beneath;
+mod diff;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -78,6 +79,7 @@ pub(super) fn apply(
     grant: &Grant,
     rules: &PathRules,
     deadline: Instant,
+    record_diffs: bool,
     applied: &mut Vec<AppliedChange>,
 ) -> Result<(), CallError> {
     let allowed = |path: &str| -> Result<Allowed, CallError> {
@@ -164,14 +166,19 @@ pub(super) fn apply(
                 kind,
                 remove,
             } => {
+                let mut old = Vec::new();
                 let written = beneath::write(
                     &mut roots,
                     &target.root,
                     &target.path,
                     contents.as_bytes(),
                     kind.is_none(),
+                    (record_diffs && remove.is_none()).then_some(&mut old),
                 )
                 .map_err(|err| refused("write", &target.path, &err, applied))?;
+                let diff = (record_diffs && remove.is_none())
+                    .then(|| diff::unified(&target.path, &old, contents.as_bytes()))
+                    .flatten();
                 let kind = kind.unwrap_or(match written {
                     Written::Created => ChangeKind::Added,
                     Written::Replaced => ChangeKind::Modified,
@@ -181,20 +188,29 @@ pub(super) fn apply(
                 applied.push(AppliedChange {
                     kind,
                     path: target.path,
-                    diff: None,
+                    diff,
                 });
                 if let Some(source) = remove {
-                    beneath::delete(&mut roots, &source.root, &source.path)
+                    beneath::delete(&mut roots, &source.root, &source.path, None)
                         .map_err(|err| refused("delete", &source.path, &err, applied))?;
                 }
             }
             Checked::Delete { target } => {
-                beneath::delete(&mut roots, &target.root, &target.path)
-                    .map_err(|err| refused("delete", &target.path, &err, applied))?;
+                let mut old = Vec::new();
+                beneath::delete(
+                    &mut roots,
+                    &target.root,
+                    &target.path,
+                    record_diffs.then_some(&mut old),
+                )
+                .map_err(|err| refused("delete", &target.path, &err, applied))?;
+                let diff = record_diffs
+                    .then(|| diff::unified(&target.path, &old, b""))
+                    .flatten();
                 applied.push(AppliedChange {
                     kind: ChangeKind::Deleted,
                     path: target.path,
-                    diff: None,
+                    diff,
                 });
             }
         }

@@ -15,7 +15,7 @@
 
 use std::ffi::{CStr, CString, OsStr};
 use std::fs::File;
-use std::io::{self, Write as _};
+use std::io::{self, Read as _, Seek as _, Write as _};
 use std::os::fd::{AsFd, AsRawFd as _, BorrowedFd, FromRawFd as _, OwnedFd};
 use std::os::unix::ffi::OsStrExt as _;
 use std::os::unix::fs::MetadataExt as _;
@@ -141,20 +141,28 @@ impl<'a> Target<'a> {
 
 /// Writes `contents` to `path`, checked beneath `root`: creates it
 /// (`O_EXCL`) when `new` or when it does not exist, else replaces the
-/// contents of the regular file there. Missing directories are made.
+/// contents of the regular file there. Missing directories are made. With
+/// `old`, what a replaced file held is read into it first (through the
+/// same handle: the file read is the file written).
 pub(super) fn write(
     roots: &mut Roots,
     root: &Path,
     path: &Path,
     contents: &[u8],
     new: bool,
+    old: Option<&mut Vec<u8>>,
 ) -> Result<Written, BeneathError> {
     let target = Target::new(root, path)?;
     let parent = target.parent(roots, true)?;
     let root_fd = roots.handle(root)?;
     let dir = parent.as_ref().map_or(root_fd, AsFd::as_fd);
-    let (file, written) = open_file(dir, &target.name, new, path)?;
+    let (file, written) = open_file(dir, &target.name, new, old.is_some(), path)?;
     let mut file = File::from(file);
+    if let (Some(old), Written::Replaced) = (old, written) {
+        file.read_to_end(old).map_err(BeneathError::Io)?;
+        file.seek(io::SeekFrom::Start(0))
+            .map_err(BeneathError::Io)?;
+    }
     file.write_all(contents).map_err(BeneathError::Io)?;
     if written == Written::Replaced {
         // Without `O_TRUNC`: write, then cut to length. Truncating first
@@ -168,7 +176,14 @@ pub(super) fn write(
 
 /// Deletes the file at `path`, checked beneath `root`; a directory is
 /// refused. A symlink there is removed itself, never what it points to.
-pub(super) fn delete(roots: &mut Roots, root: &Path, path: &Path) -> Result<(), BeneathError> {
+/// With `old`, what a regular file held is read into it first (never
+/// following a symlink; a file that cannot be read leaves it empty).
+pub(super) fn delete(
+    roots: &mut Roots,
+    root: &Path,
+    path: &Path,
+    old: Option<&mut Vec<u8>>,
+) -> Result<(), BeneathError> {
     let target = Target::new(root, path).map_err(|err| match err {
         BeneathError::Root(_) => BeneathError::DeleteDirectory,
         other => other,
@@ -176,6 +191,19 @@ pub(super) fn delete(roots: &mut Roots, root: &Path, path: &Path) -> Result<(), 
     let parent = target.parent(roots, false)?;
     let root_fd = roots.handle(root)?;
     let dir = parent.as_ref().map_or(root_fd, AsFd::as_fd);
+    if let Some(old) = old {
+        const READ: libc::c_int =
+            libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
+        if let Ok(fd) = openat(dir.as_raw_fd(), &target.name, READ, 0) {
+            let mut file = File::from(fd);
+            let regular = file
+                .metadata()
+                .is_ok_and(|meta| meta.mode() & libc::S_IFMT == libc::S_IFREG);
+            if regular && file.read_to_end(old).is_err() {
+                old.clear();
+            }
+        }
+    }
     // SAFETY: `dir` is an open directory handle and `name` a NUL-terminated
     // string, both alive for the call; flags 0 unlinks a non-directory only.
     let unlinked = unsafe { libc::unlinkat(dir.as_raw_fd(), target.name.as_ptr(), 0) };
@@ -189,26 +217,28 @@ pub(super) fn delete(roots: &mut Roots, root: &Path, path: &Path) -> Result<(), 
     })
 }
 
-/// Opens the file `name` in `dir` for writing, never following a symlink
-/// and never blocking: created when `new` (or missing), else the existing
-/// one, which must be a regular file.
+/// Opens the file `name` in `dir` for writing (and reading, with `read`),
+/// never following a symlink and never blocking: created when `new` (or
+/// missing), else the existing one, which must be a regular file.
 fn open_file(
     dir: BorrowedFd<'_>,
     name: &CStr,
     new: bool,
+    read: bool,
     path: &Path,
 ) -> Result<(OwnedFd, Written), BeneathError> {
-    const WRITE: libc::c_int =
-        libc::O_WRONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
-    const CREATE: libc::c_int = WRITE | libc::O_CREAT | libc::O_EXCL;
+    const FLAGS: libc::c_int =
+        libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
+    let write = FLAGS | if read { libc::O_RDWR } else { libc::O_WRONLY };
+    let create = write | libc::O_CREAT | libc::O_EXCL;
     // Created and deleted by someone else in between, the file is tried
     // again a few times, then the last error stands.
-    let mut create = new;
+    let mut creating = new;
     let mut last = None;
     for _ in 0..3 {
-        let flags = if create { CREATE } else { WRITE };
+        let flags = if creating { create } else { write };
         match openat(dir.as_raw_fd(), name, flags, 0o666) {
-            Ok(fd) if create => return Ok((fd, Written::Created)),
+            Ok(fd) if creating => return Ok((fd, Written::Created)),
             Ok(fd) => {
                 let file = File::from(fd);
                 let kind = file.metadata().map_err(BeneathError::Io)?.mode() & libc::S_IFMT;
@@ -219,8 +249,8 @@ fn open_file(
             }
             Err(err) => {
                 match err.raw_os_error() {
-                    Some(libc::EEXIST) if create => create = false,
-                    Some(libc::ENOENT) if !create => create = true,
+                    Some(libc::EEXIST) if creating => creating = false,
+                    Some(libc::ENOENT) if !creating => creating = true,
                     Some(libc::ELOOP) => return Err(BeneathError::Symlink(path.to_path_buf())),
                     Some(libc::EISDIR) => return Err(BeneathError::NotRegular("directory")),
                     // A FIFO without a reader, a socket, a device without

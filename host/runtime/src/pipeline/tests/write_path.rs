@@ -370,3 +370,38 @@ fn changes_returned_after_the_deadline_are_not_applied() {
     assert!(err.to_string().contains("timed out after 20 ms"), "{err}");
     assert!(!setup.cwd().join("late.txt").exists());
 }
+
+#[test]
+fn a_session_that_records_diffs_gets_each_change_as_a_unified_diff() {
+    let setup = Setup::new();
+    let mut session = setup.session(SandboxMode::WorkspaceWrite, &[]);
+    let file = setup.cwd().join("notes.txt");
+    std::fs::write(&file, "one\ntwo\n").unwrap();
+    let run = |session: &Session, args: &str| {
+        let call = ToolCall {
+            call_id: "c1".into(),
+            tool: "echo".to_owned(),
+            args: args.to_owned(),
+        };
+        let outcome = super::call(&setup.plugins, session, &call);
+        assert!(outcome.result.is_ok(), "{args}: {:?}", outcome.result);
+        outcome.applied
+    };
+    let applied = run(&session, r#"{"text":"one\n2\n","write":"notes.txt"}"#);
+    assert_eq!(applied[0].diff, None, "off by default");
+    session.record_diffs = true;
+    let applied = run(&session, r#"{"text":"one\nTWO\n","write":"notes.txt"}"#);
+    assert_eq!(applied[0].kind, ChangeKind::Modified);
+    let diff = applied[0].diff.as_deref().unwrap();
+    assert!(
+        diff.ends_with("@@ -1,2 +1,2 @@\n one\n-2\n+TWO\n"),
+        "{diff}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "one\nTWO\n");
+    let applied = run(&session, r#"{"text":"","delete":"notes.txt"}"#);
+    let diff = applied[0].diff.as_deref().unwrap();
+    assert!(diff.ends_with("@@ -1,2 +0,0 @@\n-one\n-TWO\n"), "{diff}");
+    let applied = run(&session, r#"{"text":"fresh\n","write":"new.txt"}"#);
+    assert_eq!(applied[0].kind, ChangeKind::Added);
+    assert!(applied[0].diff.as_deref().unwrap().ends_with("+fresh\n"));
+}
