@@ -4,8 +4,9 @@
 //! In order: resolve the tool → feature gate → requirements → model
 //! capabilities → arguments against the tool's JSON Schema → approval →
 //! grant (the manifest's request ∩ the sandbox policy) → invoke with limits
-//! → output cap and sanitizing for the model → file changes checked and
-//! applied → a [`CallOutcome`] with timings. Requirements is a pass-through
+//! (and again without the sandbox when it denied the call and the approver
+//! agrees, see [`approval`]) → output cap and sanitizing for the model →
+//! file changes checked and applied → a [`CallOutcome`] with timings. Requirements is a pass-through
 //! stage until `requirements.toml` exists; model capabilities and approval
 //! apply when the session has a model and an approval policy (the agent
 //! loop), and let everything through otherwise (`wharf tool call`).
@@ -35,7 +36,10 @@ use wharf_config::Config;
 use wharf_config::features::Features;
 
 pub use apply::{AppliedChange, ChangeKind};
-pub use approval::{ApprovalRequest, Approver, Decision, needs_approval};
+pub use approval::{
+    ApprovalRequest, Approver, Decision, JUSTIFICATION, REQUIRE_ESCALATED, SANDBOX_PERMISSIONS,
+    ShownCommand, needs_approval, shown_command,
+};
 pub use fit::{IMAGE_PLACEHOLDER, ModelFit, Truncation};
 
 /// Reads an environment variable; the session gets it from its embedder so
@@ -315,7 +319,7 @@ pub fn run(
     };
     let checked = check(plugins, resolved, session);
     outcome.timings.checks = started.elapsed();
-    let (grant, args) = match checked {
+    let (grant, args, placement) = match checked {
         Ok(checked) => checked,
         Err(err) => {
             outcome.result = Err(err);
@@ -324,11 +328,15 @@ pub fn run(
         }
     };
 
-    let cx = CallContext {
+    let unrestricted = || Arc::new(session.sandbox.unrestricted());
+    let mut cx = CallContext {
         call_id: call.call_id.clone(),
         session_id: session.session_id.clone(),
         cwd: session.cwd.clone(),
-        sandbox: Arc::clone(&session.sandbox),
+        sandbox: match placement {
+            approval::Placement::Sandboxed => Arc::clone(&session.sandbox),
+            approval::Placement::Unsandboxed => unrestricted(),
+        },
         cancel: session.cancel.clone(),
         progress,
     };
@@ -339,12 +347,23 @@ pub fn run(
         let session_id = session.session_id.clone();
         move || plugin.end_session(&session_id)
     });
-    let invoked = Instant::now();
+    let mut invoked = Instant::now();
+    let value = args;
     let args = Args {
         text: &call.args,
-        value: args,
+        value,
     };
-    let result = entry.plugin.invoke(&cx, &call.tool, args, &grant);
+    let mut result = entry.plugin.invoke(&cx, &call.tool, args, &grant);
+    // Denied by the sandbox and approved to run without it: the same call
+    // again, whose outcome replaces the first.
+    if placement == approval::Placement::Sandboxed
+        && let Ok(output) = &result
+        && approval::approves_retry(resolved, session, value, output)
+    {
+        cx.sandbox = unrestricted();
+        invoked = Instant::now();
+        result = entry.plugin.invoke(&cx, &call.tool, args, &grant);
+    }
     outcome.timings.invoke = invoked.elapsed();
 
     let applying = Instant::now();
@@ -376,13 +395,13 @@ pub fn run(
     outcome
 }
 
-/// The stages before the plugin runs; returns the call's grant and its
-/// checked arguments.
+/// The stages before the plugin runs; returns the call's grant, its
+/// checked arguments and where it runs.
 fn check<'r>(
     plugins: &Plugins,
     resolved: &'r Resolved<'_>,
     session: &Session,
-) -> Result<(Arc<Grant>, &'r serde_json::Value), CallError> {
+) -> Result<(Arc<Grant>, &'r serde_json::Value, approval::Placement), CallError> {
     let (call, entry) = (resolved.call, resolved.entry);
     // Feature gate.
     plugins
@@ -408,8 +427,8 @@ fn check<'r>(
         });
     }
     let args = check_args(resolved)?;
-    approval::check(entry, session, call)?;
-    Ok((session.grant(entry), args))
+    let placement = approval::check(resolved, session, args)?;
+    Ok((session.grant(entry), args, placement))
 }
 
 /// The arguments, checked against the tool's JSON Schema.

@@ -1,26 +1,53 @@
-//! The approval stage: whether a call may run without asking, and asking
-//! the session's [`Approver`] when it may not.
+//! The approval stage: whether a call may run without asking, asking the
+//! session's [`Approver`] when it may not, and whether a call may run
+//! outside the sandbox.
 //!
-//! wharf decides from the plugin's manifest, never from the tool's name:
+//! wharf decides from the plugin's manifest, the tool's display hints and
+//! the call's arguments, never from the tool's name:
 //!
-//! | `approval_policy` | needs approval                                        |
-//! |-------------------|-------------------------------------------------------|
-//! | `untrusted`       | every tool whose plugin runs commands (`exec`) or edits files (`fs.write`) |
-//! | `on-failure`      | nothing up front (commands run in the sandbox; wharf does not offer to re-run without it yet) |
-//! | `on-request`      | nothing (the model cannot ask for escalation yet)     |
-//! | `never`           | nothing; nothing is ever escalated                    |
+//! | `approval_policy` | asks before a call                          | outside the sandbox |
+//! |-------------------|---------------------------------------------|---------------------|
+//! | `untrusted`       | a plugin that runs commands (`exec`), unless the command its tool shows is known to be safe ([`safe`]); a plugin that edits files (`fs.write`) | re-run after a sandbox denial, if approved; a request from the model is refused |
+//! | `on-failure`      | nothing                                     | re-run after a sandbox denial, if approved; a request from the model is refused |
+//! | `on-request`      | nothing                                     | when the model asks (`"sandbox_permissions": "require_escalated"` with a `justification`), if approved |
+//! | `never`           | nothing                                     | never; a request from the model is refused |
+//!
+//! A sandbox denial: the call ran a command in a sandbox that denies
+//! something, the command exited with a code other than 0, and its output
+//! says what denials say ([`wharf_sandbox::denial_line`]). The re-run is
+//! the same call under danger-full-access; declined, the first outcome
+//! stands.
 //!
 //! A call that needs approval in a session without an approver (`wharf
 //! exec`) is denied with a message the model reads, as is one the approver
-//! declines.
+//! declines. A session without a policy (`wharf tool call` without `-a`)
+//! asks nothing and escalates nothing.
+
+mod command;
+mod safe;
+mod shell;
+#[cfg(test)]
+mod tests;
+
+pub use command::{ShownCommand, shown_command};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use wharf_config::ApprovalPolicy;
+use wharf_sandbox::SandboxPolicy;
 
 use crate::ids::CallId;
-use crate::plugin::manifest::Manifest;
+use crate::plugin::{ToolOutput, ToolSpec};
 use crate::registry::Entry;
-use serde::{Deserialize, Serialize};
-use wharf_config::ApprovalPolicy;
 
-use super::{CallError, Session, ToolCall};
+use super::{CallError, Resolved, Session};
+
+/// The argument by which the model asks to run a command outside the
+/// sandbox, and the value that asks (codex's names).
+pub const SANDBOX_PERMISSIONS: &str = "sandbox_permissions";
+pub const REQUIRE_ESCALATED: &str = "require_escalated";
+/// The argument that says why, in the model's words.
+pub const JUSTIFICATION: &str = "justification";
 
 /// What an approver is asked. Serializable: a front end shows it as it
 /// comes in the session's events.
@@ -75,14 +102,31 @@ pub trait Approver: Send + Sync {
     fn decide(&self, request: &ApprovalRequest) -> Decision;
 }
 
-/// Why a call of a tool of `manifest`'s plugin needs approval under
-/// `policy`, or `None` when it may run without asking.
-pub fn needs_approval(policy: ApprovalPolicy, manifest: &Manifest) -> Option<&'static str> {
+/// Where an approved call runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Placement {
+    /// Under the session's sandbox.
+    Sandboxed,
+    /// Under danger-full-access: the approver let the model's request
+    /// through.
+    Unsandboxed,
+}
+
+/// Why a call of `spec`'s tool, served by `entry`'s plugin, with
+/// `arguments` needs approval under `policy` before it runs, or `None`
+/// when it may run without asking.
+pub fn needs_approval(
+    policy: ApprovalPolicy,
+    entry: &Entry,
+    spec: &ToolSpec,
+    arguments: &Value,
+) -> Option<&'static str> {
     match policy {
         ApprovalPolicy::Untrusted => {
-            let caps = &manifest.capabilities;
+            let caps = &entry.manifest.capabilities;
             if caps.exec {
-                Some("it runs commands")
+                let safe = shown_command(spec, arguments).is_some_and(|c| safe::is_known_safe(&c));
+                (!safe).then_some("it runs commands")
             } else if !caps.fs_write.is_empty() {
                 Some("it edits files")
             } else {
@@ -93,45 +137,184 @@ pub fn needs_approval(policy: ApprovalPolicy, manifest: &Manifest) -> Option<&'s
     }
 }
 
-/// The approval stage.
-pub(super) fn check(entry: &Entry, session: &Session, call: &ToolCall) -> Result<(), CallError> {
+/// The approval stage, before the call runs: where it runs, or why it
+/// does not.
+pub(super) fn check(
+    resolved: &Resolved<'_>,
+    session: &Session,
+    arguments: &Value,
+) -> Result<Placement, CallError> {
+    let tool = &resolved.call.tool;
+    if let Some(justification) = escalation(resolved.entry, arguments) {
+        return escalate(resolved, session, arguments, justification);
+    }
     let Some(policy) = session.approval_policy else {
-        return Ok(());
+        return Ok(Placement::Sandboxed);
     };
-    let Some(reason) = needs_approval(policy, &entry.manifest) else {
-        return Ok(());
+    let Some(reason) = needs_approval(policy, resolved.entry, resolved.spec, arguments) else {
+        return Ok(Placement::Sandboxed);
     };
+    let request = request(resolved, arguments, reason.to_owned());
     let policy = policy.as_str();
-    let Some(approver) = &session.approver else {
-        return Err(CallError::NotApproved(format!(
-            "`{}` needs approval under approval_policy `{policy}` ({reason}), and nobody can \
-             approve in this session; do not retry it (the user can rerun with \
-             `-a never` to allow it)",
-            call.tool
-        )));
+    ask(session, &request, || {
+        format!(
+            "`{tool}` needs approval under approval_policy `{policy}` ({reason}), and nobody \
+             can approve in this session; do not retry it (the user can rerun with `-a never` \
+             to allow it)"
+        )
+    })?;
+    Ok(Placement::Sandboxed)
+}
+
+/// After a call ran in the sandbox: whether it failed because of the
+/// sandbox and the approver lets it run again without (see the module
+/// doc).
+pub(super) fn approves_retry(
+    resolved: &Resolved<'_>,
+    session: &Session,
+    arguments: &Value,
+    output: &ToolOutput,
+) -> bool {
+    if !matches!(
+        session.approval_policy,
+        Some(ApprovalPolicy::OnFailure | ApprovalPolicy::Untrusted)
+    ) || !resolved.entry.manifest.capabilities.exec
+        || session.approver.is_none()
+    {
+        return false;
+    }
+    let Some(ran) = &output.command else {
+        return false;
     };
-    let request = ApprovalRequest {
+    let text = output.text();
+    let Some(line) = wharf_sandbox::denial_line(session.sandbox.policy(), ran.exit_code, &text)
+    else {
+        return false;
+    };
+    let command = shown_command(resolved.spec, arguments)
+        .map_or_else(|| ran.argv.join(" "), |shown| shown.text());
+    let mut request = request(
+        resolved,
+        arguments,
+        format!("`{command}` failed in the sandbox: {line}"),
+    );
+    request.retry_without_sandbox = true;
+    ask(session, &request, String::new).is_ok()
+}
+
+/// The model's justification when `arguments` ask to run a command of
+/// `entry`'s plugin outside the sandbox (`None`: they do not).
+fn escalation<'a>(entry: &Entry, arguments: &'a Value) -> Option<&'a str> {
+    if !entry.manifest.capabilities.exec
+        || arguments.get(SANDBOX_PERMISSIONS).and_then(Value::as_str) != Some(REQUIRE_ESCALATED)
+    {
+        return None;
+    }
+    Some(
+        arguments
+            .get(JUSTIFICATION)
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
+    )
+}
+
+/// A call that asks to run outside the sandbox: only `on-request` asks
+/// the approver; every other policy refuses with a message the model
+/// reads.
+fn escalate(
+    resolved: &Resolved<'_>,
+    session: &Session,
+    arguments: &Value,
+    justification: &str,
+) -> Result<Placement, CallError> {
+    let tool = &resolved.call.tool;
+    let refuse = |message: String| Err(CallError::NotApproved(message));
+    let policy = match session.approval_policy {
+        None => {
+            return refuse(format!(
+                "`{tool}` asks to run outside the sandbox (`{SANDBOX_PERMISSIONS}`), which needs \
+                 approval_policy `on-request` and someone to approve it (rerun with `-a \
+                 on-request` on a terminal, or with `-s danger-full-access`)"
+            ));
+        }
+        Some(ApprovalPolicy::Never) => {
+            return refuse(format!(
+                "escalation is not allowed under approval_policy never: run `{tool}` without \
+                 `{SANDBOX_PERMISSIONS}`, in the sandbox, or do without it"
+            ));
+        }
+        Some(policy @ (ApprovalPolicy::Untrusted | ApprovalPolicy::OnFailure)) => {
+            let policy = policy.as_str();
+            return refuse(format!(
+                "approval policy is {policy}; reject command — you should not ask for \
+                 escalated permissions if the approval policy is {policy}"
+            ));
+        }
+        Some(ApprovalPolicy::OnRequest) => ApprovalPolicy::OnRequest.as_str(),
+    };
+    if *session.sandbox.policy() == SandboxPolicy::DangerFullAccess {
+        // There is no sandbox to leave.
+        return Ok(Placement::Sandboxed);
+    }
+    let mut request = request(
+        resolved,
+        arguments,
+        "the model asks to run it outside the sandbox".to_owned(),
+    );
+    request.justification = Some(justification.to_owned());
+    ask(session, &request, || {
+        format!(
+            "`{tool}` asks to run outside the sandbox under approval_policy `{policy}`, and \
+             nobody can approve in this session; run it in the sandbox (without \
+             `{SANDBOX_PERMISSIONS}`) or do without it"
+        )
+    })?;
+    Ok(Placement::Unsandboxed)
+}
+
+/// The request for a call, with what its tool shows: the command, and the
+/// patch of a plugin that edits files.
+fn request(resolved: &Resolved<'_>, arguments: &Value, reason: String) -> ApprovalRequest {
+    let (call, entry, spec) = (resolved.call, resolved.entry, resolved.spec);
+    let patch = spec
+        .freeform_argument()
+        .filter(|_| !entry.manifest.capabilities.fs_write.is_empty())
+        .and_then(|argument| arguments.get(argument))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    ApprovalRequest {
         call_id: call.call_id.clone(),
         tool: call.tool.clone(),
         plugin: entry.manifest.name.to_string(),
         args: call.args.clone(),
-        reason: reason.to_owned(),
-        command: None,
-        patch: None,
+        reason,
+        command: shown_command(spec, arguments).map(|shown| shown.text()),
+        patch,
         justification: None,
         retry_without_sandbox: false,
+    }
+}
+
+/// Asks the session's approver; `Err` with what the model reads when it
+/// declines or nobody can approve (`nobody` says it).
+fn ask(
+    session: &Session,
+    request: &ApprovalRequest,
+    nobody: impl FnOnce() -> String,
+) -> Result<(), CallError> {
+    let Some(approver) = &session.approver else {
+        return Err(CallError::NotApproved(nobody()));
     };
-    match approver.decide(&request) {
+    let tool = &request.tool;
+    match approver.decide(request) {
         Decision::Approve | Decision::ApproveForSession => Ok(()),
         Decision::Deny { reason: None } => Err(CallError::NotApproved(format!(
-            "the user declined to run `{}`",
-            call.tool
+            "the user declined to run `{tool}`"
         ))),
         Decision::Deny {
             reason: Some(reason),
         } => Err(CallError::NotApproved(format!(
-            "the user declined to run `{}`: {reason}",
-            call.tool
+            "the user declined to run `{tool}`: {reason}"
         ))),
     }
 }

@@ -13,6 +13,7 @@ use crate::registry::Plugins;
 use wharf_config::features::FeatureRegistry;
 use wharf_config::{Config, ConfigOptions};
 
+mod approvals;
 mod write_path;
 
 /// Echoes `text`; with `write` (a path), asks the host to write `text`
@@ -416,7 +417,7 @@ fn model_and_approval_decisions() {
         ),
         ("never asks", Some(Never), Some(false), "echo", Ok("hi")),
         (
-            "on-request asks nothing yet",
+            "on-request asks nothing up front",
             Some(OnRequest),
             Some(false),
             "echo",
