@@ -58,6 +58,14 @@ pub struct ExecArgs {
     pub yield_time_ms: Option<u64>,
     #[serde(default)]
     pub max_output_tokens: Option<u64>,
+    /// `require_escalated`: the model asks to run outside the sandbox. The
+    /// host decides (its approval stage) and passes the sandbox the
+    /// command runs under; ignored here.
+    #[serde(default)]
+    pub sandbox_permissions: Option<String>,
+    /// Why the model asks; for the host, ignored here.
+    #[serde(default)]
+    pub justification: Option<String>,
 }
 
 /// The arguments of `write_stdin`.

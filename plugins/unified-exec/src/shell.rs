@@ -31,6 +31,14 @@ pub struct ShellArgs {
     pub workdir: Option<String>,
     #[serde(default)]
     pub timeout_ms: Option<u64>,
+    /// `require_escalated`: the model asks to run outside the sandbox. The
+    /// host decides (its approval stage) and passes the sandbox the
+    /// command runs under; ignored here.
+    #[serde(default)]
+    pub sandbox_permissions: Option<String>,
+    /// Why the model asks; for the host, ignored here.
+    #[serde(default)]
+    pub justification: Option<String>,
 }
 
 /// The answer to `shell`. Its `Display` is what the model reads:

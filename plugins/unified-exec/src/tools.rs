@@ -48,7 +48,8 @@ impl Tool for ExecCommand {
                 },
                 "shell": {
                     "type": "string",
-                    "description": "Shell binary to launch. Defaults to /bin/bash."
+                    "pattern": SHELL_PATTERN,
+                    "description": "Shell binary to launch (bash, sh, zsh, dash or ksh, by name or in /bin, /usr/bin or /usr/local/bin). Defaults to /bin/bash."
                 },
                 "login": {
                     "type": "boolean",
@@ -67,7 +68,9 @@ impl Tool for ExecCommand {
                     "type": "integer",
                     "minimum": 0,
                     "description": "Maximum number of tokens to return. Excess output will be truncated."
-                }
+                },
+                "sandbox_permissions": sandbox_permissions(),
+                "justification": justification()
             },
             "required": ["cmd"],
             "additionalProperties": false
@@ -158,7 +161,9 @@ impl Tool for Shell {
                     "type": "integer",
                     "minimum": 0,
                     "description": "The timeout for the command in milliseconds."
-                }
+                },
+                "sandbox_permissions": sandbox_permissions(),
+                "justification": justification()
             },
             "required": ["command"],
             "additionalProperties": false
@@ -181,6 +186,31 @@ impl Tool for Shell {
             })
             .map_err(tool_error)
     }
+}
+
+/// The shells `exec_command` may launch: the host judges a command line as
+/// such a shell reads it (`shell -lc cmd`), and another program in their
+/// place would read `cmd` its own way.
+const SHELL_PATTERN: &str = "^((/usr(/local)?)?/bin/)?(bash|sh|zsh|dash|ksh)$";
+
+/// The argument by which the model asks to run a command outside the
+/// sandbox. The host's approval stage reads it (approval_policy
+/// `on-request`) and hands the call the sandbox it may run under; the tools
+/// take it and ignore it.
+fn sandbox_permissions() -> serde_json::Value {
+    json!({
+        "type": "string",
+        "enum": ["use_default", "require_escalated"],
+        "description": "Leave this out to run the command in the sandbox, as usual. Set it to \"require_escalated\" only when the command cannot work in the sandbox (it must write outside the writable folders or reach the network, or it failed in the sandbox with a permission error) and you need the user to approve running it without the sandbox; give a `justification`. The user may decline. Only approval_policy on-request allows this; under other policies the call is refused."
+    })
+}
+
+/// Why the model asks to run outside the sandbox, shown to the user.
+fn justification() -> serde_json::Value {
+    json!({
+        "type": "string",
+        "description": "With sandbox_permissions \"require_escalated\": one short sentence, shown to the user when asking for approval, saying why the command needs to run outside the sandbox."
+    })
 }
 
 /// The `unified_exec` plugin: `exec_command` and `write_stdin`.

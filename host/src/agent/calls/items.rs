@@ -4,7 +4,7 @@
 //! Nothing here knows a tool by its name.
 
 use serde_json::Value;
-use wharf_runtime::pipeline::{CallError, CallOutcome, ToolCall};
+use wharf_runtime::pipeline::{CallError, CallOutcome, ToolCall, shown_command};
 use wharf_runtime::plugin::ToolSpec;
 use wharf_runtime::plugin::manifest::PluginKind;
 use wharf_runtime::registry::Entry;
@@ -73,28 +73,13 @@ pub(super) fn started_details(
 }
 
 /// The command a call runs, for people: the argument the spec's display
-/// hint points at (a string, or words joined by spaces), else the tool and
-/// its arguments.
+/// hint points at (a string, or words joined by spaces), as the approval
+/// stage reads it, else the tool and its arguments.
 pub(super) fn command_text(spec: &ToolSpec, arguments: &Value) -> String {
-    let shown = spec
-        .display
-        .command
-        .as_deref()
-        .and_then(|pointer| arguments.pointer(pointer));
-    match shown {
-        Some(Value::String(command)) => command.clone(),
-        Some(Value::Array(words)) => {
-            let words: Vec<String> = words
-                .iter()
-                .map(|word| {
-                    word.as_str()
-                        .map_or_else(|| word.to_string(), str::to_owned)
-                })
-                .collect();
-            words.join(" ")
-        }
-        _ => format!("{} {arguments}", spec.name),
-    }
+    shown_command(spec, arguments).map_or_else(
+        || format!("{} {arguments}", spec.name),
+        |shown| shown.text(),
+    )
 }
 
 /// The exit code of the command the call ran, as its tool reported it

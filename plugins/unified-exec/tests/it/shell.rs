@@ -15,6 +15,7 @@ fn run(
         command: command.iter().map(|&arg| arg.to_owned()).collect(),
         workdir: None,
         timeout_ms,
+        ..ShellArgs::default()
     };
     shell(&fx.sandbox, args, &never).unwrap()
 }

@@ -196,3 +196,31 @@ fn commands_start_from_the_environment_the_sandbox_carries() {
         );
     }
 }
+
+/// The model may ask to run a command outside the sandbox
+/// (`sandbox_permissions`, `justification`, which the schemas offer: the
+/// host's tests call the tools with them): the tools take them and run
+/// the command under the sandbox the host passed, whatever they say.
+#[test]
+fn escalation_arguments_are_taken_and_ignored() {
+    type Call = fn(&Context, Args) -> Result<wharf_plugin_api::Output, ToolError>;
+    let fx = Fixture::new();
+    let cx = context(&fx);
+    let escalated = r#""sandbox_permissions": "require_escalated", "justification": "why""#;
+    let cases: [(Call, String); 2] = [
+        (
+            ExecCommand::call,
+            format!(r#"{{"cmd": "touch exec.txt", "login": false, {escalated}}}"#),
+        ),
+        (
+            Shell::call,
+            format!(r#"{{"command": ["touch", "shell.txt"], {escalated}}}"#),
+        ),
+    ];
+    for (call, args) in cases {
+        let output = call(&cx, Args::new(args.as_str())).unwrap();
+        assert_eq!(output.command().unwrap().exit_code, Some(0), "{args}");
+    }
+    assert!(fx.work.join("exec.txt").is_file());
+    assert!(fx.work.join("shell.txt").is_file());
+}
