@@ -42,15 +42,7 @@ pub struct TerminalApprover;
 impl Approver for TerminalApprover {
     fn decide(&self, request: &ApprovalRequest) -> Decision {
         let mut stderr = std::io::stderr().lock();
-        let _ = writeln!(
-            stderr,
-            "`{}` (plugin `{}`) needs approval: {}\n  arguments: {}",
-            safe(&request.tool),
-            safe(&request.plugin),
-            request.reason,
-            safe(&request.args),
-        );
-        let _ = write!(stderr, "run it? [y/N] ");
+        let _ = write!(stderr, "{}", prompt(request));
         let _ = stderr.flush();
         drop(stderr);
         let mut answer = String::new();
@@ -63,6 +55,48 @@ impl Approver for TerminalApprover {
             Decision::Deny { reason: None }
         }
     }
+}
+
+/// What [`TerminalApprover`] shows: the call, the command it runs (else its
+/// arguments), the patch, the model's justification, and a question that
+/// says what yes does. Everything that came from the model or a tool is
+/// shown [`safe`].
+fn prompt(request: &ApprovalRequest) -> String {
+    let mut text = format!(
+        "`{}` (plugin `{}`) needs approval: {}\n",
+        safe(&request.tool),
+        safe(&request.plugin),
+        safe(&request.reason),
+    );
+    match (&request.command, &request.patch) {
+        (Some(command), _) => {
+            let _ = writeln!(text, "  command: {}", safe(command));
+        }
+        (None, Some(_)) => {}
+        (None, None) => {
+            let _ = writeln!(text, "  arguments: {}", safe(&request.args));
+        }
+    }
+    if let Some(patch) = &request.patch {
+        text.push_str("  patch:\n");
+        for line in patch.lines() {
+            let _ = writeln!(text, "    {}", safe(line));
+        }
+    }
+    if let Some(justification) = &request.justification {
+        let _ = writeln!(text, "  justification: {}", safe(justification));
+    }
+    let question = if request.retry_without_sandbox {
+        text.push_str("  it failed in the sandbox; yes runs it again without the sandbox\n");
+        "run it again without the sandbox?"
+    } else if request.justification.is_some() {
+        text.push_str("  yes runs it without the sandbox\n");
+        "run it outside the sandbox?"
+    } else {
+        "run it?"
+    };
+    let _ = write!(text, "{question} [y/N] ");
+    text
 }
 
 fn needs_escape(c: char) -> bool {
@@ -84,7 +118,8 @@ fn needs_escape(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::safe;
+    use super::{prompt, safe};
+    use wharf_runtime::pipeline::ApprovalRequest;
 
     #[test]
     fn escapes_what_a_terminal_would_act_on() {
@@ -106,6 +141,79 @@ mod tests {
         ];
         for (input, expected) in cases {
             assert_eq!(safe(input), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn a_prompt_shows_what_the_request_carries() {
+        let plain = ApprovalRequest {
+            call_id: "c1".into(),
+            tool: "exec_command".to_owned(),
+            plugin: "unified-exec".to_owned(),
+            args: r#"{"cmd":"touch x"}"#.to_owned(),
+            reason: "it runs commands".to_owned(),
+            command: None,
+            patch: None,
+            justification: None,
+            retry_without_sandbox: false,
+        };
+        let command = ApprovalRequest {
+            command: Some("touch x\x1b]0;pwned\x07".to_owned()),
+            ..plain.clone()
+        };
+        let retry = ApprovalRequest {
+            command: Some("touch x".to_owned()),
+            reason:
+                "`touch x` failed in the sandbox: touch: cannot touch 'x': Read-only file system"
+                    .to_owned(),
+            retry_without_sandbox: true,
+            ..plain.clone()
+        };
+        let escalation = ApprovalRequest {
+            command: Some("touch /x".to_owned()),
+            reason: "the model asks to run it outside the sandbox".to_owned(),
+            justification: Some("it writes /x".to_owned()),
+            ..plain.clone()
+        };
+        let patch = ApprovalRequest {
+            tool: "apply_patch".to_owned(),
+            plugin: "apply-patch".to_owned(),
+            reason: "it edits files".to_owned(),
+            patch: Some("*** Begin Patch\n*** Add File: a\n+hi\n*** End Patch".to_owned()),
+            ..plain.clone()
+        };
+        let cases = [
+            (
+                plain,
+                "`exec_command` (plugin `unified-exec`) needs approval: it runs commands\n  \
+                 arguments: {\"cmd\":\"touch x\"}\nrun it? [y/N] ",
+            ),
+            (
+                command,
+                "`exec_command` (plugin `unified-exec`) needs approval: it runs commands\n  \
+                 command: touch x\\x1b]0;pwned\\x07\nrun it? [y/N] ",
+            ),
+            (
+                retry,
+                "`exec_command` (plugin `unified-exec`) needs approval: `touch x` failed in the \
+                 sandbox: touch: cannot touch 'x': Read-only file system\n  command: touch x\n  \
+                 it failed in the sandbox; yes runs it again without the sandbox\nrun it again \
+                 without the sandbox? [y/N] ",
+            ),
+            (
+                escalation,
+                "`exec_command` (plugin `unified-exec`) needs approval: the model asks to run it \
+                 outside the sandbox\n  command: touch /x\n  justification: it writes /x\n  yes \
+                 runs it without the sandbox\nrun it outside the sandbox? [y/N] ",
+            ),
+            (
+                patch,
+                "`apply_patch` (plugin `apply-patch`) needs approval: it edits files\n  patch:\n    \
+                 *** Begin Patch\n    *** Add File: a\n    +hi\n    *** End Patch\nrun it? [y/N] ",
+            ),
+        ];
+        for (request, shown) in cases {
+            assert_eq!(prompt(&request), shown);
         }
     }
 }

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod apply_patch;
+mod approvals;
 mod config_cmd;
 mod containment;
 mod env_policy;
