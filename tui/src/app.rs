@@ -298,8 +298,13 @@ impl App {
                 self.refresh_features();
             }
             Event::ThreadStarted { .. } => {
+                // A new or resumed conversation: nothing of the old one
+                // runs or waits.
                 self.transcript.clear();
                 self.scroll.to_end();
+                self.turn_started = None;
+                self.approvals.clear();
+                self.context.used = 0;
             }
             Event::TurnStarted => self.turn_started = Some(self.now),
             Event::TurnCompleted { .. } | Event::TurnFailed { .. } => {
