@@ -301,3 +301,94 @@ fn escalation_is_refused_where_it_is_not_allowed() {
         assert!(!env.cwd().join("made").exists(), "{flags:?}");
     }
 }
+
+/// A call of `exec_command` with `arguments`, as the model sends it.
+fn model_calls(id: &str, arguments: &serde_json::Value) -> serde_json::Value {
+    json!({"type": "output_item_done", "item": {"type": "function_call", "call_id": id,
+        "name": "exec_command", "arguments": arguments.to_string()}})
+}
+
+/// The agent under `wharf exec` (no one to approve), the model replayed:
+/// under `untrusted` its read-only command runs and its write is declined;
+/// its request to leave the sandbox is declined under `never` (exec's
+/// default) and, with nobody to approve, under `on-request`. The model
+/// reads why each time.
+#[test]
+fn the_agent_runs_what_its_policy_allows_and_the_model_reads_the_rest() {
+    use crate::exec::{done, recording, say};
+    let cases: &[(&[&str], serde_json::Value, serde_json::Value, &str)] = &[
+        (
+            &["-a", "untrusted"],
+            cmd("cat notes.txt"),
+            cmd("touch made"),
+            "needs approval under approval_policy `untrusted` (it runs commands)",
+        ),
+        (
+            &[],
+            cmd("cat notes.txt"),
+            escalated("touch made"),
+            "escalation is not allowed under approval_policy never",
+        ),
+        (
+            &["-a", "on-request"],
+            cmd("cat notes.txt"),
+            escalated("touch made"),
+            "asks to run outside the sandbox under approval_policy `on-request`, and nobody can approve",
+        ),
+    ];
+    for (policy, first, second, declined) in cases {
+        let env = Env::new();
+        std::fs::write(env.cwd().join("notes.txt"), "the notes\n").unwrap();
+        let rec = env.dir.path().join("rec.jsonl");
+        let text = recording(&[
+            (
+                1,
+                "user_message",
+                &[],
+                vec![model_calls("call_1", first), done(1)],
+            ),
+            (
+                3,
+                "tool_output",
+                &["call_1"],
+                vec![model_calls("call_2", second), done(1)],
+            ),
+            (5, "tool_output", &["call_2"], vec![say("done"), done(1)]),
+        ]);
+        std::fs::write(&rec, text).unwrap();
+        let mut args: Vec<&str> = vec!["-s", "workspace-write"];
+        args.extend(*policy);
+        let rec = display(&rec);
+        args.extend(["exec", "--json", "--replay", &rec, "look"]);
+        let output = env.wharf(&args).success();
+        let items: Vec<serde_json::Value> = output
+            .stdout
+            .lines()
+            .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+            .filter(|event| {
+                event["type"] == "item.completed" && event["item"]["type"] == "command_execution"
+            })
+            .map(|event| event["item"].clone())
+            .collect();
+        assert_eq!(items.len(), 2, "{policy:?}: {}", output.stdout);
+        assert_eq!(items[0]["status"], "completed", "{policy:?}: {}", items[0]);
+        assert!(
+            items[0]["aggregated_output"]
+                .as_str()
+                .unwrap()
+                .contains("the notes"),
+            "{policy:?}: {}",
+            items[0]
+        );
+        assert_eq!(items[1]["status"], "declined", "{policy:?}: {}", items[1]);
+        assert!(
+            items[1]["aggregated_output"]
+                .as_str()
+                .unwrap()
+                .contains(declined),
+            "{policy:?}: {}",
+            items[1]
+        );
+        assert!(!env.cwd().join("made").exists(), "{policy:?}");
+    }
+}
