@@ -500,3 +500,43 @@ fn a_retry_request_names_the_command_and_the_denial() {
         asked[0].reason
     );
 }
+
+/// A plugin that edits files, called with its freeform argument: the
+/// request carries the text as the patch, and no command.
+#[test]
+fn a_request_for_a_file_edit_carries_the_patch() {
+    let setup = Setup::new();
+    let (manifest, _) = Manifest::parse(&setup.dir.path().join("plugin.toml"), MANIFEST).unwrap();
+    let mut double = Double::new();
+    double.tools[0].freeform_grammar = Some("start: /.+/".to_owned());
+    double.tools[0].display.freeform_argument = Some("text".to_owned());
+    let mut plugins = Plugins::default();
+    plugins.add_plugin(manifest, Arc::new(double));
+    let mut session = setup.session(SandboxMode::WorkspaceWrite, &[]);
+    session.approval_policy = Some(Untrusted);
+    let approver = Arc::new(Answering {
+        decision: Decision::Deny {
+            reason: Some("not now".to_owned()),
+        },
+        asked: Mutex::new(Vec::new()),
+    });
+    session.approver = Some(Arc::clone(&approver) as Arc<dyn Approver>);
+    let patch = "*** Begin Patch\n*** Add File: a.txt\n+hi\n*** End Patch";
+    let call = ToolCall {
+        call_id: "c1".into(),
+        tool: "echo".to_owned(),
+        args: serde_json::json!({ "text": patch, "write": "a.txt" }).to_string(),
+    };
+    let outcome = super::call(&plugins, &session, &call);
+    assert_outcome(
+        "declined with a reason",
+        &outcome,
+        &Err((Stage::Approval, "the user declined to run `echo`: not now")),
+    );
+    let asked = approver.asked.lock().unwrap();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].reason, "it edits files");
+    assert_eq!(asked[0].patch.as_deref(), Some(patch));
+    assert_eq!(asked[0].command, None);
+    assert!(!setup.cwd().join("a.txt").exists());
+}
