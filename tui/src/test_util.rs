@@ -38,3 +38,19 @@ pub fn colored_cells(buf: &Buffer) -> Vec<(u16, u16)> {
     }
     colored
 }
+
+/// The cells holding a control character (an escape that would reach the
+/// terminal as is).
+pub fn control_cells(buf: &Buffer) -> Vec<(u16, u16, String)> {
+    let area = buf.area;
+    let mut found = Vec::new();
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right() {
+            let symbol = buf[(x, y)].symbol();
+            if symbol.chars().any(char::is_control) {
+                found.push((x, y, symbol.escape_default().to_string()));
+            }
+        }
+    }
+    found
+}

@@ -76,6 +76,42 @@ fn many_prompts() -> Vec<Step> {
     steps
 }
 
+/// Saved sessions whose prompt and directory hold terminal escapes.
+fn hostile_sessions() -> Vec<Step> {
+    let sessions = serde_json::from_value(json!([
+        {"path": "/h/s/a.jsonl", "meta": {"id": "id-1", "timestamp": "2026-12-07T09:00:00Z",
+          "cwd": "/work/\u{1b}]52;c;aGk=\u{7}x", "model": "m\u{1b}[2J", "provider": "p",
+          "wharf_version": "0.1.0"},
+         "first_prompt": "hi\u{1b}[31m red\r\u{9b}2J"}
+    ]))
+    .unwrap();
+    vec![
+        Type("/resume"),
+        Key(KeyCode::Enter),
+        Step::Event(Event::SessionList { sessions }),
+    ]
+}
+
+/// A session whose model, plugins and tools have escapes in their names.
+fn hostile_info() -> Vec<Step> {
+    let mut info = super::info();
+    info.model = "gpt\u{1b}[2J".to_owned();
+    info.plugins[1].name = "docs\u{1b}]0;title\u{7}".to_owned();
+    info.plugins[1].tools = vec!["search\r".to_owned()];
+    info.models[1].display_name = "mini\u{1b}[1A".to_owned();
+    vec![
+        Step::Event(Event::SessionConfigured {
+            info: Box::new(info),
+        }),
+        Type("/mcp"),
+        Key(KeyCode::Enter),
+        Type("/status"),
+        Key(KeyCode::Enter),
+        Type("/model"),
+        Key(KeyCode::Enter),
+    ]
+}
+
 fn with(mut steps: Vec<Step>, more: &[Step]) -> Vec<Step> {
     steps.extend_from_slice(more);
     steps
@@ -196,6 +232,8 @@ fn screens() -> Vec<(&'static str, Vec<Step>, u16, u16)> {
             16,
         ),
         ("output_folded", long_output(), 60, 20),
+        ("escapes_in_saved_sessions", hostile_sessions(), 80, 10),
+        ("escapes_in_session_info", hostile_info(), 80, 30),
         (
             "output_expanded_ctrl_o",
             with(long_output(), &[Ctrl('o')]),
@@ -246,6 +284,15 @@ fn screens_snapshot() {
     for (name, steps, width, height) in screens() {
         let buf = screen(&steps, width, height, Theme::new(true));
         insta::assert_snapshot!(name, crate::test_util::text(&buf));
+    }
+}
+
+#[test]
+fn no_control_character_reaches_the_terminal() {
+    for (name, steps, width, height) in screens() {
+        let buf = screen(&steps, width, height, Theme::new(true));
+        let found = crate::test_util::control_cells(&buf);
+        assert!(found.is_empty(), "{name}: control characters at {found:?}");
     }
 }
 
