@@ -715,3 +715,34 @@ fn keys_send_ops() {
 }
 
 mod screens;
+
+#[test]
+fn the_initial_prompt_is_sent_and_joins_the_history() {
+    let mut now = Instant::now();
+    let (mut app, rx) = new_app(now);
+    app.send_prompt("explain this repository".to_owned());
+    play(&mut app, &mut now, &[Key(KeyCode::Up), Key(KeyCode::Enter)]);
+    let sent: Vec<Op> = rx.try_iter().collect();
+    assert_eq!(
+        sent,
+        [
+            input("explain this repository"),
+            input("explain this repository")
+        ]
+    );
+}
+
+#[test]
+fn the_session_going_away_ends_the_app() {
+    let (mut app, rx) = new_app(Instant::now());
+    drop(rx);
+    play(
+        &mut app,
+        &mut Instant::now(),
+        &[Type("hi"), Key(KeyCode::Enter)],
+    );
+    assert!(app.should_quit());
+    let (mut app, _rx) = new_app(Instant::now());
+    app.session_closed();
+    assert!(app.should_quit() && app.session_ended());
+}
