@@ -145,3 +145,6 @@ fn file_header(text: &str) -> Option<(&'static str, &str)> {
     .into_iter()
     .find_map(|marker| text.strip_prefix(marker).map(|path| (marker, path)))
 }
+
+#[cfg(test)]
+mod tests;

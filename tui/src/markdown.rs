@@ -145,7 +145,7 @@ impl Writer<'_> {
                         *number += 1;
                         marker
                     }
-                    _ if depth % 2 == 0 => "◦ ".to_owned(),
+                    _ if depth.is_multiple_of(2) => "◦ ".to_owned(),
                     _ => "• ".to_owned(),
                 };
                 self.containers.push(Container::Item {

@@ -172,6 +172,8 @@ impl Wrapper<'_> {
             self.current_width = token_width;
             return;
         }
+        // A word longer than a row breaks where it is (CJK text has no
+        // spaces: a paragraph is one such word).
         for &(c, style) in token {
             let w = c.width().unwrap_or(0);
             if self.current_width + w > self.avail && self.current_width > 0 {
@@ -237,3 +239,6 @@ pub fn wrap_text(
     }
     lines
 }
+
+#[cfg(test)]
+mod tests;
