@@ -216,3 +216,43 @@ fn wide_characters_wrap_by_columns() {
 "##;
     assert_snapshot!(screen(script, (20, 5), 0));
 }
+
+#[test]
+fn a_long_diff_folds_until_expanded() {
+    let diff: String = std::iter::once("@@ -1,60 +1,60 @@\n".to_owned())
+        .chain((1..=60).map(|n| format!("-old {n}\n+new {n}\n")))
+        .collect();
+    let item = serde_json::json!({
+        "type": "item.completed",
+        "item": {"id": "item_1", "type": "file_change", "tool": "apply_patch", "output": "",
+            "status": "completed",
+            "changes": [{"path": "/work/project/a.txt", "kind": "update", "diff": diff}]},
+    });
+    let start = Instant::now();
+    let mut transcript = transcript(&format!("@0 {item}"), start);
+    let theme = Theme::new(true);
+    let folded = transcript.line_count(80, &theme);
+    let buf = draw(
+        &mut transcript,
+        (80, 50),
+        &mut Scroll::default(),
+        &theme,
+        start,
+    );
+    assert!(
+        text(&buf).contains("… 81 more lines (ctrl-o to expand)"),
+        "{}",
+        text(&buf)
+    );
+    transcript.toggle_fold_all();
+    let expanded = transcript.line_count(80, &theme);
+    assert_eq!(expanded - folded, 81 - 1);
+    let buf = draw(
+        &mut transcript,
+        (80, 50),
+        &mut Scroll::default(),
+        &theme,
+        start,
+    );
+    assert!(text(&buf).ends_with("└ done"), "{}", text(&buf));
+}
