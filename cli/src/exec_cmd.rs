@@ -45,8 +45,8 @@ enum ExecCommand {
 /// `wharf exec resume` and `wharf resume`.
 #[derive(Debug, Args)]
 pub struct ResumeArgs {
-    /// The session's id (as `thread.started` printed it).
-    #[arg(required_unless_present = "last")]
+    /// The session's id (as `thread.started` printed it). `wharf exec
+    /// resume` needs it or --last; `wharf resume` without it shows a picker.
     id: Option<String>,
     /// The next prompt. `-` or none: read it from stdin.
     prompt: Option<String>,
@@ -91,8 +91,59 @@ pub fn run(args: ExecArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+impl ResumeArgs {
+    /// The model given with `-m`.
+    pub fn model(&self) -> Option<&str> {
+        self.options.model.as_deref()
+    }
+}
+
+/// What `wharf resume` opens in the terminal, if it opens anything: the
+/// picker without an id, or the session `ID` (or `--last`) when no prompt
+/// is given and stdin is a terminal. `None`: one more turn, as `wharf exec
+/// resume`.
+pub fn interactive_resume(args: &ResumeArgs) -> anyhow::Result<Option<crate::tui_cmd::Start>> {
+    use crate::tui_cmd::Start;
+    let interactive = std::io::stdin().is_terminal()
+        && !args.options.json
+        && args.options.replay.is_none()
+        && args.options.record.is_none()
+        && args.options.output_last_message.is_none();
+    if args.id.is_none() && !args.last {
+        if !interactive {
+            return Err(UsageError(
+                "give the session's id or --last (the picker needs a terminal)".to_owned(),
+            )
+            .into());
+        }
+        return Ok(Some(Start::Pick));
+    }
+    // `--last PROMPT` puts the prompt where the id goes.
+    let prompt_given = if args.last {
+        args.id.is_some()
+    } else {
+        args.prompt.is_some()
+    };
+    if !interactive || prompt_given {
+        return Ok(None);
+    }
+    let options_home = wharf_config::ConfigOptions::from_env(&std::env::current_dir()?)?.wharf_home;
+    let path = match &args.id {
+        Some(id) => rollout::find(&options_home, id)?,
+        None => rollout::latest(&options_home)?,
+    };
+    let saved = Rollout::load(&path)?;
+    for warning in &saved.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(Some(Start::Resume(Box::new(saved))))
+}
+
 pub fn run_resume(args: ResumeArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let options = global.options()?;
+    if args.id.is_none() && !args.last {
+        return Err(UsageError("give the session's id or --last".to_owned()).into());
+    }
     // With --last, a lone argument is the prompt.
     let (id, prompt) = if args.last {
         (None, args.id)
@@ -281,7 +332,7 @@ const MODELS_REFRESH_TIMEOUT: std::time::Duration = std::time::Duration::from_se
 /// the provider serves now. Bounded to a few seconds; a failure is a
 /// warning and the models known before stay in use. A provider whose key is
 /// missing is not asked: building the session's client says what is wrong.
-fn refresh_models(models: &mut Models, provider: &ModelProviderInfo) {
+pub fn refresh_models(models: &mut Models, provider: &ModelProviderInfo) {
     let now = std::time::SystemTime::now();
     if models.is_fresh(now) {
         return;
@@ -305,7 +356,7 @@ fn refresh_models(models: &mut Models, provider: &ModelProviderInfo) {
 /// The client of the configured provider (`model_provider`), over the
 /// transport `model` and the features choose, its API key and headers read
 /// from the environment.
-fn provider_client(config: &Config, model: &ModelInfo) -> anyhow::Result<Box<dyn ModelClient>> {
+pub fn provider_client(config: &Config, model: &ModelInfo) -> anyhow::Result<Box<dyn ModelClient>> {
     let provider = &config.model_provider;
     let env = |name: &str| std::env::var(name).ok();
     let transport = Transport::for_model(model, &config.features);

@@ -16,6 +16,7 @@ mod session;
 mod terminal;
 mod tool_cmd;
 mod trust_cmd;
+mod tui_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,7 +27,8 @@ use wharf_config::ApprovalPolicy;
 use wharf_config::{ConfigError, ConfigOptions, features::FeatureError};
 use wharf_sandbox::SandboxMode;
 
-/// A coding-agent host in which every capability is a plugin.
+/// A coding-agent host in which every capability is a plugin. Without a
+/// command, opens the interactive session in the terminal.
 #[derive(Debug, Parser)]
 #[command(
     name = "wharf",
@@ -37,8 +39,14 @@ use wharf_sandbox::SandboxMode;
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
+    /// The interactive session's model (default: the configured `model`,
+    /// else the provider's default).
+    #[arg(short = 'm', long, value_name = "MODEL")]
+    model: Option<String>,
+    /// The first prompt of the interactive session.
+    prompt: Option<String>,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 /// Options every subcommand takes.
@@ -140,7 +148,9 @@ enum Command {
     Sandbox(sandbox_cmd::SandboxArgs),
     /// Run the agent non-interactively: `wharf exec "fix the failing test"`.
     Exec(exec_cmd::ExecArgs),
-    /// Continue a saved session with one more turn (as `wharf exec resume`).
+    /// Continue a saved session: without an id, pick one in the interactive
+    /// session; with an id (or --last) and a prompt, run one more turn (as
+    /// `wharf exec resume`); with an id and no prompt on a terminal, open it.
     Resume(exec_cmd::ResumeArgs),
     /// Trust a project, so that its .wharf/config.toml is read (or, with
     /// --revoke, mark it untrusted).
@@ -164,7 +174,28 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
+    let Some(command) = cli.command else {
+        let start = tui_cmd::Start::New { prompt: cli.prompt };
+        return tui_cmd::run(&cli.global, cli.model, start);
+    };
+    if cli.prompt.is_some() {
+        return Err(UsageError(
+            "a prompt goes after the command (`wharf exec PROMPT`), or alone to open the \
+             interactive session"
+                .to_owned(),
+        )
+        .into());
+    }
+    let model = cli.model;
+    if model.is_some() && !matches!(command, Command::Resume(_)) {
+        return Err(UsageError(
+            "-m before a command only applies to the interactive session; put it after the \
+             command (`wharf exec -m MODEL …`)"
+                .to_owned(),
+        )
+        .into());
+    }
+    match command {
         Command::Features { command } => features_cmd::run(command, &cli.global),
         Command::Config { command } => config_cmd::run(command, &cli.global),
         Command::Mcp(args) => mcp_cmd::run(args, &cli.global),
@@ -172,7 +203,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tool { command } => tool_cmd::run(command, &cli.global),
         Command::Sandbox(args) => sandbox_cmd::run(args, &cli.global),
         Command::Exec(args) => exec_cmd::run(args, &cli.global),
-        Command::Resume(args) => exec_cmd::run_resume(args, &cli.global),
+        Command::Resume(args) => match exec_cmd::interactive_resume(&args)? {
+            Some(start) => {
+                let model = model.or_else(|| args.model().map(str::to_owned));
+                tui_cmd::run(&cli.global, model, start)
+            }
+            None => exec_cmd::run_resume(args, &cli.global),
+        },
         Command::Trust(args) => trust_cmd::run(args, &cli.global),
     }
 }

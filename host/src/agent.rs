@@ -346,7 +346,7 @@ impl<'a> Agent<'a> {
                         add_usage(&mut outcome.usage, &usage);
                         add_usage(&mut self.total_usage, &usage);
                         sink.event(&Event::TokenCount {
-                            total: self.total_usage.clone(),
+                            total: self.total_usage,
                             context_used: usage.input_tokens + usage.output_tokens,
                             context_window: self.model.context_window,
                         });

@@ -1,5 +1,6 @@
 //! What a front end sends a running session — [`Op`]s — and what it is
-//! told about the session besides its turns ([`SessionInfo`]). With
+//! told about the session besides its turns ([`SessionInfo`], the saved
+//! sessions: [`SessionSummary`]). With
 //! [`Event`](crate::agent::Event), this is the whole protocol between the
 //! session and a front end: a front end owns no agent state, it sends ops
 //! and renders events. Every type is serializable, so the same protocol
@@ -103,4 +104,27 @@ pub struct PluginState {
     /// `None`: loaded and offered. Otherwise why not (off, skipped: …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unavailable: Option<String>,
+}
+
+/// The first line of a rollout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionMeta {
+    /// The thread id.
+    pub id: String,
+    /// When the session started, UTC (`2025-01-31T12:00:00Z`).
+    pub timestamp: String,
+    pub cwd: PathBuf,
+    pub model: String,
+    pub provider: String,
+    pub wharf_version: String,
+}
+
+/// One saved session, for a picker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    pub path: PathBuf,
+    pub meta: SessionMeta,
+    /// The first user message, when the session has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_prompt: Option<String>,
 }

@@ -17,20 +17,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::agent::{Event, Sink};
+pub use crate::ops::{SessionMeta, SessionSummary};
 use wharf_model::protocol::ResponseItem;
-
-/// The first line of a rollout.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionMeta {
-    /// The thread id.
-    pub id: String,
-    /// When the session started, UTC (`2025-01-31T12:00:00Z`).
-    pub timestamp: String,
-    pub cwd: PathBuf,
-    pub model: String,
-    pub provider: String,
-    pub wharf_version: String,
-}
 
 /// One line of a rollout.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -285,16 +273,6 @@ pub fn latest(wharf_home: &Path) -> Result<PathBuf, RolloutError> {
         .into_iter()
         .max_by(|a, b| a.file_name().cmp(&b.file_name()))
         .ok_or(RolloutError::NoSessions { dir })
-}
-
-/// One saved session, for a picker.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionSummary {
-    pub path: PathBuf,
-    pub meta: SessionMeta,
-    /// The first user message, when the session has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_prompt: Option<String>,
 }
 
 /// The saved sessions under `wharf_home`, newest first; files that cannot

@@ -26,6 +26,7 @@ mod plugin_escapes;
 mod sandbox_check;
 mod sandbox_cmd;
 mod trust;
+mod tui;
 mod unified_exec;
 mod view_image;
 mod write_path;

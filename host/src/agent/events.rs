@@ -6,8 +6,7 @@ use serde::{Deserialize, Serialize};
 use wharf_model::protocol::{ModelError, Usage};
 use wharf_runtime::pipeline::ApprovalRequest;
 
-use crate::ops::SessionInfo;
-use crate::rollout::SessionSummary;
+use crate::ops::{SessionInfo, SessionSummary};
 
 /// One event of a thread, in the order they happen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
