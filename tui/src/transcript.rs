@@ -205,6 +205,11 @@ impl Transcript {
     ) {
         self.last_now = Some(now);
         let width = usize::from(area.width);
+        if scroll.from_bottom == 0 {
+            // Following the end: only the cells on screen are laid out.
+            self.render_end(area, buf, theme, now);
+            return;
+        }
         let total = self.layout(width, theme, now);
         if let Some((last_total, last_width)) = self.last_frame
             && scroll.from_bottom > 0
@@ -234,6 +239,77 @@ impl Transcript {
         }
     }
 
+    /// Draws the last rows into `area`, laying out cells from the last one
+    /// back only until the area is full: a frame after a resize costs the
+    /// cells on screen, not the whole transcript (the others are laid out
+    /// when the view scrolls back).
+    fn render_end(&mut self, area: Rect, buf: &mut Buffer, theme: &Theme, now: Instant) {
+        let width = usize::from(area.width);
+        self.rekey(width, theme);
+        self.last_frame = None;
+        let height = usize::from(area.height);
+        let cx = Context {
+            width: width.max(1),
+            theme,
+            expanded: self.expanded,
+            now,
+            cwd: &self.cwd,
+        };
+        // (entry, line) of the rows shown, bottom first.
+        let mut rows: Vec<(usize, usize)> = Vec::with_capacity(height);
+        for index in (0..self.entries.len()).rev() {
+            if rows.len() >= height {
+                break;
+            }
+            let entry = &mut self.entries[index];
+            let tick = entry.cell.tick(now);
+            let fresh = matches!(&entry.lines, Some((shown, _)) if *shown == tick);
+            if !fresh {
+                entry.lines = Some((tick, entry.cell.layout(&cx)));
+            }
+            let count = entry.lines.as_ref().map_or(0, |(_, lines)| lines.len());
+            if count == 0 {
+                continue;
+            }
+            if !rows.is_empty() {
+                // The blank row between two cells.
+                rows.push((usize::MAX, 0));
+            }
+            for line in (0..count).rev() {
+                if rows.len() >= height {
+                    break;
+                }
+                rows.push((index, line));
+            }
+        }
+        for ((index, line), y) in rows.iter().rev().zip(area.top()..area.bottom()) {
+            if let Some(entry) = self.entries.get(*index)
+                && let Some((_, lines)) = &entry.lines
+                && let Some(line) = lines.get(*line)
+            {
+                buf.set_line(area.x, y, line, area.width);
+            }
+        }
+    }
+
+    /// Drops every cached layout when the width, the fold state or the
+    /// theme changed since the last one.
+    fn rekey(&mut self, width: usize, theme: &Theme) {
+        let key_matches = self.key.as_ref().is_some_and(|key| {
+            key.width == width && key.expanded == self.expanded && key.theme == *theme
+        });
+        if !key_matches {
+            for entry in &mut self.entries {
+                entry.lines = None;
+            }
+            self.key = Some(LayoutKey {
+                width,
+                expanded: self.expanded,
+                theme: theme.clone(),
+            });
+        }
+    }
+
     /// How many rows the transcript takes at `width`.
     pub fn line_count(&mut self, width: u16, theme: &Theme) -> usize {
         let now = self.last_now.unwrap_or_else(Instant::now);
@@ -252,19 +328,7 @@ impl Transcript {
 
     /// Lays out the cells that need it and returns the total rows.
     fn layout(&mut self, width: usize, theme: &Theme, now: Instant) -> usize {
-        let key_matches = self.key.as_ref().is_some_and(|key| {
-            key.width == width && key.expanded == self.expanded && key.theme == *theme
-        });
-        if !key_matches {
-            for entry in &mut self.entries {
-                entry.lines = None;
-            }
-            self.key = Some(LayoutKey {
-                width,
-                expanded: self.expanded,
-                theme: theme.clone(),
-            });
-        }
+        self.rekey(width, theme);
         let cx = Context {
             width: width.max(1),
             theme,

@@ -215,6 +215,9 @@ fn bench() -> anyhow::Result<()> {
         "--bench",
         "exec",
     ]);
+    run(command)?;
+    let mut command = cargo();
+    command.args(["bench", "-p", "wharf-tui", "--bench", "render"]);
     run(command)
 }
 
