@@ -11,6 +11,7 @@ mod mcp_cmd;
 mod mcp_login;
 mod plugin_cmd;
 mod printer;
+mod provider;
 mod sandbox_cmd;
 mod session;
 mod terminal;

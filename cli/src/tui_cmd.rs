@@ -20,7 +20,7 @@ use wharf_model::protocol::ModelClient;
 use wharf_tui::theme::Theme;
 
 use crate::GlobalArgs;
-use crate::exec_cmd::{provider_client, refresh_models};
+use crate::provider::{provider_client, refresh_models};
 
 /// What to open.
 pub enum Start {
