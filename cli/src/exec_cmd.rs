@@ -9,13 +9,12 @@
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use wharf_config::ApprovalPolicy;
 use wharf_host::agent::{self, CancelToken, Event, Sink};
-use wharf_host::rollout::{self, Rollout, RolloutError, RolloutWriter, SessionMeta};
+use wharf_host::rollout::{self, Rollout, RolloutWriter, SessionMeta, SharedRollout};
 use wharf_model::models::Models;
 use wharf_model::protocol::{ModelClient, ResponseItem};
 use wharf_model::replay::{RecordingClient, ReplayClient};
@@ -324,25 +323,6 @@ fn run_turn(
     }
 }
 
-/// The session's rollout, once it is open: written by the sink, its error
-/// read by the command.
-#[derive(Clone, Default)]
-struct SharedRollout(Arc<Mutex<Option<RolloutWriter>>>);
-
-impl SharedRollout {
-    fn lock(&self) -> MutexGuard<'_, Option<RolloutWriter>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn set(&self, writer: RolloutWriter) {
-        *self.lock() = Some(writer);
-    }
-
-    fn take_error(&self) -> Option<RolloutError> {
-        self.lock().as_mut().and_then(RolloutWriter::take_error)
-    }
-}
-
 /// Prints events and writes them to the rollout.
 struct ExecSink {
     rollout: SharedRollout,
@@ -351,15 +331,11 @@ struct ExecSink {
 
 impl Sink for ExecSink {
     fn event(&mut self, event: &Event) {
-        if let Some(rollout) = self.rollout.lock().as_mut() {
-            rollout.event(event);
-        }
+        self.rollout.event(event);
         self.printer.print(event);
     }
 
     fn history(&mut self, item: &ResponseItem) {
-        if let Some(rollout) = self.rollout.lock().as_mut() {
-            rollout.history(item);
-        }
+        self.rollout.history(item);
     }
 }

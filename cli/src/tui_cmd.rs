@@ -19,8 +19,8 @@ use wharf_model::models::{ModelInfo, Models};
 use wharf_model::protocol::ModelClient;
 use wharf_tui::theme::Theme;
 
-use crate::GlobalArgs;
 use crate::provider::{provider_client, refresh_models};
+use crate::{GlobalArgs, UsageError};
 
 /// What to open.
 pub enum Start {
@@ -34,10 +34,12 @@ pub enum Start {
 
 pub fn run(global: &GlobalArgs, model: Option<String>, start: Start) -> anyhow::Result<ExitCode> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        anyhow::bail!(
+        return Err(UsageError(
             "the interactive session needs a terminal (stdin and stdout); for scripts, use \
-             `wharf exec PROMPT`"
-        );
+             `wharf exec PROMPT`, and see `wharf --help` for the commands"
+                .to_owned(),
+        )
+        .into());
     }
     let theme = Theme::from_env();
     let mut options = global.options()?;

@@ -14,8 +14,8 @@ mod approver;
 mod info;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
 use wharf_model::models::ModelInfo;
@@ -23,7 +23,7 @@ use wharf_model::protocol::{ModelClient, ResponseItem};
 
 use crate::agent::{self, CancelToken, Event, Sink, ThreadState};
 use crate::ops::Op;
-use crate::rollout::{self, Rollout, RolloutWriter, SessionMeta};
+use crate::rollout::{self, Rollout, RolloutWriter, SessionMeta, SharedRollout};
 use crate::session::{Host, SessionBuilder};
 
 pub use approver::{FrontEndApprover, command_prefix};
@@ -380,44 +380,12 @@ struct FrontEndSink {
 
 impl Sink for FrontEndSink {
     fn event(&mut self, event: &Event) {
-        if let Some(writer) = self.rollout.lock().as_mut() {
-            writer.event(event);
-        }
+        self.rollout.event(event);
         let _ = self.events.send(event.clone());
     }
 
     fn history(&mut self, item: &ResponseItem) {
-        if let Some(writer) = self.rollout.lock().as_mut() {
-            writer.history(item);
-        }
-    }
-}
-
-/// The current thread's rollout, shared by the sink and the driver.
-#[derive(Clone, Default)]
-struct SharedRollout(Arc<Mutex<Option<RolloutWriter>>>);
-
-impl SharedRollout {
-    fn lock(&self) -> MutexGuard<'_, Option<RolloutWriter>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn set(&self, writer: RolloutWriter) {
-        *self.lock() = Some(writer);
-    }
-
-    fn clear(&self) {
-        *self.lock() = None;
-    }
-
-    fn path(&self) -> Option<PathBuf> {
-        self.lock()
-            .as_ref()
-            .map(|writer| writer.path().to_path_buf())
-    }
-
-    fn take_error(&self) -> Option<rollout::RolloutError> {
-        self.lock().as_mut().and_then(RolloutWriter::take_error)
+        self.rollout.history(item);
     }
 }
 

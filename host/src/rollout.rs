@@ -180,6 +180,57 @@ impl Sink for RolloutWriter {
     }
 }
 
+/// A session's rollout shared by its event sink and its embedder, open
+/// once the session has started (and, in an interactive session, replaced
+/// by each new thread's). As a [`Sink`] it writes to the rollout when one
+/// is open.
+#[derive(Clone, Default)]
+pub struct SharedRollout(std::sync::Arc<std::sync::Mutex<Option<RolloutWriter>>>);
+
+impl SharedRollout {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<RolloutWriter>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Writes to `writer` from now on.
+    pub fn set(&self, writer: RolloutWriter) {
+        *self.lock() = Some(writer);
+    }
+
+    /// Writes nothing until the next [`SharedRollout::set`].
+    pub fn clear(&self) {
+        *self.lock() = None;
+    }
+
+    /// The file written to, if one is open.
+    pub fn path(&self) -> Option<PathBuf> {
+        self.lock()
+            .as_ref()
+            .map(|writer| writer.path().to_path_buf())
+    }
+
+    /// The first write error since the last call, if any.
+    pub fn take_error(&self) -> Option<RolloutError> {
+        self.lock().as_mut().and_then(RolloutWriter::take_error)
+    }
+}
+
+impl Sink for SharedRollout {
+    fn event(&mut self, event: &Event) {
+        if let Some(writer) = self.lock().as_mut() {
+            writer.event(event);
+        }
+    }
+
+    fn history(&mut self, item: &ResponseItem) {
+        if let Some(writer) = self.lock().as_mut() {
+            writer.history(item);
+        }
+    }
+}
+
 /// A rollout read back.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rollout {

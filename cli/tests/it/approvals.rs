@@ -10,29 +10,6 @@ use serde_json::json;
 use super::*;
 use crate::escapes::on_a_terminal;
 
-/// Who runs wharf.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum User {
-    /// Whoever runs the tests.
-    Me,
-    /// `nobody`, through setpriv: only when the tests run as root.
-    Nobody,
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid takes no arguments and cannot fail.
-    unsafe { libc::geteuid() == 0 }
-}
-
-/// As root: root and nobody; else the one running.
-fn users() -> Vec<User> {
-    if is_root() {
-        vec![User::Me, User::Nobody]
-    } else {
-        vec![User::Me]
-    }
-}
-
 /// A fresh world `user` owns.
 fn env_for(user: User) -> Env {
     let env = Env::new();

@@ -36,6 +36,30 @@ use std::process::Command;
 
 use tempfile::TempDir;
 
+/// Who runs wharf in a test that matters as root and as an unprivileged
+/// user.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum User {
+    /// Whoever runs the tests.
+    Me,
+    /// `nobody`, through setpriv: only when the tests run as root.
+    Nobody,
+}
+
+pub(crate) fn is_root() -> bool {
+    // SAFETY: geteuid takes no arguments and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// The users to try: as root, root and nobody; else the one running.
+pub(crate) fn users() -> Vec<User> {
+    if is_root() {
+        vec![User::Me, User::Nobody]
+    } else {
+        vec![User::Me]
+    }
+}
+
 /// A temporary `$HOME` with `$WHARF_HOME` inside it, and a working
 /// directory. The home is in `/var/tmp`, apart from the working directory's
 /// temp dir in `/tmp`: a home below `/tmp` would make wharf refuse `/tmp` as
@@ -184,15 +208,13 @@ fn usage_errors_exit_2_and_failures_exit_1() {
     let env = Env::new();
     // (arguments, exit code, start of stderr)
     let cases: &[(&[&str], i32, &str)] = &[
-        (
-            &[],
-            2,
-            "A coding-agent host in which every capability is a plugin\n",
-        ),
+        // Without a command: the interactive session, which needs a
+        // terminal; a word that is no command is its prompt.
+        (&[], 2, "error: the interactive session needs a terminal"),
         (
             &["frobnicate"],
             2,
-            "error: unrecognized subcommand 'frobnicate'",
+            "error: the interactive session needs a terminal",
         ),
         (
             &["-s", "open", "config", "show"],

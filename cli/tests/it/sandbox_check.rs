@@ -19,7 +19,7 @@ use seccompiler::{
 };
 use wharf_sandbox::{KernelSupport, Namespaces};
 
-use crate::Env;
+use crate::{Env, User, users};
 
 const WORKSPACE_WRITE: &[&str] = &[
     "-s",
@@ -42,29 +42,6 @@ const CLONE_NEW: &[u64] = &[
     libc::CLONE_NEWNET as u64,
 ];
 const CLONE_NEWTIME: u64 = 0x80;
-
-/// Who runs wharf.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum User {
-    /// Whoever runs the tests.
-    Me,
-    /// `nobody`, through setpriv: only when the tests run as root.
-    Nobody,
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid takes no arguments and cannot fail.
-    unsafe { libc::geteuid() == 0 }
-}
-
-/// The users to try: as root, root and nobody; else the one running.
-fn users() -> Vec<User> {
-    if is_root() {
-        vec![User::Me, User::Nobody]
-    } else {
-        vec![User::Me]
-    }
-}
 
 /// A filter whose matching calls answer `errno`.
 fn filter(rules: Vec<(i64, Vec<SeccompRule>)>, errno: i32) -> BpfProgram {

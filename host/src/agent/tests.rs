@@ -339,10 +339,12 @@ fn rich_model() -> ModelInfo {
     }
 }
 
-/// The events as `type` or `type:item-type:status` strings.
+/// The events as `type` or `type:item-type:status` strings; transient
+/// events (streamed text, token counts) left out.
 fn shape(events: &[Event]) -> Vec<String> {
     events
         .iter()
+        .filter(|event| !event.is_transient())
         .map(|event| {
             let value = serde_json::to_value(event).unwrap();
             let kind = value["type"].as_str().unwrap().to_owned();
@@ -630,7 +632,7 @@ fn cancelling_stops_a_running_call_and_fails_the_turn() {
         shape(&events)[2..],
         [
             "item.started:command_execution:in_progress",
-            "item.completed:command_execution:failed",
+            "item.completed:command_execution:cancelled",
             "turn.failed",
         ]
     );
