@@ -2,7 +2,7 @@
 //! bracketed paste, the keyboard protocol that tells Shift-Enter from
 //! Enter, and a hidden cursor — restored however the TUI ends: normally,
 //! on an error (the guard's drop), on a panic (a hook that restores and
-//! then calls the previous hook) and on SIGTERM, SIGHUP and SIGQUIT (a
+//! then calls the previous hook) and on SIGTERM, SIGHUP, SIGQUIT and SIGINT (a
 //! handler writes to a pipe; the app reads it as an input and quits
 //! cleanly). Terminal input is read on a thread of its own and merged with
 //! the session's events into one channel.
@@ -34,7 +34,7 @@ pub enum Input {
     Session(Event),
     /// The session's channel closed: the session is gone.
     SessionClosed,
-    /// SIGTERM, SIGHUP or SIGQUIT.
+    /// SIGTERM, SIGHUP, SIGQUIT or SIGINT.
     Signal,
 }
 
@@ -196,7 +196,8 @@ pub fn forward_events(
 /// The write end of the signal pipe, for the handler (-1: none).
 static SIGNAL_PIPE: AtomicI32 = AtomicI32::new(-1);
 
-const SIGNALS: [libc::c_int; 3] = [libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+/// SIGINT comes only from `kill` (in raw mode Ctrl-C is a key).
+const SIGNALS: [libc::c_int; 4] = [libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT, libc::SIGINT];
 
 extern "C" fn on_signal(_signal: libc::c_int) {
     let fd = SIGNAL_PIPE.load(Ordering::Relaxed);
@@ -210,7 +211,7 @@ extern "C" fn on_signal(_signal: libc::c_int) {
     }
 }
 
-/// SIGTERM, SIGHUP and SIGQUIT become [`Input::Signal`] while this lives;
+/// SIGTERM, SIGHUP, SIGQUIT and SIGINT become [`Input::Signal`] while this lives;
 /// dropping it puts the previous handlers back.
 pub struct Signals {
     write: Option<OwnedFd>,

@@ -15,7 +15,7 @@ fn current_handler(signal: libc::c_int) -> libc::sighandler_t {
 
 #[test]
 fn termination_signals_become_an_input_and_the_handlers_come_back() {
-    for signal in [libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+    for signal in [libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT, libc::SIGINT] {
         let before = current_handler(signal);
         let (tx, rx) = mpsc::channel();
         let signals = Signals::install(tx).unwrap();
