@@ -317,10 +317,25 @@ impl Driver {
         for warning in saved.warnings {
             self.send(Event::Error { message: warning });
         }
+        let mut turn_open = false;
         for event in saved.events {
-            if !matches!(event, Event::ThreadStarted { .. }) {
-                self.send(event);
+            match &event {
+                Event::ThreadStarted { .. } => continue,
+                Event::TurnStarted => turn_open = true,
+                Event::TurnCompleted { .. } | Event::TurnFailed { .. } => turn_open = false,
+                _ => {}
             }
+            self.send(event);
+        }
+        if turn_open {
+            // wharf ended during that turn (killed, crashed): say so, so
+            // that nothing is shown as still running.
+            self.send(Event::TurnFailed {
+                error: crate::agent::TurnError {
+                    message: "the session ended before this turn did".to_owned(),
+                    cause: None,
+                },
+            });
         }
     }
 

@@ -471,3 +471,27 @@ fn dropping_the_front_end_ends_the_session() {
     h.until(|e| matches!(e, Event::SessionEnded));
     handle.join().unwrap();
 }
+
+#[test]
+fn a_saved_turn_that_never_ended_is_shown_as_failed() {
+    let h = Harness::start(ApprovalPolicy::Never, vec![vec![message("one"), done()]]);
+    h.until(|e| matches!(e, Event::ThreadStarted { .. }));
+    h.turn("first");
+    let (dir, home) = h.shutdown();
+    // wharf killed during its next turn: the rollout ends after its start.
+    let saved = rollout::list(&home);
+    let mut writer = RolloutWriter::append(&saved[0].path).unwrap();
+    writer.event(&Event::TurnStarted);
+    drop(writer);
+    let id = saved[0].meta.id.clone();
+
+    let h = Harness::start_with(ApprovalPolicy::Never, vec![], Some((dir, id)));
+    let shown = h.until(|e| matches!(e, Event::TurnFailed { .. }));
+    assert!(matches!(shown.last(), Some(Event::TurnFailed { error })
+        if error.message == "the session ended before this turn did"));
+    assert!(
+        matches!(shown[shown.len() - 2], Event::TurnStarted),
+        "{shown:#?}"
+    );
+    h.shutdown();
+}
