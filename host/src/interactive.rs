@@ -21,7 +21,7 @@ use std::thread::JoinHandle;
 use wharf_model::models::ModelInfo;
 use wharf_model::protocol::{ModelClient, ResponseItem};
 
-use crate::agent::{self, CancelToken, Event, Sink, ThreadState};
+use crate::agent::{self, CancelToken, Event, Sink, ThreadState, TurnError};
 use crate::ops::Op;
 use crate::rollout::{self, Rollout, RolloutWriter, SessionMeta, SharedRollout};
 use crate::session::{Host, SessionBuilder};
@@ -331,7 +331,7 @@ impl Driver {
             // wharf ended during that turn (killed, crashed): say so, so
             // that nothing is shown as still running.
             self.send(Event::TurnFailed {
-                error: crate::agent::TurnError {
+                error: TurnError {
                     message: "the session ended before this turn did".to_owned(),
                     cause: None,
                 },
