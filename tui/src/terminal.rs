@@ -131,19 +131,35 @@ impl Drop for PanicHook {
 /// Reads terminal input on a thread until dropped.
 pub struct InputReader {
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    /// Closed when the reader thread ends.
+    done: std::sync::mpsc::Receiver<()>,
 }
+
+/// How long dropping an [`InputReader`] waits for its thread. A read on a
+/// terminal that hung up (the window closed) can keep crossterm from ever
+/// returning; the thread is then left to end with the process rather than
+/// keeping wharf from exiting.
+const READER_STOP: Duration = Duration::from_millis(500);
 
 impl InputReader {
     pub fn spawn(tx: Sender<Input>) -> io::Result<InputReader> {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
-        let thread = std::thread::Builder::new()
+        let (ended, done) = std::sync::mpsc::channel::<()>();
+        std::thread::Builder::new()
             .name("tui-input".to_owned())
             .spawn(move || {
+                // Dropped when the thread ends, however it ends.
+                let _ended = ended;
                 // Poll with a timeout so that the thread sees `stop` and
                 // leaves no reader behind to take the shell's input.
                 while !stopped.load(Ordering::Relaxed) {
+                    if hung_up() {
+                        // The window closed: quit as on SIGHUP, which may
+                        // not come (crossterm would spin on the dead tty).
+                        let _ = tx.send(Input::Signal);
+                        return;
+                    }
                     match crossterm::event::poll(Duration::from_millis(100)) {
                         Ok(false) => {}
                         Ok(true) => match crossterm::event::read() {
@@ -158,19 +174,30 @@ impl InputReader {
                     }
                 }
             })?;
-        Ok(InputReader {
-            stop,
-            thread: Some(thread),
-        })
+        Ok(InputReader { stop, done })
     }
+}
+
+/// Whether the terminal on stdin hung up (its window closed, the tmux
+/// server was killed): crossterm takes a dead terminal for one that is
+/// always ready with nothing to read, and would spin on it.
+fn hung_up() -> bool {
+    let mut fd = libc::pollfd {
+        fd: libc::STDIN_FILENO,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: `fd` is one valid, writable pollfd for the duration of the
+    // call, and a timeout of 0 does not block.
+    let ready = unsafe { libc::poll(&mut fd, 1, 0) };
+    ready > 0 && fd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0
 }
 
 impl Drop for InputReader {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        // Ends (disconnected) when the thread does; a timeout leaves it.
+        let _ = self.done.recv_timeout(READER_STOP);
     }
 }
 

@@ -136,6 +136,38 @@ impl Tmux {
     }
 }
 
+impl Tmux {
+    /// The pid of wharf: the child of the pane's shell.
+    fn wharf_pid(&self) -> u32 {
+        let shell = self.run(&["list-panes", "-t", "wharf", "-F", "#{pane_pid}"]);
+        let shell = shell.trim();
+        let children =
+            std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).unwrap();
+        children
+            .split_whitespace()
+            .next()
+            .and_then(|pid| pid.parse().ok())
+            .unwrap_or_else(|| panic!("no child of the pane's shell {shell}"))
+    }
+
+    /// Kills the tmux server: the terminal hangs up under wharf.
+    fn kill_server(&self) {
+        self.run(&["kill-server"]);
+    }
+}
+
+/// Whether process `pid` is gone (or a zombie nobody reaped yet).
+fn ended(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        // The state follows the command's closing parenthesis.
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+    }
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
@@ -395,4 +427,25 @@ fn trust_prompt_then_resume_picker_then_exec_resume_continue_one_rollout() {
     );
     let rollouts = walk(&env.wharf_home().join("sessions"));
     assert_eq!(rollouts.len(), 1, "{rollouts:?}");
+}
+
+#[test]
+fn closing_the_terminal_ends_wharf() {
+    let env = Env::new();
+    let server = ModelServer::start([]).unwrap();
+    let tmux = Tmux::start(&env, &flags(&env, &server, "on-request"), 80, 24);
+    tmux.wait_for("Ask wharf to do anything");
+    let pid = tmux.wharf_pid();
+    tmux.kill_server();
+    // Before, the input thread spun on the dead terminal and wharf never
+    // exited (nor on SIGTERM).
+    let deadline = Instant::now() + WAIT;
+    while !ended(pid) {
+        if Instant::now() >= deadline {
+            // Not left behind spinning.
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            panic!("wharf ({pid}) still ran after its terminal closed");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
