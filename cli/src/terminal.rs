@@ -7,33 +7,14 @@
 //! reverses what follows. Human output passes such text through [`safe`];
 //! `--json` output keeps it exactly as it was.
 
-use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::Write as _;
 
 use wharf_runtime::pipeline::{ApprovalRequest, Approver, Decision};
 
-/// `text` with every control character escaped, except newlines and tabs:
-/// C0 controls (ESC, `\r`, BEL, backspace…) as `\x1b`-style escapes, DEL and
-/// the C1 controls likewise, and the Unicode controls that reorder or hide
-/// text (bidirectional overrides and isolates, zero-width marks) as
-/// `<U+202E>`, so that a reader sees they were there.
-pub fn safe(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(needs_escape) {
-        return Cow::Borrowed(text);
-    }
-    let mut shown = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if !needs_escape(c) {
-            shown.push(c);
-        } else if u32::from(c) < 0x100 {
-            let _ = write!(shown, "\\x{:02x}", u32::from(c));
-        } else {
-            let _ = write!(shown, "<U+{:04X}>", u32::from(c));
-        }
-    }
-    Cow::Owned(shown)
-}
+/// `text` with every control character escaped, except newlines and tabs
+/// (the TUI's one escaping policy, [`wharf_tui::text::escape`]).
+pub use wharf_tui::text::escape as safe;
 
 /// Asks the person at the terminal, y/N, on stderr and stdin; anything but
 /// `y` or `yes` (an empty line, end of input, an error) declines.
@@ -97,23 +78,6 @@ fn prompt(request: &ApprovalRequest) -> String {
     };
     let _ = write!(text, "{question} [y/N] ");
     text
-}
-
-fn needs_escape(c: char) -> bool {
-    match c {
-        '\n' | '\t' => false,
-        _ if c.is_control() => true,
-        // Bidirectional embeddings, overrides and isolates; the marks; the
-        // Arabic letter mark; zero-width characters that hide text.
-        '\u{202A}'..='\u{202E}'
-        | '\u{2066}'..='\u{2069}'
-        | '\u{200B}'..='\u{200F}'
-        | '\u{061C}'
-        | '\u{2028}'
-        | '\u{2029}'
-        | '\u{FEFF}' => true,
-        _ => false,
-    }
 }
 
 #[cfg(test)]

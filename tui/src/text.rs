@@ -16,19 +16,19 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 /// How many spaces a tab becomes.
 const TAB: &str = "    ";
 
-/// `text` with every control character except the newline shown as an
-/// escape (`\x1b`, `\x0d`, `\x9b`), tabs as spaces, and the Unicode
-/// controls that reorder or hide text (bidirectional overrides, zero-width
-/// characters) as `<U+202E>`.
-pub fn sanitize(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(|c| c == '\t' || needs_escape(c)) {
+/// `text` with every control character except newlines and tabs shown as
+/// an escape: C0 controls (ESC, `\r`, BEL, backspace…), DEL and the C1
+/// controls as `\x1b`-style escapes, and the Unicode controls that reorder
+/// or hide text (bidirectional overrides and isolates, zero-width marks) as
+/// `<U+202E>`, so that a reader sees they were there. Every human output of
+/// outside text goes through it (the CLI's lines too).
+pub fn escape(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
         return Cow::Borrowed(text);
     }
     let mut shown = String::with_capacity(text.len() + 16);
     for c in text.chars() {
-        if c == '\t' {
-            shown.push_str(TAB);
-        } else if !needs_escape(c) {
+        if !needs_escape(c) {
             shown.push(c);
         } else if u32::from(c) < 0x100 {
             let _ = write!(shown, "\\x{:02x}", u32::from(c));
@@ -39,6 +39,15 @@ pub fn sanitize(text: &str) -> Cow<'_, str> {
     Cow::Owned(shown)
 }
 
+/// [`escape`]d `text` with tabs as spaces (a cell's columns must be known).
+pub fn sanitize(text: &str) -> Cow<'_, str> {
+    let escaped = escape(text);
+    if !escaped.contains('\t') {
+        return escaped;
+    }
+    Cow::Owned(escaped.replace('\t', TAB))
+}
+
 /// [`sanitize`] for text shown on one line: newlines are escaped too.
 pub fn sanitize_line(text: &str) -> String {
     sanitize(text).replace('\n', "\\n")
@@ -46,8 +55,10 @@ pub fn sanitize_line(text: &str) -> String {
 
 fn needs_escape(c: char) -> bool {
     match c {
-        '\n' => false,
+        '\n' | '\t' => false,
         _ if c.is_control() => true,
+        // Bidirectional embeddings, overrides and isolates; the marks; the
+        // Arabic letter mark; zero-width characters that hide text.
         '\u{202A}'..='\u{202E}'
         | '\u{2066}'..='\u{2069}'
         | '\u{200B}'..='\u{200F}'

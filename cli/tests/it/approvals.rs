@@ -3,37 +3,10 @@
 //! pseudo-terminal (`script`) typing the answer. Where the sandbox's writes
 //! are at stake, as root and again as `nobody`.
 
-use std::os::unix::fs::lchown;
-
 use serde_json::json;
 
 use super::*;
 use crate::escapes::on_a_terminal;
-
-/// A fresh world `user` owns.
-fn env_for(user: User) -> Env {
-    let env = Env::new();
-    if user == User::Nobody {
-        for dir in [env.dir.path(), env.home.path()] {
-            chown_tree(dir);
-        }
-    }
-    env
-}
-
-fn chown_tree(path: &Path) {
-    const NOBODY: u32 = 65534;
-    lchown(path, Some(NOBODY), Some(NOBODY)).unwrap();
-    if path.is_dir() && !path.is_symlink() {
-        for entry in std::fs::read_dir(path).unwrap() {
-            chown_tree(&entry.unwrap().path());
-        }
-    }
-}
-
-fn shell_quote(word: &str) -> String {
-    format!("'{}'", word.replace('\'', r"'\''"))
-}
 
 /// `wharf FLAGS tool call exec_command --args ARGS` as `user` on a
 /// terminal, answering `answer`; everything the terminal showed.

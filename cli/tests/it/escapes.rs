@@ -138,10 +138,6 @@ pub(crate) fn on_a_terminal(env: &Env, line: &str, input: &str) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn shell_quote(word: &str) -> String {
-    format!("'{}'", word.replace('\'', r"'\''"))
-}
-
 /// A tool's output that tries to act on the terminal (retitle the window,
 /// write the clipboard, clear the screen, erase a line to forge the next
 /// one, reverse the text) is shown escaped; `--json` keeps it as it was.

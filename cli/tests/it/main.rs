@@ -60,6 +60,32 @@ pub(crate) fn users() -> Vec<User> {
     }
 }
 
+/// A fresh world for `user`: as `nobody`, nobody owns its directories.
+pub(crate) fn env_for(user: User) -> Env {
+    let env = Env::new();
+    if user == User::Nobody {
+        for dir in [env.dir.path(), env.home.path()] {
+            chown_tree(dir);
+        }
+    }
+    env
+}
+
+fn chown_tree(path: &Path) {
+    const NOBODY: u32 = 65534;
+    std::os::unix::fs::lchown(path, Some(NOBODY), Some(NOBODY)).unwrap();
+    if path.is_dir() && !path.is_symlink() {
+        for entry in std::fs::read_dir(path).unwrap() {
+            chown_tree(&entry.unwrap().path());
+        }
+    }
+}
+
+/// `word` quoted for `sh`.
+pub(crate) fn shell_quote(word: &str) -> String {
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
+
 /// A temporary `$HOME` with `$WHARF_HOME` inside it, and a working
 /// directory. The home is in `/var/tmp`, apart from the working directory's
 /// temp dir in `/tmp`: a home below `/tmp` would make wharf refuse `/tmp` as

@@ -11,7 +11,6 @@
 
 use std::collections::BTreeMap;
 use std::os::unix::process::CommandExt as _;
-use std::path::Path;
 
 use seccompiler::{
     BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
@@ -19,7 +18,7 @@ use seccompiler::{
 };
 use wharf_sandbox::{KernelSupport, Namespaces};
 
-use crate::{Env, User, users};
+use crate::{Env, User, env_for, users};
 
 const WORKSPACE_WRITE: &[&str] = &[
     "-s",
@@ -124,27 +123,6 @@ fn wharf(env: &Env, user: User, refuse: bool, args: &[&str]) -> crate::Output {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8(output.stdout).unwrap(),
         stderr: String::from_utf8(output.stderr).unwrap(),
-    }
-}
-
-/// A fresh world for `user`: nobody owns its directories.
-fn env_for(user: User) -> Env {
-    let env = Env::new();
-    if user == User::Nobody {
-        for dir in [env.dir.path(), env.home.path()] {
-            chown_tree(dir);
-        }
-    }
-    env
-}
-
-fn chown_tree(path: &Path) {
-    const NOBODY: u32 = 65534;
-    std::os::unix::fs::lchown(path, Some(NOBODY), Some(NOBODY)).unwrap();
-    if path.is_dir() && !path.is_symlink() {
-        for entry in std::fs::read_dir(path).unwrap() {
-            chown_tree(&entry.unwrap().path());
-        }
     }
 }
 

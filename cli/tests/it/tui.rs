@@ -35,7 +35,7 @@ impl Tmux {
         command.extend(args.iter().cloned());
         let mut shell = command
             .iter()
-            .map(|word| quote(word))
+            .map(|word| crate::shell_quote(word))
             .collect::<Vec<_>>()
             .join(" ");
         // The exit status, shown once the terminal is the shell's again.
@@ -182,11 +182,6 @@ fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
     NEXT.fetch_add(1, Ordering::SeqCst)
-}
-
-/// `word` quoted for `sh`.
-fn quote(word: &str) -> String {
-    format!("'{}'", word.replace('\'', r"'\''"))
 }
 
 /// The flags that point wharf at `server` (its default model is the
