@@ -159,7 +159,7 @@ pub(super) fn write(
     let (file, written) = open_file(dir, &target.name, new, old.is_some(), path)?;
     let mut file = File::from(file);
     if let (Some(old), Written::Replaced) = (old, written) {
-        file.read_to_end(old).map_err(BeneathError::Io)?;
+        read_old(&file, old).map_err(BeneathError::Io)?;
         file.seek(io::SeekFrom::Start(0))
             .map_err(BeneathError::Io)?;
     }
@@ -195,11 +195,11 @@ pub(super) fn delete(
         const READ: libc::c_int =
             libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
         if let Ok(fd) = openat(dir.as_raw_fd(), &target.name, READ, 0) {
-            let mut file = File::from(fd);
+            let file = File::from(fd);
             let regular = file
                 .metadata()
                 .is_ok_and(|meta| meta.mode() & libc::S_IFMT == libc::S_IFREG);
-            if regular && file.read_to_end(old).is_err() {
+            if regular && read_old(&file, old).is_err() {
                 old.clear();
             }
         }
@@ -215,6 +215,13 @@ pub(super) fn delete(
         Some(libc::EISDIR) => BeneathError::DeleteDirectory,
         _ => BeneathError::Io(err),
     })
+}
+
+/// Reads what `file` held for a diff, at most one byte past the largest
+/// file diffed: a huge file replaced or deleted is not read into memory.
+fn read_old(file: &File, old: &mut Vec<u8>) -> io::Result<()> {
+    let limit = super::diff::MAX_BYTES as u64 + 1;
+    file.take(limit).read_to_end(old).map(|_| ())
 }
 
 /// Opens the file `name` in `dir` for writing (and reading, with `read`),

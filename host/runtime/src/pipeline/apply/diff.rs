@@ -2,8 +2,9 @@
 
 use std::path::Path;
 
-/// Files larger than this (either side) are not diffed.
-const MAX_BYTES: usize = 1 << 20;
+/// Files larger than this (either side) are not diffed, and no more than
+/// one byte past it of the old contents is read.
+pub(super) const MAX_BYTES: usize = 1 << 20;
 
 /// The change from `old` to `new` of the file at `path` as a unified diff
 /// (`---`/`+++` headers, `@@ -a,b +c,d @@` hunks with three lines of

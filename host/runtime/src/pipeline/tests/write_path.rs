@@ -405,3 +405,37 @@ fn a_session_that_records_diffs_gets_each_change_as_a_unified_diff() {
     assert_eq!(applied[0].kind, ChangeKind::Added);
     assert!(applied[0].diff.as_deref().unwrap().ends_with("+fresh\n"));
 }
+
+#[test]
+fn a_huge_file_replaced_or_deleted_is_not_read_whole_for_its_diff() {
+    let setup = Setup::new();
+    let mut session = setup.session(SandboxMode::WorkspaceWrite, &[]);
+    session.record_diffs = true;
+    // Past the largest file diffed (sparse: it costs no disk).
+    let huge = setup.cwd().join("huge.log");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(8 << 20)
+        .unwrap();
+    for args in [
+        r#"{"text":"small\n","write":"huge.log"}"#,
+        r#"{"text":"","delete":"huge.log"}"#,
+    ] {
+        let call = ToolCall {
+            call_id: "c1".into(),
+            tool: "echo".to_owned(),
+            args: args.to_owned(),
+        };
+        let outcome = super::call(&setup.plugins, &session, &call);
+        assert!(outcome.result.is_ok(), "{args}: {:?}", outcome.result);
+        assert_eq!(outcome.applied[0].diff, None, "{args}: too large to diff");
+        if args.contains("write") {
+            assert_eq!(std::fs::read_to_string(&huge).unwrap(), "small\n");
+            std::fs::File::create(&huge)
+                .unwrap()
+                .set_len(8 << 20)
+                .unwrap();
+        }
+    }
+    assert!(!huge.exists());
+}
