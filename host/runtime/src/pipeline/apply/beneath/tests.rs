@@ -103,12 +103,9 @@ fn the_old_contents_read_for_a_diff_stop_past_the_largest_file_diffed() {
     let path = dir.path().join("big");
     // Sparse: its size costs no disk, and reading it whole would cost
     // that much memory.
-    std::fs::File::create(&path)
-        .unwrap()
-        .set_len(1 << 30)
-        .unwrap();
-    let file = std::fs::File::open(&path).unwrap();
+    File::create(&path).unwrap().set_len(1 << 30).unwrap();
+    let file = File::open(&path).unwrap();
     let mut old = Vec::new();
-    super::read_old(&file, &mut old).unwrap();
+    read_old(&file, &mut old).unwrap();
     assert_eq!(old.len(), super::super::diff::MAX_BYTES + 1);
 }
