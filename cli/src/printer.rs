@@ -6,7 +6,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use wharf_host::agent::{ChangeKind, Event, ItemDetails, Sink, Status};
+use wharf_host::agent::{ChangeKind, CompactTrigger, Event, ItemDetails, PlanStatus, Sink, Status};
 
 use crate::terminal::safe;
 
@@ -79,6 +79,32 @@ pub fn human(event: &Event, cwd: &Path) {
         }
         Event::ItemProgress { tool, message, .. } => {
             eprintln!("  … {}: {}", safe(tool), safe(message));
+            return;
+        }
+        Event::Compacted {
+            trigger,
+            context_before,
+        } => {
+            let why = match trigger {
+                CompactTrigger::Auto => "the context window filled up",
+                CompactTrigger::Manual => "asked",
+            };
+            eprintln!("compacted the conversation ({why}; {context_before} tokens before)");
+            return;
+        }
+        Event::PlanUpdated { explanation, plan } => {
+            eprintln!("plan:");
+            if let Some(explanation) = explanation {
+                eprintln!("  {}", short(explanation, 400));
+            }
+            for step in plan {
+                let mark = match step.status {
+                    PlanStatus::Completed => "[x]",
+                    PlanStatus::InProgress => "[>]",
+                    PlanStatus::Pending => "[ ]",
+                };
+                eprintln!("  {mark} {}", short(&step.step, 200));
+            }
             return;
         }
         Event::ThreadStarted { .. } | Event::TurnStarted | Event::ItemUpdated { .. } => return,

@@ -20,7 +20,7 @@ pub(crate) mod tests;
 use wharf_config::Personality;
 use wharf_model::models::ModelInfo;
 use wharf_model::protocol::{
-    ModelClient, ModelError, Prompt, ResponseEvent, ResponseItem, Role, Usage,
+    ModelClient, ModelError, Prompt, RequestOptions, ResponseEvent, ResponseItem, Role, Usage,
 };
 use wharf_runtime::pipeline::Session;
 
@@ -28,7 +28,10 @@ use wharf_runtime::plugin::Progress;
 use wharf_runtime::registry::Plugins;
 
 pub use calls::offered_tools;
-pub use events::{ChangeKind, DeltaKind, Event, FileUpdate, Item, ItemDetails, Status, TurnError};
+pub use events::{
+    ChangeKind, CompactTrigger, DeltaKind, Event, FileUpdate, Item, ItemDetails, PlanStatus,
+    PlanStep, Status, TurnError,
+};
 pub use fit::model_fit;
 pub use ids::new_thread_id;
 pub use interrupt::cancel_on_interrupt;
@@ -127,6 +130,8 @@ pub struct Agent<'a> {
     total_usage: Usage,
     /// Where calls report progress; `None`: it is dropped.
     progress: Option<SharedSink>,
+    /// What every request asks of the model besides the conversation.
+    options: RequestOptions,
 }
 
 impl<'a> Agent<'a> {
@@ -150,6 +155,7 @@ impl<'a> Agent<'a> {
             next_item: 0,
             total_usage: Usage::default(),
             progress: None,
+            options: RequestOptions::default(),
         }
     }
 
@@ -187,6 +193,16 @@ impl<'a> Agent<'a> {
     pub fn with_instructions(mut self, instructions: impl Into<String>) -> Agent<'a> {
         self.base_instructions = instructions.into();
         self
+    }
+
+    /// What the next requests ask of the model besides the conversation
+    /// (reasoning effort, verbosity, an output schema, web search).
+    pub fn set_options(&mut self, options: RequestOptions) {
+        self.options = options;
+    }
+
+    pub fn options(&self) -> &RequestOptions {
+        &self.options
     }
 
     /// The personality of the next turns.
@@ -283,6 +299,7 @@ impl<'a> Agent<'a> {
                 tools: offered_tools(self.plugins, self.session, &self.model),
                 parallel_tool_calls: self.model.supports_parallel_tool_calls,
                 reasoning: self.model.supports_reasoning_summaries,
+                options: self.options.clone(),
             };
             let calls = self.stream_response(&prompt, outcome, sink)?;
             if calls.is_empty() {

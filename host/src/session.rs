@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use wharf_config::features::FeatureRegistry;
 use wharf_config::{ApprovalPolicy, Config, ConfigError, ConfigOptions};
 use wharf_model::models::ModelInfo;
-use wharf_model::protocol::{ModelClient, ResponseItem};
+use wharf_model::protocol::{ModelClient, RequestOptions, ResponseItem};
 use wharf_runtime::pipeline::{self, Approver, CallOutcome, EnvLookup, Session, ToolCall};
 use wharf_runtime::plugin::Plugin;
 use wharf_runtime::plugin::manifest::Manifest;
@@ -298,6 +298,7 @@ impl Host {
         let mut agent = Agent::new(&self.plugins, &self.session, client, model)
             .with_progress(Arc::clone(&self.events));
         agent.set_personality(self.config.personality);
+        agent.set_options(request_options(&self.config));
         Some(agent)
     }
 
@@ -378,6 +379,17 @@ impl Host {
     /// running) ends now, not when wharf exits.
     pub fn end(&self) {
         self.plugins.end_session(&self.session.session_id);
+    }
+}
+
+/// What the configuration asks of every request.
+pub fn request_options(config: &Config) -> RequestOptions {
+    RequestOptions {
+        reasoning_effort: config.model_reasoning_effort,
+        reasoning_summary: config.model_reasoning_summary,
+        verbosity: config.model_verbosity,
+        output_schema: None,
+        web_search: config.web_search,
     }
 }
 

@@ -57,6 +57,7 @@ pub(crate) fn prompt() -> Prompt {
         }],
         parallel_tool_calls: true,
         reasoning: false,
+        options: Default::default(),
     }
 }
 

@@ -173,7 +173,9 @@ impl Transcript {
             | Event::ApprovalRequested { .. }
             | Event::SessionConfigured { .. }
             | Event::SessionList { .. }
-            | Event::SessionEnded => {}
+            | Event::SessionEnded
+            | Event::Compacted { .. }
+            | Event::PlanUpdated { .. } => {}
         }
     }
 

@@ -34,6 +34,8 @@ fn show_attributes_every_value() {
             format!("model = \"o3\" # config ({path}:1:1)"),
             "model_provider = \"openai\" # default".to_owned(),
             "personality = \"none\" # default".to_owned(),
+            "project_doc_fallback_filenames = [] # default".to_owned(),
+            "project_doc_max_bytes = 32768 # default".to_owned(),
             "read_only_access.type = \"full-access\" # default".to_owned(),
             "sandbox_linux.namespaces = true # default".to_owned(),
             format!("sandbox_mode = \"workspace-write\" # project ({project}:2:1)"),

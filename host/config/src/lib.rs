@@ -59,7 +59,10 @@ pub use options::ConfigOptions;
 pub(crate) use policy::expand_home;
 pub use schema::json_schema;
 pub use source::{Location, Source};
-pub use toml_types::{ApprovalPolicy, McpOAuthCredentialsStore, Personality, TrustLevel};
+pub use toml_types::{
+    ApprovalPolicy, McpOAuthCredentialsStore, Personality, ReasoningEffort, ReasoningSummary,
+    TrustLevel, Verbosity,
+};
 pub use trust::{Ignored, Project, ProjectFile};
 
 /// The name of the configuration file, in `$WHARF_HOME` and in a project's
@@ -85,6 +88,27 @@ pub struct Config {
     /// `approval_policy`; `None` lets the front end choose (`exec`: never).
     pub approval_policy: Option<ApprovalPolicy>,
     pub personality: Personality,
+    /// `model_reasoning_effort`; `None`: the model's default.
+    pub model_reasoning_effort: Option<ReasoningEffort>,
+    /// `model_reasoning_summary`; `None`: `auto` for models that share
+    /// summaries.
+    pub model_reasoning_summary: Option<ReasoningSummary>,
+    /// `model_verbosity`; `None`: the model's default.
+    pub model_verbosity: Option<Verbosity>,
+    /// `model_auto_compact_token_limit`; `None`: 90% of the model's
+    /// context window.
+    pub model_auto_compact_token_limit: Option<u64>,
+    /// `tool_output_token_limit`; `None`: the model's truncation policy.
+    pub tool_output_token_limit: Option<u64>,
+    /// `project_doc_max_bytes` (default 32 KiB).
+    pub project_doc_max_bytes: usize,
+    /// `project_doc_fallback_filenames`, in order.
+    pub project_doc_fallback_filenames: Vec<String>,
+    /// `notify`: the program and its arguments, when set by a layer that
+    /// may set it (not a project file).
+    pub notify: Option<Vec<String>>,
+    /// `tools.web_search`.
+    pub web_search: bool,
     pub sandbox_policy: SandboxPolicy,
     /// `[sandbox_linux] namespaces`: whether commands get their own user,
     /// mount and PID namespaces (default `true`).
@@ -290,6 +314,13 @@ impl Config {
             ));
         }
 
+        let notify = notify_program(typed.notify.clone(), &effective, &project, &mut warnings)?;
+        let project_doc_max_bytes = typed
+            .project_doc_max_bytes
+            .map_or(DEFAULT_PROJECT_DOC_MAX_BYTES, |bytes| {
+                usize::try_from(bytes).unwrap_or(usize::MAX)
+            });
+
         Ok(Config {
             wharf_home: options.wharf_home.clone(),
             cwd: options.cwd.clone(),
@@ -299,6 +330,21 @@ impl Config {
             model_providers,
             approval_policy: typed.approval_policy,
             personality: typed.personality.unwrap_or_default(),
+            model_reasoning_effort: typed.model_reasoning_effort,
+            model_reasoning_summary: typed.model_reasoning_summary,
+            model_verbosity: typed.model_verbosity,
+            model_auto_compact_token_limit: typed.model_auto_compact_token_limit,
+            tool_output_token_limit: typed.tool_output_token_limit,
+            project_doc_max_bytes,
+            project_doc_fallback_filenames: typed
+                .project_doc_fallback_filenames
+                .unwrap_or_default(),
+            notify,
+            web_search: typed
+                .tools
+                .as_ref()
+                .and_then(|tools| tools.web_search)
+                .unwrap_or(false),
             sandbox_policy,
             sandbox_namespaces,
             shell_environment_policy,
@@ -313,6 +359,50 @@ impl Config {
             warnings,
         })
     }
+}
+
+/// The default of `project_doc_max_bytes`: 32 KiB, as codex.
+pub const DEFAULT_PROJECT_DOC_MAX_BYTES: usize = 32 * 1024;
+
+/// `notify`, unless a project file set it: a repository must not choose a
+/// program wharf runs outside the sandbox after every turn. An empty list
+/// is an error (there is no program to run).
+fn notify_program(
+    notify: Option<Vec<String>>,
+    effective: &Layered,
+    project: &Project,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Vec<String>>, ConfigError> {
+    let Some(argv) = notify else {
+        return Ok(None);
+    };
+    let key = vec!["notify".to_owned()];
+    let source = effective.sources.get(&key);
+    let project_file = project.file.as_ref().map(|file| file.path.as_path());
+    let from_project = match source {
+        Some(Source::Project(_)) => true,
+        Some(Source::Profile { at, .. }) => Some(at.path.as_path()) == project_file,
+        _ => false,
+    };
+    if from_project {
+        let at = match source {
+            Some(Source::Project(at) | Source::Profile { at, .. }) => format!("{at}: "),
+            _ => String::new(),
+        };
+        warnings.push(format!(
+            "{at}`notify`: a project file cannot choose a program to run after each turn \
+             (ignored; set it in your own config.toml)"
+        ));
+        return Ok(None);
+    }
+    if argv.first().is_none_or(|program| program.is_empty()) {
+        return Err(invalid_value(
+            source,
+            &key,
+            "`notify` needs a program: `notify = [\"program\", \"arg\", …]`".to_owned(),
+        ));
+    }
+    Ok(Some(argv))
 }
 
 /// A project file's own `[projects]` table: trust comes from the user's

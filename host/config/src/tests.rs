@@ -133,6 +133,8 @@ fn without_files_the_defaults_apply() {
         shown(&config),
         "model_provider = \"openai\"  # default\n\
          personality = \"none\"  # default\n\
+         project_doc_fallback_filenames = []  # default\n\
+         project_doc_max_bytes = 32768  # default\n\
          read_only_access.type = \"full-access\"  # default\n\
          sandbox_linux.namespaces = true  # default\n\
          sandbox_mode = \"read-only\"  # default\n\
@@ -261,6 +263,8 @@ fn layers_apply_in_order_and_remember_their_source() {
          model_provider = \"openai\"  # default\n\
          personality = \"none\"  # default\n\
          profile = \"ci\"  # config\n\
+         project_doc_fallback_filenames = []  # default\n\
+         project_doc_max_bytes = 32768  # default\n\
          read_only_access.type = \"full-access\"  # default\n\
          sandbox_linux.namespaces = true  # default\n\
          sandbox_mode = \"workspace-write\"  # project\n\

@@ -47,6 +47,56 @@ pub struct ConfigToml {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub personality: Option<Personality>,
 
+    /// How much a reasoning model thinks before it answers: `none`,
+    /// `minimal`, `low`, `medium`, `high` or `xhigh`. Unset: the model's
+    /// own default. Sent only to models that reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_reasoning_effort: Option<ReasoningEffort>,
+
+    /// How much of its reasoning a model summarizes for you: `auto`,
+    /// `concise`, `detailed` or `none`. Default `auto` for models that
+    /// share summaries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_reasoning_summary: Option<ReasoningSummary>,
+
+    /// How long the model's answers are (`low`, `medium`, `high`; the
+    /// Responses API's `text.verbosity`). Unset: the model's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_verbosity: Option<Verbosity>,
+
+    /// Compact the conversation when a request used this many tokens of
+    /// the context window. Default: 90% of the model's context window
+    /// (no automatic compaction when the window is unknown).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_auto_compact_token_limit: Option<u64>,
+
+    /// The most of one tool output that enters the conversation, in tokens
+    /// (about four bytes each): longer outputs keep their head and tail,
+    /// the cut marked. Default: the model's truncation policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_output_token_limit: Option<u64>,
+
+    /// The most bytes of project instructions (`AGENTS.md` files) sent to
+    /// the model. Default 32768; `0` sends none of the project's files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_doc_max_bytes: Option<u64>,
+
+    /// Other file names to read in a directory that has no `AGENTS.md`
+    /// (e.g. `["CLAUDE.md", ".agents.md"]`), in order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_doc_fallback_filenames: Option<Vec<String>>,
+
+    /// A program to run after each turn, with its arguments; wharf appends
+    /// one more argument, a JSON object describing the turn (codex's
+    /// `agent-turn-complete` payload). Read from your own config.toml,
+    /// profiles and `-c` only: a project file cannot set it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify: Option<Vec<String>>,
+
+    /// Tools the provider runs itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tools: Option<ToolsToml>,
+
     /// The profile to apply when `--profile` is not given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
@@ -199,6 +249,48 @@ pub enum ApprovalPolicy {
     OnRequest,
     /// Never ask; a failure goes back to the model.
     Never,
+}
+
+/// `[tools]`: tools the model provider runs on its side.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub struct ToolsToml {
+    /// Offer the Responses API's hosted `web_search` tool (default
+    /// `false`). Chat Completions providers have no such tool: a warning
+    /// says so and nothing is offered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web_search: Option<bool>,
+}
+
+/// How much a reasoning model thinks (codex's values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReasoningEffort {
+    None,
+    Minimal,
+    Low,
+    Medium,
+    High,
+    Xhigh,
+}
+
+/// How a reasoning model summarizes its reasoning (codex's values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReasoningSummary {
+    Auto,
+    Concise,
+    Detailed,
+    /// No summaries are asked for.
+    None,
+}
+
+/// How long a model's answers are (codex's values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verbosity {
+    Low,
+    Medium,
+    High,
 }
 
 /// The tone of the model's messages (codex's values).
@@ -357,6 +449,65 @@ impl Personality {
     }
 }
 
+deserialize_by_name!(ReasoningEffort {
+    None = "none",
+    Minimal = "minimal",
+    Low = "low",
+    Medium = "medium",
+    High = "high",
+    Xhigh = "xhigh",
+});
+
+deserialize_by_name!(ReasoningSummary {
+    Auto = "auto",
+    Concise = "concise",
+    Detailed = "detailed",
+    None = "none",
+});
+
+deserialize_by_name!(Verbosity {
+    Low = "low",
+    Medium = "medium",
+    High = "high",
+});
+
+impl ReasoningEffort {
+    /// The name in config.toml and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasoningEffort::None => "none",
+            ReasoningEffort::Minimal => "minimal",
+            ReasoningEffort::Low => "low",
+            ReasoningEffort::Medium => "medium",
+            ReasoningEffort::High => "high",
+            ReasoningEffort::Xhigh => "xhigh",
+        }
+    }
+}
+
+impl ReasoningSummary {
+    /// The name in config.toml and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasoningSummary::Auto => "auto",
+            ReasoningSummary::Concise => "concise",
+            ReasoningSummary::Detailed => "detailed",
+            ReasoningSummary::None => "none",
+        }
+    }
+}
+
+impl Verbosity {
+    /// The name in config.toml and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verbosity::Low => "low",
+            Verbosity::Medium => "medium",
+            Verbosity::High => "high",
+        }
+    }
+}
+
 deserialize_by_name!(SandboxModeToml {
     ReadOnly = "read-only",
     WorkspaceWrite = "workspace-write",
@@ -394,6 +545,8 @@ deserialize_by_name!(ReadOnlyAccessKind {
 pub(crate) const DEFAULTS: &str = r#"
 model_provider = "openai"
 personality = "none"
+project_doc_max_bytes = 32768
+project_doc_fallback_filenames = []
 sandbox_mode = "read-only"
 read_only_access = { type = "full-access" }
 suppress_unstable_features_warning = false
@@ -445,6 +598,42 @@ mod tests {
             Personality::Pragmatic,
         ]);
         round_trip(&[WireApi::Responses, WireApi::Chat]);
+        for effort in [
+            ReasoningEffort::None,
+            ReasoningEffort::Minimal,
+            ReasoningEffort::Low,
+            ReasoningEffort::Medium,
+            ReasoningEffort::High,
+            ReasoningEffort::Xhigh,
+        ] {
+            round_trip(&[effort]);
+            assert_eq!(
+                toml::Value::try_from(effort).unwrap().as_str(),
+                Some(effort.as_str())
+            );
+        }
+        for summary in [
+            ReasoningSummary::Auto,
+            ReasoningSummary::Concise,
+            ReasoningSummary::Detailed,
+            ReasoningSummary::None,
+        ] {
+            round_trip(&[summary]);
+            assert_eq!(
+                toml::Value::try_from(summary).unwrap().as_str(),
+                Some(summary.as_str())
+            );
+        }
+        for verbosity in [Verbosity::Low, Verbosity::Medium, Verbosity::High] {
+            round_trip(&[verbosity]);
+            assert_eq!(
+                toml::Value::try_from(verbosity).unwrap().as_str(),
+                Some(verbosity.as_str())
+            );
+        }
+        assert_eq!(ReasoningEffort::NAMES.len(), 6);
+        assert_eq!(ReasoningSummary::NAMES.len(), 4);
+        assert_eq!(Verbosity::NAMES.len(), 3);
         round_trip(&[
             McpOAuthCredentialsStore::Auto,
             McpOAuthCredentialsStore::Keyring,

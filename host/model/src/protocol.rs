@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+pub use wharf_config::{ReasoningEffort, ReasoningSummary, Verbosity};
 
 /// One request to a model: the whole conversation so far.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +28,33 @@ pub struct Prompt {
     /// across tool calls.
     #[serde(default)]
     pub reasoning: bool,
+    /// How the model is asked to work: the configuration's and the
+    /// command's settings for every request of the session.
+    #[serde(default)]
+    pub options: RequestOptions,
+}
+
+/// What a request asks of the model beyond the conversation, as codex
+/// sends it: reasoning effort and summaries, verbosity, a schema the final
+/// answer must match, the provider's own web search.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RequestOptions {
+    /// `model_reasoning_effort`; sent to reasoning models only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_effort: Option<ReasoningEffort>,
+    /// `model_reasoning_summary`; `None`: `auto` for reasoning models.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_summary: Option<ReasoningSummary>,
+    /// `model_verbosity`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verbosity: Option<Verbosity>,
+    /// The JSON Schema the final answer must match (`exec
+    /// --output-schema`): the answer is asked for as JSON in that shape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_schema: Option<serde_json::Value>,
+    /// Offer the provider's hosted web search (`tools.web_search`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub web_search: bool,
 }
 
 /// A tool as a model sees it.

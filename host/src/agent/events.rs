@@ -84,6 +84,49 @@ pub enum Event {
     /// nothing follows.
     #[serde(rename = "session.ended")]
     SessionEnded,
+    /// The conversation was replaced by a summary of it and the recent
+    /// user messages, to fit the context window: on its own when a request
+    /// filled it past `model_auto_compact_token_limit`, or when asked
+    /// (`/compact`). `context_before` is the window used before.
+    #[serde(rename = "compacted")]
+    Compacted {
+        trigger: CompactTrigger,
+        context_before: u64,
+    },
+    /// A tool reported the model's plan (a JSON output block of the plan's
+    /// shape, as `update_plan` returns it): the whole plan, every time.
+    #[serde(rename = "plan.updated")]
+    PlanUpdated {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        explanation: Option<String>,
+        plan: Vec<PlanStep>,
+    },
+}
+
+/// What started a compaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CompactTrigger {
+    /// The context window filled past the limit.
+    Auto,
+    /// The user asked (`/compact`).
+    Manual,
+}
+
+/// One step of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanStep {
+    pub step: String,
+    pub status: PlanStatus,
+}
+
+/// Where a plan's step is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanStatus {
+    Pending,
+    InProgress,
+    Completed,
 }
 
 /// What an [`Event::ItemDelta`] adds to.
@@ -234,7 +277,9 @@ impl Event {
             | Event::ItemProgress { .. }
             | Event::TurnCompleted { .. }
             | Event::TurnFailed { .. }
-            | Event::Error { .. } => false,
+            | Event::Error { .. }
+            | Event::Compacted { .. }
+            | Event::PlanUpdated { .. } => false,
         }
     }
 }

@@ -79,6 +79,7 @@ fn prompt() -> Prompt {
         ],
         parallel_tool_calls: true,
         reasoning: false,
+        options: Default::default(),
     }
 }
 
