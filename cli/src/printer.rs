@@ -60,6 +60,7 @@ pub fn human(event: &Event, cwd: &Path) {
                 ItemDetails::UserMessage { .. }
                 | ItemDetails::AgentMessage { .. }
                 | ItemDetails::Reasoning { .. }
+                | ItemDetails::WebSearch { .. }
                 | ItemDetails::Error { .. } => {}
             }
             return;
@@ -122,6 +123,7 @@ pub fn human(event: &Event, cwd: &Path) {
         ItemDetails::AgentMessage { text } => eprintln!("agent: {}", safe(text)),
         ItemDetails::Reasoning { text } => eprintln!("thinking: {}", short(text, 400)),
         ItemDetails::Error { message } => eprintln!("error: {}", safe(message)),
+        ItemDetails::WebSearch { query } => eprintln!("web search: {}", short(query, 200)),
         ItemDetails::CommandExecution {
             aggregated_output,
             exit_code,

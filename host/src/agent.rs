@@ -20,7 +20,8 @@ pub(crate) mod tests;
 use wharf_config::Personality;
 use wharf_model::models::ModelInfo;
 use wharf_model::protocol::{
-    ModelClient, ModelError, Prompt, RequestOptions, ResponseEvent, ResponseItem, Role, Usage,
+    InputImage, ModelClient, ModelError, Prompt, RequestOptions, ResponseEvent, ResponseItem, Role,
+    Usage,
 };
 use wharf_runtime::pipeline::Session;
 
@@ -132,6 +133,8 @@ pub struct Agent<'a> {
     progress: Option<SharedSink>,
     /// What every request asks of the model besides the conversation.
     options: RequestOptions,
+    /// Images for the next turn's user message ([`Agent::attach_images`]).
+    images: Vec<InputImage>,
 }
 
 impl<'a> Agent<'a> {
@@ -156,6 +159,7 @@ impl<'a> Agent<'a> {
             total_usage: Usage::default(),
             progress: None,
             options: RequestOptions::default(),
+            images: Vec::new(),
         }
     }
 
@@ -203,6 +207,12 @@ impl<'a> Agent<'a> {
 
     pub fn options(&self) -> &RequestOptions {
         &self.options
+    }
+
+    /// Sends `images` with the next turn's prompt, before its text (`wharf
+    /// exec -i`). The caller checks that the model reads images.
+    pub fn attach_images(&mut self, images: Vec<InputImage>) {
+        self.images = images;
     }
 
     /// The personality of the next turns.
@@ -254,6 +264,7 @@ impl<'a> Agent<'a> {
         let user = ResponseItem::Message {
             role: Role::User,
             text: input.to_owned(),
+            images: std::mem::take(&mut self.images),
         };
         self.push_history(user, sink);
         let item = self.item(ItemDetails::UserMessage {
@@ -382,7 +393,7 @@ impl<'a> Agent<'a> {
         sink: &mut dyn Sink,
     ) {
         let details = match &item {
-            ResponseItem::Message { role, text } => match role {
+            ResponseItem::Message { role, text, .. } => match role {
                 Role::Assistant => {
                     outcome.last_message = Some(text.clone());
                     Some(ItemDetails::AgentMessage { text: text.clone() })
@@ -391,6 +402,11 @@ impl<'a> Agent<'a> {
             },
             ResponseItem::Reasoning { summary, .. } => Some(ItemDetails::Reasoning {
                 text: summary.join("\n"),
+            }),
+            ResponseItem::WebSearchCall { action, .. } => Some(ItemDetails::WebSearch {
+                query: ResponseItem::web_search_query(action)
+                    .unwrap_or_default()
+                    .to_owned(),
             }),
             ResponseItem::FunctionCall { .. } | ResponseItem::CustomToolCall { .. } => {
                 calls.push(item.clone());

@@ -49,6 +49,7 @@ pub(crate) fn prompt() -> Prompt {
         input: vec![ResponseItem::Message {
             role: Role::User,
             text: "hi".to_owned(),
+            images: Vec::new(),
         }],
         tools: vec![ToolDef::Function {
             name: "exec_command".to_owned(),
@@ -144,7 +145,8 @@ fn every_event_kind_is_mapped() {
                 },
                 ResponseItem::Message {
                     role: Role::Assistant,
-                    text: "hello there".to_owned()
+                    text: "hello there".to_owned(),
+                    images: Vec::new(),
                 },
                 ResponseItem::FunctionCall {
                     call_id: "c1".to_owned(),
@@ -377,7 +379,8 @@ fn a_stream_cut_mid_item_is_retried_without_duplicates() {
             vec![
                 ResponseItem::Message {
                     role: Role::Assistant,
-                    text: "first part".to_owned()
+                    text: "first part".to_owned(),
+                    images: Vec::new(),
                 },
                 ResponseItem::FunctionCall {
                     call_id: "c1".to_owned(),

@@ -136,7 +136,8 @@ fn a_connection_cut_mid_turn_is_reopened_and_the_turn_retried() {
         [
             ResponseItem::Message {
                 role: Role::Assistant,
-                text: "first part".to_owned()
+                text: "first part".to_owned(),
+                images: Vec::new(),
             },
             ResponseItem::FunctionCall {
                 call_id: "c1".to_owned(),

@@ -420,6 +420,10 @@ impl Transcript {
                 self.message(Level::Error, "error", message);
                 return;
             }
+            ItemDetails::WebSearch { query } => {
+                self.message(Level::Info, "web search", query);
+                return;
+            }
             ItemDetails::AgentMessage { text } => Some((DeltaKind::AgentMessage, text)),
             ItemDetails::Reasoning { text } => Some((DeltaKind::Reasoning, text)),
             ItemDetails::CommandExecution { .. }

@@ -38,6 +38,7 @@ impl ModelClient for &ScriptedModel {
                 item: ResponseItem::Message {
                     role: Role::Assistant,
                     text: "done".to_owned(),
+                    images: Vec::new(),
                 },
             }));
         } else {

@@ -100,6 +100,10 @@ pub enum ResponseItem {
     Message {
         role: Role,
         text: String,
+        /// Images the user attached (`wharf exec -i`), sent before the
+        /// text; only for models with image input.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        images: Vec<InputImage>,
     },
     /// The model's reasoning, as the summaries it shares.
     Reasoning {
@@ -124,6 +128,18 @@ pub enum ResponseItem {
         name: String,
         input: String,
     },
+    /// A search the provider's hosted web search made (Responses API,
+    /// `tools.web_search`). It stays in the conversation and goes back to
+    /// the model, as codex sends it; `action` is the provider's, kept as
+    /// sent (a search's `query`, a page opened…).
+    WebSearchCall {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<String>,
+        #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+        action: serde_json::Value,
+    },
     /// What a tool call produced, for the next request.
     ToolOutput {
         call_id: String,
@@ -131,6 +147,42 @@ pub enum ResponseItem {
         /// The call failed (the model should read the text as an error).
         is_error: bool,
     },
+}
+
+impl ResponseItem {
+    /// A message of `role` with no images.
+    pub fn text(role: Role, text: impl Into<String>) -> ResponseItem {
+        ResponseItem::Message {
+            role,
+            text: text.into(),
+            images: Vec::new(),
+        }
+    }
+
+    /// What a [`ResponseItem::WebSearchCall`] looked for: its action's
+    /// `query` (or the first of its `queries`), else its `url`.
+    pub fn web_search_query(action: &serde_json::Value) -> Option<&str> {
+        action
+            .get("query")
+            .or_else(|| action.pointer("/queries/0"))
+            .or_else(|| action.get("url"))
+            .and_then(serde_json::Value::as_str)
+    }
+}
+
+/// An image a user attached to a message: its type (`image/png`) and its
+/// bytes in base64, as a data URL carries them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputImage {
+    pub mime_type: String,
+    pub data_base64: String,
+}
+
+impl InputImage {
+    /// The `data:` URL both wire APIs take.
+    pub fn data_url(&self) -> String {
+        format!("data:{};base64,{}", self.mime_type, self.data_base64)
+    }
 }
 
 /// A part of a tool's output as a model receives it.

@@ -68,6 +68,7 @@ fn item_kind(item: &ResponseItem) -> &'static str {
         ResponseItem::Reasoning { .. } => "reasoning",
         ResponseItem::FunctionCall { .. } => "function_call",
         ResponseItem::CustomToolCall { .. } => "custom_tool_call",
+        ResponseItem::WebSearchCall { .. } => "web_search_call",
         ResponseItem::ToolOutput { .. } => "tool_output",
     }
 }

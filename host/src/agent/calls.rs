@@ -238,6 +238,7 @@ impl Runner<'_> {
             other @ (ItemDetails::UserMessage { .. }
             | ItemDetails::AgentMessage { .. }
             | ItemDetails::Reasoning { .. }
+            | ItemDetails::WebSearch { .. }
             | ItemDetails::Error { .. }) => other,
         };
         sink.event(&Event::ItemCompleted {
@@ -306,6 +307,7 @@ fn tool_call<'p>(plugins: &'p Plugins, item: &ResponseItem) -> Option<(ToolCall,
         } => (call_id, name, input, true),
         ResponseItem::Message { .. }
         | ResponseItem::Reasoning { .. }
+        | ResponseItem::WebSearchCall { .. }
         | ResponseItem::ToolOutput { .. } => return None,
     };
     let tool = plugins.tool(name);

@@ -178,6 +178,11 @@ pub enum ItemDetails {
     Reasoning {
         text: String,
     },
+    /// A search the provider's hosted web search made (`tools.web_search`):
+    /// what it looked for (a query, or the page it opened).
+    WebSearch {
+        query: String,
+    },
     /// A call of a tool whose plugin runs commands (its manifest asks for
     /// `exec`).
     CommandExecution {
@@ -295,6 +300,7 @@ impl ItemDetails {
             ItemDetails::UserMessage { .. }
             | ItemDetails::AgentMessage { .. }
             | ItemDetails::Reasoning { .. }
+            | ItemDetails::WebSearch { .. }
             | ItemDetails::Error { .. } => None,
         }
     }

@@ -68,6 +68,7 @@ pub(crate) fn message(text: &str) -> ResponseEvent {
         item: ResponseItem::Message {
             role: Role::Assistant,
             text: text.to_owned(),
+            images: Vec::new(),
         },
     }
 }
@@ -475,6 +476,7 @@ fn a_turn_runs_a_command_then_a_freeform_patch_then_answers() {
             ResponseItem::Reasoning { .. } => "reasoning",
             ResponseItem::FunctionCall { .. } => "function_call",
             ResponseItem::CustomToolCall { .. } => "custom_tool_call",
+            ResponseItem::WebSearchCall { .. } => "web_search_call",
             ResponseItem::ToolOutput { .. } => "output",
         })
         .collect();

@@ -17,6 +17,7 @@ fn message(text: &str) -> ResponseItem {
     ResponseItem::Message {
         role: Role::User,
         text: text.to_owned(),
+        images: Vec::new(),
     }
 }
 

@@ -41,6 +41,7 @@ impl ToolCell {
             ItemDetails::UserMessage { .. }
             | ItemDetails::AgentMessage { .. }
             | ItemDetails::Reasoning { .. }
+            | ItemDetails::WebSearch { .. }
             | ItemDetails::Error { .. } => {}
         }
     }
@@ -116,6 +117,7 @@ impl ToolCell {
             ItemDetails::UserMessage { .. }
             | ItemDetails::AgentMessage { .. }
             | ItemDetails::Reasoning { .. }
+            | ItemDetails::WebSearch { .. }
             | ItemDetails::Error { .. } => ("", None),
         };
         lines.extend(output_lines(output, cx));

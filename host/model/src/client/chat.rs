@@ -16,7 +16,8 @@ use super::attempt::{Decoder, Step, StreamFailure};
 use super::responses::short;
 use super::sse::SseEvent;
 use crate::protocol::{
-    ModelError, OutputContent, Prompt, ResponseEvent, ResponseItem, Role, ToolDef, Usage,
+    InputImage, ModelError, OutputContent, Prompt, ResponseEvent, ResponseItem, Role, ToolDef,
+    Usage,
 };
 
 /// The body of `POST /chat/completions` for `prompt`.
@@ -111,14 +112,15 @@ fn messages(prompt: &Prompt) -> Vec<Value> {
             ResponseItem::Message {
                 role: Role::Assistant,
                 text,
+                ..
             } => assistant = Some((Some(text.clone()), Vec::new())),
-            ResponseItem::Message { role, text } => {
+            ResponseItem::Message { role, text, images } => {
                 let role = if *role == Role::User {
                     "user"
                 } else {
                     "system"
                 };
-                messages.push(json!({ "role": role, "content": text }));
+                messages.push(json!({ "role": role, "content": message_content(text, images) }));
             }
             ResponseItem::ToolOutput {
                 call_id, output, ..
@@ -137,12 +139,27 @@ fn messages(prompt: &Prompt) -> Vec<Value> {
                 }));
             }
             ResponseItem::Reasoning { .. }
+            | ResponseItem::WebSearchCall { .. }
             | ResponseItem::FunctionCall { .. }
             | ResponseItem::CustomToolCall { .. } => {}
         }
     }
     flush(&mut assistant, &mut messages);
     messages
+}
+
+/// A message's content: its text, or with attached images a list of
+/// `image_url` parts (data URLs) and then the text.
+fn message_content(text: &str, images: &[InputImage]) -> Value {
+    if images.is_empty() {
+        return json!(text);
+    }
+    let mut parts: Vec<Value> = images
+        .iter()
+        .map(|image| json!({ "type": "image_url", "image_url": { "url": image.data_url() } }))
+        .collect();
+    parts.push(json!({ "type": "text", "text": text }));
+    Value::Array(parts)
 }
 
 /// A tool call being assembled from its deltas.
@@ -264,6 +281,7 @@ impl ChatDecoder {
             steps.push(Step::Item(ResponseItem::Message {
                 role: Role::Assistant,
                 text: std::mem::take(&mut self.text),
+                images: Vec::new(),
             }));
         }
         for (index, call) in std::mem::take(&mut self.calls) {

@@ -79,17 +79,32 @@ fn tool(tool: &ToolDef) -> Value {
 
 fn input_item(item: &ResponseItem, custom_calls: &HashSet<&str>) -> Option<Value> {
     Some(match item {
-        ResponseItem::Message { role, text } => {
+        ResponseItem::Message { role, text, images } => {
             let (role, kind) = match role {
                 Role::User => ("user", "input_text"),
                 Role::Developer => ("developer", "input_text"),
                 Role::Assistant => ("assistant", "output_text"),
             };
-            json!({
-                "type": "message",
-                "role": role,
-                "content": [{ "type": kind, "text": text }],
-            })
+            // Attached images come first, then the text, as codex sends a
+            // prompt with images.
+            let mut content: Vec<Value> = images
+                .iter()
+                .map(|image| json!({ "type": "input_image", "image_url": image.data_url() }))
+                .collect();
+            content.push(json!({ "type": kind, "text": text }));
+            json!({ "type": "message", "role": role, "content": content })
+        }
+        ResponseItem::WebSearchCall { status, action, .. } => {
+            // Without its id, as codex sends it back: requests are not
+            // stored, so the id names nothing the provider kept.
+            let mut call = json!({ "type": "web_search_call" });
+            if let Some(status) = status {
+                call["status"] = json!(status);
+            }
+            if !action.is_null() {
+                call["action"] = action.clone();
+            }
+            call
         }
         ResponseItem::Reasoning {
             summary,
@@ -277,7 +292,8 @@ fn provider_failure(error: &Value) -> StreamFailure {
     }
 }
 
-/// An output item the protocol knows; others (web searches…) are skipped.
+/// An output item the protocol knows; others (image generation, local
+/// shell calls…) are skipped.
 fn output_item(item: &Value) -> Option<ResponseItem> {
     let text = |key: &str| {
         item.get(key)
@@ -308,6 +324,7 @@ fn output_item(item: &Value) -> Option<ResponseItem> {
             Some(ResponseItem::Message {
                 role,
                 text: parts("content", "output_text").concat(),
+                images: Vec::new(),
             })
         }
         "reasoning" => Some(ResponseItem::Reasoning {
@@ -327,6 +344,14 @@ fn output_item(item: &Value) -> Option<ResponseItem> {
             call_id: text("call_id"),
             name: text("name"),
             input: text("input"),
+        }),
+        "web_search_call" => Some(ResponseItem::WebSearchCall {
+            id: item.get("id").and_then(Value::as_str).map(str::to_owned),
+            status: item
+                .get("status")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            action: item.get("action").cloned().unwrap_or(Value::Null),
         }),
         _ => None,
     }

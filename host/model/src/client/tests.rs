@@ -24,6 +24,7 @@ fn prompt() -> Prompt {
             ResponseItem::Message {
                 role: Role::User,
                 text: "fix it".to_owned(),
+                images: Vec::new(),
             },
             ResponseItem::Reasoning {
                 summary: vec!["looking".to_owned()],
@@ -33,6 +34,7 @@ fn prompt() -> Prompt {
             ResponseItem::Message {
                 role: Role::Assistant,
                 text: "running".to_owned(),
+                images: Vec::new(),
             },
             ResponseItem::FunctionCall {
                 call_id: "c1".to_owned(),
@@ -282,7 +284,8 @@ fn responses_events_map_to_steps() {
             }),
             Step::Item(ResponseItem::Message {
                 role: Role::Assistant,
-                text: "hello".to_owned()
+                text: "hello".to_owned(),
+                images: Vec::new(),
             }),
             Step::Item(ResponseItem::FunctionCall {
                 call_id: "c1".to_owned(),
@@ -416,7 +419,8 @@ fn chat_deltas_assemble_into_items() {
             }),
             Step::Item(ResponseItem::Message {
                 role: Role::Assistant,
-                text: "ok".to_owned()
+                text: "ok".to_owned(),
+                images: Vec::new(),
             }),
             Step::Item(ResponseItem::FunctionCall {
                 call_id: "a".to_owned(),
