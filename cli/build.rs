@@ -28,6 +28,11 @@ const GUESTS: &[(&str, &str, &str)] = &[
         "wharf_plugin_view_image.wasm",
         "WHARF_VIEW_IMAGE_WASM",
     ),
+    (
+        "wharf-plugin-update-plan",
+        "wharf_plugin_update_plan.wasm",
+        "WHARF_UPDATE_PLAN_WASM",
+    ),
     // Not embedded: the third-party example, which tests install with
     // `wharf plugin add`, and test plugins.
     (

@@ -29,6 +29,7 @@ mod tests {
                 ("apply_patch_freeform", Stage::Experimental, false),
                 ("hooks", Stage::Experimental, false),
                 ("mcp_client", Stage::Stable, true),
+                ("plan_tool", Stage::Stable, true),
                 ("responses_websockets", Stage::UnderDevelopment, false),
                 ("shell_tool", Stage::Stable, true),
                 ("telemetry", Stage::Stable, true),

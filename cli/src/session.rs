@@ -25,6 +25,10 @@ pub const EMBEDDED: &[EmbeddedPlugin] = &[
         include_str!("../../plugins/view-image/plugin.toml"),
         include_bytes!(env!("WHARF_VIEW_IMAGE_WASM")),
     ),
+    EmbeddedPlugin::wasm(
+        include_str!("../../plugins/update-plan/plugin.toml"),
+        include_bytes!(env!("WHARF_UPDATE_PLAN_WASM")),
+    ),
     #[cfg(feature = "unified_exec")]
     EmbeddedPlugin::native(
         include_str!("../../plugins/unified-exec/unified-exec.toml"),

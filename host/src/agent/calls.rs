@@ -20,6 +20,7 @@ use super::events::{ChangeKind, Event, FileUpdate, Item, ItemDetails};
 use super::{SharedSink, Sink};
 
 mod items;
+mod plan;
 
 /// The tools `model` is offered in `session`: the tools of every offered
 /// plugin (feature on, not replaced) whose `requires` the model meets;
@@ -191,7 +192,10 @@ impl Runner<'_> {
         item
     }
 
-    fn completed(&self, item: Item, outcome: CallOutcome, sink: &mut dyn Sink) -> ResponseItem {
+    /// Ends `item` with `outcome`; the plans the output reported follow
+    /// it as events, and neither people nor the model read them as output.
+    fn completed(&self, item: Item, mut outcome: CallOutcome, sink: &mut dyn Sink) -> ResponseItem {
+        let plans = plan::take_reports(&mut outcome);
         let text = output_text(&outcome);
         let status = items::status(&outcome);
         let changes = file_updates(&outcome.applied);
@@ -247,6 +251,9 @@ impl Runner<'_> {
                 details,
             },
         });
+        for plan in &plans {
+            sink.event(plan);
+        }
         model_output(&outcome)
     }
 }
