@@ -7,6 +7,7 @@
 
 pub mod agent;
 pub mod interactive;
+pub mod notify;
 pub mod ops;
 pub mod rollout;
 pub mod session;

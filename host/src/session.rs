@@ -22,6 +22,7 @@ use wharf_runtime::registry::{Discovery, EmbeddedPlugin, Plugins, RequiredPlugin
 use wharf_runtime::wasm::{WasmError, WasmRuntime};
 
 use crate::agent::{self, Agent, CancelToken, Event, SharedSink, Sink, TurnError, TurnOutcome};
+use crate::notify::Notifier;
 
 /// The plugins directory of a wharf home.
 pub fn plugins_dir(wharf_home: &Path) -> PathBuf {
@@ -238,7 +239,12 @@ impl SessionBuilder {
         session.approver = approver;
         session.cancel = cancel;
         session.record_diffs = record_diffs;
+        let notifier = config
+            .notify
+            .clone()
+            .map(|argv| Notifier::new(argv, session.sandbox.unrestricted()));
         Ok(Host {
+            notifier,
             config,
             plugins,
             session,
@@ -253,6 +259,8 @@ impl SessionBuilder {
 /// A started session: its plugins, its configuration, and the sink
 /// everything it says goes to.
 pub struct Host {
+    /// Runs `notify` after each completed turn.
+    notifier: Option<Notifier>,
     config: Config,
     plugins: Plugins,
     session: Session,
@@ -307,9 +315,14 @@ impl Host {
         agent.start(&mut Locked(&self.events));
     }
 
-    /// Runs one turn of `agent` (see [`Agent::run_turn`]).
+    /// Runs one turn of `agent` (see [`Agent::run_turn`]); once it
+    /// completed, starts the `notify` program.
     pub fn run_turn(&self, agent: &mut Agent<'_>, input: &str) -> Result<TurnOutcome, TurnError> {
-        agent.run_turn(input, &mut Locked(&self.events))
+        let result = agent.run_turn(input, &mut Locked(&self.events));
+        if let (Ok(outcome), Some(notifier)) = (&result, &self.notifier) {
+            notifier.turn_completed(agent.thread_id(), input, outcome, &mut Locked(&self.events));
+        }
+        result
     }
 
     /// Runs one call through the pipeline, outside any turn (`wharf tool
