@@ -8,7 +8,10 @@ use serde::Serialize;
 use wharf_config::{Config, Project};
 use wharf_sandbox::{PathEnv, PathRules, WritableRoot};
 
+use wharf_host::project_doc::{ProjectDocs, Search};
+
 use crate::GlobalArgs;
+use crate::terminal::safe;
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
@@ -26,6 +29,8 @@ struct Shown<'a> {
     cwd: &'a Path,
     project: ShownProject<'a>,
     files: &'a [PathBuf],
+    /// The project instructions (`AGENTS.md` files) sessions start with.
+    instructions: Vec<ShownDoc<'a>>,
     ignored_files: Vec<IgnoredFile<'a>>,
     values: Vec<ShownValue<'a>>,
     /// `null`: everything is readable.
@@ -38,6 +43,13 @@ struct ShownProject<'a> {
     root: &'a Path,
     /// `trusted`, `untrusted`, or `null` when never decided.
     trust: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct ShownDoc<'a> {
+    path: &'a Path,
+    bytes: usize,
+    truncated: bool,
 }
 
 #[derive(Serialize)]
@@ -88,15 +100,19 @@ pub fn run(command: ConfigCommand, global: &GlobalArgs) -> anyhow::Result<ExitCo
             protected: config.protected_paths(),
         },
     );
+    let docs = ProjectDocs::load(&Search::of(config));
+    for warning in &docs.warnings {
+        eprintln!("warning: {}", safe(warning));
+    }
     if json {
-        print_json(config, &rules)?;
+        print_json(config, &rules, &docs)?;
     } else {
-        print_text(config, &rules);
+        print_text(config, &rules, &docs);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_json(config: &Config, rules: &PathRules) -> anyhow::Result<()> {
+fn print_json(config: &Config, rules: &PathRules, docs: &ProjectDocs) -> anyhow::Result<()> {
     let shown = Shown {
         wharf_home: &config.wharf_home,
         cwd: &config.cwd,
@@ -105,6 +121,15 @@ fn print_json(config: &Config, rules: &PathRules) -> anyhow::Result<()> {
             trust: config.project.trust.map(|level| level.as_str()),
         },
         files: &config.files,
+        instructions: docs
+            .files
+            .iter()
+            .map(|file| ShownDoc {
+                path: &file.path,
+                bytes: file.bytes,
+                truncated: file.truncated,
+            })
+            .collect(),
         ignored_files: ignored_files(&config.project),
         values: config
             .effective
@@ -138,7 +163,7 @@ fn ignored_files(project: &Project) -> Vec<IgnoredFile<'_>> {
     }]
 }
 
-fn print_text(config: &Config, rules: &PathRules) {
+fn print_text(config: &Config, rules: &PathRules, docs: &ProjectDocs) {
     println!("# wharf home: {}", config.wharf_home.display());
     println!("# working directory: {}", config.cwd.display());
     let trust = match config.project.trust {
@@ -157,6 +182,17 @@ fn print_text(config: &Config, rules: &PathRules) {
             "# file ignored: {}: {}",
             ignored.path.display(),
             ignored.message
+        );
+    }
+    if docs.files.is_empty() {
+        println!("# instructions: none");
+    }
+    for file in &docs.files {
+        let cut = if file.truncated { ", cut" } else { "" };
+        println!(
+            "# instructions: {} ({} bytes{cut})",
+            file.path.display(),
+            file.bytes
         );
     }
     let entries = config.effective.entries();

@@ -23,7 +23,7 @@ tasks:
   test     run the whole test suite (with cargo-nextest when installed)
   schema   regenerate host/config/config.schema.json from the config types
   bench    run the benchmarks (plugin calls, apply_patch, tool list, sandboxed spawns,
-           unified_exec) in release mode
+           unified_exec, project instructions, the TUI's frames) in release mode
   demo     replay examples/sessions/fix-calculator.jsonl over a copy of
            examples/workspaces/calculator, offline, with the real tools
   record-example
@@ -215,6 +215,9 @@ fn bench() -> anyhow::Result<()> {
         "--bench",
         "exec",
     ]);
+    run(command)?;
+    let mut command = cargo();
+    command.args(["bench", "-p", "wharf-host", "--bench", "project_doc"]);
     run(command)?;
     let mut command = cargo();
     command.args(["bench", "-p", "wharf-tui", "--bench", "render"]);

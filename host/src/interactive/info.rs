@@ -68,6 +68,7 @@ pub(super) fn session_info(
             .unwrap_or(wharf_config::ApprovalPolicy::Never),
         context_window: model.and_then(|m| m.context_window),
         rollout,
+        instructions: host.project_docs().paths(),
         models: catalog
             .iter()
             .map(|m| ModelChoice {

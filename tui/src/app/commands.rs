@@ -156,6 +156,13 @@ impl App {
         if let Some(rollout) = &info.rollout {
             let _ = writeln!(text, "rollout: {}", rollout.display());
         }
+        if info.instructions.is_empty() {
+            let _ = writeln!(text, "instructions: no AGENTS.md");
+        } else {
+            for path in &info.instructions {
+                let _ = writeln!(text, "instructions: {}", path.display());
+            }
+        }
         text.push_str(&plugins_summary(info));
         text.trim_end().to_owned()
     }
