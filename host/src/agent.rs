@@ -200,9 +200,10 @@ impl<'a> Agent<'a> {
     }
 
     /// What the next requests ask of the model besides the conversation
-    /// (reasoning effort, verbosity, an output schema, web search).
+    /// (reasoning effort, verbosity, an output schema, web search), as the
+    /// thread's model takes them ([`RequestOptions::for_model`]).
     pub fn set_options(&mut self, options: RequestOptions) {
-        self.options = options;
+        self.options = options.for_model(&self.model);
     }
 
     pub fn options(&self) -> &RequestOptions {

@@ -64,6 +64,10 @@ pub struct ModelInfo {
     /// Whether the model shares summaries of its reasoning.
     #[serde(default)]
     pub supports_reasoning_summaries: bool,
+    /// Whether the model takes `model_verbosity` (the Responses API's
+    /// `text.verbosity`); codex's key. Others are not sent it.
+    #[serde(default)]
+    pub support_verbosity: bool,
     /// Whether to talk to it over a WebSocket rather than HTTP+SSE (Responses
     /// API only).
     #[serde(default)]
@@ -156,7 +160,8 @@ where
 impl ModelInfo {
     /// What wharf assumes of a model nobody described: text only, one tool
     /// call at a time, grammar tools as functions, the one-shot shell, tool
-    /// output cut at 10 000 bytes, no reasoning summaries, no WebSocket.
+    /// output cut at 10 000 bytes, no reasoning summaries, no verbosity, no
+    /// WebSocket.
     pub fn unknown(slug: &str) -> ModelInfo {
         ModelInfo {
             slug: slug.to_owned(),
@@ -168,6 +173,7 @@ impl ModelInfo {
             shell_type: ShellType::Shell,
             truncation_policy: TruncationPolicy::default(),
             supports_reasoning_summaries: false,
+            support_verbosity: false,
             prefer_websockets: false,
             default: false,
             providers: Vec::new(),

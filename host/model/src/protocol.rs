@@ -7,6 +7,8 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+use crate::models::ModelInfo;
 pub use wharf_config::{ReasoningEffort, ReasoningSummary, Verbosity};
 
 /// One request to a model: the whole conversation so far.
@@ -55,6 +57,19 @@ pub struct RequestOptions {
     /// Offer the provider's hosted web search (`tools.web_search`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub web_search: bool,
+}
+
+impl RequestOptions {
+    /// These options as `model` takes them: `model_verbosity` only for a
+    /// model whose catalog entry says it supports it (the reasoning
+    /// settings are left to the wire, which sends them to reasoning models
+    /// only).
+    pub fn for_model(&self, model: &ModelInfo) -> RequestOptions {
+        RequestOptions {
+            verbosity: self.verbosity.filter(|_| model.support_verbosity),
+            ..self.clone()
+        }
+    }
 }
 
 /// A tool as a model sees it.

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::attempt::{Decoder, Step, StreamFailure};
-use super::responses::short;
+use super::responses::{OUTPUT_SCHEMA_NAME, short};
 use super::sse::SseEvent;
 use crate::protocol::{
     InputImage, ModelError, OutputContent, Prompt, ResponseEvent, ResponseItem, Role, ToolDef,
@@ -33,6 +33,20 @@ pub fn chat_request(prompt: &Prompt) -> Value {
         request["tools"] = Value::Array(tools);
         request["tool_choice"] = json!("auto");
         request["parallel_tool_calls"] = json!(prompt.parallel_tool_calls);
+    }
+    // Chat has no verbosity, no reasoning summaries and no hosted web
+    // search: the CLI warns about the ones configured.
+    let options = &prompt.options;
+    if prompt.reasoning
+        && let Some(effort) = options.reasoning_effort
+    {
+        request["reasoning_effort"] = json!(effort);
+    }
+    if let Some(schema) = &options.output_schema {
+        request["response_format"] = json!({
+            "type": "json_schema",
+            "json_schema": { "name": OUTPUT_SCHEMA_NAME, "strict": true, "schema": schema },
+        });
     }
     request
 }

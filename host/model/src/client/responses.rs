@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 use super::attempt::{Decoder, Step, StreamFailure};
 use super::sse::SseEvent;
 use crate::protocol::{
-    ModelError, OutputContent, Prompt, ResponseEvent, ResponseItem, Role, ToolDef, Usage,
+    ModelError, OutputContent, Prompt, ReasoningSummary, RequestOptions, ResponseEvent,
+    ResponseItem, Role, ToolDef, Usage,
 };
 
 /// The body of `POST /responses` for `prompt`: streamed, not stored
@@ -19,6 +20,11 @@ use crate::protocol::{
 /// unstored response can be continued only by sending its reasoning items
 /// back with their `id` and that content. Reasoning items without them (a
 /// Chat provider's, an older rollout's) are for people and stay out.
+///
+/// The request's options go where codex puts them: the effort and the
+/// summary in `reasoning` (reasoning models only), `text.verbosity`,
+/// `--output-schema`'s schema as `text.format` (strict JSON Schema), and the
+/// hosted `web_search` tool after the session's tools.
 pub fn responses_request(prompt: &Prompt) -> Value {
     let custom_calls: HashSet<&str> = prompt
         .input
@@ -33,7 +39,11 @@ pub fn responses_request(prompt: &Prompt) -> Value {
         .iter()
         .filter_map(|item| input_item(item, &custom_calls))
         .collect();
-    let tools: Vec<Value> = prompt.tools.iter().map(tool).collect();
+    let options = &prompt.options;
+    let mut tools: Vec<Value> = prompt.tools.iter().map(tool).collect();
+    if options.web_search {
+        tools.push(json!({ "type": "web_search" }));
+    }
     let mut body = json!({
         "model": prompt.model,
         "instructions": prompt.instructions,
@@ -45,10 +55,48 @@ pub fn responses_request(prompt: &Prompt) -> Value {
         "stream": true,
     });
     if prompt.reasoning {
-        body["reasoning"] = json!({ "summary": "auto" });
+        body["reasoning"] = reasoning(options);
         body["include"] = json!(["reasoning.encrypted_content"]);
     }
+    let mut text = serde_json::Map::new();
+    if let Some(verbosity) = options.verbosity {
+        text.insert("verbosity".to_owned(), json!(verbosity));
+    }
+    if let Some(schema) = &options.output_schema {
+        text.insert(
+            "format".to_owned(),
+            json!({
+                "type": "json_schema",
+                "name": OUTPUT_SCHEMA_NAME,
+                "strict": true,
+                "schema": schema,
+            }),
+        );
+    }
+    if !text.is_empty() {
+        body["text"] = Value::Object(text);
+    }
     body
+}
+
+/// The name a request gives `--output-schema`'s schema (both wire APIs).
+pub(crate) const OUTPUT_SCHEMA_NAME: &str = "wharf_output_schema";
+
+/// A reasoning model's `reasoning`: the configured effort when set (the
+/// model's own default otherwise), and summaries, `auto` unless configured;
+/// `none` leaves them out.
+fn reasoning(options: &RequestOptions) -> Value {
+    let mut reasoning = serde_json::Map::new();
+    if let Some(effort) = options.reasoning_effort {
+        reasoning.insert("effort".to_owned(), json!(effort));
+    }
+    match options.reasoning_summary.unwrap_or(ReasoningSummary::Auto) {
+        ReasoningSummary::None => {}
+        summary => {
+            reasoning.insert("summary".to_owned(), json!(summary));
+        }
+    }
+    Value::Object(reasoning)
 }
 
 fn tool(tool: &ToolDef) -> Value {

@@ -12,7 +12,10 @@ use super::responses::ResponsesDecoder;
 use super::sse::{SseEvent, SseParser};
 use super::websocket::{error_event, request_frame, websocket_url};
 use super::*;
-use crate::protocol::{OutputContent, ResponseEvent, ResponseItem, Role, ToolDef, Usage};
+use crate::models::ModelInfo;
+use crate::protocol::{
+    OutputContent, RequestOptions, ResponseEvent, ResponseItem, Role, ToolDef, Usage,
+};
 use wharf_config::Source;
 use wharf_config::features::{FeatureRegistry, FeatureSetting};
 
@@ -201,6 +204,202 @@ fn chat_request_without_tools_names_none() {
     }
 }
 
+/// `model_reasoning_effort`, `model_reasoning_summary`, `model_verbosity`,
+/// `--output-schema` and `tools.web_search` on both wires: each case is a
+/// prompt's options and whether the model reasons, then the keys the
+/// Responses body and the Chat body have for them (`null`: absent).
+#[test]
+fn request_options_reach_both_wires_as_codex_sends_them() {
+    let schema = json!({"type": "object", "properties": {"ok": {"type": "boolean"}},
+                        "required": ["ok"], "additionalProperties": false});
+    let options = |value: Value| -> RequestOptions { serde_json::from_value(value).unwrap() };
+    let cases = [
+        (
+            "a reasoning model, nothing configured: summaries on auto",
+            true,
+            options(json!({})),
+            json!({"reasoning": {"summary": "auto"}, "text": null, "web_search": null}),
+            json!({"reasoning_effort": null, "response_format": null}),
+        ),
+        (
+            "effort and summary configured",
+            true,
+            options(json!({"reasoning_effort": "high", "reasoning_summary": "detailed"})),
+            json!({"reasoning": {"effort": "high", "summary": "detailed"}, "text": null,
+                   "web_search": null}),
+            json!({"reasoning_effort": "high", "response_format": null}),
+        ),
+        (
+            "summaries off, effort xhigh",
+            true,
+            options(json!({"reasoning_effort": "xhigh", "reasoning_summary": "none"})),
+            json!({"reasoning": {"effort": "xhigh"}, "text": null, "web_search": null}),
+            json!({"reasoning_effort": "xhigh", "response_format": null}),
+        ),
+        (
+            "a model that does not reason gets no reasoning settings",
+            false,
+            options(json!({"reasoning_effort": "low", "reasoning_summary": "concise"})),
+            json!({"reasoning": null, "text": null, "web_search": null}),
+            json!({"reasoning_effort": null, "response_format": null}),
+        ),
+        (
+            "verbosity",
+            false,
+            options(json!({"verbosity": "low"})),
+            json!({"reasoning": null, "text": {"verbosity": "low"}, "web_search": null}),
+            json!({"reasoning_effort": null, "response_format": null}),
+        ),
+        (
+            "an output schema, with verbosity",
+            false,
+            options(json!({"verbosity": "high", "output_schema": schema})),
+            json!({"reasoning": null, "text": {"verbosity": "high", "format": {
+                "type": "json_schema", "name": "wharf_output_schema", "strict": true,
+                "schema": schema}}, "web_search": null}),
+            json!({"reasoning_effort": null, "response_format": {"type": "json_schema",
+                "json_schema": {"name": "wharf_output_schema", "strict": true, "schema": schema}}}),
+        ),
+        (
+            "web search: the hosted tool after the session's (Chat has none)",
+            false,
+            options(json!({"web_search": true})),
+            json!({"reasoning": null, "text": null, "web_search": {"type": "web_search"}}),
+            json!({"reasoning_effort": null, "response_format": null}),
+        ),
+    ];
+    for (name, reasoning, options, responses, chat) in cases {
+        let prompt = Prompt {
+            reasoning,
+            options,
+            ..prompt()
+        };
+        let body = responses_request(&prompt);
+        let tools = body["tools"].as_array().unwrap();
+        let hosted = tools.iter().find(|tool| tool["type"] == "web_search");
+        let seen = json!({
+            "reasoning": body.get("reasoning"),
+            "text": body.get("text"),
+            "web_search": hosted,
+        });
+        assert_eq!(seen, responses, "responses: {name}");
+        if hosted.is_some() {
+            assert_eq!(tools.last(), hosted, "{name}");
+            assert_eq!(tools.len(), prompt.tools.len() + 1, "{name}");
+        }
+        let request = chat_request(&prompt);
+        let seen = json!({
+            "reasoning_effort": request.get("reasoning_effort"),
+            "response_format": request.get("response_format"),
+        });
+        assert_eq!(seen, chat, "chat: {name}");
+        assert_eq!(
+            request["tools"].as_array().unwrap().len(),
+            prompt.tools.len(),
+            "chat tools: {name}"
+        );
+        for key in ["verbosity", "text", "reasoning"] {
+            assert!(request.get(key).is_none(), "chat {key}: {name}");
+        }
+    }
+}
+
+/// Verbosity reaches a model only when its catalog entry takes it.
+#[test]
+fn verbosity_is_dropped_for_models_that_do_not_take_it() {
+    let options = RequestOptions {
+        verbosity: Some(crate::protocol::Verbosity::Low),
+        reasoning_effort: Some(crate::protocol::ReasoningEffort::High),
+        web_search: true,
+        ..RequestOptions::default()
+    };
+    let taking = ModelInfo {
+        support_verbosity: true,
+        ..ModelInfo::unknown("m")
+    };
+    assert_eq!(options.for_model(&taking), options);
+    let other = options.for_model(&ModelInfo::unknown("m"));
+    assert_eq!(other.verbosity, None);
+    assert_eq!(
+        RequestOptions {
+            verbosity: None,
+            ..other
+        },
+        RequestOptions {
+            verbosity: None,
+            ..options
+        }
+    );
+}
+
+/// Attached images: `input_image` data URLs before the text on Responses,
+/// `image_url` parts before the text on Chat; a message without images
+/// keeps its plain shape, and an older rollout's message (no `images`)
+/// loads.
+#[test]
+fn attached_images_go_before_the_prompt_on_both_wires() {
+    let image = crate::protocol::InputImage {
+        mime_type: "image/png".to_owned(),
+        data_base64: "iVBORw0K".to_owned(),
+    };
+    let mut prompt = prompt();
+    prompt.input[0] = ResponseItem::Message {
+        role: Role::User,
+        text: "what is this?".to_owned(),
+        images: vec![image.clone(), image],
+    };
+    let url = "data:image/png;base64,iVBORw0K";
+    assert_eq!(
+        responses_request(&prompt)["input"][0],
+        json!({"type": "message", "role": "user", "content": [
+            {"type": "input_image", "image_url": url},
+            {"type": "input_image", "image_url": url},
+            {"type": "input_text", "text": "what is this?"},
+        ]})
+    );
+    assert_eq!(
+        chat_request(&prompt)["messages"][1],
+        json!({"role": "user", "content": [
+            {"type": "image_url", "image_url": {"url": url}},
+            {"type": "image_url", "image_url": {"url": url}},
+            {"type": "text", "text": "what is this?"},
+        ]})
+    );
+    let old: ResponseItem =
+        serde_json::from_value(json!({"type": "message", "role": "user", "text": "hi"})).unwrap();
+    assert_eq!(old, ResponseItem::text(Role::User, "hi"));
+    assert_eq!(
+        serde_json::to_value(&old).unwrap(),
+        json!({"type": "message", "role": "user", "text": "hi"})
+    );
+}
+
+/// A hosted web search the provider made goes back to it, without its id
+/// (requests are not stored), as codex sends it; Chat leaves it out.
+#[test]
+fn web_search_calls_go_back_to_the_responses_api_only() {
+    let action = json!({"type": "search", "query": "rust 2024 edition"});
+    let mut prompt = prompt();
+    prompt.input.insert(
+        1,
+        ResponseItem::WebSearchCall {
+            id: Some("ws_1".to_owned()),
+            status: Some("completed".to_owned()),
+            action: action.clone(),
+        },
+    );
+    assert_eq!(
+        responses_request(&prompt)["input"][1],
+        json!({"type": "web_search_call", "status": "completed", "action": action})
+    );
+    assert_eq!(
+        ResponseItem::web_search_query(&action),
+        Some("rust 2024 edition")
+    );
+    let messages = chat_request(&prompt)["messages"].clone();
+    assert_eq!(messages, chat_request(&self::prompt())["messages"]);
+}
+
 #[test]
 fn sse_parser_handles_split_chunks_comments_and_crlf() {
     let text =
@@ -296,6 +495,11 @@ fn responses_events_map_to_steps() {
                 call_id: "c2".to_owned(),
                 name: "apply_patch".to_owned(),
                 input: "patch".to_owned()
+            }),
+            Step::Item(ResponseItem::WebSearchCall {
+                id: Some("w".to_owned()),
+                status: None,
+                action: Value::Null,
             }),
             Step::Completed {
                 response_id: "r1".to_owned(),

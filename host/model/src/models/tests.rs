@@ -549,3 +549,28 @@ fn the_catalog_knows_which_models_read_images() {
         }
     );
 }
+
+/// `model_verbosity` goes to the gpt-5 family (as codex's catalog says,
+/// not its codex models), and to a model a provider's `/models` says
+/// takes it.
+#[test]
+fn the_catalog_knows_which_models_take_a_verbosity() {
+    let home = tempfile::tempdir().unwrap();
+    let models = Models::load(home.path(), OPENAI_PROVIDER_ID);
+    let cases = [
+        ("gpt-5", true),
+        ("gpt-5.1", true),
+        ("gpt-5.1-mini", true),
+        ("gpt-5.1-codex", false),
+        ("gpt-5.1-codex-max", false),
+        ("gpt-4.1", false),
+        ("qwen3:8b", false),
+        ("mystery-model", false),
+    ];
+    for (slug, expected) in cases {
+        assert_eq!(models.find(slug).support_verbosity, expected, "{slug}");
+    }
+    let described: ModelInfo =
+        serde_json::from_str(r#"{"slug": "x", "support_verbosity": true}"#).unwrap();
+    assert!(described.support_verbosity);
+}
