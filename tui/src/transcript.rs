@@ -10,6 +10,7 @@
 //! binary search and draws only the rows it shows.
 
 mod cell;
+mod plan;
 mod tool;
 
 use std::collections::HashMap;
@@ -22,6 +23,7 @@ use ratatui::text::Line;
 use wharf_host::agent::{DeltaKind, Event, Item, ItemDetails, Status};
 
 use cell::{Cell, Context, Level, PROGRESS_LINES, ToolCell};
+use plan::PlanCell;
 
 use crate::theme::Theme;
 
@@ -174,8 +176,11 @@ impl Transcript {
             | Event::SessionConfigured { .. }
             | Event::SessionList { .. }
             | Event::SessionEnded
-            | Event::Compacted { .. }
-            | Event::PlanUpdated { .. } => {}
+            | Event::Compacted { .. } => {}
+            Event::PlanUpdated { explanation, plan } => self.push(Cell::Plan(PlanCell {
+                explanation: explanation.clone(),
+                steps: plan.clone(),
+            })),
         }
     }
 

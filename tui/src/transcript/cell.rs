@@ -7,6 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::Line;
 use wharf_host::agent::{DeltaKind, ItemDetails, Status};
 
+use super::plan::PlanCell;
 use crate::diff::unified_diff_lines;
 use crate::markdown;
 use crate::text::{sanitize, span, wrap, wrap_text};
@@ -25,6 +26,7 @@ pub(super) enum Cell {
         streaming: bool,
     },
     Tool(ToolCell),
+    Plan(PlanCell),
     Message {
         level: Level,
         title: String,
@@ -105,6 +107,7 @@ impl Cell {
                 lines
             }
             Cell::Tool(tool) => tool.layout(cx),
+            Cell::Plan(plan) => plan.layout(cx),
             Cell::Message { level, title, text } => message(*level, title, text, cx),
         }
     }

@@ -14,6 +14,7 @@ use super::{Scroll, Transcript};
 use crate::theme::Theme;
 
 mod cases;
+mod plan;
 mod styles;
 
 /// A transcript fed `script` (see the module's doc) from `start`.
