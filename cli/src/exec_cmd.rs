@@ -338,4 +338,8 @@ impl Sink for ExecSink {
     fn history(&mut self, item: &ResponseItem) {
         self.rollout.history(item);
     }
+
+    fn compacted(&mut self, history: &[ResponseItem]) {
+        self.rollout.compacted(history);
+    }
 }

@@ -10,6 +10,7 @@
 //! running calls: raising it wakes whatever waits, nothing polls it.
 
 mod calls;
+mod compact;
 mod events;
 mod fit;
 mod ids;
@@ -29,6 +30,7 @@ use wharf_runtime::plugin::Progress;
 use wharf_runtime::registry::Plugins;
 
 pub use calls::offered_tools;
+pub use compact::{COMPACT_PROMPT, SUMMARY_PREFIX};
 pub use events::{
     ChangeKind, CompactTrigger, DeltaKind, Event, FileUpdate, Item, ItemDetails, PlanStatus,
     PlanStep, Status, TurnError,
@@ -70,6 +72,9 @@ pub trait Sink {
     /// An item added to the conversation the model sees (what a resumed
     /// session sends again).
     fn history(&mut self, _item: &ResponseItem) {}
+    /// The conversation was compacted: `history` replaces every item
+    /// before (what a resumed session sends instead).
+    fn compacted(&mut self, _history: &[ResponseItem]) {}
 }
 
 impl Sink for Vec<Event> {
@@ -107,6 +112,9 @@ pub struct ThreadState {
     pub history: Vec<ResponseItem>,
     pub next_item: usize,
     pub usage: Usage,
+    /// The context window the last request filled (input and output
+    /// tokens); 0 when unknown.
+    pub context_used: u64,
 }
 
 /// What a completed turn produced.
@@ -135,6 +143,11 @@ pub struct Agent<'a> {
     options: RequestOptions,
     /// Images for the next turn's user message ([`Agent::attach_images`]).
     images: Vec<InputImage>,
+    /// The context use that makes the thread compact; `None`: never on
+    /// its own.
+    auto_compact_limit: Option<u64>,
+    /// The context window the last request filled.
+    context_used: u64,
 }
 
 impl<'a> Agent<'a> {
@@ -160,6 +173,8 @@ impl<'a> Agent<'a> {
             progress: None,
             options: RequestOptions::default(),
             images: Vec::new(),
+            auto_compact_limit: None,
+            context_used: 0,
         }
     }
 
@@ -181,6 +196,7 @@ impl<'a> Agent<'a> {
         self.history = state.history;
         self.next_item = state.next_item;
         self.total_usage = state.usage;
+        self.context_used = state.context_used;
         self
     }
 
@@ -190,6 +206,7 @@ impl<'a> Agent<'a> {
             history: self.history,
             next_item: self.next_item,
             usage: self.total_usage,
+            context_used: self.context_used,
         }
     }
 
@@ -208,6 +225,23 @@ impl<'a> Agent<'a> {
 
     pub fn options(&self) -> &RequestOptions {
         &self.options
+    }
+
+    /// Compacts the conversation on its own once a request fills `limit`
+    /// tokens of the context window or more (`None`: never).
+    pub fn set_auto_compact_limit(&mut self, limit: Option<u64>) {
+        self.auto_compact_limit = limit;
+    }
+
+    /// Compacts the conversation now (`/compact`), between turns: the
+    /// model summarizes it and the summary replaces it. Nothing to
+    /// compact is not an error. A cancel raised before is forgotten.
+    pub fn compact(&mut self, sink: &mut dyn Sink) -> Result<(), TurnError> {
+        self.session.cancel.reset();
+        if self.history.is_empty() {
+            return Ok(());
+        }
+        self.compact_history(CompactTrigger::Manual, sink)
     }
 
     /// Sends `images` with the next turn's prompt, before its text (`wharf
@@ -262,6 +296,13 @@ impl<'a> Agent<'a> {
     pub fn run_turn(&mut self, input: &str, sink: &mut dyn Sink) -> Result<TurnOutcome, TurnError> {
         self.session.cancel.reset();
         sink.event(&Event::TurnStarted);
+        // A thread whose last request filled the window is compacted
+        // before the new input joins it.
+        let compacted = if self.over_compact_limit() {
+            self.compact_history(CompactTrigger::Auto, sink)
+        } else {
+            Ok(())
+        };
         let user = ResponseItem::Message {
             role: Role::User,
             text: input.to_owned(),
@@ -274,7 +315,7 @@ impl<'a> Agent<'a> {
         sink.event(&Event::ItemCompleted { item });
 
         let mut outcome = TurnOutcome::default();
-        let result = self.turn_loop(&mut outcome, sink);
+        let result = compacted.and_then(|()| self.turn_loop(&mut outcome, sink));
         // Every call the model made gets an output, even when the turn
         // stopped before it ran: the next request must answer each.
         self.answer_unanswered(sink);
@@ -285,8 +326,7 @@ impl<'a> Agent<'a> {
                 });
                 Ok(outcome)
             }
-            Err(cause) => {
-                let error = TurnError::from(cause);
+            Err(error) => {
                 sink.event(&Event::TurnFailed {
                     error: error.clone(),
                 });
@@ -299,10 +339,10 @@ impl<'a> Agent<'a> {
         &mut self,
         outcome: &mut TurnOutcome,
         sink: &mut dyn Sink,
-    ) -> Result<(), ModelError> {
+    ) -> Result<(), TurnError> {
         loop {
             if self.session.cancel.is_cancelled() {
-                return Err(ModelError::Cancelled);
+                return Err(ModelError::Cancelled.into());
             }
             let prompt = Prompt {
                 model: self.model.slug.clone(),
@@ -327,6 +367,10 @@ impl<'a> Agent<'a> {
             let outputs = runner.run(&calls, parallel, sink);
             for output in outputs {
                 self.push_history(output, sink);
+            }
+            // Every call has its output: the history may be replaced.
+            if self.over_compact_limit() {
+                self.compact_history(CompactTrigger::Auto, sink)?;
             }
         }
     }
@@ -374,9 +418,10 @@ impl<'a> Agent<'a> {
                     if let Some(usage) = usage {
                         add_usage(&mut outcome.usage, &usage);
                         add_usage(&mut self.total_usage, &usage);
+                        self.context_used = usage.input_tokens + usage.output_tokens;
                         sink.event(&Event::TokenCount {
                             total: self.total_usage,
-                            context_used: usage.input_tokens + usage.output_tokens,
+                            context_used: self.context_used,
                             context_window: self.model.context_window,
                         });
                     }

@@ -199,6 +199,7 @@ impl Driver {
                     let (text, is_error) = info::git_diff(self.host.session());
                     self.notice("diff", text, is_error);
                 }
+                Op::Compact => self.compact(),
                 Op::NewThread => self.new_thread(None),
                 Op::ListSessions => self.send(Event::SessionList {
                     sessions: rollout::list(&self.wharf_home),
@@ -244,6 +245,32 @@ impl Driver {
         // A failed turn was reported by its events.
         let _ = self.host.run_turn(&mut agent, text);
         self.thread = agent.into_state();
+        if let Some(err) = self.front.rollout.take_error() {
+            self.send(Event::Error {
+                message: format!("{err}; the rest of this session is not saved"),
+            });
+        }
+    }
+
+    /// Compacts the thread's conversation (`/compact`); a failure is a
+    /// notice, the conversation stays as it was.
+    fn compact(&mut self) {
+        if self.thread.history.is_empty() {
+            self.notice("compact", "nothing to compact yet".to_owned(), false);
+            return;
+        }
+        let state = std::mem::take(&mut self.thread);
+        let Some(agent) = self.host.agent(self.client.as_ref()) else {
+            self.thread = state;
+            self.notice("compact", "the session has no model".to_owned(), true);
+            return;
+        };
+        let mut agent = agent.with_state(state);
+        let result = self.host.compact(&mut agent);
+        self.thread = agent.into_state();
+        if let Err(err) = result {
+            self.notice("compact", err.message, true);
+        }
         if let Some(err) = self.front.rollout.take_error() {
             self.send(Event::Error {
                 message: format!("{err}; the rest of this session is not saved"),
@@ -309,6 +336,7 @@ impl Driver {
             next_item: next_item(&saved.events),
             history: saved.history,
             usage: Default::default(),
+            context_used: 0,
         };
         self.send_info();
         self.send(Event::ThreadStarted {
@@ -401,6 +429,10 @@ impl Sink for FrontEndSink {
 
     fn history(&mut self, item: &ResponseItem) {
         self.rollout.history(item);
+    }
+
+    fn compacted(&mut self, history: &[ResponseItem]) {
+        self.rollout.compacted(history);
     }
 }
 

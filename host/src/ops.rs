@@ -38,6 +38,11 @@ pub enum Op {
     /// Show the working tree's changes (`git diff`), as a notice titled
     /// `diff`.
     Diff,
+    /// Compact the conversation now (`/compact`): the model summarizes
+    /// it, and the summary with the recent user messages replaces it
+    /// ([`Event::Compacted`](crate::agent::Event::Compacted)). Queued
+    /// while a turn runs.
+    Compact,
     /// Start a new thread in the same session (`/new`): an empty
     /// conversation and a new rollout.
     NewThread,

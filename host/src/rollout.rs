@@ -7,7 +7,9 @@
 //! flushed as it completes, so a crash loses at most the line in flight. A
 //! resumed session appends to the same file. Reading tolerates a truncated
 //! last line (reported as a warning); any other bad line is an error naming
-//! the file and line.
+//! the file and line. A compaction writes a `compacted` line holding the
+//! conversation that replaced every item before it; loading starts the
+//! conversation over from there.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -25,8 +27,17 @@ use wharf_model::protocol::ResponseItem;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RolloutLine {
     SessionMeta(SessionMeta),
-    ResponseItem { item: ResponseItem },
-    Event { event: Event },
+    ResponseItem {
+        item: ResponseItem,
+    },
+    Event {
+        event: Event,
+    },
+    /// The conversation was compacted: `replacement_history` is the whole
+    /// conversation from here on (the items before it are not sent again).
+    Compacted {
+        replacement_history: Vec<ResponseItem>,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -178,6 +189,12 @@ impl Sink for RolloutWriter {
     fn history(&mut self, item: &ResponseItem) {
         self.write_or_keep_error(&RolloutLine::ResponseItem { item: item.clone() });
     }
+
+    fn compacted(&mut self, history: &[ResponseItem]) {
+        self.write_or_keep_error(&RolloutLine::Compacted {
+            replacement_history: history.to_vec(),
+        });
+    }
 }
 
 /// A session's rollout shared by its event sink and its embedder, open
@@ -229,6 +246,12 @@ impl Sink for SharedRollout {
             writer.history(item);
         }
     }
+
+    fn compacted(&mut self, history: &[ResponseItem]) {
+        if let Some(writer) = self.lock().as_mut() {
+            writer.compacted(history);
+        }
+    }
 }
 
 /// A rollout read back.
@@ -236,7 +259,8 @@ impl Sink for SharedRollout {
 pub struct Rollout {
     pub path: PathBuf,
     pub meta: SessionMeta,
-    /// The conversation, to send the model again.
+    /// The conversation, to send the model again (from the last
+    /// compaction on).
     pub history: Vec<ResponseItem>,
     /// The events, in order.
     pub events: Vec<Event>,
@@ -285,6 +309,9 @@ impl Rollout {
                 RolloutLine::SessionMeta(_) => {}
                 RolloutLine::ResponseItem { item } => history.push(item),
                 RolloutLine::Event { event } => events.push(event),
+                RolloutLine::Compacted {
+                    replacement_history,
+                } => history = replacement_history,
             }
         }
         let meta = meta.ok_or_else(|| RolloutError::NoMeta {

@@ -234,7 +234,7 @@ impl SessionBuilder {
 
         let id = id.unwrap_or_else(agent::new_thread_id);
         let mut session = Session::new(id, &config, options.home_dir, options.tmpdir, env);
-        session.model = model.as_ref().map(agent::model_fit);
+        session.model = model.as_ref().map(|model| model_fit(&config, model));
         session.approval_policy = approval_policy;
         session.approver = approver;
         session.cancel = cancel;
@@ -307,6 +307,7 @@ impl Host {
             .with_progress(Arc::clone(&self.events));
         agent.set_personality(self.config.personality);
         agent.set_options(request_options(&self.config));
+        agent.set_auto_compact_limit(auto_compact_limit(&self.config, self.model.as_ref()));
         Some(agent)
     }
 
@@ -325,6 +326,12 @@ impl Host {
         result
     }
 
+    /// Compacts `agent`'s conversation now (`/compact`; see
+    /// [`Agent::compact`]).
+    pub fn compact(&self, agent: &mut Agent<'_>) -> Result<(), TurnError> {
+        agent.compact(&mut Locked(&self.events))
+    }
+
     /// Runs one call through the pipeline, outside any turn (`wharf tool
     /// call`); its progress goes to the sink as it comes.
     pub fn call(&self, call: &ToolCall) -> CallOutcome {
@@ -340,7 +347,7 @@ impl Host {
 
     /// Makes the next calls for `model` (its turns must use it too).
     pub fn set_model(&mut self, model: ModelInfo) {
-        self.session.model = Some(agent::model_fit(&model));
+        self.session.model = Some(model_fit(&self.config, &model));
         self.model = Some(model);
     }
 
@@ -395,6 +402,27 @@ impl Host {
     }
 }
 
+/// The model as the pipeline sees it, with the configured budget of a
+/// tool output (`tool_output_token_limit`) in place of the model's
+/// truncation policy.
+fn model_fit(config: &Config, model: &ModelInfo) -> pipeline::ModelFit {
+    let mut fit = agent::model_fit(model);
+    if let Some(limit) = config.tool_output_token_limit {
+        fit.truncation = pipeline::Truncation::Tokens(limit);
+    }
+    fit
+}
+
+/// The context use a thread compacts at: `model_auto_compact_token_limit`,
+/// else 90% of the model's context window; `None` when neither is known.
+pub fn auto_compact_limit(config: &Config, model: Option<&ModelInfo>) -> Option<u64> {
+    config.model_auto_compact_token_limit.or_else(|| {
+        model?
+            .context_window
+            .map(|window| window.saturating_mul(9) / 10)
+    })
+}
+
 /// What the configuration asks of every request.
 pub fn request_options(config: &Config) -> RequestOptions {
     RequestOptions {
@@ -428,6 +456,13 @@ impl Sink for Locked<'_> {
             .unwrap_or_else(PoisonError::into_inner)
             .history(item);
     }
+
+    fn compacted(&mut self, history: &[ResponseItem]) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .compacted(history);
+    }
 }
 
 impl Sink for Box<dyn Sink + Send> {
@@ -437,5 +472,9 @@ impl Sink for Box<dyn Sink + Send> {
 
     fn history(&mut self, item: &ResponseItem) {
         (**self).history(item);
+    }
+
+    fn compacted(&mut self, history: &[ResponseItem]) {
+        (**self).compacted(history);
     }
 }

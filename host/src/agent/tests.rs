@@ -795,3 +795,4 @@ fn events_have_codex_exec_json_shapes() {
 
 mod progress;
 mod replay;
+mod compact;
