@@ -20,7 +20,7 @@ use std::time::Instant;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use wharf_host::agent::{DeltaKind, Event, Item, ItemDetails, Status};
+use wharf_host::agent::{CompactTrigger, DeltaKind, Event, Item, ItemDetails, Status};
 
 use cell::{Cell, Context, Level, PROGRESS_LINES, ToolCell};
 use plan::PlanCell;
@@ -175,8 +175,23 @@ impl Transcript {
             | Event::ApprovalRequested { .. }
             | Event::SessionConfigured { .. }
             | Event::SessionList { .. }
-            | Event::SessionEnded
-            | Event::Compacted { .. } => {}
+            | Event::SessionEnded => {}
+            Event::Compacted {
+                trigger,
+                context_before,
+            } => {
+                let why = match trigger {
+                    CompactTrigger::Auto => {
+                        format!("the context window filled up ({context_before} tokens used)")
+                    }
+                    CompactTrigger::Manual => "as asked (/compact)".to_owned(),
+                };
+                let text = format!(
+                    "{why}: the model's summary of the conversation and your recent messages \
+                     replace it from here on"
+                );
+                self.message(Level::Info, "context compacted", &text);
+            }
             Event::PlanUpdated { explanation, plan } => self.push(Cell::Plan(PlanCell {
                 explanation: explanation.clone(),
                 steps: plan.clone(),

@@ -58,6 +58,7 @@ impl App {
             Command::Plugins => self.list_plugins(false),
             Command::Mcp => self.list_plugins(true),
             Command::Diff => self.send(Op::Diff),
+            Command::Compact => self.send(Op::Compact),
             Command::New => self.send(Op::NewThread),
             Command::Resume => {
                 self.awaiting_sessions = true;

@@ -518,6 +518,12 @@ fn cases() -> Vec<(&'static str, Vec<Step>, Vec<Op>, bool)> {
             false,
         ),
         (
+            "/compact",
+            vec![Type("/compact"), Key(KeyCode::Enter)],
+            vec![Op::Compact],
+            false,
+        ),
+        (
             "/new",
             vec![Type("/new"), Key(KeyCode::Enter)],
             vec![Op::NewThread],

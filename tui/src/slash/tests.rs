@@ -2,7 +2,7 @@ use super::{Command, Popup, command_name, find};
 
 #[test]
 fn the_popup_filters_by_prefix() {
-    let cases: [(&str, Option<&[&str]>); 7] = [
+    let cases: [(&str, Option<&[&str]>); 8] = [
         (
             "/",
             Some(&[
@@ -13,6 +13,7 @@ fn the_popup_filters_by_prefix() {
                 "plugins",
                 "mcp",
                 "diff",
+                "compact",
                 "new",
                 "resume",
                 "quit",
@@ -21,6 +22,7 @@ fn the_popup_filters_by_prefix() {
         ),
         ("/m", Some(&["model", "mcp"])),
         ("/e", Some(&["exit"])),
+        ("/c", Some(&["compact"])),
         ("/zz", Some(&[])),
         ("/model ", None),
         ("hello", None),

@@ -14,6 +14,7 @@ use super::{Scroll, Transcript};
 use crate::theme::Theme;
 
 mod cases;
+mod compacted;
 mod plan;
 mod styles;
 
