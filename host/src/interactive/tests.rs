@@ -495,3 +495,68 @@ fn a_saved_turn_that_never_ended_is_shown_as_failed() {
     );
     h.shutdown();
 }
+
+#[test]
+fn compact_between_turns_replaces_the_conversation_and_is_saved() {
+    use crate::agent::{COMPACT_PROMPT, CompactTrigger, SUMMARY_PREFIX};
+    use wharf_model::protocol::Role;
+    let user = |text: &str| ResponseItem::text(Role::User, text);
+    let notice = |events: &[Event]| match events.last() {
+        Some(Event::Notice { text, is_error, .. }) => (text.clone(), *is_error),
+        other => panic!("not a notice: {other:?}"),
+    };
+    let h = Harness::start(
+        ApprovalPolicy::Never,
+        vec![
+            vec![message("hello"), done()],
+            vec![message("the summary"), done()],
+            vec![message("after"), done()],
+        ],
+    );
+    h.until(|e| matches!(e, Event::ThreadStarted { .. }));
+    h.send(Op::Compact);
+    let empty = h.until(|e| matches!(e, Event::Notice { .. }));
+    assert_eq!(notice(&empty), ("nothing to compact yet".to_owned(), false));
+    h.turn("hi");
+    h.send(Op::Compact);
+    let compacted = h.until(|e| matches!(e, Event::Compacted { .. }));
+    assert_eq!(
+        compacted.last(),
+        Some(&Event::Compacted {
+            trigger: CompactTrigger::Manual,
+            context_before: 12,
+        })
+    );
+    h.turn("next");
+    let prompts = h.client.prompts.lock().unwrap().clone();
+    assert!(prompts[1].tools.is_empty());
+    assert_eq!(prompts[1].input.last(), Some(&user(COMPACT_PROMPT)));
+    let summary = user(&format!("{SUMMARY_PREFIX}the summary"));
+    assert_eq!(
+        prompts[2].input,
+        [user("hi"), summary.clone(), user("next")]
+    );
+    // A compaction that fails says so and keeps the conversation.
+    h.send(Op::Compact);
+    let failed = h.until(|e| matches!(e, Event::Notice { .. }));
+    let (text, is_error) = notice(&failed);
+    assert!(is_error);
+    assert!(
+        text.contains("compacting the conversation failed"),
+        "{text}"
+    );
+    let (_dir, home) = h.shutdown();
+
+    let saved = rollout::list(&home);
+    let rollout = Rollout::load(&saved[0].path).unwrap();
+    assert_eq!(
+        rollout.history,
+        [
+            user("hi"),
+            summary,
+            user("next"),
+            ResponseItem::text(Role::Assistant, "after")
+        ]
+    );
+    assert!(rollout.events.contains(&compacted[compacted.len() - 1]));
+}

@@ -104,3 +104,75 @@ fn a_file_without_meta_is_refused() {
         Err(RolloutError::NoMeta { .. })
     ));
 }
+
+/// Compaction lines: the conversation starts over from each (the items
+/// after it follow), the events stay, and a rollout written before
+/// compaction existed loads as before.
+#[test]
+fn a_compaction_replaces_the_history_loaded() {
+    let line = |json: &str| format!("{json}\n");
+    let meta_line = serde_json::to_string(&RolloutLine::SessionMeta(meta("c"))).unwrap();
+    let item = |text: &str| {
+        serde_json::to_string(&RolloutLine::ResponseItem {
+            item: message(text),
+        })
+        .unwrap()
+    };
+    let compacted = |texts: &[&str]| {
+        serde_json::to_string(&RolloutLine::Compacted {
+            replacement_history: texts.iter().map(|text| message(text)).collect(),
+        })
+        .unwrap()
+    };
+    let event =
+        r#"{"type":"event","event":{"type":"compacted","trigger":"auto","context_before":9}}"#;
+    let cases: Vec<(Vec<String>, Vec<&str>)> = vec![
+        (vec![item("one"), item("two")], vec!["one", "two"]),
+        (
+            vec![
+                item("one"),
+                item("two"),
+                compacted(&["S"]),
+                event.to_owned(),
+                item("three"),
+            ],
+            vec!["S", "three"],
+        ),
+        (
+            vec![
+                item("a"),
+                compacted(&["S1"]),
+                item("b"),
+                compacted(&["b", "S2"]),
+                item("c"),
+            ],
+            vec!["b", "S2", "c"],
+        ),
+        (vec![item("a"), compacted(&[])], vec![]),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (lines, history) in cases {
+        let path = dir.path().join("r.jsonl");
+        let text: String = std::iter::once(&meta_line)
+            .chain(&lines)
+            .map(|l| line(l))
+            .collect();
+        fs::write(&path, text).unwrap();
+        let rollout = Rollout::load(&path).unwrap();
+        let expected: Vec<ResponseItem> = history.iter().map(|text| message(text)).collect();
+        assert_eq!(rollout.history, expected, "{lines:?}");
+    }
+    // The writer's line is the one read back.
+    let home = tempfile::tempdir().unwrap();
+    let mut writer = RolloutWriter::create(home.path(), &meta("w")).unwrap();
+    writer.history(&message("old"));
+    writer.compacted(&[message("new")]);
+    writer.history(&message("after"));
+    let rollout = Rollout::load(writer.path()).unwrap();
+    assert_eq!(rollout.history, [message("new"), message("after")]);
+    let text = fs::read_to_string(writer.path()).unwrap();
+    assert!(
+        text.contains(r#"{"type":"compacted","replacement_history":[{"type":"message","role":"user","text":"new"}]}"#),
+        "{text}"
+    );
+}
