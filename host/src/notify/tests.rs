@@ -1,10 +1,15 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use wharf_config::ConfigOptions;
+use wharf_config::features::FeatureRegistry;
+use wharf_model::models::ModelInfo;
 use wharf_sandbox::{PathEnv, Sandbox, SandboxPolicy};
 
 use super::{Notifier, Payload};
+use crate::agent::tests::{Scripted, done, message};
 use crate::agent::{Event, TurnOutcome};
+use crate::session::Configured;
 
 fn sandbox(cwd: &Path) -> Sandbox {
     let env = PathEnv {
@@ -137,4 +142,64 @@ fn a_hung_notifier_is_killed_at_its_deadline() {
         }
         std::thread::yield_now();
     }
+}
+
+/// The hook `wharf exec` and the interactive driver both go through:
+/// every completed turn of [`crate::session::Host::run_turn`] notifies.
+#[test]
+fn every_turn_the_host_runs_notifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let (home, cwd) = (dir.path().join("home"), dir.path().join("work"));
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(&cwd).unwrap();
+    let out = dir.path().join("payloads");
+    let argv = serde_json::json!(shell(r#"printf '%s\n' "$1" >> "$0""#, &out));
+    std::fs::write(home.join("config.toml"), format!("notify = {argv}\n")).unwrap();
+    let registry = FeatureRegistry::from_toml(include_str!("../../../cli/features.toml")).unwrap();
+    let options = ConfigOptions {
+        wharf_home: home,
+        cwd,
+        ..ConfigOptions::default()
+    };
+    let host = Configured::load(options, registry, &[])
+        .unwrap()
+        .session()
+        .model(ModelInfo::unknown("a-model"))
+        .build()
+        .unwrap();
+    let client = Scripted::new(vec![
+        vec![message("one"), done()],
+        vec![message("two"), done()],
+    ]);
+    let mut agent = host.agent(&client).unwrap();
+    host.run_turn(&mut agent, "first").unwrap();
+    host.run_turn(&mut agent, "second").unwrap();
+    let thread_id = agent.thread_id().to_owned();
+    drop(agent);
+    // The session's end waits for its notifiers.
+    drop(host);
+    let mut payloads: Vec<serde_json::Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    payloads.sort_by_key(|payload| payload["input-messages"].to_string());
+    let seen: Vec<(&str, &str, &str)> = payloads
+        .iter()
+        .map(|payload| {
+            (
+                payload["thread-id"].as_str().unwrap(),
+                payload["input-messages"][0].as_str().unwrap(),
+                payload["last-assistant-message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (thread_id.as_str(), "first", "one"),
+            (thread_id.as_str(), "second", "two")
+        ]
+    );
+    assert_ne!(payloads[0]["turn-id"], payloads[1]["turn-id"]);
 }
