@@ -7,6 +7,7 @@
 
 mod apply_patch;
 mod approvals;
+mod compaction;
 mod config_cmd;
 mod containment;
 mod env_policy;
