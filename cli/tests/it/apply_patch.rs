@@ -248,11 +248,11 @@ fn bad_patches_and_arguments_are_reported() {
 #[test]
 fn tool_list_and_json_outcome() {
     let env = Env::new();
-    // The first start compiles (apply_patch and view_image) and says so;
-    // the next loads from the cache.
+    // The first start compiles (apply_patch, view_image and update_plan)
+    // and says so; the next loads from the cache.
     let cold = env.wharf(&["tool", "list"]).success();
     assert!(
-        cold.stdout.contains("\ncompiled 2 plugin(s) in "),
+        cold.stdout.contains("\ncompiled 3 plugin(s) in "),
         "{}",
         cold.stdout
     );

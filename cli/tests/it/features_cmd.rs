@@ -65,7 +65,8 @@ fn unknown_feature_on_the_command_line_lists_the_known_keys() {
     assert_eq!(
         out.stderr,
         "error: unknown feature flag: no_such_flag; known: apply_patch, apply_patch_freeform, \
-         hooks, mcp_client, responses_websockets, shell_tool, telemetry, unified_exec, view_image\n"
+         hooks, mcp_client, plan_tool, responses_websockets, shell_tool, telemetry, unified_exec, \
+         view_image\n"
     );
 }
 
