@@ -10,7 +10,7 @@ use serde_json::Value;
 use wharf_model::models::{FreeformToolType, ModelInfo, ShellType};
 use wharf_model::protocol::{OutputContent, ResponseItem, ToolDef};
 use wharf_runtime::pipeline::{
-    self, AppliedChange, CallError, CallOutcome, Resolved, Session, ToolCall,
+    self, AppliedChange, CallError, CallOutcome, ModelFit, Resolved, Session, ToolCall,
 };
 use wharf_runtime::plugin::ToolSpec;
 use wharf_runtime::plugin::{Content, Progress};
@@ -254,7 +254,7 @@ impl Runner<'_> {
         for plan in &plans {
             sink.event(plan);
         }
-        model_output(&outcome)
+        model_output(&outcome, self.session.model.as_ref())
     }
 }
 
@@ -357,8 +357,9 @@ fn output_text(outcome: &CallOutcome) -> String {
 }
 
 /// The outcome as the model reads it. Images were already replaced by a
-/// placeholder for models without image input (the pipeline's sanitizing).
-fn model_output(outcome: &CallOutcome) -> ResponseItem {
+/// placeholder for models without image input, and output text cut to the
+/// model's budget (the pipeline's sanitizing); an error's text is cut here.
+fn model_output(outcome: &CallOutcome, fit: Option<&ModelFit>) -> ResponseItem {
     let (output, is_error) = match &outcome.result {
         Ok(output) => {
             let mut parts: Vec<OutputContent> = output
@@ -381,12 +382,13 @@ fn model_output(outcome: &CallOutcome) -> ResponseItem {
             }
             (parts, output.is_error)
         }
-        Err(err) => (
-            vec![OutputContent::Text {
-                text: err.to_string(),
-            }],
-            true,
-        ),
+        Err(err) => {
+            let mut text = err.to_string();
+            if let Some(fit) = fit {
+                text = fit.truncate(&text);
+            }
+            (vec![OutputContent::Text { text }], true)
+        }
     };
     ResponseItem::ToolOutput {
         call_id: outcome.call_id.to_string(),

@@ -795,4 +795,5 @@ fn events_have_codex_exec_json_shapes() {
 
 mod progress;
 mod replay;
+mod budget;
 mod compact;
