@@ -22,8 +22,7 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use wharf_host::agent::{CompactTrigger, DeltaKind, Event, Item, ItemDetails, Status};
 
-use cell::{Cell, Context, Level, PROGRESS_LINES, ToolCell};
-use plan::PlanCell;
+use cell::{Cell, Context, Level, PROGRESS_LINES, PlanCell, ToolCell};
 
 use crate::theme::Theme;
 

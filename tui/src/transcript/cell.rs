@@ -5,9 +5,8 @@ use std::time::{Duration, Instant};
 
 use ratatui::style::Style;
 use ratatui::text::Line;
-use wharf_host::agent::{DeltaKind, ItemDetails, Status};
+use wharf_host::agent::{DeltaKind, ItemDetails, PlanStep, Status};
 
-use super::plan::PlanCell;
 use crate::diff::unified_diff_lines;
 use crate::markdown;
 use crate::text::{sanitize, span, wrap, wrap_text};
@@ -52,6 +51,12 @@ pub(super) struct ToolCell {
     pub(super) started: Option<Instant>,
     pub(super) ran: Option<Duration>,
     pub(super) progress: Vec<String>,
+}
+
+/// A plan as a tool last reported it (laid out in `plan.rs`).
+pub(super) struct PlanCell {
+    pub(super) explanation: Option<String>,
+    pub(super) steps: Vec<PlanStep>,
 }
 
 /// What a layout depends on besides the cell.

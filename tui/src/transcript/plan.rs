@@ -5,16 +5,10 @@
 
 use ratatui::style::Style;
 use ratatui::text::Line;
-use wharf_host::agent::{PlanStatus, PlanStep};
+use wharf_host::agent::PlanStatus;
 
-use super::cell::Context;
+use super::cell::{Context, PlanCell};
 use crate::text::{sanitize_line, span, wrap, wrap_text};
-
-/// A plan as a tool last reported it.
-pub(super) struct PlanCell {
-    pub(super) explanation: Option<String>,
-    pub(super) steps: Vec<PlanStep>,
-}
 
 impl PlanCell {
     pub(super) fn layout(&self, cx: &Context<'_>) -> Vec<Line<'static>> {
