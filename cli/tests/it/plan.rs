@@ -137,8 +137,12 @@ fn the_plan_is_an_event_and_the_model_reads_plan_updated() {
 #[test]
 fn people_see_the_plan() {
     let env = Env::new();
+    let mut arguments = plan_call();
+    arguments["plan"].as_array_mut().unwrap().push(
+        json!({ "step": "Clear \u{1b}[2J\u{1b}]52;c;aGk=\u{7} the screen", "status": "pending" }),
+    );
     let server = ModelServer::start([
-        Turn::function_call("update_plan", plan_call()).into(),
+        Turn::function_call("update_plan", arguments).into(),
         Turn::text("Planned.").into(),
     ])
     .unwrap();
@@ -149,6 +153,7 @@ fn people_see_the_plan() {
         "  [x] Read the parser",
         "  [>] Fix empty input",
         "  [ ] Add tests",
+        "  [ ] Clear \\x1b[2J\\x1b]52;c;aGk=\\x07 the screen",
     ] {
         assert!(
             output.stderr.lines().any(|shown| shown == line),
@@ -156,6 +161,12 @@ fn people_see_the_plan() {
             output.stderr
         );
     }
+    // The terminal never gets the tool's control characters.
+    assert!(
+        !output.stderr.contains(['\u{1b}', '\u{7}']),
+        "{}",
+        output.stderr
+    );
 }
 
 /// (the arguments, what the model must read back)
