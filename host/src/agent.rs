@@ -30,7 +30,7 @@ use wharf_runtime::plugin::Progress;
 use wharf_runtime::registry::Plugins;
 
 pub use calls::offered_tools;
-pub use compact::{COMPACT_PROMPT, SUMMARY_PREFIX};
+pub use compact::{COMPACT_PROMPT, SUMMARY_PREFIX, estimate_tokens};
 pub use events::{
     ChangeKind, CompactTrigger, DeltaKind, Event, FileUpdate, Item, ItemDetails, PlanStatus,
     PlanStep, Status, TurnError,
@@ -185,8 +185,11 @@ impl<'a> Agent<'a> {
         self
     }
 
-    /// Continues a conversation (a resumed rollout).
+    /// Continues a conversation (a resumed rollout). Its context use is
+    /// estimated (a rollout keeps no token counts), so that one resumed
+    /// past the auto-compaction limit compacts before its next turn.
     pub fn with_history(mut self, history: Vec<ResponseItem>) -> Agent<'a> {
+        self.context_used = estimate_tokens(&history);
         self.history = history;
         self
     }

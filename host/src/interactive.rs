@@ -334,9 +334,11 @@ impl Driver {
         self.unsaved = None;
         self.thread = ThreadState {
             next_item: next_item(&saved.events),
+            // A rollout keeps no token counts: an estimate, so that a
+            // thread resumed past the limit compacts before its next turn.
+            context_used: agent::estimate_tokens(&saved.history),
             history: saved.history,
             usage: Default::default(),
-            context_used: 0,
         };
         self.send_info();
         self.send(Event::ThreadStarted {

@@ -230,3 +230,55 @@ fn the_tool_output_budget_cuts_a_long_output_before_the_model_reads_it() {
         }
     }
 }
+
+/// A rollout keeps no token counts: a session resumed with a conversation
+/// past the limit (by its size, about 4 bytes a token) compacts before the
+/// new prompt is sent.
+#[test]
+fn a_session_resumed_past_the_limit_compacts_before_its_turn() {
+    let env = Env::new();
+    let server = ModelServer::start([
+        Turn::function_call(
+            "exec_command",
+            json!({ "cmd": "seq 1 3000", "login": false }),
+        )
+        .into(),
+        Turn::text("Listed.").into(),
+    ])
+    .unwrap();
+    let first = exec(&env, &server, &[], &["--json", "list"]).success();
+    let thread: Value = serde_json::from_str(first.stdout.lines().next().unwrap()).unwrap();
+    let id = thread["thread_id"].as_str().unwrap().to_owned();
+
+    server.push(Turn::text(SUMMARY));
+    server.push(Turn::text("Resumed."));
+    let resumed = exec(
+        &env,
+        &server,
+        &["model_auto_compact_token_limit=1000"],
+        &["resume", &id, "--json", "go on"],
+    )
+    .success();
+    let bodies = server.bodies();
+    assert_eq!(bodies.len(), 4, "{}", resumed.stderr);
+    assert!(no_tools(&bodies[2]));
+    assert!(bodies[2].to_string().contains("2999"));
+    assert_eq!(
+        messages(&bodies[2], "user").last().map(String::as_str),
+        Some(COMPACT_PROMPT)
+    );
+    assert!(!bodies[3].to_string().contains("2999"));
+    assert_eq!(
+        messages(&bodies[3], "user"),
+        [
+            "list".to_owned(),
+            format!("{SUMMARY_PREFIX}{SUMMARY}"),
+            "go on".to_owned()
+        ]
+    );
+    assert!(
+        resumed
+            .stdout
+            .contains(r#"{"type":"compacted","trigger":"auto","context_before":"#)
+    );
+}

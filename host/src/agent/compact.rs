@@ -46,8 +46,9 @@ const USER_MESSAGES_MAX_TOKENS: u64 = 20_000;
 /// Bytes per token, as wharf estimates text it has no usage report for.
 const BYTES_PER_TOKEN: u64 = 4;
 
-/// Roughly how many tokens `items` take.
-pub(super) fn estimate_tokens(items: &[ResponseItem]) -> u64 {
+/// Roughly how many tokens `items` take (about 4 bytes a token), for a
+/// conversation no request has measured yet.
+pub fn estimate_tokens(items: &[ResponseItem]) -> u64 {
     let bytes: usize = items.iter().map(item_bytes).sum();
     (bytes as u64).div_ceil(BYTES_PER_TOKEN)
 }

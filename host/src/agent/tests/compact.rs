@@ -253,7 +253,11 @@ fn compacting_when_asked_keeps_the_project_instructions_first() {
             summary("new summary")
         ]
     );
-    assert_eq!(compactions(&sink.events), [(CompactTrigger::Manual, 0)]);
+    // A resumed conversation's use is estimated.
+    assert_eq!(
+        compactions(&sink.events),
+        [(CompactTrigger::Manual, estimate_tokens(&history))]
+    );
 }
 
 #[test]
@@ -307,5 +311,36 @@ fn recent_user_messages_are_kept_within_a_budget() {
         let mut expected: Vec<ResponseItem> = kept.iter().map(|text| user(text)).collect();
         expected.push(summary("s"));
         assert_eq!(new, expected, "{messages:?} within {budget}");
+    }
+}
+
+/// A resumed conversation has no token counts: its size is estimated (4
+/// bytes a token), and one past the limit compacts before the next turn.
+#[test]
+fn a_resumed_conversation_past_the_limit_compacts_first() {
+    let setup = Setup::new();
+    let model = text_model();
+    let session = setup.session(&model);
+    for (bytes, compacts) in [(8000, true), (3000, false)] {
+        let history = vec![user(&"x".repeat(bytes))];
+        let client = Scripted::new(vec![
+            vec![message("summary"), done_with(10, 1)],
+            vec![message("done"), done_with(10, 1)],
+        ]);
+        let mut agent =
+            Agent::new(&setup.plugins, &session, &client, text_model()).with_history(history);
+        agent.set_auto_compact_limit(Some(1000));
+        let mut sink = Recorder::default();
+        agent.run_turn("next", &mut sink).unwrap();
+        let prompts = client.prompts.lock().unwrap();
+        assert_eq!(is_compaction_request(&prompts[0]), compacts, "{bytes}");
+        assert_eq!(
+            compactions(&sink.events),
+            if compacts {
+                vec![(CompactTrigger::Auto, 2000)]
+            } else {
+                vec![]
+            }
+        );
     }
 }
