@@ -4,7 +4,14 @@
 //!
 //! Progress goes to stderr, the final agent message to stdout; `--json`
 //! prints every event as a line on stdout instead. Exit status 0 when the
-//! turn completes, 1 when it fails.
+//! turn completes, 1 when it fails (or its final message does not match
+//! `--output-schema`).
+//!
+//! As codex, `exec` runs only inside a git repository unless
+//! `--skip-git-repo-check` is given; wharf also runs in a project the user
+//! trusted (`wharf trust`), repository or not.
+
+mod inputs;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -15,7 +22,7 @@ use clap::{Args, Subcommand};
 use wharf_config::ApprovalPolicy;
 use wharf_host::agent::{self, CancelToken, Event, Sink};
 use wharf_host::rollout::{self, Rollout, RolloutWriter, SessionMeta, SharedRollout};
-use wharf_model::models::Models;
+use wharf_model::models::{ModelInfo, Models, WireApi};
 use wharf_model::protocol::{ModelClient, ResponseItem};
 use wharf_model::replay::{RecordingClient, ReplayClient};
 
@@ -78,6 +85,26 @@ struct TurnArgs {
     /// really run.
     #[arg(long, value_name = "FILE")]
     replay: Option<PathBuf>,
+    /// Attach images (PNG, JPEG, GIF, WebP) to the prompt; only for models
+    /// with image input. Several: `-i a.png,b.png` or `-i a.png -i b.png`.
+    #[arg(
+        short = 'i',
+        long = "image",
+        value_name = "FILE",
+        value_delimiter = ',',
+        num_args = 1..
+    )]
+    images: Vec<PathBuf>,
+    /// A JSON Schema the final message must match: the model is asked for
+    /// JSON of that shape, and exec exits 1 when the answer does not match.
+    #[arg(long, value_name = "FILE")]
+    output_schema: Option<PathBuf>,
+    /// Write no session file (the session cannot be resumed).
+    #[arg(long)]
+    ephemeral: bool,
+    /// Run outside a git repository (and outside a trusted project).
+    #[arg(long)]
+    skip_git_repo_check: bool,
 }
 
 pub fn run(args: ExecArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
@@ -107,7 +134,10 @@ pub fn interactive_resume(args: &ResumeArgs) -> anyhow::Result<Option<crate::tui
         && !args.options.json
         && args.options.replay.is_none()
         && args.options.record.is_none()
-        && args.options.output_last_message.is_none();
+        && args.options.output_last_message.is_none()
+        && args.options.images.is_empty()
+        && args.options.output_schema.is_none()
+        && !args.options.ephemeral;
     if args.id.is_none() && !args.last {
         if !interactive {
             return Err(UsageError(
@@ -215,6 +245,18 @@ fn run_turn(
 
     let configured = crate::session::configure(options)?;
     let config = &configured.config;
+    if !args.skip_git_repo_check && !in_git_repository(&config.cwd) && !config.project.is_trusted()
+    {
+        anyhow::bail!(
+            "not inside a trusted directory or a git repository ({}); pass \
+             --skip-git-repo-check to run anyway, or trust it with `wharf trust`",
+            config.cwd.display()
+        );
+    }
+    let output_schema = match &args.output_schema {
+        Some(path) => Some(inputs::OutputSchema::load(path, &config.cwd)?),
+        None => None,
+    };
     let mut models = Models::load(&configured.options.wharf_home, &config.model_provider.id);
     if replay.is_none() {
         refresh_models(&mut models, &config.model_provider);
@@ -223,6 +265,10 @@ fn run_turn(
         eprintln!("warning: {warning}");
     }
     let model = models.resolve(config.model.as_deref());
+    let images = inputs::load_images(&args.images, &config.cwd, &model)?;
+    for warning in request_warnings(config, &model) {
+        eprintln!("warning: {warning}");
+    }
     let provider = config.model_provider.id.clone();
     let approval = config.approval_policy.unwrap_or(ApprovalPolicy::Never);
     let wharf_home = configured.options.wharf_home.clone();
@@ -258,28 +304,41 @@ fn run_turn(
     )?;
 
     // The rollout starts once the session did: a session that fails to
-    // start leaves no file behind.
-    let (writer, history) = match resumed {
-        Some(saved) => (RolloutWriter::append(&saved.path)?, saved.history),
+    // start leaves no file behind. `--ephemeral` writes none at all.
+    let history = match resumed {
+        Some(saved) => {
+            if !args.ephemeral {
+                rollout.set(RolloutWriter::append(&saved.path)?);
+            }
+            saved.history
+        }
         None => {
-            let meta = SessionMeta {
-                id: thread_id.clone(),
-                timestamp: rollout::timestamp_now(),
-                cwd,
-                model: model.slug.clone(),
-                provider,
-                wharf_version: env!("CARGO_PKG_VERSION").to_owned(),
-            };
-            (RolloutWriter::create(&wharf_home, &meta)?, Vec::new())
+            if !args.ephemeral {
+                let meta = SessionMeta {
+                    id: thread_id.clone(),
+                    timestamp: rollout::timestamp_now(),
+                    cwd,
+                    model: model.slug.clone(),
+                    provider,
+                    wharf_version: env!("CARGO_PKG_VERSION").to_owned(),
+                };
+                rollout.set(RolloutWriter::create(&wharf_home, &meta)?);
+            }
+            Vec::new()
         }
     };
-    rollout.set(writer);
 
     agent::cancel_on_interrupt(cancel);
     let mut agent = host
         .agent(client.as_ref())
         .context("the session has no model")?
         .with_history(history);
+    agent.attach_images(images);
+    if let Some(schema) = &output_schema {
+        let mut options = agent.options().clone();
+        options.output_schema = Some(schema.schema().clone());
+        agent.set_options(options);
+    }
 
     if !args.json {
         eprintln!(
@@ -317,10 +376,42 @@ fn run_turn(
                 };
                 writeln!(stdout, "{shown}").context("cannot write to stdout")?;
             }
+            if let Some(schema) = &output_schema
+                && let Err(problem) = schema.check(outcome.last_message.as_deref())
+            {
+                eprintln!("error: {}", safe(&problem));
+                return Ok(ExitCode::FAILURE);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(_) => Ok(ExitCode::FAILURE),
     }
+}
+
+/// Whether `dir` or a directory above it holds `.git` (a repository's
+/// directory, or a worktree's `.git` file).
+fn in_git_repository(dir: &std::path::Path) -> bool {
+    dir.ancestors().any(|dir| dir.join(".git").exists())
+}
+
+/// What the configuration asks that `model` on this provider cannot take:
+/// said once per session, and left out of the requests.
+pub(crate) fn request_warnings(config: &wharf_config::Config, model: &ModelInfo) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if config.model_verbosity.is_some() && !model.support_verbosity {
+        warnings.push(format!(
+            "model_verbosity is not sent: the model {} does not take it",
+            model.slug
+        ));
+    }
+    if config.web_search && config.model_provider.wire_api != WireApi::Responses {
+        warnings.push(
+            "tools.web_search needs a provider with wire_api = \"responses\"; the model gets no \
+             web search"
+                .to_owned(),
+        );
+    }
+    warnings
 }
 
 /// Prints events and writes them to the rollout.

@@ -68,7 +68,9 @@ pub fn demo() -> anyhow::Result<()> {
     copy_dir(&root.join(WORKSPACE), &work)?;
     println!("replaying {RECORDING} in {}", work.display());
     let mut command = wharf(&root, &scratch);
-    command.args(["exec", "--replay"]).arg(root.join(RECORDING));
+    command
+        .args(["exec", "--skip-git-repo-check", "--replay"])
+        .arg(root.join(RECORDING));
     command.arg("-C").arg(&work).arg(PROMPT);
     run(command)?;
     let mut check = Command::new("sh");
@@ -93,7 +95,13 @@ pub fn record_example() -> anyhow::Result<()> {
     ] {
         command.arg("-c").arg(setting);
     }
-    command.args(["exec", "-m", "gpt-5.1-codex", "--record"]);
+    command.args([
+        "exec",
+        "--skip-git-repo-check",
+        "-m",
+        "gpt-5.1-codex",
+        "--record",
+    ]);
     command.arg(&recording);
     command.arg("-C").arg(&work).arg(PROMPT);
     run(command)?;

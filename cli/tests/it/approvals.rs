@@ -309,7 +309,14 @@ fn the_agent_runs_what_its_policy_allows_and_the_model_reads_the_rest() {
         let mut args: Vec<&str> = vec!["-s", "workspace-write"];
         args.extend(*policy);
         let rec = display(&rec);
-        args.extend(["exec", "--json", "--replay", &rec, "look"]);
+        args.extend([
+            "exec",
+            "--skip-git-repo-check",
+            "--json",
+            "--replay",
+            &rec,
+            "look",
+        ]);
         let output = env.wharf(&args).success();
         let items: Vec<serde_json::Value> = output
             .stdout

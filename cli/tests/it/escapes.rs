@@ -210,7 +210,15 @@ fn the_exec_transcript_cannot_drive_the_terminal() {
     std::fs::write(&path, recording).unwrap();
     let replay = display(&path);
     let human = env
-        .wharf(&["-s", "workspace-write", "exec", "--replay", &replay, "go"])
+        .wharf(&[
+            "-s",
+            "workspace-write",
+            "exec",
+            "--skip-git-repo-check",
+            "--replay",
+            &replay,
+            "go",
+        ])
         .success();
     assert!(!human.stderr.contains('\u{1b}'), "{:?}", human.stderr);
     assert!(!human.stderr.contains('\r'), "{:?}", human.stderr);
@@ -230,6 +238,7 @@ fn the_exec_transcript_cannot_drive_the_terminal() {
             "-s",
             "workspace-write",
             "exec",
+            "--skip-git-repo-check",
             "--json",
             "--replay",
             &replay,

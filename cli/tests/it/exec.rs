@@ -104,7 +104,7 @@ fn workspace(env: &Env) {
 
 fn run(env: &Env, extra: &[&str]) -> crate::Output {
     let mut args = SANDBOX.to_vec();
-    args.push("exec");
+    args.extend(["exec", "--skip-git-repo-check"]);
     args.extend_from_slice(extra);
     env.wharf(&args)
 }
@@ -410,6 +410,7 @@ fn resume_continues_a_session_whose_last_line_was_cut_short() {
         .wharf(&[
             "exec",
             "resume",
+            "--skip-git-repo-check",
             "--last",
             "--replay",
             &crate::display(&second),
@@ -438,6 +439,7 @@ fn resume_continues_a_session_whose_last_line_was_cut_short() {
         .wharf(&[
             "resume",
             &id,
+            "--skip-git-repo-check",
             "--replay",
             &crate::display(&third),
             "once more",
@@ -463,11 +465,20 @@ fn the_prompt_can_come_from_stdin() {
         "hi.jsonl",
         &recording(&[(1, "user_message", &[], vec![say("Hi."), done(1)])]),
     );
-    let mut child = command(&env, &["exec", "--json", "--replay", &crate::display(&rec)])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = command(
+        &env,
+        &[
+            "exec",
+            "--skip-git-repo-check",
+            "--json",
+            "--replay",
+            &crate::display(&rec),
+        ],
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .spawn()
+    .unwrap();
     child
         .stdin
         .take()
@@ -480,7 +491,12 @@ fn the_prompt_can_come_from_stdin() {
     assert_eq!(events[2]["item"]["text"], "hello from stdin");
 
     let output = env
-        .wharf(&["exec", "--replay", &crate::display(&rec)])
+        .wharf(&[
+            "exec",
+            "--skip-git-repo-check",
+            "--replay",
+            &crate::display(&rec),
+        ])
         .fails_with(2);
     assert!(
         output.stderr.contains("the prompt is empty"),
@@ -546,7 +562,7 @@ fn interrupt_call(
         )]),
     );
     let mut args = global.to_vec();
-    args.extend(["exec", "--replay"]);
+    args.extend(["exec", "--skip-git-repo-check", "--replay"]);
     let rec = crate::display(&rec);
     args.extend([rec.as_str(), "wait"]);
     let clock = std::time::Instant::now();

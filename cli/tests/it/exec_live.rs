@@ -26,7 +26,13 @@ fn provider_flags(server: &ModelServer, wire_api: &str) -> Vec<String> {
 
 fn exec(env: &Env, flags: &[String], prompt: &str) -> crate::Output {
     let mut args: Vec<&str> = flags.iter().map(String::as_str).collect();
-    args.extend(["exec", "-m", "gpt-5.1-codex", prompt]);
+    args.extend([
+        "exec",
+        "--skip-git-repo-check",
+        "-m",
+        "gpt-5.1-codex",
+        prompt,
+    ]);
     env.wharf(&args)
 }
 
@@ -167,7 +173,7 @@ fn a_session_resolves_its_model_from_the_providers_list() {
     let flags = provider_flags(&server, "responses");
     let run = |prompt: &str| {
         let mut args: Vec<&str> = flags.iter().map(String::as_str).collect();
-        args.extend(["exec", "-m", "house-model", prompt]);
+        args.extend(["exec", "--skip-git-repo-check", "-m", "house-model", prompt]);
         env.wharf(&args).success()
     };
     assert_eq!(run("first").stdout, "one\n");

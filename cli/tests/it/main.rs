@@ -15,6 +15,7 @@ mod escapes;
 mod example_grep;
 mod exec;
 mod exec_live;
+mod exec_options;
 mod features_cmd;
 mod mcp_cmd;
 mod mcp_events;

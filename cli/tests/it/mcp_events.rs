@@ -62,7 +62,7 @@ fn exec_calling_the_tool(env: &Env, extra: &[&str]) -> Output {
     for value in &provider {
         args.extend(["-c", value.as_str()]);
     }
-    args.extend(["exec", "-m", "gpt-5.1-codex"]);
+    args.extend(["exec", "--skip-git-repo-check", "-m", "gpt-5.1-codex"]);
     args.extend(extra);
     args.push("build it");
     env.wharf(&args).success()

@@ -35,7 +35,7 @@ fn provider_flags(server: &ModelServer) -> Vec<String> {
 fn exec(env: &Env, server: &ModelServer, model: &str, prompt: &str) -> crate::Output {
     let flags = provider_flags(server);
     let mut args: Vec<&str> = flags.iter().map(String::as_str).collect();
-    args.extend(["exec", "-m", model, prompt]);
+    args.extend(["exec", "--skip-git-repo-check", "-m", model, prompt]);
     env.wharf(&args)
 }
 

@@ -51,7 +51,7 @@ fn exec_in(env: &Env, cwd: &std::path::Path, server: &ModelServer, args: &[&str]
     all.extend(provider_flags(server));
     all.push("exec".to_owned());
     all.extend(args.iter().map(|arg| (*arg).to_owned()));
-    all.extend(["-m", "gpt-5.1-codex"].map(str::to_owned));
+    all.extend(["-m", "gpt-5.1-codex", "--skip-git-repo-check"].map(str::to_owned));
     let all: Vec<&str> = all.iter().map(String::as_str).collect();
     env.wharf(&all)
 }

@@ -411,7 +411,16 @@ fn trust_prompt_then_resume_picker_then_exec_resume_continue_one_rollout() {
 
     // The same rollout goes on with `wharf exec resume`.
     let mut args = flags(&env, &server, "on-request");
-    args.extend(["exec", "resume", "--last", "third question"].map(str::to_owned));
+    args.extend(
+        [
+            "exec",
+            "resume",
+            "--skip-git-repo-check",
+            "--last",
+            "third question",
+        ]
+        .map(str::to_owned),
+    );
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let output = env.wharf(&args).success();
     assert_eq!(output.stdout, "Answer three.\n");

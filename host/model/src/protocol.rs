@@ -194,6 +194,28 @@ pub struct InputImage {
 }
 
 impl InputImage {
+    /// `bytes` as an image to send, its type told by its first bytes: PNG,
+    /// JPEG, GIF or WebP (what the providers read). `None`: none of them,
+    /// whatever the file's name says.
+    pub fn from_bytes(bytes: &[u8]) -> Option<InputImage> {
+        use base64::Engine as _;
+        let mime_type = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            "image/png"
+        } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            "image/jpeg"
+        } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+            "image/gif"
+        } else if bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(b"WEBP") {
+            "image/webp"
+        } else {
+            return None;
+        };
+        Some(InputImage {
+            mime_type: mime_type.to_owned(),
+            data_base64: base64::engine::general_purpose::STANDARD.encode(bytes),
+        })
+    }
+
     /// The `data:` URL both wire APIs take.
     pub fn data_url(&self) -> String {
         format!("data:{};base64,{}", self.mime_type, self.data_base64)

@@ -74,3 +74,30 @@ fn items_have_a_stable_json_form() {
     );
     assert_eq!(serde_json::from_value::<ResponseItem>(json).unwrap(), item);
 }
+
+/// An attached image's type comes from its bytes, never its name; what is
+/// not an image the providers read is refused.
+#[test]
+fn input_images_are_told_by_their_first_bytes() {
+    let cases: [(&[u8], Option<&str>); 9] = [
+        (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", Some("image/png")),
+        (&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10], Some("image/jpeg")),
+        (b"GIF89a\x01\0\x01\0", Some("image/gif")),
+        (b"GIF87a\x01\0\x01\0", Some("image/gif")),
+        (b"RIFF\x24\0\0\0WEBPVP8 ", Some("image/webp")),
+        (b"RIFF\x24\0\0\0WAVEfmt ", None),
+        (b"\x89PNG", None),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", None),
+        (b"", None),
+    ];
+    for (bytes, expected) in cases {
+        let image = InputImage::from_bytes(bytes);
+        assert_eq!(
+            image.as_ref().map(|image| image.mime_type.as_str()),
+            expected,
+            "{bytes:?}"
+        );
+    }
+    let image = InputImage::from_bytes(b"GIF89a").unwrap();
+    assert_eq!(image.data_url(), "data:image/gif;base64,R0lGODlh");
+}
