@@ -27,8 +27,10 @@ mod error;
 pub mod features;
 pub mod layer;
 pub mod mcp;
+mod notify;
 mod options;
 pub mod policy;
+mod profile;
 pub mod provider;
 mod providers;
 mod roots;
@@ -45,7 +47,7 @@ use wharf_sandbox::{PathEnv, Sandbox, SandboxMode, SandboxPolicy, WITHOUT_NAMESP
 
 use crate::features::{FeatureError, FeatureRegistry, FeatureSetting, Features};
 use crate::provider::ModelProviderInfo;
-use layer::{FileLayer, KeyPath, Layered};
+use layer::{FileLayer, Layered};
 use toml_types::ConfigToml;
 
 pub use edit::{
@@ -55,8 +57,11 @@ pub use error::ConfigError;
 pub(crate) use error::invalid_value;
 pub use layer::display_key;
 pub use mcp::{McpOfferLimits, McpSandbox, McpServerConfig, McpTransport};
+pub use notify::DEFAULT_PROJECT_DOC_MAX_BYTES;
+use notify::notify_program;
 pub use options::ConfigOptions;
 pub(crate) use policy::expand_home;
+use profile::{profile_choice, profile_layer};
 pub use schema::json_schema;
 pub use source::{Location, Source};
 pub use toml_types::{
@@ -361,50 +366,6 @@ impl Config {
     }
 }
 
-/// The default of `project_doc_max_bytes`: 32 KiB, as codex.
-pub const DEFAULT_PROJECT_DOC_MAX_BYTES: usize = 32 * 1024;
-
-/// `notify`, unless a project file set it: a repository must not choose a
-/// program wharf runs outside the sandbox after every turn. An empty list
-/// is an error (there is no program to run).
-fn notify_program(
-    notify: Option<Vec<String>>,
-    effective: &Layered,
-    project: &Project,
-    warnings: &mut Vec<String>,
-) -> Result<Option<Vec<String>>, ConfigError> {
-    let Some(argv) = notify else {
-        return Ok(None);
-    };
-    let key = vec!["notify".to_owned()];
-    let source = effective.sources.get(&key);
-    let project_file = project.file.as_ref().map(|file| file.path.as_path());
-    let from_project = match source {
-        Some(Source::Project(_)) => true,
-        Some(Source::Profile { at, .. }) => Some(at.path.as_path()) == project_file,
-        _ => false,
-    };
-    if from_project {
-        let at = match source {
-            Some(Source::Project(at) | Source::Profile { at, .. }) => format!("{at}: "),
-            _ => String::new(),
-        };
-        warnings.push(format!(
-            "{at}`notify`: a project file cannot choose a program to run after each turn \
-             (ignored; set it in your own config.toml)"
-        ));
-        return Ok(None);
-    }
-    if argv.first().is_none_or(|program| program.is_empty()) {
-        return Err(invalid_value(
-            source,
-            &key,
-            "`notify` needs a program: `notify = [\"program\", \"arg\", …]`".to_owned(),
-        ));
-    }
-    Ok(Some(argv))
-}
-
 /// A project file's own `[projects]` table: trust comes from the user's
 /// file only.
 fn drop_trust_table(file: &mut FileLayer, user_path: &Path) {
@@ -512,80 +473,6 @@ pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
     }
-}
-
-/// Which profile applies and who chose it: `--profile`, then `-c profile=…`,
-/// then `profile = …` in the files.
-fn profile_choice(
-    options: &ConfigOptions,
-    overrides: &[Layered],
-    files: &Layered,
-) -> Option<(String, Source)> {
-    if let Some(name) = &options.profile {
-        return Some((name.clone(), Source::Flag("--profile")));
-    }
-    let key = vec!["profile".to_owned()];
-    overrides
-        .iter()
-        .rev()
-        .chain(std::iter::once(files))
-        .find_map(|layer| {
-            let name = layer.table.get("profile")?.as_str()?;
-            Some((name.to_owned(), layer.sources.get(&key)?.clone()))
-        })
-}
-
-/// The selected profile as a layer whose values are attributed to it.
-fn profile_layer(
-    name: &str,
-    chosen_by: &Source,
-    profiles: Option<&toml::Value>,
-    files: &[FileLayer],
-) -> Result<Layered, ConfigError> {
-    let tables = profiles.and_then(toml::Value::as_table);
-    let Some(table) = tables
-        .and_then(|t| t.get(name))
-        .and_then(toml::Value::as_table)
-    else {
-        let known: Vec<String> = tables
-            .map(|t| t.keys().cloned().collect())
-            .unwrap_or_default();
-        let err = ConfigError::UnknownProfile {
-            name: name.to_owned(),
-            known,
-        };
-        return Err(match chosen_by {
-            // A file naming a missing profile is a file error, with its place.
-            Source::Project(at) | Source::User(at) => ConfigError::Invalid {
-                at: at.clone(),
-                key: "profile".to_owned(),
-                message: err.to_string(),
-            },
-            _ => err,
-        });
-    };
-    let mut layer = Layered {
-        table: table.clone(),
-        sources: BTreeMap::new(),
-    };
-    for key in layer::leaf_paths(table) {
-        let mut full: KeyPath = vec!["profiles".to_owned(), name.to_owned()];
-        full.extend(key.iter().cloned());
-        // The user's file wins over the project's, so look there first.
-        let at = files
-            .iter()
-            .rev()
-            .find_map(|file| file.key_locations.get(&full).cloned());
-        let source = match at {
-            Some(at) => Source::Profile {
-                name: name.to_owned(),
-                at,
-            },
-            None => chosen_by.clone(),
-        };
-        layer.sources.insert(key, source);
-    }
-    Ok(layer)
 }
 
 /// `--model`, `--sandbox`, `--ask-for-approval`, `--enable` and

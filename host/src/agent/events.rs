@@ -94,7 +94,8 @@ pub enum Event {
         context_before: u64,
     },
     /// A tool reported the model's plan (a JSON output block of the plan's
-    /// shape, as `update_plan` returns it): the whole plan, every time.
+    /// shape, as the first-party plan tool returns it): the whole plan,
+    /// every time.
     #[serde(rename = "plan.updated")]
     PlanUpdated {
         #[serde(default, skip_serializing_if = "Option::is_none")]

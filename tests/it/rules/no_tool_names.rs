@@ -16,6 +16,7 @@ const TOOL_NAMES: &[&str] = &[
     "unified_exec",
     "\"shell\"",
     "mcp__",
+    "update_plan",
 ];
 
 /// Text that may stay, each with why: removed from a line before it is
