@@ -523,7 +523,7 @@ fn unknown_features_warn_in_files_and_fail_on_the_command_line() {
     assert_eq!(
         err.to_string(),
         "unknown feature flag: no_such_flag; known: apply_patch, apply_patch_freeform, hooks, \
-         mcp_client, responses_websockets, shell_tool, telemetry, unified_exec, view_image"
+         mcp_client, plan_tool, responses_websockets, shell_tool, telemetry, unified_exec, view_image"
     );
     let err = fixture
         .load_with(|options| {
