@@ -92,6 +92,9 @@ pub fn start(builder: SessionBuilder) -> anyhow::Result<Host> {
             safe(&skipped.reason)
         );
     }
+    for warning in &host.project_docs().warnings {
+        eprintln!("warning: {}", safe(warning));
+    }
     Ok(host)
 }
 

@@ -148,6 +148,8 @@ pub struct Agent<'a> {
     auto_compact_limit: Option<u64>,
     /// The context window the last request filled.
     context_used: u64,
+    /// The message a new thread starts with (the project instructions).
+    context: Option<ResponseItem>,
 }
 
 impl<'a> Agent<'a> {
@@ -175,6 +177,7 @@ impl<'a> Agent<'a> {
             images: Vec::new(),
             auto_compact_limit: None,
             context_used: 0,
+            context: None,
         }
     }
 
@@ -216,6 +219,14 @@ impl<'a> Agent<'a> {
     /// Replaces [`BASE_INSTRUCTIONS`].
     pub fn with_instructions(mut self, instructions: impl Into<String>) -> Agent<'a> {
         self.base_instructions = instructions.into();
+        self
+    }
+
+    /// Starts a new thread with `message` before the first user input (the
+    /// project instructions); a thread that has a history already (a
+    /// resumed one) keeps the one it started with.
+    pub fn with_context(mut self, message: Option<ResponseItem>) -> Agent<'a> {
+        self.context = message;
         self
     }
 
@@ -299,6 +310,11 @@ impl<'a> Agent<'a> {
     pub fn run_turn(&mut self, input: &str, sink: &mut dyn Sink) -> Result<TurnOutcome, TurnError> {
         self.session.cancel.reset();
         sink.event(&Event::TurnStarted);
+        if self.history.is_empty()
+            && let Some(context) = self.context.clone()
+        {
+            self.push_history(context, sink);
+        }
         // A thread whose last request filled the window is compacted
         // before the new input joins it.
         let compacted = if self.over_compact_limit() {

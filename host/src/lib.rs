@@ -9,5 +9,6 @@ pub mod agent;
 pub mod interactive;
 pub mod notify;
 pub mod ops;
+pub mod project_doc;
 pub mod rollout;
 pub mod session;

@@ -73,6 +73,9 @@ pub struct SessionInfo {
     /// The rollout file the session writes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollout: Option<PathBuf>,
+    /// The project instructions (`AGENTS.md` files) threads start with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub instructions: Vec<PathBuf>,
     /// The catalog's models, for a picker.
     pub models: Vec<ModelChoice>,
     pub features: Vec<FeatureState>,

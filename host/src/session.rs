@@ -23,6 +23,7 @@ use wharf_runtime::wasm::{WasmError, WasmRuntime};
 
 use crate::agent::{self, Agent, CancelToken, Event, SharedSink, Sink, TurnError, TurnOutcome};
 use crate::notify::Notifier;
+use crate::project_doc::{ProjectDocs, Search};
 
 /// The plugins directory of a wharf home.
 pub fn plugins_dir(wharf_home: &Path) -> PathBuf {
@@ -232,6 +233,7 @@ impl SessionBuilder {
         }
         let load_time = started.elapsed();
 
+        let project_docs = ProjectDocs::load(&Search::of(&config));
         let id = id.unwrap_or_else(agent::new_thread_id);
         let mut session = Session::new(id, &config, options.home_dir, options.tmpdir, env);
         session.model = model.as_ref().map(|model| model_fit(&config, model));
@@ -252,6 +254,7 @@ impl SessionBuilder {
             events: shared(events),
             pooling: runtime.uses_pooling_allocator(),
             load_time,
+            project_docs,
         })
     }
 }
@@ -268,6 +271,8 @@ pub struct Host {
     events: SharedSink,
     pooling: bool,
     load_time: Duration,
+    /// The instructions every thread of the session starts with.
+    project_docs: ProjectDocs,
 }
 
 impl Host {
@@ -304,7 +309,8 @@ impl Host {
     pub fn agent<'a>(&'a self, client: &'a dyn ModelClient) -> Option<Agent<'a>> {
         let model = self.model.clone()?;
         let mut agent = Agent::new(&self.plugins, &self.session, client, model)
-            .with_progress(Arc::clone(&self.events));
+            .with_progress(Arc::clone(&self.events))
+            .with_context(self.project_docs.message());
         agent.set_personality(self.config.personality);
         agent.set_options(request_options(&self.config));
         agent.set_auto_compact_limit(auto_compact_limit(&self.config, self.model.as_ref()));
@@ -338,6 +344,12 @@ impl Host {
         let progress =
             agent::progress_events(&self.events, call.call_id.to_string(), call.tool.clone());
         pipeline::call_reporting(&self.plugins, &self.session, call, Some(progress))
+    }
+
+    /// The project instructions (`AGENTS.md` files) the session's threads
+    /// start with.
+    pub fn project_docs(&self) -> &ProjectDocs {
+        &self.project_docs
     }
 
     /// The model the calls are made for.
