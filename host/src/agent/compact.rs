@@ -36,10 +36,6 @@ pub const SUMMARY_PREFIX: &str = "\
 Earlier work in this conversation was compacted into the summary below \
 (written by the model that did it); continue from it.\n\n";
 
-/// How a project-instructions message starts (the AGENTS.md files): those
-/// messages lead the history and stay as they are.
-const PROJECT_INSTRUCTIONS_PREFIX: &str = "# AGENTS.md instructions for ";
-
 /// The most tokens of user messages a compacted history keeps.
 const USER_MESSAGES_MAX_TOKENS: u64 = 20_000;
 
@@ -123,8 +119,10 @@ fn user_text(item: &ResponseItem) -> Option<&str> {
     }
 }
 
+/// Whether `text` is a project-instructions message (the AGENTS.md
+/// files): those messages lead the history and stay as they are.
 fn is_project_instructions(text: &str) -> bool {
-    text.starts_with(PROJECT_INSTRUCTIONS_PREFIX)
+    text.starts_with(crate::project_doc::MESSAGE_PREFIX)
 }
 
 fn user_message(text: String) -> ResponseItem {
