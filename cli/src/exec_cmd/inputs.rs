@@ -2,6 +2,7 @@
 //! JSON Schema of `--output-schema`, checked before any request, and the
 //! final message checked against that schema after the turn.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
@@ -9,9 +10,15 @@ use serde_json::Value;
 use wharf_model::models::ModelInfo;
 use wharf_model::protocol::InputImage;
 
+/// The most an attached image may hold: the providers' own limit (20 MiB).
+/// A longer file, or a device that never ends, is refused after reading
+/// one byte more, not read into memory whole.
+const MAX_IMAGE_BYTES: u64 = 20 * 1024 * 1024;
+
 /// The images of `-i`, for `model`: refused before any request when the
-/// model does not read images, or when a file cannot be read or is not a
-/// PNG, JPEG, GIF or WebP image (its bytes say, not its name).
+/// model does not read images, or when a file cannot be read, is larger
+/// than [`MAX_IMAGE_BYTES`] or is not a PNG, JPEG, GIF or WebP image (its
+/// bytes say, not its name).
 pub fn load_images(
     paths: &[PathBuf],
     cwd: &Path,
@@ -31,8 +38,7 @@ pub fn load_images(
         .iter()
         .map(|path| {
             let path = cwd.join(path);
-            let bytes = std::fs::read(&path)
-                .with_context(|| format!("cannot read the image {}", path.display()))?;
+            let bytes = read_image(&path)?;
             InputImage::from_bytes(&bytes).with_context(|| {
                 format!(
                     "{} is not an image a model reads (PNG, JPEG, GIF or WebP)",
@@ -41,6 +47,23 @@ pub fn load_images(
             })
         })
         .collect()
+}
+
+fn read_image(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let cannot = || format!("cannot read the image {}", path.display());
+    let file = std::fs::File::open(path).with_context(cannot)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_IMAGE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(cannot)?;
+    if bytes.len() as u64 > MAX_IMAGE_BYTES {
+        bail!(
+            "the image {} is larger than {} MiB, the most a model is sent (make it smaller)",
+            path.display(),
+            MAX_IMAGE_BYTES / (1024 * 1024)
+        );
+    }
+    Ok(bytes)
 }
 
 /// `--output-schema`: the schema the final message must match.

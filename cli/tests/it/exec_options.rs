@@ -301,6 +301,12 @@ fn an_output_schema_constrains_and_checks_the_final_message() {
             r#"does not match the output schema"#,
         ),
         (r#"{"files": []}"#, 1, r#""ok" is a required property"#),
+        // What the model wrote reaches the terminal escaped.
+        (
+            r#"{"ok": true, "files": [], "\u001b]0;pwned\u0007": 1}"#,
+            1,
+            r"\u001b]0;pwned\u0007",
+        ),
     ];
     for wire_api in ["responses", "chat"] {
         for (reply, code, problem) in cases {
@@ -330,6 +336,11 @@ fn an_output_schema_constrains_and_checks_the_final_message() {
                     output.stderr
                 );
             } else {
+                assert!(
+                    !output.stderr.contains('\u{1b}'),
+                    "{name}: {:?}",
+                    output.stderr
+                );
                 assert!(
                     output.stderr.contains(problem)
                         && output.stderr.contains(&path.display().to_string()),
@@ -452,7 +463,7 @@ fn images_are_attached_to_the_prompt_on_both_wires() {
 /// an image (named, whatever its extension).
 #[test]
 fn images_are_refused_before_any_request() {
-    let cases: [(&str, &str, &str); 4] = [
+    let cases: [(&str, &str, &str); 6] = [
         (
             "qwen3:8b",
             "shot.png",
@@ -472,6 +483,14 @@ fn images_are_refused_before_any_request() {
             "gpt-5.1",
             "notes.png",
             "{cwd}/notes.png is not an image a model reads",
+        ),
+        // A directory, and a device that never ends: refused, not read
+        // whole.
+        ("gpt-5.1", "..", "cannot read the image {cwd}/.."),
+        (
+            "gpt-5.1",
+            "/dev/zero",
+            "the image /dev/zero is larger than 20 MiB",
         ),
     ];
     for (model, image, problem) in cases {
