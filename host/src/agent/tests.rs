@@ -793,7 +793,7 @@ fn events_have_codex_exec_json_shapes() {
     assert!(new_thread_id().len() == 36);
 }
 
-mod progress;
-mod replay;
 mod budget;
 mod compact;
+mod progress;
+mod replay;
