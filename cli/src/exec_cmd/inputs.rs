@@ -114,19 +114,7 @@ impl OutputSchema {
         };
         let value: Value = serde_json::from_str(message)
             .map_err(|err| format!("the final message is not JSON ({err}), as {path} asks"))?;
-        let problems: Vec<String> = self
-            .validator
-            .iter_errors(&value)
-            .take(5)
-            .map(|err| {
-                let at = err.instance_path().to_string();
-                if at.is_empty() {
-                    err.to_string()
-                } else {
-                    format!("{at}: {err}")
-                }
-            })
-            .collect();
+        let problems = wharf_runtime::pipeline::schema_problems(&self.validator, &value);
         if problems.is_empty() {
             Ok(())
         } else {

@@ -8,23 +8,15 @@ use serde_json::{Value, json};
 use wharf_host::agent::{COMPACT_PROMPT, SUMMARY_PREFIX};
 use wharf_tests::model_server::{ModelServer, Turn};
 
-use crate::Env;
+use crate::{Env, input_messages, provider_flags};
 
 /// What the command prints; only the compacted request may not carry it.
 const OLD_OUTPUT: &str = "OLD-OUTPUT-7f3a";
 const SUMMARY: &str = "Ran the listing; the bug is in parse(); fix it next.";
 
 fn exec(env: &Env, server: &ModelServer, config: &[&str], args: &[&str]) -> crate::Output {
-    let mut all: Vec<String> = vec![
-        "-c".to_owned(),
-        "model_provider=scripted".to_owned(),
-        "-c".to_owned(),
-        format!("model_providers.scripted.base_url={}", server.base_url()),
-        "-c".to_owned(),
-        "model_providers.scripted.wire_api=responses".to_owned(),
-        "-s".to_owned(),
-        "workspace-write".to_owned(),
-    ];
+    let mut all = provider_flags(server, "responses");
+    all.extend(["-s".to_owned(), "workspace-write".to_owned()]);
     for setting in config {
         all.extend(["-c".to_owned(), (*setting).to_owned()]);
     }
@@ -33,17 +25,6 @@ fn exec(env: &Env, server: &ModelServer, config: &[&str], args: &[&str]) -> crat
     all.extend(["--skip-git-repo-check", "-m", "gpt-5.1-codex"].map(str::to_owned));
     let all: Vec<&str> = all.iter().map(String::as_str).collect();
     env.wharf(&all)
-}
-
-/// The text of every input message of `body` with `role`.
-fn messages(body: &Value, role: &str) -> Vec<String> {
-    body["input"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|item| item["type"] == "message" && item["role"] == role)
-        .map(|item| item["content"][0]["text"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 fn item_types(body: &Value) -> Vec<String> {
@@ -98,7 +79,7 @@ fn a_session_that_crosses_the_limit_compacts_and_goes_on() {
     let compaction = &bodies[1];
     assert!(no_tools(compaction), "{compaction}");
     assert!(compaction.to_string().contains(OLD_OUTPUT));
-    let user = messages(compaction, "user");
+    let user = input_messages(compaction, "user");
     assert_eq!(user.last().map(String::as_str), Some(COMPACT_PROMPT));
     assert!(item_types(compaction).contains(&"function_call_output".to_owned()));
 
@@ -108,7 +89,7 @@ fn a_session_that_crosses_the_limit_compacts_and_goes_on() {
     assert!(!no_tools(next), "{next}");
     assert!(!next.to_string().contains(OLD_OUTPUT), "{next}");
     assert_eq!(item_types(next), ["message", "message", "message"]);
-    let user = messages(next, "user");
+    let user = input_messages(next, "user");
     assert!(
         user[0].starts_with("# AGENTS.md instructions for "),
         "{user:?}"
@@ -150,7 +131,7 @@ fn exec_resume_after_compaction_sends_the_compacted_history() {
 
     let body = &server.bodies()[3];
     assert!(!body.to_string().contains(OLD_OUTPUT), "{body}");
-    let user = messages(body, "user");
+    let user = input_messages(body, "user");
     assert_eq!(user.len(), 4, "{user:?}");
     assert!(user[0].starts_with("# AGENTS.md instructions for "));
     assert_eq!(
@@ -161,7 +142,7 @@ fn exec_resume_after_compaction_sends_the_compacted_history() {
             "and now?".to_owned()
         ]
     );
-    assert_eq!(messages(body, "assistant"), ["Fixed."]);
+    assert_eq!(input_messages(body, "assistant"), ["Fixed."]);
 }
 
 #[test]
@@ -264,12 +245,14 @@ fn a_session_resumed_past_the_limit_compacts_before_its_turn() {
     assert!(no_tools(&bodies[2]));
     assert!(bodies[2].to_string().contains("2999"));
     assert_eq!(
-        messages(&bodies[2], "user").last().map(String::as_str),
+        input_messages(&bodies[2], "user")
+            .last()
+            .map(String::as_str),
         Some(COMPACT_PROMPT)
     );
     assert!(!bodies[3].to_string().contains("2999"));
     assert_eq!(
-        messages(&bodies[3], "user"),
+        input_messages(&bodies[3], "user"),
         [
             "list".to_owned(),
             format!("{SUMMARY_PREFIX}{SUMMARY}"),

@@ -134,7 +134,8 @@ fn shape(events: &[Value]) -> Vec<String> {
         .collect()
 }
 
-fn rollouts(env: &Env) -> Vec<PathBuf> {
+/// Every file under the home's `sessions/`.
+pub(crate) fn rollouts(env: &Env) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut pending = vec![env.wharf_home().join("sessions")];
     while let Some(dir) = pending.pop() {

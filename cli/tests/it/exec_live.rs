@@ -7,21 +7,12 @@ use wharf_tests::model_server::{Call, ModelServer, Reply, Turn};
 
 use crate::Env;
 
-/// The flags that point wharf at `server` as provider `scripted`.
+/// The flags that point wharf at `server` as provider `scripted`, in a
+/// workspace-write sandbox.
 fn provider_flags(server: &ModelServer, wire_api: &str) -> Vec<String> {
-    [
-        "-c".to_owned(),
-        "model_provider=scripted".to_owned(),
-        "-c".to_owned(),
-        format!("model_providers.scripted.base_url={}", server.base_url()),
-        "-c".to_owned(),
-        format!("model_providers.scripted.wire_api={wire_api}"),
-        "-c".to_owned(),
-        "model_providers.scripted.request_max_retries=1".to_owned(),
-        "-s".to_owned(),
-        "workspace-write".to_owned(),
-    ]
-    .to_vec()
+    let mut flags = crate::provider_flags(server, wire_api);
+    flags.extend(["-s".to_owned(), "workspace-write".to_owned()]);
+    flags
 }
 
 fn exec(env: &Env, flags: &[String], prompt: &str) -> crate::Output {

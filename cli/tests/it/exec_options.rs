@@ -17,16 +17,7 @@ const SKIP: &str = "--skip-git-repo-check";
 /// The flags that point wharf at `server` (provider `scripted`, `wire_api`)
 /// with `settings` as `-c` overrides.
 fn flags(server: &ModelServer, wire_api: &str, settings: &[&str]) -> Vec<String> {
-    let mut flags = vec![
-        "-c".to_owned(),
-        "model_provider=scripted".to_owned(),
-        "-c".to_owned(),
-        format!("model_providers.scripted.base_url={}", server.base_url()),
-        "-c".to_owned(),
-        format!("model_providers.scripted.wire_api={wire_api}"),
-        "-c".to_owned(),
-        "model_providers.scripted.request_max_retries=1".to_owned(),
-    ];
+    let mut flags = crate::provider_flags(server, wire_api);
     for setting in settings {
         flags.extend(["-c".to_owned(), (*setting).to_owned()]);
     }
@@ -392,7 +383,7 @@ fn a_bad_output_schema_is_refused_before_any_request() {
             output.stderr
         );
         assert_eq!(server.request_count(), 0, "{problem}");
-        assert!(rollouts(&env).is_empty(), "{problem}");
+        assert!(crate::exec::rollouts(&env).is_empty(), "{problem}");
     }
 }
 
@@ -511,24 +502,8 @@ fn images_are_refused_before_any_request() {
             output.stderr
         );
         assert_eq!(server.request_count(), 0, "{problem}");
-        assert!(rollouts(&env).is_empty(), "{problem}");
+        assert!(crate::exec::rollouts(&env).is_empty(), "{problem}");
     }
-}
-
-fn rollouts(env: &Env) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut pending = vec![env.wharf_home().join("sessions")];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                found.push(path);
-            }
-        }
-    }
-    found
 }
 
 /// `--ephemeral` writes no session file, for a new session and for a
@@ -545,11 +520,15 @@ fn an_ephemeral_session_writes_no_rollout() {
     let flags = flags(&server, "responses", &[]);
     let output = exec(&env, &flags, &[SKIP, "--ephemeral", "first"]).success();
     assert_eq!(output.stdout, "one\n");
-    assert!(rollouts(&env).is_empty(), "{:?}", rollouts(&env));
+    assert!(
+        crate::exec::rollouts(&env).is_empty(),
+        "{:?}",
+        crate::exec::rollouts(&env)
+    );
     assert!(!output.stderr.contains("rollout"), "{}", output.stderr);
 
     exec(&env, &flags, &[SKIP, "second"]).success();
-    let saved = rollouts(&env);
+    let saved = crate::exec::rollouts(&env);
     assert_eq!(saved.len(), 1);
     let before = std::fs::read_to_string(&saved[0]).unwrap();
     // One more turn of it, ephemeral: the file stays as it was.
@@ -561,7 +540,7 @@ fn an_ephemeral_session_writes_no_rollout() {
     .success();
     assert_eq!(output.stdout, "three\n");
     assert_eq!(std::fs::read_to_string(&saved[0]).unwrap(), before);
-    assert_eq!(rollouts(&env), saved);
+    assert_eq!(crate::exec::rollouts(&env), saved);
     // The resumed request did carry the saved conversation.
     let third = server.bodies()[2]["input"].to_string();
     assert!(third.contains("second") && third.contains("two"), "{third}");

@@ -91,6 +91,36 @@ pub(crate) fn shell_quote(word: &str) -> String {
     format!("'{}'", word.replace('\'', r"'\''"))
 }
 
+/// The flags that make `server` wharf's provider `scripted`, speaking
+/// `wire_api` (`responses` or `chat`), with one retry.
+pub(crate) fn provider_flags(
+    server: &wharf_tests::model_server::ModelServer,
+    wire_api: &str,
+) -> Vec<String> {
+    vec![
+        "-c".to_owned(),
+        "model_provider=scripted".to_owned(),
+        "-c".to_owned(),
+        format!("model_providers.scripted.base_url={}", server.base_url()),
+        "-c".to_owned(),
+        format!("model_providers.scripted.wire_api={wire_api}"),
+        "-c".to_owned(),
+        "model_providers.scripted.request_max_retries=1".to_owned(),
+    ]
+}
+
+/// The text of every input message with `role` in a Responses request
+/// body, oldest first.
+pub(crate) fn input_messages(body: &serde_json::Value, role: &str) -> Vec<String> {
+    body["input"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|item| item["type"] == "message" && item["role"] == role)
+        .filter_map(|item| item["content"][0]["text"].as_str().map(str::to_owned))
+        .collect()
+}
+
 /// A temporary `$HOME` with `$WHARF_HOME` inside it, and a working
 /// directory. The home is in `/var/tmp`, apart from the working directory's
 /// temp dir in `/tmp`: a home below `/tmp` would make wharf refuse `/tmp` as

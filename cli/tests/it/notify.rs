@@ -10,7 +10,8 @@ use std::path::Path;
 use serde_json::{Value, json};
 use wharf_tests::model_server::{ModelServer, Reply, Turn};
 
-use crate::plan::{events, exec, provider_flags};
+use crate::plan::{events, exec};
+use crate::provider_flags;
 use crate::{Env, display};
 
 /// A `notify` setting: `sh -c SCRIPT FILE`, so that the script sees the

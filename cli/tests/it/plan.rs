@@ -7,22 +7,7 @@
 use serde_json::{Value, json};
 use wharf_tests::model_server::{ModelServer, Turn};
 
-use crate::{Env, Output};
-
-/// The flags that point wharf at `server` as provider `scripted`.
-pub(crate) fn provider_flags(server: &ModelServer, wire_api: &str) -> Vec<String> {
-    [
-        "-c".to_owned(),
-        "model_provider=scripted".to_owned(),
-        "-c".to_owned(),
-        format!("model_providers.scripted.base_url={}", server.base_url()),
-        "-c".to_owned(),
-        format!("model_providers.scripted.wire_api={wire_api}"),
-        "-c".to_owned(),
-        "model_providers.scripted.request_max_retries=1".to_owned(),
-    ]
-    .to_vec()
-}
+use crate::{Env, Output, provider_flags};
 
 /// `wharf [flags] exec --skip-git-repo-check [exec_flags] -m gpt-5.1-codex PROMPT`.
 pub(crate) fn exec(env: &Env, flags: &[String], exec_flags: &[&str], prompt: &str) -> Output {

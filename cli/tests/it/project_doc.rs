@@ -5,7 +5,7 @@
 use serde_json::Value;
 use wharf_tests::model_server::{ModelServer, Turn};
 
-use crate::Env;
+use crate::{Env, input_messages, provider_flags};
 
 /// A repository at the working directory's parent, the session one level
 /// below it, with instructions at both levels and in the wharf home.
@@ -24,31 +24,9 @@ fn repository(env: &Env) -> std::path::PathBuf {
     cwd
 }
 
-fn provider_flags(server: &ModelServer) -> Vec<String> {
-    vec![
-        "-c".to_owned(),
-        "model_provider=scripted".to_owned(),
-        "-c".to_owned(),
-        format!("model_providers.scripted.base_url={}", server.base_url()),
-        "-c".to_owned(),
-        "model_providers.scripted.wire_api=responses".to_owned(),
-    ]
-}
-
-/// The text of every input message of `body` with `role`.
-fn messages(body: &Value, role: &str) -> Vec<String> {
-    body["input"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|item| item["type"] == "message" && item["role"] == role)
-        .map(|item| item["content"][0]["text"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 fn exec_in(env: &Env, cwd: &std::path::Path, server: &ModelServer, args: &[&str]) -> crate::Output {
     let mut all: Vec<String> = vec!["-C".to_owned(), cwd.display().to_string()];
-    all.extend(provider_flags(server));
+    all.extend(provider_flags(server, "responses"));
     all.push("exec".to_owned());
     all.extend(args.iter().map(|arg| (*arg).to_owned()));
     all.extend(["-m", "gpt-5.1-codex", "--skip-git-repo-check"].map(str::to_owned));
@@ -69,7 +47,7 @@ fn a_trusted_project_sends_its_instructions_root_first() {
     let server = ModelServer::start([Turn::text("ok").into()]).unwrap();
     exec_in(&env, &cwd, &server, &["hello"]).success();
     let body = &server.bodies()[0];
-    let user = messages(body, "user");
+    let user = input_messages(body, "user");
     assert_eq!(user.len(), 2, "{user:?}");
     let instructions = &user[0];
     let canonical = cwd.canonicalize().unwrap();
@@ -131,7 +109,7 @@ fn an_untrusted_project_sends_only_the_users_own_file() {
     let cwd = repository(&env);
     let server = ModelServer::start([Turn::text("ok").into()]).unwrap();
     exec_in(&env, &cwd, &server, &["hello"]).success();
-    let user = messages(&server.bodies()[0], "user");
+    let user = input_messages(&server.bodies()[0], "user");
     assert_eq!(user.len(), 2, "{user:?}");
     assert!(user[0].contains("Global: answer briefly."), "{}", user[0]);
     assert!(
@@ -148,7 +126,7 @@ fn no_instructions_no_message() {
     let server = ModelServer::start([Turn::text("ok").into()]).unwrap();
     let cwd = env.cwd();
     exec_in(&env, &cwd, &server, &["hello"]).success();
-    assert_eq!(messages(&server.bodies()[0], "user"), ["hello"]);
+    assert_eq!(input_messages(&server.bodies()[0], "user"), ["hello"]);
 }
 
 /// A resumed session already holds the instructions it started with: they
@@ -164,7 +142,7 @@ fn a_resumed_session_sends_them_once() {
     let id = thread["thread_id"].as_str().unwrap().to_owned();
     std::fs::write(env.wharf_home().join("AGENTS.md"), "Global: changed.\n").unwrap();
     exec_in(&env, &cwd, &server, &["resume", &id, "second"]).success();
-    let user = messages(&server.bodies()[1], "user");
+    let user = input_messages(&server.bodies()[1], "user");
     assert_eq!(user.len(), 3, "{user:?}");
     assert!(user[0].contains("Global: answer briefly."), "{}", user[0]);
     assert_eq!(&user[1..], ["first", "second"]);

@@ -440,7 +440,22 @@ fn check_args<'r>(resolved: &'r Resolved<'_>) -> Result<&'r serde_json::Value, C
     let Some(validator) = resolved.entry.validator(&resolved.spec.name) else {
         return Ok(value);
     };
-    let problems: Vec<String> = validator
+    let problems = schema_problems(validator, value);
+    if problems.is_empty() {
+        Ok(value)
+    } else {
+        Err(CallError::InvalidArgs(problems.join("; ")))
+    }
+}
+
+/// What keeps `value` from matching the schema of `validator`, at most
+/// five problems, each with the JSON pointer of where it is (`/plan/0:
+/// …`); empty when it matches.
+pub fn schema_problems(
+    validator: &jsonschema::Validator,
+    value: &serde_json::Value,
+) -> Vec<String> {
+    validator
         .iter_errors(value)
         .take(5)
         .map(|err| {
@@ -451,12 +466,7 @@ fn check_args<'r>(resolved: &'r Resolved<'_>) -> Result<&'r serde_json::Value, C
                 format!("{at}: {err}")
             }
         })
-        .collect();
-    if problems.is_empty() {
-        Ok(value)
-    } else {
-        Err(CallError::InvalidArgs(problems.join("; ")))
-    }
+        .collect()
 }
 
 /// Fits `output` to what `model` reads: images become a placeholder for a
