@@ -56,12 +56,12 @@ fn main() {
         );
     };
 
-    run("20-level chain, no AGENTS.md", 0);
+    run("20-level chain, only the user's AGENTS.md", 1);
     let text = "- Run `cargo test` before you answer.\n".repeat(20);
     for dir in &dirs {
         std::fs::write(dir.join("AGENTS.md"), &text).unwrap();
     }
-    run("20-level chain, an AGENTS.md at every level", dirs.len());
+    run("20-level chain, an AGENTS.md at every level", dirs.len() + 1);
 }
 
 fn ms(duration: Duration) -> f64 {
