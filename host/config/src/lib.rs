@@ -33,6 +33,7 @@ pub mod policy;
 mod profile;
 pub mod provider;
 mod providers;
+pub mod requirements;
 mod roots;
 mod schema;
 mod source;
@@ -135,6 +136,9 @@ pub struct Config {
     pub files: Vec<PathBuf>,
     /// Every effective value and where it came from, for `wharf config show`.
     pub effective: Effective,
+    /// The administrator's requirements (`requirements.toml`), above
+    /// every other layer; empty when there are none.
+    pub requirements: requirements::Requirements,
     /// Things the user should hear about that did not stop loading.
     pub warnings: Vec<String>,
 }
@@ -210,6 +214,8 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let mut warnings = Vec::new();
         let mut files = Vec::new();
+        // Fail closed: requirements that cannot be read stop everything.
+        let requirements = options.requirements.load()?;
         let defaults = default_layer()?;
 
         // The user's file first: it alone says whether the project's may be
@@ -361,6 +367,7 @@ impl Config {
             project,
             files,
             effective: Effective { layered: effective },
+            requirements,
             warnings,
         })
     }

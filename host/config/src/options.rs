@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use wharf_sandbox::SandboxMode;
 
 use crate::error::ConfigError;
+use crate::requirements::{self, RequirementsSource};
 use crate::toml_types::ApprovalPolicy;
 
 /// What the command line and the process environment contribute. Built by
@@ -37,13 +38,26 @@ pub struct ConfigOptions {
     /// `--enable`, `--disable`.
     pub enable: Vec<String>,
     pub disable: Vec<String>,
+    /// Where the administrator's requirements are read from.
+    pub requirements: RequirementsSource,
 }
 
 impl ConfigOptions {
     /// Options from the process environment: `$WHARF_HOME` (default
-    /// `~/.wharf`), `$HOME`, `$TMPDIR`, `$OPENAI_BASE_URL`, with `cwd` as
-    /// the working directory.
+    /// `~/.wharf`), `$HOME`, `$TMPDIR`, `$OPENAI_BASE_URL`,
+    /// `$WHARF_REQUIREMENTS` (where there is no system requirements file),
+    /// with `cwd` as the working directory.
     pub fn from_env(cwd: &Path) -> Result<ConfigOptions, ConfigError> {
+        ConfigOptions::from_env_with(cwd, None)
+    }
+
+    /// [`ConfigOptions::from_env`] for a build that bakes `built_in`
+    /// requirements in (a name for messages, and the file's text): they
+    /// apply whatever the machine holds.
+    pub fn from_env_with(
+        cwd: &Path,
+        built_in: Option<(&str, &'static str)>,
+    ) -> Result<ConfigOptions, ConfigError> {
         let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
         let home_dir = std::env::home_dir();
         let cwd = std::path::absolute(cwd)
@@ -65,8 +79,14 @@ impl ConfigOptions {
             Some(dir) => cwd.join(dir),
             None => home_dir.as_ref().ok_or(ConfigError::NoHome)?.join(".wharf"),
         };
+        let requirements = RequirementsSource::find(
+            built_in,
+            Path::new(requirements::SYSTEM_PATH),
+            non_empty(requirements::ENV_VAR).map(|path| cwd.join(path)),
+        );
         Ok(ConfigOptions {
             wharf_home,
+            requirements,
             home_dir,
             cwd,
             tmpdir: non_empty("TMPDIR").map(PathBuf::from),
