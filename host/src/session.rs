@@ -56,6 +56,9 @@ impl Configured {
         let mut discovery = Discovery::find(embedded, &plugins_dir(&options.wharf_home));
         discovery.register_features(&mut registry);
         let config = Config::load(&options, &registry)?;
+        // The administrator's requirements decide which installed plugins
+        // may load, before any is read.
+        discovery.require(&config.requirements);
         Ok(Configured {
             options,
             registry,

@@ -6,13 +6,16 @@
 //! (cheap) and `plugins.lock` ([`lock`]), [`Discovery::register_features`]
 //! adds their keys, and after the configuration is loaded
 //! [`Discovery::load`] compiles or loads the components of the plugins
-//! whose feature is on, in parallel. Tool names are unique across every
+//! whose feature is on, in parallel. Between the last two,
+//! [`Discovery::require`] applies the administrator's requirements
+//! ([`required`]) to the installed plugins. Tool names are unique across every
 //! kind of plugin ([`names`]).
 
 mod load;
 mod load_error;
 pub mod lock;
 pub mod names;
+pub mod required;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -22,11 +25,13 @@ use std::time::Duration;
 use self::load::Loaded;
 pub use self::load_error::{LoadError, PinnedBy, check_pin};
 use self::lock::{Locked, PluginLock};
+use self::required::PluginRequirements;
 use crate::ids::SessionId;
 use crate::plugin::manifest::{self, Manifest};
 use crate::plugin::{Plugin, ToolSpec};
 use crate::wasm::WasmRuntime;
 use wharf_config::features::{FeatureRegistry, FeatureSpec, Features};
+use wharf_config::requirements::Requirements;
 use wharf_plugin_api::native::PluginV1;
 
 /// A plugin compiled into the binary: its manifest text and its code.
@@ -108,6 +113,27 @@ pub struct Skipped {
     pub name: String,
     pub reason: String,
     pub required: bool,
+    /// The administrator's requirements keep it from loading.
+    pub blocked: bool,
+    /// Its tools, as far as they are known without loading it (the names
+    /// plugins.lock recorded at `wharf plugin add`).
+    pub tools: Vec<String>,
+}
+
+impl Skipped {
+    fn of(candidate: &Candidate, reason: String, blocked: bool) -> Skipped {
+        Skipped {
+            name: candidate.manifest.name.to_string(),
+            reason,
+            required: candidate.manifest.required,
+            blocked,
+            tools: candidate
+                .locked
+                .as_ref()
+                .map(|locked| locked.tools.clone())
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// Manifests found, before any component is loaded.
@@ -116,6 +142,9 @@ pub struct Discovery {
     candidates: Vec<Candidate>,
     pub skipped: Vec<Skipped>,
     pub warnings: Vec<String>,
+    /// What the administrator allows of installed plugins
+    /// ([`Discovery::require`]).
+    requirements: PluginRequirements,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -134,6 +163,7 @@ impl Discovery {
             candidates: Vec::new(),
             skipped: Vec::new(),
             warnings: Vec::new(),
+            requirements: PluginRequirements::default(),
         };
         let lock = PluginLock::read(&lock::path_beside(plugins_dir)).unwrap_or_else(|err| {
             discovery.warnings.push(format!(
@@ -156,6 +186,8 @@ impl Discovery {
                     name: "<embedded>".to_owned(),
                     reason: err.to_string(),
                     required: false,
+                    blocked: false,
+                    tools: Vec::new(),
                 }),
             }
         }
@@ -187,6 +219,8 @@ impl Discovery {
                     reason: err.to_string(),
                     // An unreadable manifest cannot say it is required.
                     required: false,
+                    blocked: false,
+                    tools: Vec::new(),
                 }),
             }
         }
@@ -204,11 +238,8 @@ impl Discovery {
             if seen.insert(name.clone()) {
                 kept.push(candidate);
             } else {
-                self.skipped.push(Skipped {
-                    name: name.clone(),
-                    reason: format!("another plugin is already named `{name}`"),
-                    required: candidate.manifest.required,
-                });
+                let reason = format!("another plugin is already named `{name}`");
+                self.skipped.push(Skipped::of(&candidate, reason, false));
             }
         }
         self.candidates = kept;
@@ -250,14 +281,60 @@ impl Discovery {
             };
             match result {
                 Ok(()) => kept.push(candidate),
-                Err(err) => self.skipped.push(Skipped {
-                    name: candidate.manifest.name.to_string(),
-                    reason: err.to_string(),
-                    required: candidate.manifest.required,
-                }),
+                Err(err) => {
+                    let skipped = Skipped::of(&candidate, err.to_string(), false);
+                    self.skipped.push(skipped);
+                }
             }
         }
         self.candidates = kept;
+    }
+
+    /// Applies `requirements` to the installed plugins: from here on, one
+    /// the requirements block is skipped with the reason, and nothing of
+    /// it is read, compiled or opened; the artifact of one they pin is
+    /// checked when it is read, before it is compiled or opened. A plugin
+    /// whose plugins.lock entry records another digest than the pinned one
+    /// is blocked at once (its artifact, if it matched the pin, would not
+    /// match the lock). The plugins built into the binary are part of the
+    /// build: no requirement applies to them.
+    pub fn require(&mut self, requirements: &Requirements) {
+        self.requirements = PluginRequirements::new(requirements);
+        let mut kept = Vec::new();
+        for candidate in self.candidates.drain(..) {
+            let name = candidate.manifest.name.as_str();
+            let blocked = match &candidate.origin {
+                Origin::Embedded => Ok(()),
+                Origin::Installed { .. } => self
+                    .requirements
+                    .check_plugin(name, candidate.manifest.kind)
+                    .and_then(|()| match &candidate.locked {
+                        Some(locked) => self.requirements.check_artifact(name, &locked.sha256),
+                        None => Ok(()),
+                    }),
+            };
+            match blocked {
+                Ok(()) => kept.push(candidate),
+                Err(reason) => {
+                    let skipped = Skipped::of(&candidate, reason.to_string(), true);
+                    self.skipped.push(skipped);
+                }
+            }
+        }
+        self.candidates = kept;
+    }
+
+    /// Why the requirements in force would keep an installed plugin named
+    /// `name` of `kind`, whose artifact has the digest `sha256`, from
+    /// loading (for `wharf plugin add`, before it compiles or opens it).
+    pub fn blocked(
+        &self,
+        name: &str,
+        kind: manifest::PluginKind,
+        sha256: &manifest::Sha256,
+    ) -> Result<(), required::Blocked> {
+        self.requirements.check_plugin(name, kind)?;
+        self.requirements.check_artifact(name, sha256)
     }
 
     /// Loads the component or library of every candidate whose feature is
@@ -274,7 +351,7 @@ impl Discovery {
             .iter()
             .filter(|candidate| features.enabled(&candidate.manifest.feature.key))
             .collect();
-        let mut loaded = load::load_all(runtime, &on).into_iter();
+        let mut loaded = load::load_all(runtime, &on, &self.requirements).into_iter();
         let mut results = Vec::new();
         for candidate in self.candidates {
             let result = if features.enabled(&candidate.manifest.feature.key) {
@@ -303,7 +380,12 @@ impl Discovery {
                         reason: reason.to_string(),
                     });
                 }
-                Err(reason) => plugins.skip(&candidate, reason.to_string()),
+                Err(reason) => {
+                    let blocked = matches!(reason, LoadError::Blocked(_));
+                    plugins
+                        .skipped
+                        .push(Skipped::of(&candidate, reason.to_string(), blocked));
+                }
             }
         }
         for (candidate, loaded) in names::settle_installed(&mut plugins, installed) {
@@ -327,7 +409,7 @@ impl Discovery {
         let mut holders = BTreeMap::new();
         for candidate in &self.candidates {
             let tools: Vec<String> = match (&candidate.origin, &candidate.locked) {
-                (Origin::Embedded, _) => load::load_one(runtime, candidate)
+                (Origin::Embedded, _) => load::load_one(runtime, candidate, &self.requirements)
                     .map(|loaded| {
                         loaded
                             .plugin
@@ -424,11 +506,7 @@ impl Plugins {
     }
 
     fn skip(&mut self, candidate: &Candidate, reason: String) {
-        self.skipped.push(Skipped {
-            name: candidate.manifest.name.to_string(),
-            reason,
-            required: candidate.manifest.required,
-        });
+        self.skipped.push(Skipped::of(candidate, reason, false));
     }
 
     /// Adds a loaded plugin (or skips it: a tool without a valid input

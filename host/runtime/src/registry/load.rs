@@ -1,12 +1,13 @@
 //! Loading one candidate: its artifact read within [`MAX_ARTIFACT_BYTES`],
-//! its pins checked (wharf's lock, then the manifest's), then compiled or
-//! opened. A candidate whose feature is off is not loaded at all: it gets
+//! its pins checked (the requirements', wharf's lock, then the manifest's),
+//! then the bytes that were checked compiled or opened. A candidate whose feature is off is not loaded at all: it gets
 //! a stand-in that knows what is cheaply known of its tools.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::load_error::{LoadError, PinnedBy, check_pin};
+use super::required::PluginRequirements;
 use super::{Candidate, EmbeddedCode};
 use crate::native::NativePlugin;
 use crate::plugin::grant::Grant;
@@ -28,6 +29,7 @@ pub(super) struct Loaded {
 pub(super) fn load_all(
     runtime: &WasmRuntime,
     candidates: &[&Candidate],
+    requirements: &PluginRequirements,
 ) -> Vec<Result<Loaded, LoadError>> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -49,7 +51,7 @@ pub(super) fn load_all(
                     // A bug in loading one plugin must not take the host
                     // down, nor hide the plugin silently.
                     let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        load_one(runtime, candidate)
+                        load_one(runtime, candidate, requirements)
                     }))
                     .unwrap_or_else(|_| Err(LoadError::Panicked));
                     if let Some(slot) = slots.get(index)
@@ -72,11 +74,19 @@ pub(super) fn load_all(
         .collect()
 }
 
-pub(super) fn load_one(runtime: &WasmRuntime, candidate: &Candidate) -> Result<Loaded, LoadError> {
+/// Loads `candidate`; an installed one only as far as `requirements`
+/// allow it.
+pub(super) fn load_one(
+    runtime: &WasmRuntime,
+    candidate: &Candidate,
+    requirements: &PluginRequirements,
+) -> Result<Loaded, LoadError> {
     let manifest = &candidate.manifest;
     match (manifest.kind, candidate.embedded) {
-        (PluginKind::Wasm, None | Some(EmbeddedCode::Wasm(_))) => load_wasm(runtime, candidate),
-        (PluginKind::Native, None) => load_native(candidate),
+        (PluginKind::Wasm, None | Some(EmbeddedCode::Wasm(_))) => {
+            load_wasm(runtime, candidate, requirements)
+        }
+        (PluginKind::Native, None) => load_native(candidate, requirements),
         (PluginKind::Native, Some(EmbeddedCode::Native(table))) => {
             let started = Instant::now();
             let plugin = NativePlugin::builtin(manifest.name.as_str(), table())?;
@@ -94,16 +104,22 @@ pub(super) fn load_one(runtime: &WasmRuntime, candidate: &Candidate) -> Result<L
 }
 
 /// Reads an installed plugin's artifact (within the limit) and checks it
-/// against the pins: plugins.lock's, which decides, then the manifest's,
-/// which can only refuse more.
-fn read_artifact(candidate: &Candidate) -> Result<(Vec<u8>, Sha256), LoadError> {
+/// against the pins: the requirements', which no one below the
+/// administrator can change, then plugins.lock's, which decides for the
+/// user, then the manifest's, which can only refuse more.
+fn read_artifact(
+    candidate: &Candidate,
+    requirements: &PluginRequirements,
+) -> Result<(Vec<u8>, Sha256), LoadError> {
     let manifest = &candidate.manifest;
+    requirements.check_plugin(manifest.name.as_str(), manifest.kind)?;
     let bytes = read_limited(
         &manifest.artifact,
         MAX_ARTIFACT_BYTES,
         "a plugin's artifact",
     )?;
     let actual = Sha256::of(&bytes);
+    requirements.check_artifact(manifest.name.as_str(), &actual)?;
     check_pins(candidate, &actual)?;
     Ok((bytes, actual))
 }
@@ -136,9 +152,13 @@ fn check_pins(candidate: &Candidate, actual: &Sha256) -> Result<(), LoadError> {
 /// Opens a native library only when `wharf plugin add` recorded it (the
 /// user's consent) and the artifact is the one recorded; the bytes that
 /// were checked are the ones opened.
-fn load_native(candidate: &Candidate) -> Result<Loaded, LoadError> {
+fn load_native(
+    candidate: &Candidate,
+    requirements: &PluginRequirements,
+) -> Result<Loaded, LoadError> {
     let manifest = &candidate.manifest;
     let started = Instant::now();
+    requirements.check_plugin(manifest.name.as_str(), manifest.kind)?;
     if candidate.locked.is_none() {
         return Err(LoadError::NotInstalled {
             plugin: manifest.name.to_string(),
@@ -151,7 +171,7 @@ fn load_native(candidate: &Candidate) -> Result<Loaded, LoadError> {
             api: manifest.api.clone(),
         });
     }
-    let (bytes, actual) = read_artifact(candidate)?;
+    let (bytes, actual) = read_artifact(candidate, requirements)?;
     let plugin = NativePlugin::load_bytes(manifest.name.as_str(), &manifest.artifact, &bytes)?;
     Ok(Loaded {
         plugin: Arc::new(plugin),
@@ -162,17 +182,23 @@ fn load_native(candidate: &Candidate) -> Result<Loaded, LoadError> {
     })
 }
 
-fn load_wasm(runtime: &WasmRuntime, candidate: &Candidate) -> Result<Loaded, LoadError> {
+fn load_wasm(
+    runtime: &WasmRuntime,
+    candidate: &Candidate,
+    requirements: &PluginRequirements,
+) -> Result<Loaded, LoadError> {
     let manifest = &candidate.manifest;
     let owned;
     let bytes: &[u8] = match candidate.embedded {
+        // Built into this binary: part of the build, not subject to the
+        // requirements.
         Some(EmbeddedCode::Wasm(bytes)) => {
             let actual = Sha256::of(bytes);
             check_pins(candidate, &actual)?;
             bytes
         }
         _ => {
-            owned = read_artifact(candidate)?.0;
+            owned = read_artifact(candidate, requirements)?.0;
             &owned
         }
     };

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::lock::LOCK_FILE;
+use super::required::Blocked;
 use crate::native::NativeError;
 use crate::plugin::manifest::{PluginKind, ReadError, Sha256};
 use crate::wasm::{SUPPORTED_API_VERSIONS, WasmError};
@@ -25,6 +26,9 @@ pub enum PinnedBy {
 pub enum LoadError {
     #[error(transparent)]
     Read(#[from] ReadError),
+    /// The administrator's requirements keep it from loading.
+    #[error(transparent)]
+    Blocked(#[from] Blocked),
     #[error("{}", pin_mismatch(*by, plugin, expected, actual))]
     PinMismatch {
         by: PinnedBy,
