@@ -97,7 +97,12 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
         }));
     }
     for skipped in &host.plugins().skipped {
-        rows.push(json!({ "name": skipped.name, "skipped": skipped.reason }));
+        rows.push(json!({
+            "name": skipped.name,
+            "skipped": skipped.reason,
+            "blocked": skipped.blocked,
+            "tools": skipped.tools,
+        }));
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
@@ -155,6 +160,9 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
             safe(&skipped.name),
             safe(&skipped.reason)
         );
+        if !skipped.tools.is_empty() {
+            println!("  tools: {}", safe(&skipped.tools.join(", ")));
+        }
     }
     if let Some(report) = crate::session::compile_report(&host) {
         println!("{report}");

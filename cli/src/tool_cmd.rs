@@ -11,6 +11,7 @@ use serde_json::json;
 use wharf_runtime::pipeline::{CallError, CallOutcome, ToolCall};
 use wharf_runtime::plugin::manifest::PluginName;
 use wharf_runtime::plugin::{Content, ToolError};
+use wharf_runtime::registry::Skipped;
 
 use crate::printer::Printer;
 use crate::terminal::{TerminalApprover, safe};
@@ -59,6 +60,31 @@ struct ToolRow<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     freeform_grammar: Option<&'a str>,
     requires: &'a [String],
+    /// Why its plugin was not loaded (then `description` says it too).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    blocked: bool,
+}
+
+/// The schema of a tool not loaded: not known.
+static NO_SCHEMA: serde_json::Value = serde_json::Value::Null;
+
+/// A tool of a plugin that was skipped: its name, as far as it is known
+/// without loading the plugin, and the plugin's reason.
+fn skipped_row<'a>(skipped: &'a Skipped, tool: &'a str) -> ToolRow<'a> {
+    ToolRow {
+        name: tool,
+        plugin: &skipped.name,
+        feature: "",
+        enabled: false,
+        description: &skipped.reason,
+        input_schema: &NO_SCHEMA,
+        freeform_grammar: None,
+        requires: &[],
+        skipped: Some(&skipped.reason),
+        blocked: skipped.blocked,
+    }
 }
 
 fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<ExitCode> {
@@ -81,8 +107,15 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<ExitCode> {
                 input_schema: &spec.input_schema,
                 freeform_grammar: spec.freeform_grammar.as_deref(),
                 requires: &spec.requires,
+                skipped: None,
+                blocked: false,
             });
         }
+    }
+    // The tools of a plugin that did not load (one the requirements block,
+    // say) are listed, off, with the reason.
+    for skipped in &host.plugins().skipped {
+        rows.extend(skipped.tools.iter().map(|tool| skipped_row(skipped, tool)));
     }
     rows.sort_by_key(|row| row.name);
     if json {
@@ -139,6 +172,19 @@ fn call(global: &GlobalArgs, name: &str, args: String, json: bool) -> anyhow::Re
         }
     }
     let host = crate::session::start(session)?;
+    if host.plugins().tool(name).is_none()
+        && let Some(skipped) = host
+            .plugins()
+            .skipped
+            .iter()
+            .find(|skipped| skipped.tools.iter().any(|tool| tool == name))
+    {
+        anyhow::bail!(
+            "tool `{name}` is not available: plugin `{}` was not loaded: {}",
+            safe(&skipped.name),
+            safe(&skipped.reason)
+        );
+    }
     if host.plugins().tool(name).is_none() {
         let mut known: Vec<&str> = host
             .plugins()

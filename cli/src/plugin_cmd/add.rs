@@ -1,5 +1,6 @@
-//! `wharf plugin add`: every check that needs no code of the plugin first,
-//! then (for a native library, only after the user agreed) its code is
+//! `wharf plugin add`: every check that needs no code of the plugin first
+//! (its pins, and the administrator's requirements: a plugin they would
+//! keep from loading is not installed), then (for a native library, only after the user agreed) its code is
 //! loaded to learn its tools, then the plugin is copied in and recorded in
 //! plugins.lock. A refused plugin leaves nothing behind.
 
@@ -66,6 +67,12 @@ pub(super) fn add(
     }
 
     let configured = global.configure()?;
+    // The digest checked is the one of `bytes`, which are what is compiled
+    // or opened below and copied in.
+    configured
+        .discovery
+        .blocked(name, manifest.kind, &actual)
+        .map_err(|err| anyhow!("{err}; not installed"))?;
     let options = &configured.options;
     let plugins = plugins_dir(options);
     let target = plugins.join(manifest.name.as_str());

@@ -53,12 +53,13 @@ pub struct PluginRequirements {
 
 impl PluginRequirements {
     pub fn new(requirements: &Requirements) -> PluginRequirements {
+        // Without an origin there are no requirements (and the default's
+        // `allow_native_plugins` means nothing).
+        let Some(origin) = &requirements.origin else {
+            return PluginRequirements::default();
+        };
         PluginRequirements {
-            origin: requirements
-                .origin
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
+            origin: origin.to_string(),
             allowed: requirements.plugins.as_ref().map(|plugins| {
                 plugins
                     .iter()
@@ -205,8 +206,9 @@ mod tests {
 
     #[test]
     fn no_requirements_allow_everything() {
-        let requirements = PluginRequirements::default();
-        assert!(requirements.check_plugin("x", PluginKind::Native).is_ok());
-        assert!(requirements.check_artifact("x", &Sha256([0; 32])).is_ok());
+        let none = PluginRequirements::new(&Requirements::default());
+        assert_eq!(none, PluginRequirements::default());
+        assert!(none.check_plugin("x", PluginKind::Native).is_ok());
+        assert!(none.check_artifact("x", &Sha256([0; 32])).is_ok());
     }
 }
