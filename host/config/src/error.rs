@@ -98,6 +98,10 @@ pub(crate) fn invalid_value(
             arg: display_key(key),
             message,
         },
+        Some(Source::Requirements(at)) => ConfigError::Value {
+            key: format!("{at}: {}", display_key(key)),
+            message,
+        },
         None => ConfigError::Value {
             key: display_key(key),
             message,

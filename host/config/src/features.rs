@@ -68,6 +68,22 @@ pub enum FeatureError {
     /// The binary's own feature table does not parse (a bug of the build).
     #[error("the built-in feature table is invalid: {0}")]
     Table(String),
+    /// The administrator's requirements pin `key`; `at` names them
+    /// (`ORIGIN: [features]`).
+    #[error(
+        "blocked by requirements ({at}): feature `{key}` is pinned {}, so it cannot be turned {}",
+        on_off(*pinned),
+        on_off(!*pinned)
+    )]
+    Pinned {
+        key: String,
+        pinned: bool,
+        at: String,
+    },
+}
+
+fn on_off(enabled: bool) -> &'static str {
+    if enabled { "on" } else { "off" }
 }
 
 /// One key of a binary's feature table (see [`FeatureRegistry::from_toml`]).

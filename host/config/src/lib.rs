@@ -11,7 +11,11 @@
 //! 4. the selected `[profiles.NAME]` (from either file, the user's winning);
 //! 5. `-c key.path=value` overrides, in command-line order;
 //! 6. dedicated flags (`--model`, `--sandbox`, `--ask-for-approval`,
-//!    `--enable`, `--disable`).
+//!    `--enable`, `--disable`);
+//! 7. the administrator's [`requirements`], which nothing overrides: a
+//!    value they do not allow falls back to one they do, with a warning;
+//!    a pinned feature takes its pinned value (`--enable` against a pin is
+//!    refused); MCP servers off their allowlist are blocked.
 //!
 //! Each file is checked on its own so that an error names the file, line,
 //! column and key; the layers are then merged as TOML tables, remembering
@@ -291,8 +295,10 @@ impl Config {
                 source.clone(),
             );
         }
-        apply_flags(options, registry, &mut effective)?;
+        apply_flags(options, registry, &requirements, &mut effective)?;
         apply_trust_defaults(&project, &mut effective);
+        // The requirements last: nothing overrides them.
+        requirements.apply(registry, &mut effective, &mut warnings)?;
 
         let typed: ConfigToml = toml::Value::Table(effective.table.clone())
             .try_into()
@@ -310,7 +316,8 @@ impl Config {
         );
         warnings.append(&mut root_warnings);
         let (model_providers, model_provider) = providers::resolve(&typed, options, &effective)?;
-        let mcp_servers = mcp::resolve(&typed, options, &effective)?;
+        let mut mcp_servers = mcp::resolve(&typed, options, &effective)?;
+        requirements.block_mcp_servers(&mut mcp_servers);
         let shell_environment_policy =
             env_policy::EnvPolicy::resolve(typed.shell_environment_policy.as_ref(), &effective)?;
         let sandbox_namespaces = typed
@@ -483,10 +490,12 @@ pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// `--model`, `--sandbox`, `--ask-for-approval`, `--enable` and
-/// `--disable`, as the top layer.
+/// `--disable`, as the top layer; `--enable` or `--disable` against a
+/// feature the requirements pin is refused.
 fn apply_flags(
     options: &ConfigOptions,
     registry: &FeatureRegistry,
+    requirements: &requirements::Requirements,
     effective: &mut Layered,
 ) -> Result<(), ConfigError> {
     if let Some(model) = &options.model {
@@ -518,6 +527,7 @@ fn apply_flags(
     for (flag, keys, enabled) in flags {
         for key in keys {
             let spec = registry.require(key)?;
+            requirements.check_feature(registry, &spec.key, enabled)?;
             if chosen.insert(spec.key.clone(), enabled) == Some(!enabled) {
                 return Err(FeatureError::Conflict {
                     key: spec.key.clone(),

@@ -43,7 +43,7 @@ pub struct McpServerConfig {
     pub name: String,
     pub transport: McpTransport,
     /// `enabled` as configured. Whether the server is used also depends on
-    /// the `mcp_client` feature (and, later, the requirements).
+    /// the `mcp_client` feature and on [`McpServerConfig::blocked`].
     pub enabled: bool,
     /// A session fails to start when this server cannot initialize.
     pub required: bool,
@@ -62,6 +62,10 @@ pub struct McpServerConfig {
     pub sandbox: Option<McpSandbox>,
     /// The layer that defined the server (where its `command` or `url` is).
     pub source: Source,
+    /// Why the administrator's requirements forbid this server (its name or
+    /// identity is not on their `[mcp_servers]` allowlist): such a server
+    /// is never started. Set by `Config::load`.
+    pub blocked: Option<String>,
 }
 
 /// `max_tools`, `max_tool_description_bytes`, `max_tool_schema_bytes` as
@@ -258,6 +262,7 @@ impl McpServerConfig {
             scopes: raw.scopes.clone().unwrap_or_default(),
             sandbox,
             source,
+            blocked: None,
         })
     }
 }

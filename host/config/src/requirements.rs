@@ -270,5 +270,9 @@ struct PluginRequirementToml {
     sha256: String,
 }
 
+mod apply;
+
+pub use apply::{APPROVAL_POLICIES, FEATURES, MCP_SERVERS, SANDBOX_MODES, normalize_url};
+
 #[cfg(test)]
 mod tests;

@@ -51,6 +51,10 @@ pub enum Source {
     Override(String),
     /// A dedicated flag such as `--sandbox` or `--enable`.
     Flag(&'static str),
+    /// The administrator's requirements, above every layer: where they
+    /// come from and the requirement, `ORIGIN: KEY`
+    /// (`/etc/wharf/requirements.toml: [features]`).
+    Requirements(String),
 }
 
 impl Source {
@@ -63,6 +67,7 @@ impl Source {
             Source::User(_) => "config",
             Source::Profile { .. } => "profile",
             Source::Override(_) | Source::Flag(_) => "cli",
+            Source::Requirements(_) => "requirements",
         }
     }
 
@@ -76,6 +81,7 @@ impl Source {
             Source::Profile { .. } => 3,
             Source::Override(_) => 4,
             Source::Flag(_) => 5,
+            Source::Requirements(_) => 6,
         }
     }
 
@@ -88,6 +94,7 @@ impl Source {
             Source::Profile { name, at } => Some(format!("{name} at {at}")),
             Source::Override(arg) => Some(format!("-c {arg}")),
             Source::Flag(flag) => Some((*flag).to_owned()),
+            Source::Requirements(at) => Some(at.clone()),
         }
     }
 }

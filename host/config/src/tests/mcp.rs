@@ -98,6 +98,7 @@ fn codex_example_tables_resolve() {
             scopes: vec![],
             sandbox: None,
             source: at(4, 1),
+            blocked: None,
         }
     );
     assert_eq!(
@@ -125,6 +126,7 @@ fn codex_example_tables_resolve() {
             scopes: vec![],
             sandbox: None,
             source: at(12, 1),
+            blocked: None,
         }
     );
     assert_eq!(
@@ -148,6 +150,7 @@ fn codex_example_tables_resolve() {
             scopes: strings(&["read", "write"]),
             sandbox: None,
             source: at(26, 1),
+            blocked: None,
         }
     );
     assert_eq!(

@@ -50,8 +50,10 @@ pub fn manifest(server: &McpServerConfig) -> Result<Manifest, String> {
 fn source_file(source: &Source) -> PathBuf {
     match source {
         Source::Project(at) | Source::User(at) | Source::Profile { at, .. } => at.path.clone(),
-        Source::Default | Source::Trust(_) | Source::Override(_) | Source::Flag(_) => {
-            PathBuf::new()
-        }
+        Source::Default
+        | Source::Trust(_)
+        | Source::Override(_)
+        | Source::Flag(_)
+        | Source::Requirements(_) => PathBuf::new(),
     }
 }
