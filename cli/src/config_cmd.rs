@@ -1,11 +1,13 @@
 //! `wharf config show`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
 use serde::Serialize;
-use wharf_config::{Config, Project};
+use wharf_config::requirements::{APPROVAL_POLICIES, McpIdentity, Requirements, SANDBOX_MODES};
+use wharf_config::{Config, Project, display_key};
 use wharf_sandbox::{PathEnv, PathRules, WritableRoot};
 
 use wharf_host::project_doc::{ProjectDocs, Search};
@@ -15,7 +17,8 @@ use crate::terminal::safe;
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
-    /// Print the effective configuration and where each value came from.
+    /// Print the effective configuration, where each value came from, and
+    /// the administrator's requirements.
     Show {
         /// Print JSON instead of TOML-like lines.
         #[arg(long)]
@@ -36,6 +39,17 @@ struct Shown<'a> {
     /// `null`: everything is readable.
     readable_roots: Option<&'a [PathBuf]>,
     writable_roots: Vec<ShownRoot<'a>>,
+    /// The administrator's requirements; `null`: none.
+    requirements: Option<ShownRequirements>,
+}
+
+#[derive(Serialize)]
+struct ShownRequirements {
+    /// The file, or the name of the requirements built into this wharf.
+    origin: String,
+    /// Each requirement by its key as the file writes it
+    /// (`features.web_search`, `mcp_servers.docs.identity.command`).
+    rules: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Serialize)]
@@ -144,6 +158,16 @@ fn print_json(config: &Config, rules: &PathRules, docs: &ProjectDocs) -> anyhow:
             .collect(),
         readable_roots: rules.readable_roots(),
         writable_roots: shown_roots(rules),
+        requirements: config
+            .requirements
+            .origin
+            .as_ref()
+            .map(|origin| ShownRequirements {
+                origin: origin.to_string(),
+                rules: requirement_rules(&config.requirements)
+                    .into_iter()
+                    .collect(),
+            }),
     };
     println!("{}", serde_json::to_string_pretty(&shown)?);
     Ok(())
@@ -195,6 +219,15 @@ fn print_text(config: &Config, rules: &PathRules, docs: &ProjectDocs) {
             file.bytes
         );
     }
+    match &config.requirements.origin {
+        None => println!("# requirements: none"),
+        Some(origin) => {
+            println!("# requirements: {origin}");
+            for (key, value) in requirement_rules(&config.requirements) {
+                println!("#   {key} = {value}");
+            }
+        }
+    }
     let entries = config.effective.entries();
     let lines: Vec<String> = entries
         .iter()
@@ -221,6 +254,63 @@ fn print_text(config: &Config, rules: &PathRules, docs: &ProjectDocs) {
             println!("#   {}", shown_root(root));
         }
     }
+}
+
+/// Every requirement in force, by its key as the file writes it.
+fn requirement_rules(requirements: &Requirements) -> Vec<(String, toml::Value)> {
+    let string = |text: &str| toml::Value::String(text.to_owned());
+    let mut rules = Vec::new();
+    if let Some(allowed) = &requirements.allowed_approval_policies {
+        let names = allowed.iter().map(|policy| string(policy.as_str()));
+        rules.push((
+            APPROVAL_POLICIES.to_owned(),
+            toml::Value::Array(names.collect()),
+        ));
+    }
+    if let Some(allowed) = &requirements.allowed_sandbox_modes {
+        let names = allowed.iter().map(|mode| string(mode.as_str()));
+        rules.push((
+            SANDBOX_MODES.to_owned(),
+            toml::Value::Array(names.collect()),
+        ));
+    }
+    rules.push((
+        "allow_native_plugins".to_owned(),
+        toml::Value::Boolean(requirements.allow_native_plugins),
+    ));
+    for (key, pinned) in &requirements.features {
+        let key = display_key(&["features".to_owned(), key.clone()]);
+        rules.push((key, toml::Value::Boolean(*pinned)));
+    }
+    if let Some(servers) = &requirements.mcp_servers {
+        if servers.is_empty() {
+            rules.push((
+                "mcp_servers".to_owned(),
+                toml::Value::Table(toml::Table::new()),
+            ));
+        }
+        for (name, identity) in servers {
+            let (field, value) = match identity {
+                McpIdentity::Command(command) => ("command", command),
+                McpIdentity::Url(url) => ("url", url),
+            };
+            let key = ["mcp_servers", name, "identity", field].map(str::to_owned);
+            rules.push((display_key(&key), string(value)));
+        }
+    }
+    if let Some(plugins) = &requirements.plugins {
+        if plugins.is_empty() {
+            rules.push(("plugins".to_owned(), toml::Value::Table(toml::Table::new())));
+        }
+        for (name, pin) in plugins {
+            let key = ["plugins", name, "sha256"].map(str::to_owned);
+            rules.push((display_key(&key), string(&pin.sha256)));
+        }
+    }
+    if let Some(otel) = &requirements.otel {
+        rules.push(("otel".to_owned(), toml::Value::Table(otel.clone())));
+    }
+    rules
 }
 
 /// `/work (read-only inside: /work/.git, /work/.wharf)`.

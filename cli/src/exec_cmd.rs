@@ -270,7 +270,10 @@ fn run_turn(
         eprintln!("warning: {warning}");
     }
     let provider = config.model_provider.id.clone();
-    let approval = config.approval_policy.unwrap_or(ApprovalPolicy::Never);
+    let (approval, warning) = config.approval_policy_or(ApprovalPolicy::Never);
+    if let Some(warning) = warning {
+        eprintln!("warning: {warning}");
+    }
     let wharf_home = configured.options.wharf_home.clone();
     let cwd = config.cwd.clone();
     let client: Box<dyn ModelClient> = match replay {

@@ -13,7 +13,8 @@ use crate::session::{EMBEDDED, plugins_dir};
 
 #[derive(Debug, Subcommand)]
 pub enum FeaturesCommand {
-    /// Show every feature flag: its stage, whether it is on, and which layer decided.
+    /// Show every feature flag: its stage, whether it is on, and which layer
+    /// decided (`requirements` for a feature the administrator pins).
     List {
         /// Print JSON instead of a table.
         #[arg(long)]
@@ -105,6 +106,11 @@ fn set(global: &GlobalArgs, key: &str, enabled: bool) -> anyhow::Result<()> {
     let mut registry = crate::first_party::feature_registry()?;
     Discovery::find(EMBEDDED, &plugins_dir(&options)).register_features(&mut registry);
     let registry = &registry;
+    // A pinned feature cannot be changed; the file is left as it is.
+    options
+        .requirements
+        .load()?
+        .check_feature(registry, key, enabled)?;
     let path = options.user_config_path();
     let profile = global.profile.as_deref();
     set_feature(&path, profile, registry, key, enabled)?;

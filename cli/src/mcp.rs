@@ -58,20 +58,35 @@ pub fn store_mode(config: &Config) -> StoreMode {
 /// plugins of those that started. Prints a line per server on stderr. A
 /// server that fails is a warning, unless it is `required`: then, once every
 /// server has had its chance, the error names each required one that failed.
+/// A server the requirements block is never started: a line says why (and
+/// a required one fails the session).
 pub fn start_servers(config: &Config) -> Result<Vec<Started>, RequiredServersFailed> {
     if !config.features.enabled(FEATURE) {
         return Ok(Vec::new());
     }
-    let servers: Vec<&McpServerConfig> = config
-        .mcp_servers
-        .values()
-        .filter(|server| server.enabled)
-        .collect();
+    let mut servers: Vec<&McpServerConfig> = Vec::new();
+    let mut failed_required = Vec::new();
+    for server in config.mcp_servers.values().filter(|server| server.enabled) {
+        match &server.blocked {
+            None => servers.push(server),
+            Some(reason) if server.required => {
+                // The reason names the server.
+                failed_required.push((server.name.clone(), reason.clone()));
+            }
+            Some(reason) => eprintln!("{}", blocked_line(server, reason)),
+        }
+    }
     let started = start_each(config, &servers);
 
     let mut plugins: Vec<Started> = Vec::new();
-    let mut failed_required = Vec::new();
     for (server, (result, took)) in started {
+        // Not the failure's text: it carries the server's stderr.
+        tracing::info!(
+            target: "wharf.mcp_server_start",
+            server = server.name.as_str(),
+            started = result.is_ok(),
+            duration_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
+        );
         match result {
             Ok(running) => {
                 eprintln!(
@@ -114,11 +129,17 @@ pub fn start_servers(config: &Config) -> Result<Vec<Started>, RequiredServersFai
     }
 }
 
+/// What is said of a server the requirements block (`reason`).
+fn blocked_line(server: &McpServerConfig, reason: &str) -> String {
+    format!("mcp: {} not started: {}", server.name, safe(reason))
+}
+
 /// A server's start: the running server or why it failed, and how long
 /// it took.
 type Outcome = (Result<mcp::McpServer, String>, Duration);
 
 /// Starts `servers` at once, one thread each, and waits for all of them.
+/// A server the requirements block fails without being started.
 fn start_each<'a>(
     config: &Config,
     servers: &[&'a McpServerConfig],
@@ -158,8 +179,12 @@ fn start_each<'a>(
                     }
                     spec
                 });
+                let blocked = server.blocked.clone();
                 scope.spawn(move || {
                     let clock = Instant::now();
+                    if let Some(reason) = blocked {
+                        return (Err(reason), clock.elapsed());
+                    }
                     let result = spec.and_then(|spec| {
                         mcp::McpServer::start(spec).map_err(|err| err.to_string())
                     });

@@ -2,9 +2,11 @@
 //! `codex mcp` manages them.
 //!
 //! `add` and `remove` edit the user's file (`$WHARF_HOME/config.toml`),
-//! keeping its comments; `list` and `get` show the effective configuration,
-//! every layer applied. They show configuration only: a server's tools need
-//! the server started, which `wharf tool list` does.
+//! keeping its comments (`add` refuses a server the requirements'
+//! `[mcp_servers]` allowlist would block); `list` and `get` show the
+//! effective configuration, every layer applied, and why a server is
+//! blocked. They show configuration only: a server's tools need the server
+//! started, which `wharf tool list` does.
 //!
 //! The values of `env` and `http_headers` are printed as `*****`, in text
 //! as codex does and in JSON too: they are where tokens end up, and these
@@ -151,8 +153,12 @@ fn add(global: &GlobalArgs, args: AddArgs) -> anyhow::Result<()> {
         }
     };
     // What was typed is checked here, so that a mistake exits with 2.
-    McpServerConfig::from_toml(&name, &raw, &options, Source::Flag("wharf mcp add"))
+    let server = McpServerConfig::from_toml(&name, &raw, &options, Source::Flag("wharf mcp add"))
         .map_err(|err| UsageError(format!("{}: {err}", server_key(&name))))?;
+    // A server the requirements would block is not added: it could never start.
+    if let Some(reason) = options.requirements.load()?.mcp_server_blocked(&server) {
+        anyhow::bail!("{reason}; `{name}` was not added");
+    }
     let path = options.user_config_path();
     let replaced = add_mcp_server(&path, &name, &raw)?;
     if replaced {

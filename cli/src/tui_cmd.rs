@@ -89,7 +89,10 @@ pub fn run(global: &GlobalArgs, model: Option<String>, start: Start) -> anyhow::
     let wharf_home = configured.options.wharf_home.clone();
     let cwd = config.cwd.clone();
     // Asking is what an interactive session is for: codex's default.
-    let approval = config.approval_policy.unwrap_or(ApprovalPolicy::OnRequest);
+    let (approval, warning) = config.approval_policy_or(ApprovalPolicy::OnRequest);
+    if let Some(warning) = warning {
+        eprintln!("warning: {warning}");
+    }
 
     let (events_tx, events) = mpsc::channel();
     let front = FrontEnd::new(events_tx);

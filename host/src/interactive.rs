@@ -182,10 +182,10 @@ impl Driver {
             match op {
                 Op::UserInput { text } => self.turn(&text),
                 Op::SetModel { model } => self.set_model(&model),
-                Op::SetApprovalPolicy { policy } => {
-                    self.host.set_approval_policy(policy);
-                    self.send_info();
-                }
+                Op::SetApprovalPolicy { policy } => match self.host.set_approval_policy(policy) {
+                    Ok(()) => self.send_info(),
+                    Err(reason) => self.notice("approvals", reason, true),
+                },
                 Op::SetFeature { name, enabled } => match self.host.set_feature(&name, enabled) {
                     Ok(()) => self.send_info(),
                     Err(reason) => self.notice(

@@ -76,6 +76,10 @@ pub struct SessionInfo {
     /// The project instructions (`AGENTS.md` files) threads start with.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub instructions: Vec<PathBuf>,
+    /// Where the administrator's requirements come from (a file, or the
+    /// name of those built into this wharf); `None`: there are none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requirements: Option<String>,
     /// The catalog's models, for a picker.
     pub models: Vec<ModelChoice>,
     pub features: Vec<FeatureState>,

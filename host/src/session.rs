@@ -366,9 +366,14 @@ impl Host {
         self.model = Some(model);
     }
 
-    /// Asks under `policy` from the next call on.
-    pub fn set_approval_policy(&mut self, policy: ApprovalPolicy) {
+    /// Asks under `policy` from the next call on; a policy the
+    /// requirements do not allow is refused, with why.
+    pub fn set_approval_policy(&mut self, policy: ApprovalPolicy) -> Result<(), String> {
+        if let Some(reason) = self.config.requirements.approval_policy_refused(policy) {
+            return Err(reason);
+        }
         self.session.approval_policy = Some(policy);
+        Ok(())
     }
 
     /// Turns feature `key` on or off for the rest of the session. A
@@ -388,8 +393,23 @@ impl Host {
         Ok(())
     }
 
-    /// Why feature `key` cannot be switched in this session, if it cannot.
+    /// Why feature `key` cannot be switched in this session, if it cannot:
+    /// the requirements pin it, or its plugin was not loaded.
     pub fn feature_locked(&self, key: &str) -> Option<String> {
+        let pinned = self
+            .config
+            .features
+            .state(key)
+            .is_some_and(|state| matches!(state.source, wharf_config::Source::Requirements(_)));
+        if pinned {
+            let enabled = self.session.features.enabled(key);
+            let error = wharf_config::features::FeatureError::Pinned {
+                key: key.to_owned(),
+                pinned: enabled,
+                at: self.config.requirements.at(wharf_config::requirements::FEATURES),
+            };
+            return Some(error.to_string());
+        }
         let unloaded = self
             .plugins
             .entries
@@ -493,3 +513,6 @@ impl Sink for Box<dyn Sink + Send> {
         (**self).compacted(history);
     }
 }
+
+#[cfg(test)]
+mod tests;

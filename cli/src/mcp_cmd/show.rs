@@ -17,6 +17,8 @@ const MASK: &str = "*****";
 
 /// Why a server is not used, if it is not.
 enum Disabled<'a> {
+    /// The requirements block it: why.
+    Blocked(&'a str),
     /// `enabled = false`, set by this layer.
     Config(Option<&'a Source>),
     /// The `mcp_client` feature is off, decided by this layer.
@@ -24,7 +26,10 @@ enum Disabled<'a> {
 }
 
 impl Disabled<'_> {
-    fn of<'a>(config: &'a Config, server: &McpServerConfig) -> Option<Disabled<'a>> {
+    fn of<'a>(config: &'a Config, server: &'a McpServerConfig) -> Option<Disabled<'a>> {
+        if let Some(reason) = &server.blocked {
+            return Some(Disabled::Blocked(reason));
+        }
         if !server.enabled {
             let key = format!("{}.enabled", server_key(&server.name));
             let entries = config.effective.entries();
@@ -44,6 +49,7 @@ impl Disabled<'_> {
     /// For the table: the reason without its place.
     fn short(&self) -> String {
         match self {
+            Disabled::Blocked(_) => "blocked by requirements".to_owned(),
             Disabled::Config(_) => "disabled: enabled = false".to_owned(),
             Disabled::Feature(_) => format!("disabled: feature {FEATURE} off"),
         }
@@ -52,6 +58,7 @@ impl Disabled<'_> {
     /// The reason and the layer that decided it.
     fn long(&self) -> String {
         let (what, source) = match self {
+            Disabled::Blocked(reason) => return (*reason).to_owned(),
             Disabled::Config(source) => ("enabled = false".to_owned(), source),
             Disabled::Feature(source) => (format!("feature {FEATURE} is off"), source),
         };
@@ -155,6 +162,8 @@ fn server_json(config: &Config, server: &McpServerConfig, probes: &Probes) -> Va
         "name": server.name,
         "enabled": disabled.is_none(),
         "disabled_reason": disabled.map(|d| d.long()),
+        // Why the administrator's requirements forbid it; `null`: they do not.
+        "blocked": server.blocked,
         "transport": transport,
         "required": server.required,
         "startup_timeout_sec": server.startup_timeout.as_secs_f64(),
@@ -268,6 +277,11 @@ pub(super) fn list(global: &GlobalArgs, json: bool, tools: bool) -> anyhow::Resu
     for [name, transport, status, auth] in std::iter::once(header).chain(rows) {
         let [name_w, transport_w, status_w, _] = widths;
         println!("{name:name_w$}  {transport:transport_w$}  {status:status_w$}  {auth}");
+    }
+    for server in servers.values() {
+        if let Some(reason) = &server.blocked {
+            println!("\n{}: {}", server.name, safe(reason));
+        }
     }
     for (name, probe) in &probes {
         match probe {

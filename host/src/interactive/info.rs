@@ -50,6 +50,17 @@ pub(super) fn session_info(
                 .map(|why| why.to_string()),
         })
         .collect();
+    // MCP servers the requirements block were never started.
+    states.extend(config.mcp_servers.values().filter_map(|server| {
+        let reason = server.blocked.as_ref()?;
+        Some(PluginState {
+            name: server.name.clone(),
+            kind: kind_name(PluginKind::Mcp).to_owned(),
+            feature: None,
+            tools: Vec::new(),
+            unavailable: Some(reason.clone()),
+        })
+    }));
     states.extend(plugins.skipped.iter().map(|skipped| PluginState {
         name: skipped.name.clone(),
         kind: String::new(),
@@ -69,6 +80,11 @@ pub(super) fn session_info(
         context_window: model.and_then(|m| m.context_window),
         rollout,
         instructions: host.project_docs().paths(),
+        requirements: config
+            .requirements
+            .origin
+            .as_ref()
+            .map(|origin| origin.to_string()),
         models: catalog
             .iter()
             .map(|m| ModelChoice {

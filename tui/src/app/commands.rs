@@ -164,6 +164,9 @@ impl App {
                 let _ = writeln!(text, "instructions: {}", path.display());
             }
         }
+        if let Some(origin) = &info.requirements {
+            let _ = writeln!(text, "requirements: {origin}");
+        }
         text.push_str(&plugins_summary(info));
         text.trim_end().to_owned()
     }

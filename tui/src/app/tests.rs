@@ -41,6 +41,7 @@ pub(crate) fn info() -> SessionInfo {
         context_window: Some(200_000),
         rollout: Some(PathBuf::from("/home/u/.wharf/sessions/rollout-1.jsonl")),
         instructions: vec![PathBuf::from("/work/project/AGENTS.md")],
+        requirements: None,
         models: vec![
             ModelChoice {
                 slug: "gpt-5".to_owned(),
