@@ -29,6 +29,8 @@ use wharf_runtime::pipeline::Session;
 use wharf_runtime::plugin::Progress;
 use wharf_runtime::registry::Plugins;
 
+use crate::audit::AuditLog;
+
 pub use calls::offered_tools;
 pub use compact::{COMPACT_PROMPT, SUMMARY_PREFIX, estimate_tokens};
 pub use events::{
@@ -150,6 +152,8 @@ pub struct Agent<'a> {
     context_used: u64,
     /// The message a new thread starts with (the project instructions).
     context: Option<ResponseItem>,
+    /// Where every call is recorded; `None`: nowhere.
+    audit: Option<std::sync::Arc<AuditLog>>,
 }
 
 impl<'a> Agent<'a> {
@@ -178,6 +182,7 @@ impl<'a> Agent<'a> {
             auto_compact_limit: None,
             context_used: 0,
             context: None,
+            audit: None,
         }
     }
 
@@ -185,6 +190,12 @@ impl<'a> Agent<'a> {
     /// [`Event::ItemProgress`] (the turn's sink should be the same one).
     pub fn with_progress(mut self, sink: SharedSink) -> Agent<'a> {
         self.progress = Some(sink);
+        self
+    }
+
+    /// Records every call in `audit` (the audit log).
+    pub fn with_audit(mut self, audit: Option<std::sync::Arc<AuditLog>>) -> Agent<'a> {
+        self.audit = audit;
         self
     }
 
@@ -382,6 +393,7 @@ impl<'a> Agent<'a> {
                 session: self.session,
                 next_item: &mut self.next_item,
                 progress: self.progress.as_ref(),
+                audit: self.audit.as_deref(),
             };
             let outputs = runner.run(&calls, parallel, sink);
             for output in outputs {

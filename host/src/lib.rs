@@ -6,6 +6,7 @@
 //! outputs.
 
 pub mod agent;
+pub mod audit;
 pub mod interactive;
 pub mod notify;
 pub mod ops;

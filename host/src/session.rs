@@ -22,6 +22,7 @@ use wharf_runtime::registry::{Discovery, EmbeddedPlugin, Plugins, RequiredPlugin
 use wharf_runtime::wasm::{WasmError, WasmRuntime};
 
 use crate::agent::{self, Agent, CancelToken, Event, SharedSink, Sink, TurnError, TurnOutcome};
+use crate::audit::AuditLog;
 use crate::notify::Notifier;
 use crate::project_doc::{ProjectDocs, Search};
 
@@ -249,6 +250,7 @@ impl SessionBuilder {
             .clone()
             .map(|argv| Notifier::new(argv, session.sandbox.unrestricted()));
         Ok(Host {
+            audit: AuditLog::of(&config).map(Arc::new),
             notifier,
             config,
             plugins,
@@ -267,6 +269,8 @@ impl SessionBuilder {
 pub struct Host {
     /// Runs `notify` after each completed turn.
     notifier: Option<Notifier>,
+    /// Records every call (`[audit] enabled`).
+    audit: Option<Arc<AuditLog>>,
     config: Config,
     plugins: Plugins,
     session: Session,
@@ -313,7 +317,8 @@ impl Host {
         let model = self.model.clone()?;
         let mut agent = Agent::new(&self.plugins, &self.session, client, model)
             .with_progress(Arc::clone(&self.events))
-            .with_context(self.project_docs.message());
+            .with_context(self.project_docs.message())
+            .with_audit(self.audit.clone());
         agent.set_personality(self.config.personality);
         agent.set_options(request_options(&self.config));
         agent.set_auto_compact_limit(auto_compact_limit(&self.config, self.model.as_ref()));
@@ -342,11 +347,22 @@ impl Host {
     }
 
     /// Runs one call through the pipeline, outside any turn (`wharf tool
-    /// call`); its progress goes to the sink as it comes.
+    /// call`); its progress goes to the sink as it comes, and the outcome
+    /// to the audit log.
     pub fn call(&self, call: &ToolCall) -> CallOutcome {
         let progress =
             agent::progress_events(&self.events, call.call_id.to_string(), call.tool.clone());
-        pipeline::call_reporting(&self.plugins, &self.session, call, Some(progress))
+        let resolved = pipeline::resolve(&self.plugins, call);
+        let outcome = match &resolved {
+            Some(resolved) => pipeline::run(&self.plugins, &self.session, resolved, Some(progress)),
+            None => pipeline::unknown_tool(call),
+        };
+        if let Some(audit) = &self.audit
+            && let Some(message) = audit.record(&self.session, call, resolved.as_ref(), &outcome)
+        {
+            Locked(&self.events).event(&Event::Error { message });
+        }
+        outcome
     }
 
     /// The project instructions (`AGENTS.md` files) the session's threads

@@ -23,6 +23,7 @@
 //! Writable roots that would expose the home directory are refused there
 //! (`roots.rs`).
 
+mod audit;
 mod by_name;
 pub mod digest;
 mod edit;
@@ -119,6 +120,9 @@ pub struct Config {
     pub notify: Option<Vec<String>>,
     /// `tools.web_search`.
     pub web_search: bool,
+    /// `[audit] enabled` (default `true`; a project file cannot change it):
+    /// every tool call is recorded under `$WHARF_HOME/audit/`.
+    pub audit_enabled: bool,
     pub sandbox_policy: SandboxPolicy,
     /// `[sandbox_linux] namespaces`: whether commands get their own user,
     /// mount and PID namespaces (default `true`).
@@ -363,6 +367,12 @@ impl Config {
                 .as_ref()
                 .and_then(|tools| tools.web_search)
                 .unwrap_or(false),
+            audit_enabled: audit::audit_enabled(
+                typed.audit.as_ref(),
+                &effective,
+                &project,
+                &mut warnings,
+            ),
             sandbox_policy,
             sandbox_namespaces,
             shell_environment_policy,

@@ -97,6 +97,12 @@ pub struct ConfigToml {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tools: Option<ToolsToml>,
 
+    /// The audit log: one JSON line per tool call under
+    /// `$WHARF_HOME/audit/`. Read from your own config.toml, profiles and
+    /// `-c` only: a project file cannot turn it off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit: Option<AuditToml>,
+
     /// The profile to apply when `--profile` is not given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
@@ -259,6 +265,15 @@ pub struct ToolsToml {
     /// says so and nothing is offered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub web_search: Option<bool>,
+}
+
+/// `[audit]`: the record of every tool call.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub struct AuditToml {
+    /// Write one JSON line per tool call to `$WHARF_HOME/audit/audit.jsonl`
+    /// (default `true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
 }
 
 /// How much a reasoning model thinks (codex's values).

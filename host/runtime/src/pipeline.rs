@@ -13,6 +13,7 @@
 
 mod apply;
 mod approval;
+mod decisions;
 mod fit;
 #[cfg(test)]
 mod tests;
@@ -40,6 +41,7 @@ pub use approval::{
     ApprovalRequest, Approver, Decision, JUSTIFICATION, REQUIRE_ESCALATED, SANDBOX_PERMISSIONS,
     ShownCommand, needs_approval, shown_command,
 };
+pub use decisions::{DecidedBy, Decisions, StageDecision, Verdict};
 pub use fit::{IMAGE_PLACEHOLDER, ModelFit, Truncation};
 
 /// Reads an environment variable; the session gets it from its embedder so
@@ -234,6 +236,10 @@ pub struct CallOutcome {
     /// The file changes the host made, in order.
     pub applied: Vec<AppliedChange>,
     pub timings: Timings,
+    /// What each stage decided and what decided it, in order.
+    pub decisions: Decisions,
+    /// The call's grant, once the grant stage gave it one.
+    pub grant: Option<Arc<Grant>>,
 }
 
 /// Runs `call` through every stage.
@@ -256,7 +262,7 @@ pub fn call_reporting(
 
 /// The outcome of a call whose tool no plugin offers.
 pub fn unknown_tool(call: &ToolCall) -> CallOutcome {
-    CallOutcome {
+    let outcome = CallOutcome {
         call_id: call.call_id.clone(),
         tool: call.tool.clone(),
         plugin: None,
@@ -265,7 +271,14 @@ pub fn unknown_tool(call: &ToolCall) -> CallOutcome {
         }),
         applied: Vec::new(),
         timings: Timings::default(),
-    }
+        decisions: Decisions::one(StageDecision {
+            stage: Stage::Resolve,
+            verdict: Verdict::Deny,
+            by: DecidedBy::Registry,
+        }),
+        grant: None,
+    };
+    outcome
 }
 
 /// `text` as a call's arguments: its JSON value, or why it is not JSON.
@@ -316,11 +329,17 @@ pub fn run(
         }),
         applied: Vec::new(),
         timings: Timings::default(),
+        decisions: Decisions::for_a_call(),
+        grant: None,
     };
-    let checked = check(plugins, resolved, session);
+    let checked = check(plugins, resolved, session, &mut outcome.decisions);
     outcome.timings.checks = started.elapsed();
     let (grant, args, placement) = match checked {
-        Ok(checked) => checked,
+        Ok(checked) => {
+            outcome.decisions.allow(Stage::Grant, DecidedBy::Grant);
+            outcome.grant = Some(Arc::clone(&checked.0));
+            checked
+        }
         Err(err) => {
             outcome.result = Err(err);
             outcome.timings.total = started.elapsed();
@@ -354,15 +373,17 @@ pub fn run(
         value,
     };
     let mut result = entry.plugin.invoke(&cx, &call.tool, args, &grant);
+    decisions::invoked(&mut outcome.decisions, &result, &cx.sandbox);
     // Denied by the sandbox and approved to run without it: the same call
     // again, whose outcome replaces the first.
     if placement == approval::Placement::Sandboxed
         && let Ok(output) = &result
-        && approval::approves_retry(resolved, session, value, output)
+        && approval::approves_retry(resolved, session, value, output, &mut outcome.decisions)
     {
         cx.sandbox = unrestricted();
         invoked = Instant::now();
         result = entry.plugin.invoke(&cx, &call.tool, args, &grant);
+        decisions::invoked(&mut outcome.decisions, &result, &cx.sandbox);
     }
     outcome.timings.invoke = invoked.elapsed();
 
@@ -377,16 +398,24 @@ pub fn run(
             let changes = std::mem::take(&mut output.changes);
             // The call's deadline, as the plugin had it.
             let deadline = invoked + grant.timeout;
-            match apply::apply(
+            let applied = apply::apply(
                 &changes,
                 &grant,
                 &session.rules,
                 deadline,
                 session.record_diffs,
                 &mut outcome.applied,
-            ) {
-                Ok(()) => Ok(output),
-                Err(err) => Err(err),
+            );
+            match applied {
+                Ok(()) if changes.is_empty() => Ok(output),
+                Ok(()) => {
+                    outcome.decisions.allow(Stage::Apply, DecidedBy::Grant);
+                    Ok(output)
+                }
+                Err((err, by)) => {
+                    outcome.decisions.deny(Stage::Apply, by);
+                    Err(err)
+                }
             }
         }
     };
@@ -401,15 +430,18 @@ fn check<'r>(
     plugins: &Plugins,
     resolved: &'r Resolved<'_>,
     session: &Session,
+    decisions: &mut Decisions,
 ) -> Result<(Arc<Grant>, &'r serde_json::Value, approval::Placement), CallError> {
     let (call, entry) = (resolved.call, resolved.entry);
     // Feature gate.
-    plugins
-        .offered(entry, &session.features)
-        .map_err(|reason| CallError::NotOffered {
+    if let Err(reason) = plugins.offered(entry, &session.features) {
+        decisions.deny(Stage::Feature, DecidedBy::FeatureFlag);
+        return Err(CallError::NotOffered {
             tool: call.tool.clone(),
             reason,
-        })?;
+        });
+    }
+    decisions.allow(Stage::Feature, DecidedBy::FeatureFlag);
     // Requirements (allowlists, pins): filled in by the requirements issue.
     // Model capabilities: a tool is not offered to a model that lacks what
     // it `requires`; called anyway, it is refused here.
@@ -420,14 +452,23 @@ fn check<'r>(
             .iter()
             .find(|requirement| !model.meets(requirement))
     {
+        decisions.deny(Stage::ModelCapabilities, DecidedBy::Model);
         return Err(CallError::Unsupported {
             tool: call.tool.clone(),
             requirement: missing.clone(),
             model: model.slug.clone(),
         });
     }
-    let args = check_args(resolved)?;
-    let placement = approval::check(resolved, session, args)?;
+    let by = match session.model {
+        Some(_) => DecidedBy::Model,
+        None => DecidedBy::NoModel,
+    };
+    decisions.allow(Stage::ModelCapabilities, by);
+    let args = check_args(resolved).inspect_err(|_| {
+        decisions.deny(Stage::Arguments, DecidedBy::Schema);
+    })?;
+    decisions.allow(Stage::Arguments, DecidedBy::Schema);
+    let placement = approval::check(resolved, session, args, decisions)?;
     Ok((session.grant(entry), args, placement))
 }
 

@@ -17,6 +17,7 @@ use wharf_runtime::plugin::{Content, Progress};
 use wharf_runtime::registry::{Entry, Plugins};
 
 use super::events::{ChangeKind, Event, FileUpdate, Item, ItemDetails};
+use crate::audit::AuditLog;
 use super::{SharedSink, Sink};
 
 mod items;
@@ -96,6 +97,7 @@ pub(super) struct Runner<'r> {
     pub session: &'r Session,
     pub next_item: &'r mut usize,
     pub progress: Option<&'r SharedSink>,
+    pub audit: Option<&'r AuditLog>,
 }
 
 impl Runner<'_> {
@@ -120,13 +122,15 @@ impl Runner<'_> {
         if parallel && ready.len() > 1 {
             let started: Vec<Item> = ready.iter().map(|call| self.started(call, sink)).collect();
             let outcomes = self.run_concurrently(&ready, &started);
-            for (item, outcome) in started.into_iter().zip(outcomes) {
+            for ((item, outcome), call) in started.into_iter().zip(outcomes).zip(&ready) {
+                self.audit(call, &outcome, sink);
                 outputs.push(self.completed(item, outcome, sink));
             }
         } else {
             for call in &ready {
                 let item = self.started(call, sink);
                 let outcome = self.run_one(call, self.progress(&item, call.call()));
+                self.audit(call, &outcome, sink);
                 outputs.push(self.completed(item, outcome, sink));
             }
         }
@@ -145,6 +149,21 @@ impl Runner<'_> {
                 pipeline::run(self.plugins, self.session, resolved, progress)
             }
             Ready::Unknown { call, .. } => pipeline::unknown_tool(call),
+        }
+    }
+
+    /// Records `outcome` in the audit log; a record that cannot be written
+    /// is said once, as a warning.
+    fn audit(&self, ready: &Ready<'_>, outcome: &CallOutcome, sink: &mut dyn Sink) {
+        let Some(audit) = self.audit else {
+            return;
+        };
+        let resolved = match ready {
+            Ready::Resolved(resolved) => Some(resolved),
+            Ready::Unknown { .. } => None,
+        };
+        if let Some(message) = audit.record(self.session, ready.call(), resolved, outcome) {
+            sink.event(&Event::Error { message });
         }
     }
 
@@ -405,5 +424,11 @@ fn aborted(call: &ToolCall) -> CallOutcome {
         result: Err(CallError::Tool(wharf_runtime::plugin::ToolError::Cancelled)),
         applied: Vec::new(),
         timings: pipeline::Timings::default(),
+        decisions: pipeline::Decisions::one(pipeline::StageDecision {
+            stage: pipeline::Stage::Invoke,
+            verdict: pipeline::Verdict::Deny,
+            by: pipeline::DecidedBy::Cancel,
+        }),
+        grant: None,
     }
 }

@@ -11,6 +11,7 @@ use std::time::Instant;
 use wharf_sandbox::PathRules;
 
 use super::CallError;
+use super::decisions::DecidedBy;
 use crate::plugin::FileChange;
 use crate::plugin::grant::Grant;
 use beneath::{BeneathError, Written};
@@ -68,7 +69,9 @@ enum Checked<'a> {
 
 /// Checks every path of `changes`, then applies them in order, recording
 /// each in `applied`. A path outside the grant or the sandbox's writable
-/// roots denies the whole set: nothing is changed.
+/// roots denies the whole set: nothing is changed. An error says what
+/// refused it: the sandbox's path rules, the grant, or the file system
+/// (counted as the grant's: the change was allowed and could not be made).
 ///
 /// Each change is made through a handle of the root its path was checked
 /// beneath, never following a symlink (see [`beneath`]), so the file
@@ -81,11 +84,11 @@ pub(super) fn apply(
     deadline: Instant,
     record_diffs: bool,
     applied: &mut Vec<AppliedChange>,
-) -> Result<(), CallError> {
-    let allowed = |path: &str| -> Result<Allowed, CallError> {
+) -> Result<(), (CallError, DecidedBy)> {
+    let allowed = |path: &str| -> Result<Allowed, (CallError, DecidedBy)> {
         let resolved = rules
             .check_write(Path::new(path))
-            .map_err(|denial| CallError::Denied(denial.to_string()))?;
+            .map_err(|denial| (CallError::Denied(denial.to_string()), DecidedBy::Sandbox))?;
         match grant
             .write_roots
             .iter()
@@ -96,10 +99,13 @@ pub(super) fn apply(
                 root: root.clone(),
                 path: resolved,
             }),
-            None => Err(CallError::Denied(format!(
-                "write to {} is outside what this plugin may change",
-                resolved.display()
-            ))),
+            None => Err((
+                CallError::Denied(format!(
+                    "write to {} is outside what this plugin may change",
+                    resolved.display()
+                )),
+                DecidedBy::Grant,
+            )),
         }
     };
     let mut checked = Vec::with_capacity(changes.len());
@@ -152,12 +158,10 @@ pub(super) fn apply(
                 "timed out after {} ms, the call's limit",
                 grant.timeout.as_millis()
             );
-            return Err(CallError::Apply(failure(
-                what,
-                &target.path,
-                &reason,
-                applied,
-            )));
+            return Err((
+                CallError::Apply(failure(what, &target.path, &reason, applied)),
+                DecidedBy::Grant,
+            ));
         }
         match change {
             Checked::Write {
@@ -221,12 +225,17 @@ pub(super) fn apply(
 /// The error of a change that failed: a denial if it met a symlink before
 /// anything was changed (as the rules would have refused it), else a
 /// failure that lists the changes already made.
-fn refused(what: &str, path: &Path, err: &BeneathError, applied: &[AppliedChange]) -> CallError {
+fn refused(
+    what: &str,
+    path: &Path,
+    err: &BeneathError,
+    applied: &[AppliedChange],
+) -> (CallError, DecidedBy) {
     let message = failure(what, path, &err.to_string(), applied);
     if matches!(err, BeneathError::Symlink(_)) && applied.is_empty() {
-        CallError::Denied(message)
+        (CallError::Denied(message), DecidedBy::Sandbox)
     } else {
-        CallError::Apply(message)
+        (CallError::Apply(message), DecidedBy::Grant)
     }
 }
 

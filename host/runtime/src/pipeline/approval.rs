@@ -40,7 +40,8 @@ use crate::ids::CallId;
 use crate::plugin::{ToolOutput, ToolSpec};
 use crate::registry::Entry;
 
-use super::{CallError, Resolved, Session};
+use super::decisions::{DecidedBy, Decisions};
+use super::{CallError, Resolved, Session, Stage};
 
 /// The argument by which the model asks to run a command outside the
 /// sandbox, and the value that asks (codex's names).
@@ -89,6 +90,10 @@ pub enum Decision {
     /// pipeline treats it as [`Decision::Approve`]; remembering is the
     /// approver's.
     ApproveForSession,
+    /// Run this call: the approver did not ask, an earlier
+    /// [`Decision::ApproveForSession`] covers it. The pipeline treats it as
+    /// [`Decision::Approve`]; the audit log records who decided.
+    ApprovedBefore,
     /// Do not run it; `reason`, when given, is passed on to the model.
     Deny {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -143,20 +148,23 @@ pub(super) fn check(
     resolved: &Resolved<'_>,
     session: &Session,
     arguments: &Value,
+    decisions: &mut Decisions,
 ) -> Result<Placement, CallError> {
     let tool = &resolved.call.tool;
     if let Some(justification) = escalation(resolved.entry, arguments) {
-        return escalate(resolved, session, arguments, justification);
+        return escalate(resolved, session, arguments, justification, decisions);
     }
     let Some(policy) = session.approval_policy else {
+        decisions.allow(Stage::Approval, DecidedBy::NoPolicy);
         return Ok(Placement::Sandboxed);
     };
     let Some(reason) = needs_approval(policy, resolved.entry, resolved.spec, arguments) else {
+        decisions.allow(Stage::Approval, DecidedBy::Policy);
         return Ok(Placement::Sandboxed);
     };
     let request = request(resolved, arguments, reason.to_owned());
     let policy = policy.as_str();
-    ask(session, &request, || {
+    ask(session, &request, decisions, || {
         format!(
             "`{tool}` needs approval under approval_policy `{policy}` ({reason}), and nobody \
              can approve in this session; do not retry it (the user can rerun with `-a never` \
@@ -174,6 +182,7 @@ pub(super) fn approves_retry(
     session: &Session,
     arguments: &Value,
     output: &ToolOutput,
+    decisions: &mut Decisions,
 ) -> bool {
     if !matches!(
         session.approval_policy,
@@ -199,7 +208,7 @@ pub(super) fn approves_retry(
         format!("`{command}` failed in the sandbox: {line}"),
     );
     request.retry_without_sandbox = true;
-    ask(session, &request, String::new).is_ok()
+    ask(session, &request, decisions, String::new).is_ok()
 }
 
 /// The model's justification when `arguments` ask to run a command of
@@ -226,26 +235,30 @@ fn escalate(
     session: &Session,
     arguments: &Value,
     justification: &str,
+    decisions: &mut Decisions,
 ) -> Result<Placement, CallError> {
     let tool = &resolved.call.tool;
-    let refuse = |message: String| Err(CallError::NotApproved(message));
+    let refuse = |decisions: &mut Decisions, by, message: String| {
+        decisions.deny(Stage::Approval, by);
+        Err(CallError::NotApproved(message))
+    };
     let policy = match session.approval_policy {
         None => {
-            return refuse(format!(
+            return refuse(decisions, DecidedBy::NoPolicy, format!(
                 "`{tool}` asks to run outside the sandbox (`{SANDBOX_PERMISSIONS}`), which needs \
                  approval_policy `on-request` and someone to approve it (rerun with `-a \
                  on-request` on a terminal, or with `-s danger-full-access`)"
             ));
         }
         Some(ApprovalPolicy::Never) => {
-            return refuse(format!(
+            return refuse(decisions, DecidedBy::Policy, format!(
                 "escalation is not allowed under approval_policy never: run `{tool}` without \
                  `{SANDBOX_PERMISSIONS}`, in the sandbox, or do without it"
             ));
         }
         Some(policy @ (ApprovalPolicy::Untrusted | ApprovalPolicy::OnFailure)) => {
             let policy = policy.as_str();
-            return refuse(format!(
+            return refuse(decisions, DecidedBy::Policy, format!(
                 "approval policy is {policy}; reject command — you should not ask for \
                  escalated permissions if the approval policy is {policy}"
             ));
@@ -254,6 +267,7 @@ fn escalate(
     };
     if *session.sandbox.policy() == SandboxPolicy::DangerFullAccess {
         // There is no sandbox to leave.
+        decisions.allow(Stage::Approval, DecidedBy::Policy);
         return Ok(Placement::Sandboxed);
     }
     let mut request = request(
@@ -262,7 +276,7 @@ fn escalate(
         "the model asks to run it outside the sandbox".to_owned(),
     );
     request.justification = Some(justification.to_owned());
-    ask(session, &request, || {
+    ask(session, &request, decisions, || {
         format!(
             "`{tool}` asks to run outside the sandbox under approval_policy `{policy}`, and \
              nobody can approve in this session; run it in the sandbox (without \
@@ -296,18 +310,29 @@ fn request(resolved: &Resolved<'_>, arguments: &Value, reason: String) -> Approv
 }
 
 /// Asks the session's approver; `Err` with what the model reads when it
-/// declines or nobody can approve (`nobody` says it).
+/// declines or nobody can approve (`nobody` says it). The answer, and who
+/// gave it, goes to `decisions`.
 fn ask(
     session: &Session,
     request: &ApprovalRequest,
+    decisions: &mut Decisions,
     nobody: impl FnOnce() -> String,
 ) -> Result<(), CallError> {
     let Some(approver) = &session.approver else {
+        decisions.deny(Stage::Approval, DecidedBy::NoApprover);
         return Err(CallError::NotApproved(nobody()));
     };
     let tool = &request.tool;
-    match approver.decide(request) {
-        Decision::Approve | Decision::ApproveForSession => Ok(()),
+    let decision = approver.decide(request);
+    match decision {
+        Decision::Approve | Decision::ApproveForSession => {
+            decisions.allow(Stage::Approval, DecidedBy::User);
+        }
+        Decision::ApprovedBefore => decisions.allow(Stage::Approval, DecidedBy::SessionApproval),
+        Decision::Deny { .. } => decisions.deny(Stage::Approval, DecidedBy::User),
+    }
+    match decision {
+        Decision::Approve | Decision::ApproveForSession | Decision::ApprovedBefore => Ok(()),
         Decision::Deny { reason: None } => Err(CallError::NotApproved(format!(
             "the user declined to run `{tool}`"
         ))),

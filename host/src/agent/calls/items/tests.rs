@@ -75,6 +75,8 @@ fn outcome(output: ToolOutput) -> CallOutcome {
         result: Ok(output),
         applied: Vec::new(),
         timings: Timings::default(),
+        decisions: Default::default(),
+        grant: None,
     }
 }
 

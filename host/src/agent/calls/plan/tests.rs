@@ -15,6 +15,8 @@ fn outcome(content: Vec<Content>) -> CallOutcome {
         }),
         applied: Vec::new(),
         timings: Timings::default(),
+        decisions: Default::default(),
+        grant: None,
     }
 }
 
