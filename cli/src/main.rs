@@ -4,6 +4,7 @@ mod config_cmd;
 mod exec_cmd;
 mod features_cmd;
 mod first_party;
+mod logging;
 #[cfg(feature = "mcp_client")]
 mod mcp;
 mod mcp_cmd;
@@ -160,6 +161,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging::init(cli.global.options().ok().map(|o| o.wharf_home).as_deref());
     match run(cli) {
         Ok(code) => code,
         Err(err) => {

@@ -15,6 +15,7 @@ mod events;
 mod fit;
 mod ids;
 mod interrupt;
+mod telemetry;
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -295,6 +296,7 @@ impl<'a> Agent<'a> {
 
     /// Says that the thread started (once, before its first turn).
     pub fn start(&self, sink: &mut dyn Sink) {
+        telemetry::conversation_starts(self);
         sink.event(&Event::ThreadStarted {
             thread_id: self.thread_id().to_owned(),
         });
@@ -320,6 +322,8 @@ impl<'a> Agent<'a> {
     /// turn with "cancelled".
     pub fn run_turn(&mut self, input: &str, sink: &mut dyn Sink) -> Result<TurnOutcome, TurnError> {
         self.session.cancel.reset();
+        let (_turn, started) = (telemetry::turn_span(self), std::time::Instant::now());
+        telemetry::user_prompt(input, self.images.len());
         sink.event(&Event::TurnStarted);
         if self.history.is_empty()
             && let Some(context) = self.context.clone()
@@ -346,6 +350,7 @@ impl<'a> Agent<'a> {
 
         let mut outcome = TurnOutcome::default();
         let result = compacted.and_then(|()| self.turn_loop(&mut outcome, sink));
+        telemetry::turn_ended(result.as_ref().map(|()| &outcome), started);
         // Every call the model made gets an output, even when the turn
         // stopped before it ran: the next request must answer each.
         self.answer_unanswered(sink);
@@ -413,6 +418,7 @@ impl<'a> Agent<'a> {
         outcome: &mut TurnOutcome,
         sink: &mut dyn Sink,
     ) -> Result<Vec<ResponseItem>, ModelError> {
+        let request_started = std::time::Instant::now();
         let mut stream = self.client.stream(prompt)?;
         // A cancel wakes the blocked `next` with `Cancelled` (at once if
         // the token is up already).
@@ -431,6 +437,7 @@ impl<'a> Agent<'a> {
                 Some(Err(err)) => return Err(err),
                 Some(Ok(event)) => event,
             };
+            telemetry::sse_event(&event, request_started);
             match event {
                 ResponseEvent::Created => sink.event(&Event::ResponseStarted),
                 ResponseEvent::OutputTextDelta { delta } => sink.event(&Event::ItemDelta {

@@ -13,6 +13,7 @@
 
 mod load;
 mod load_error;
+mod telemetry;
 pub mod lock;
 pub mod names;
 pub mod required;
@@ -506,6 +507,7 @@ impl Plugins {
     }
 
     fn skip(&mut self, candidate: &Candidate, reason: String) {
+        telemetry::plugin_skipped(candidate, &reason);
         self.skipped.push(Skipped::of(candidate, reason, false));
     }
 
@@ -536,6 +538,7 @@ impl Plugins {
         for spec in loaded.plugin.tools() {
             self.tools.insert(spec.name.clone(), index);
         }
+        telemetry::plugin_load(&candidate, &loaded);
         self.entries.push(Entry {
             manifest: candidate.manifest,
             origin: candidate.origin,

@@ -96,6 +96,38 @@ pub(super) fn deliver(
     None
 }
 
+/// `wharf.api_request` (codex's `codex.api_request`): how attempt number
+/// `attempt` ended and how long it took. Neither the request nor the
+/// answer's body is recorded; an error is the client's message.
+pub(super) fn trace_attempt(attempt: u32, started: Instant, outcome: &Attempt) {
+    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    match outcome {
+        Attempt::Done => {
+            tracing::info!(target: "wharf.api_request", attempt, duration_ms, "model request done");
+        }
+        Attempt::Cancelled => {
+            tracing::info!(target: "wharf.api_request", attempt, duration_ms, "model request cancelled");
+        }
+        Attempt::Fatal(error) | Attempt::RetryStream(error) => tracing::warn!(
+            target: "wharf.api_request",
+            attempt,
+            duration_ms,
+            error.message = %error,
+            "model request failed"
+        ),
+        Attempt::RetryRequest {
+            status, message, ..
+        } => tracing::warn!(
+            target: "wharf.api_request",
+            attempt,
+            duration_ms,
+            http.response.status_code = *status,
+            error.message = message.as_str(),
+            "model request failed"
+        ),
+    }
+}
+
 pub(super) fn failed(failure: StreamFailure) -> Attempt {
     match failure {
         StreamFailure::Retry(error) => Attempt::RetryStream(error),

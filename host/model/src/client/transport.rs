@@ -12,7 +12,7 @@ use tokio::runtime::Runtime;
 
 use super::attempt::{
     Attempt, Decoder, Waited, backoff, deliver, error_chain, error_message, failed, retry_after,
-    sleep, status_failure, wait,
+    sleep, status_failure, trace_attempt, wait,
 };
 use super::sse::SseParser;
 use super::websocket::{self, Socket};
@@ -141,7 +141,9 @@ impl Http {
         };
         match &self.runtime {
             Some(runtime) => {
-                runtime.spawn(run(Arc::clone(&self.shared), payload, decoder, tx));
+                // The request's events belong to the caller's span (the turn).
+                let request = run(Arc::clone(&self.shared), payload, decoder, tx);
+                runtime.spawn(tracing::Instrument::in_current_span(request));
             }
             None => {
                 tx.send(Err(ModelError::Connect(
@@ -209,7 +211,10 @@ async fn run(
     let mut stream_retries = 0u32;
     loop {
         requests += 1;
-        let wait = match attempt(&shared, &payload, &decoder, &tx).await {
+        let started = std::time::Instant::now();
+        let outcome = attempt(&shared, &payload, &decoder, &tx).await;
+        trace_attempt(requests, started, &outcome);
+        let wait = match outcome {
             Attempt::Done | Attempt::Cancelled => return,
             Attempt::Fatal(error) => {
                 tx.send(Err(error));
