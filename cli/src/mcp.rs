@@ -87,13 +87,6 @@ pub fn start_servers(config: &Config) -> Result<Vec<Started>, RequiredServersFai
             started = result.is_ok(),
             duration_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
         );
-        // Not the failure's text: it carries the server's stderr.
-        tracing::info!(
-            target: "wharf.mcp_server_start",
-            server = server.name.as_str(),
-            started = result.is_ok(),
-            duration_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
-        );
         match result {
             Ok(running) => {
                 eprintln!(
