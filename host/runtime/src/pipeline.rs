@@ -15,6 +15,7 @@ mod apply;
 mod approval;
 mod decisions;
 mod fit;
+mod telemetry;
 #[cfg(test)]
 mod tests;
 
@@ -278,6 +279,7 @@ pub fn unknown_tool(call: &ToolCall) -> CallOutcome {
         }),
         grant: None,
     };
+    telemetry::record(None, &outcome);
     outcome
 }
 
@@ -343,6 +345,7 @@ pub fn run(
         Err(err) => {
             outcome.result = Err(err);
             outcome.timings.total = started.elapsed();
+            telemetry::record(Some(&session.session_id), &outcome);
             return outcome;
         }
     };
@@ -421,6 +424,7 @@ pub fn run(
     };
     outcome.timings.apply = applying.elapsed();
     outcome.timings.total = started.elapsed();
+    telemetry::record(Some(&session.session_id), &outcome);
     outcome
 }
 
