@@ -7,6 +7,7 @@
 
 mod apply_patch;
 mod approvals;
+mod audit;
 mod compaction;
 mod config_cmd;
 mod containment;
@@ -29,6 +30,7 @@ mod persistence;
 mod plan;
 mod plugin_escapes;
 mod project_doc;
+mod requirements;
 mod requirements_plugins;
 mod sandbox_check;
 mod sandbox_cmd;
