@@ -70,7 +70,7 @@ struct ToolRow<'a> {
 /// The schema of a tool not loaded: not known.
 static NO_SCHEMA: serde_json::Value = serde_json::Value::Null;
 
-/// A tool of a plugin that was skipped: its name, as far as it is known
+/// A tool of a plugin that was skipped (blocked): its name, as far as it is known
 /// without loading the plugin, and the plugin's reason.
 fn skipped_row<'a>(skipped: &'a Skipped, tool: &'a str) -> ToolRow<'a> {
     ToolRow {
@@ -112,9 +112,9 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<ExitCode> {
             });
         }
     }
-    // The tools of a plugin that did not load (one the requirements block,
-    // say) are listed, off, with the reason.
-    for skipped in &host.plugins().skipped {
+    // The tools of a plugin the requirements block are listed, off, with
+    // the reason.
+    for skipped in host.plugins().skipped.iter().filter(|s| s.blocked) {
         rows.extend(skipped.tools.iter().map(|tool| skipped_row(skipped, tool)));
     }
     rows.sort_by_key(|row| row.name);
@@ -177,6 +177,7 @@ fn call(global: &GlobalArgs, name: &str, args: String, json: bool) -> anyhow::Re
             .plugins()
             .skipped
             .iter()
+            .filter(|skipped| skipped.blocked)
             .find(|skipped| skipped.tools.iter().any(|tool| tool == name))
     {
         anyhow::bail!(

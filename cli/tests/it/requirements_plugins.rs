@@ -206,10 +206,22 @@ fn a_swapped_artifact_is_blocked_even_with_plugins_lock_edited_to_match() {
     );
     assert_blocked(&requirements, &env, "grep", &reason);
 
-    // plugins.lock is the user's: edited to match the new artifact, it
-    // cannot lift the administrator's pin.
+    // plugins.lock and the installed manifest's pin are the user's: edited
+    // to match the new artifact, they cannot lift the administrator's pin.
     forge_lock(&env, "grep", "wasm", &other_sha, &["grep"]);
+    let manifest = env.wharf_home().join("plugins/grep/plugin.toml");
+    let mut doc: toml_edit::DocumentMut =
+        std::fs::read_to_string(&manifest).unwrap().parse().unwrap();
+    doc["sha256"] = toml_edit::value(&other_sha);
+    std::fs::write(&manifest, doc.to_string()).unwrap();
     assert_blocked(&requirements, &env, "grep", &reason);
+    // Without the requirements, the forged lock is enough to run it.
+    let out = env.wharf(&args).success();
+    assert!(
+        out.stdout.starts_with("a.txt:1: needle\n"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
