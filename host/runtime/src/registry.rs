@@ -613,3 +613,6 @@ impl Plugins {
             .find(|e| e.manifest.name.as_str() == name)
     }
 }
+
+#[cfg(test)]
+mod tests;
