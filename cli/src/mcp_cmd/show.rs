@@ -162,8 +162,6 @@ fn server_json(config: &Config, server: &McpServerConfig, probes: &Probes) -> Va
         "name": server.name,
         "enabled": disabled.is_none(),
         "disabled_reason": disabled.map(|d| d.long()),
-        // Why the administrator's requirements forbid it; `null`: they do not.
-        "blocked": server.blocked,
         "transport": transport,
         "required": server.required,
         "startup_timeout_sec": server.startup_timeout.as_secs_f64(),
@@ -183,6 +181,10 @@ fn server_json(config: &Config, server: &McpServerConfig, probes: &Probes) -> Va
         "source": server.source.kind(),
         "detail": server.source.detail(),
     });
+    // Only a server the requirements forbid has `blocked`: why.
+    if let Some(reason) = &server.blocked {
+        value["blocked"] = json!(reason);
+    }
     if let Some(probe) = probes.get(&server.name) {
         match probe {
             Ok(tools) => {
