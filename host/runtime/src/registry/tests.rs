@@ -26,19 +26,20 @@ fn install(plugins: &Path, name: &str, kind: &str, bytes: &[u8]) {
 fn requirements_block_installed_plugins_only() {
     let home = tempfile::tempdir().unwrap();
     let plugins = home.path().join("plugins");
-    // (name, kind, artifact, the digest plugins.lock records if any)
-    let installed: &[(&str, &str, &[u8], Option<&[u8]>)] = &[
-        ("listed", "wasm", b"listed", Some(b"listed")),
-        ("unlisted", "wasm", b"unlisted", Some(b"unlisted")),
-        ("native", "native", b"native", Some(b"native")),
-        ("relocked", "wasm", b"relocked", Some(b"swapped")),
-        ("by-hand", "wasm", b"by-hand", None),
+    // (name, kind, the artifact plugins.lock records if any); each
+    // artifact's bytes are its plugin's name.
+    let installed = [
+        ("listed", "wasm", Some("listed")),
+        ("unlisted", "wasm", Some("unlisted")),
+        ("native", "native", Some("native")),
+        ("relocked", "wasm", Some("swapped")),
+        ("by-hand", "wasm", None),
     ];
     let mut lock = PluginLock::default();
-    for (name, kind, bytes, locked) in installed {
-        install(&plugins, name, kind, bytes);
+    for (name, kind, locked) in installed {
+        install(&plugins, name, kind, name.as_bytes());
         if let Some(locked) = locked {
-            let kind = if *kind == "native" {
+            let kind = if kind == "native" {
                 PluginKind::Native
             } else {
                 PluginKind::Wasm
@@ -46,7 +47,7 @@ fn requirements_block_installed_plugins_only() {
             let tools = vec![format!("{name}_tool")];
             let entry = Locked {
                 kind,
-                sha256: Sha256::of(locked),
+                sha256: Sha256::of(locked.as_bytes()),
                 tools,
             };
             lock.insert(&name.parse().unwrap(), entry);
