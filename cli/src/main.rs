@@ -1,5 +1,6 @@
 //! `wharf`, the command line of the wharf coding-agent host.
 
+mod audit_cmd;
 mod config_cmd;
 mod exec_cmd;
 mod features_cmd;
@@ -157,6 +158,8 @@ enum Command {
     /// Trust a project, so that its .wharf/config.toml is read (or, with
     /// --revoke, mark it untrusted).
     Trust(trust_cmd::TrustArgs),
+    /// Print the audit log: every tool call, what decided it and how it ended.
+    Audit(audit_cmd::AuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -214,6 +217,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             None => exec_cmd::run_resume(args, &cli.global),
         },
         Command::Trust(args) => trust_cmd::run(args, &cli.global),
+        Command::Audit(args) => audit_cmd::run(args, &cli.global),
     }
 }
 

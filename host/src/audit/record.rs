@@ -11,6 +11,7 @@ use wharf_runtime::pipeline::{CallError, CallOutcome, Resolved, Session, ToolCal
 use wharf_runtime::plugin::Content;
 use wharf_runtime::plugin::grant::Grant;
 use wharf_runtime::plugin::manifest::PluginKind;
+use wharf_runtime::registry::Origin;
 
 /// What a secret argument's value becomes.
 pub const REDACTED: &str = "[redacted]";
@@ -59,8 +60,16 @@ pub(super) fn record(
             if let Some(server) = mcp.0.get(manifest.name.as_str()) {
                 record.insert("mcp".into(), server.clone());
             }
-        } else if !resolved.entry.sha256.is_empty() {
-            record.insert("sha256".into(), resolved.entry.sha256.as_str().into());
+        } else {
+            let origin = match resolved.entry.origin {
+                Origin::Embedded => "builtin",
+                Origin::Installed { .. } => "installed",
+            };
+            record.insert("origin".into(), origin.into());
+            // A builtin native plugin is linked in: it has no artifact.
+            if !resolved.entry.sha256.is_empty() {
+                record.insert("sha256".into(), resolved.entry.sha256.as_str().into());
+            }
         }
     }
     record.insert("arguments".into(), arguments(call, resolved));
@@ -204,8 +213,9 @@ fn grant_json(grant: &Grant) -> Value {
     })
 }
 
-/// How the call ended: `ok`, `failed` (the tool said so, or a change could
-/// not be made), `denied` (a stage refused it) or `cancelled`.
+/// How the call ended: `ok`, `failed` (the tool said so, its command exited
+/// with another code than 0, or a change could not be made), `denied` (a
+/// stage refused it) or `cancelled`.
 fn outcome_json(outcome: &CallOutcome) -> Value {
     let mut out = Map::new();
     let changes: Vec<Value> = outcome
@@ -222,7 +232,12 @@ fn outcome_json(outcome: &CallOutcome) -> Value {
         .collect();
     match &outcome.result {
         Ok(output) => {
-            let status = if output.is_error { "failed" } else { "ok" };
+            let exited = output.command.as_ref().map(|ran| ran.exit_code);
+            let status = if output.is_error || exited.is_some_and(|code| code != Some(0)) {
+                "failed"
+            } else {
+                "ok"
+            };
             out.insert("status".into(), status.into());
             let bytes: usize = output.content.iter().map(Content::len).sum();
             out.insert("output_bytes".into(), bytes.into());
