@@ -162,3 +162,6 @@ pub(super) fn git_diff(session: &Session) -> (String, bool) {
     }
     (text, false)
 }
+
+#[cfg(test)]
+mod tests;
