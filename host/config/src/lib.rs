@@ -96,7 +96,9 @@ pub struct Config {
     /// Every provider by id: the built-in ones with the configured
     /// `[model_providers.ID]` laid over them, and the configured ones.
     pub model_providers: BTreeMap<String, ModelProviderInfo>,
-    /// `approval_policy`; `None` lets the front end choose (`exec`: never).
+    /// `approval_policy` (one the requirements allow); `None` lets the
+    /// front end choose (`exec`: never) through
+    /// [`Config::approval_policy_or`], which the requirements bound too.
     pub approval_policy: Option<ApprovalPolicy>,
     pub personality: Personality,
     /// `model_reasoning_effort`; `None`: the model's default.
