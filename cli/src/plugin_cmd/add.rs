@@ -71,7 +71,7 @@ pub(super) fn add(
     // or opened below and copied in.
     configured
         .discovery
-        .blocked(name, manifest.kind, &actual)
+        .check_requirements(name, manifest.kind, &actual)
         .map_err(|err| anyhow!("{err}; not installed"))?;
     let options = &configured.options;
     let plugins = plugins_dir(options);

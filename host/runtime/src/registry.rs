@@ -13,10 +13,10 @@
 
 mod load;
 mod load_error;
-mod telemetry;
 pub mod lock;
 pub mod names;
 pub mod required;
+mod telemetry;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -328,7 +328,7 @@ impl Discovery {
     /// Why the requirements in force would keep an installed plugin named
     /// `name` of `kind`, whose artifact has the digest `sha256`, from
     /// loading (for `wharf plugin add`, before it compiles or opens it).
-    pub fn blocked(
+    pub fn check_requirements(
         &self,
         name: &str,
         kind: manifest::PluginKind,

@@ -122,12 +122,12 @@ fn requirements_block_installed_plugins_only() {
     );
     assert!(
         discovery
-            .blocked("listed", PluginKind::Wasm, &Sha256::of(b"listed"))
+            .check_requirements("listed", PluginKind::Wasm, &Sha256::of(b"listed"))
             .is_ok()
     );
     assert!(
         discovery
-            .blocked("listed", PluginKind::Wasm, &Sha256::of(b"other"))
+            .check_requirements("listed", PluginKind::Wasm, &Sha256::of(b"other"))
             .is_err()
     );
 }
