@@ -48,8 +48,10 @@ struct ShownRequirements {
     /// The file, or the name of the requirements built into this wharf.
     origin: String,
     /// Each requirement by its key as the file writes it
-    /// (`features.web_search`, `mcp_servers.docs.identity.command`).
+    /// (`features.hooks`, `mcp_servers.docs.identity.command`).
     rules: BTreeMap<String, toml::Value>,
+    /// The configured MCP servers they block, with why.
+    blocked_mcp_servers: BTreeMap<String, String>,
 }
 
 #[derive(Serialize)]
@@ -167,6 +169,9 @@ fn print_json(config: &Config, rules: &PathRules, docs: &ProjectDocs) -> anyhow:
                 rules: requirement_rules(&config.requirements)
                     .into_iter()
                     .collect(),
+                blocked_mcp_servers: blocked_mcp_servers(config)
+                    .map(|(name, reason)| (name.to_owned(), reason.to_owned()))
+                    .collect(),
             }),
     };
     println!("{}", serde_json::to_string_pretty(&shown)?);
@@ -226,6 +231,9 @@ fn print_text(config: &Config, rules: &PathRules, docs: &ProjectDocs) {
             for (key, value) in requirement_rules(&config.requirements) {
                 println!("#   {key} = {value}");
             }
+            for (_, reason) in blocked_mcp_servers(config) {
+                println!("# {}", safe(reason));
+            }
         }
     }
     let entries = config.effective.entries();
@@ -254,6 +262,14 @@ fn print_text(config: &Config, rules: &PathRules, docs: &ProjectDocs) {
             println!("#   {}", shown_root(root));
         }
     }
+}
+
+/// The configured MCP servers the requirements block, and why.
+fn blocked_mcp_servers(config: &Config) -> impl Iterator<Item = (&str, &str)> {
+    config.mcp_servers.values().filter_map(|server| {
+        let reason = server.blocked.as_deref()?;
+        Some((server.name.as_str(), reason))
+    })
 }
 
 /// Every requirement in force, by its key as the file writes it.

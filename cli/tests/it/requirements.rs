@@ -314,6 +314,19 @@ fn a_renamed_or_changed_mcp_server_is_never_started() {
         [("docs", changed.as_str()), ("docs2", renamed.as_str())]
     );
     assert!(rows.iter().all(|row| row["enabled"] == false));
+    let out = required(&env, text, &["config", "show"]).success();
+    assert!(
+        out.stdout
+            .contains(&format!("\n# {changed}\n# {renamed}\n")),
+        "{}",
+        out.stdout
+    );
+    let out = required(&env, text, &["config", "show", "--json"]).success();
+    let shown: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        shown["requirements"]["blocked_mcp_servers"],
+        json!({ "docs": changed, "docs2": renamed })
+    );
     for name in ["docs", "docs2"] {
         assert!(!marker(name).exists(), "{name} was started");
     }
@@ -481,7 +494,8 @@ fn config_show_prints_where_the_requirements_come_from_and_each_rule() {
                 "allow_native_plugins": false,
                 "features.hooks": false,
                 "mcp_servers.docs.identity.command": "docs-mcp",
-            }
+            },
+            "blocked_mcp_servers": {},
         })
     );
     let out = env.wharf(&["config", "show", "--json"]).success();
