@@ -22,7 +22,7 @@ use clap::{Args, Subcommand};
 use wharf_config::ApprovalPolicy;
 use wharf_host::agent::{self, CancelToken, Event, Sink};
 use wharf_host::rollout::{self, Rollout, RolloutWriter, SessionMeta, SharedRollout};
-use wharf_model::models::{ModelInfo, Models, WireApi};
+use wharf_model::models::Models;
 use wharf_model::protocol::{ModelClient, ResponseItem};
 use wharf_model::replay::{RecordingClient, ReplayClient};
 
@@ -266,7 +266,7 @@ fn run_turn(
     }
     let model = models.resolve(config.model.as_deref());
     let images = inputs::load_images(&args.images, &config.cwd, &model)?;
-    for warning in request_warnings(config, &model) {
+    for warning in crate::provider::request_warnings(config, &model) {
         eprintln!("warning: {warning}");
     }
     let provider = config.model_provider.id.clone();
@@ -395,26 +395,6 @@ fn run_turn(
 /// directory, or a worktree's `.git` file).
 fn in_git_repository(dir: &std::path::Path) -> bool {
     dir.ancestors().any(|dir| dir.join(".git").exists())
-}
-
-/// What the configuration asks that `model` on this provider cannot take:
-/// said once per session, and left out of the requests.
-pub(crate) fn request_warnings(config: &wharf_config::Config, model: &ModelInfo) -> Vec<String> {
-    let mut warnings = Vec::new();
-    if config.model_verbosity.is_some() && !model.support_verbosity {
-        warnings.push(format!(
-            "model_verbosity is not sent: the model {} does not take it",
-            model.slug
-        ));
-    }
-    if config.web_search && config.model_provider.wire_api != WireApi::Responses {
-        warnings.push(
-            "tools.web_search needs a provider with wire_api = \"responses\"; the model gets no \
-             web search"
-                .to_owned(),
-        );
-    }
-    warnings
 }
 
 /// Prints events and writes them to the rollout.

@@ -5,7 +5,7 @@
 use anyhow::Context as _;
 use wharf_config::Config;
 use wharf_model::client::{ClientConfig, ResponsesClient, Transport};
-use wharf_model::models::{ModelInfo, ModelProviderInfo, Models};
+use wharf_model::models::{ModelInfo, ModelProviderInfo, Models, WireApi};
 use wharf_model::protocol::ModelClient;
 
 /// How long a session's start waits for the provider's model list.
@@ -52,4 +52,24 @@ pub fn provider_client(config: &Config, model: &ModelInfo) -> anyhow::Result<Box
             provider.base_url
         )
     })
+}
+
+/// What the configuration asks that `model` on this provider cannot take:
+/// said once per session, and left out of the requests.
+pub(crate) fn request_warnings(config: &Config, model: &ModelInfo) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if config.model_verbosity.is_some() && !model.support_verbosity {
+        warnings.push(format!(
+            "model_verbosity is not sent: the model {} does not take it",
+            model.slug
+        ));
+    }
+    if config.web_search && config.model_provider.wire_api != WireApi::Responses {
+        warnings.push(
+            "tools.web_search needs a provider with wire_api = \"responses\"; the model gets no \
+             web search"
+                .to_owned(),
+        );
+    }
+    warnings
 }

@@ -79,7 +79,7 @@ pub fn run(global: &GlobalArgs, model: Option<String>, start: Start) -> anyhow::
         eprintln!("warning: {warning}");
     }
     let model = models.resolve(config.model.as_deref());
-    for warning in crate::exec_cmd::request_warnings(config, &model) {
+    for warning in crate::provider::request_warnings(config, &model) {
         eprintln!("warning: {warning}");
     }
     let catalog = catalog(&models, &model);
