@@ -34,6 +34,10 @@ pub struct LogoutArgs {
 pub fn login(global: &GlobalArgs, args: LoginArgs) -> anyhow::Result<()> {
     let config = global.configure()?.config;
     let (server, url) = http_server(&config, &args.name)?;
+    // A server the requirements block is never contacted.
+    if let Some(reason) = &server.blocked {
+        anyhow::bail!("{reason}; not logging in to `{}`", server.name);
+    }
     let store = crate::mcp::open_store(&config)?;
     let scopes: Vec<String> = if args.scopes.is_empty() {
         server.scopes.clone()

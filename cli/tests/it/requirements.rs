@@ -502,3 +502,21 @@ fn config_show_prints_where_the_requirements_come_from_and_each_rule() {
     let shown: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(shown["requirements"], Value::Null);
 }
+
+/// `wharf mcp login` never contacts a server the allowlist blocks.
+#[test]
+fn mcp_login_refuses_a_blocked_server() {
+    let env = Env::new();
+    let text = "[mcp_servers.docs.identity]\nurl = \"https://mcp.example.com/docs\"\n";
+    let file = requirements(&env, text);
+    env.write_config("[mcp_servers.docs2]\nurl = \"http://127.0.0.1:9/mcp\"\n");
+    let out = required(&env, text, &["mcp", "login", "docs2"]).fails_with(1);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: blocked by requirements ({}: [mcp_servers]): `docs2` is not an allowed MCP \
+             server (allowed: docs); not logging in to `docs2`\n",
+            display(&file)
+        )
+    );
+}
