@@ -33,7 +33,9 @@ fn session(env: &Env, vars: &[(&str, &str)]) -> (ModelServer, crate::Output) {
     let server = ModelServer::start([
         Turn::function_call(
             "exec_command",
-            json!({ "cmd": "cat secret.txt", "login": false }),
+            // Waits for the end of `cat` (not the default yield), so its
+            // output is in the call's, however slow the machine.
+            json!({ "cmd": "cat secret.txt", "login": false, "yield_time_ms": 30000 }),
         )
         .with_usage(12, 3)
         .into(),
@@ -107,6 +109,8 @@ fn a_session_leaves_its_events_and_their_fields_in_the_log() {
                 "model request done",
                 "attempt=1",
                 "duration_ms=",
+                // In its own span, within the turn's.
+                ":model_request: ",
                 &conversation,
             ],
         ),
@@ -169,6 +173,12 @@ fn no_prompt_output_key_or_environment_value_is_logged_at_any_level() {
             log.contains("wharf.tool_result"),
             "WHARF_LOG={filter}:\n{log}"
         );
+        // At trace, every streamed event is there (its kind, not its text).
+        if filter == "trace" {
+            for text in ["wharf.sse_event", "event.kind=", "input_token_count=12"] {
+                assert!(log.contains(text), "no {text:?} in:\n{log}");
+            }
+        }
         for secret in [
             PROMPT,
             "PROMPT-MARKER",

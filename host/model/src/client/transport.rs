@@ -141,9 +141,10 @@ impl Http {
         };
         match &self.runtime {
             Some(runtime) => {
-                // The request's events belong to the caller's span (the turn).
+                // A span of its own, within the caller's (the turn).
+                let span = tracing::info_span!(target: "wharf.api_request", "model_request");
                 let request = run(Arc::clone(&self.shared), payload, decoder, tx);
-                runtime.spawn(tracing::Instrument::in_current_span(request));
+                runtime.spawn(tracing::Instrument::instrument(request, span));
             }
             None => {
                 tx.send(Err(ModelError::Connect(
