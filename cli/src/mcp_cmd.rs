@@ -156,7 +156,7 @@ fn add(global: &GlobalArgs, args: AddArgs) -> anyhow::Result<()> {
     let server = McpServerConfig::from_toml(&name, &raw, &options, Source::Flag("wharf mcp add"))
         .map_err(|err| UsageError(format!("{}: {err}", server_key(&name))))?;
     // A server the requirements would block is not added: it could never start.
-    if let Some(reason) = options.requirements.load()?.mcp_server_blocked(&server) {
+    if let Some(reason) = server.blocked_by(&options.requirements.load()?) {
         anyhow::bail!("{reason}; `{name}` was not added");
     }
     let path = options.user_config_path();

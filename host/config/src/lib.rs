@@ -323,7 +323,7 @@ impl Config {
         warnings.append(&mut root_warnings);
         let (model_providers, model_provider) = providers::resolve(&typed, options, &effective)?;
         let mut mcp_servers = mcp::resolve(&typed, options, &effective)?;
-        requirements.block_mcp_servers(&mut mcp_servers);
+        mcp::block(&mut mcp_servers, &requirements);
         let shell_environment_policy =
             env_policy::EnvPolicy::resolve(typed.shell_environment_policy.as_ref(), &effective)?;
         let sandbox_namespaces = typed

@@ -28,6 +28,7 @@ use wharf_sandbox::{ReadOnlyAccess, SandboxMode, SandboxPolicy};
 
 use super::layer::{KeyPath, Layered, remove_at};
 use super::policy::{self, WorkspaceWrite};
+use super::requirements::{McpIdentity, Requirements};
 use super::toml_types::{ConfigToml, McpServerToml, SandboxModeToml};
 use super::{ConfigError, ConfigOptions, Source, expand_home, invalid_value};
 
@@ -170,6 +171,29 @@ pub fn validate_server_name(name: &str) -> Result<(), McpServerError> {
             field: None,
             message: "invalid server name: use only ASCII letters, digits, `-` and `_`".to_owned(),
         })
+    }
+}
+
+impl McpServerConfig {
+    /// What the requirements' `[mcp_servers]` allowlist matches beside the
+    /// name: a stdio server's `command`, an HTTP server's `url`.
+    pub fn identity(&self) -> McpIdentity {
+        match &self.transport {
+            McpTransport::Stdio { command, .. } => McpIdentity::Command(command.clone()),
+            McpTransport::Http { url, .. } => McpIdentity::Url(url.clone()),
+        }
+    }
+
+    /// Why `requirements` forbid this server, if they do.
+    pub fn blocked_by(&self, requirements: &Requirements) -> Option<String> {
+        requirements.mcp_server_blocked(&self.name, &self.identity())
+    }
+}
+
+/// Marks every server of `servers` that `requirements` forbid.
+pub(super) fn block(servers: &mut BTreeMap<String, McpServerConfig>, requirements: &Requirements) {
+    for server in servers.values_mut() {
+        server.blocked = server.blocked_by(requirements);
     }
 }
 

@@ -13,7 +13,6 @@ use wharf_sandbox::SandboxMode;
 use super::{McpIdentity, Requirements};
 use crate::features::{FeatureError, FeatureRegistry};
 use crate::layer::{Layered, remove_at};
-use crate::mcp::{McpServerConfig, McpTransport};
 use crate::toml_types::{ApprovalPolicy, SandboxModeToml};
 use crate::{Config, ConfigError, Source};
 
@@ -120,14 +119,13 @@ impl Requirements {
         }
     }
 
-    /// Why MCP server `server` may not start, if it may not: with an
-    /// allowlist, its name must be listed and its identity (a stdio
-    /// server's `command`, an HTTP server's `url`) must be the listed one,
-    /// compared normalized ([`normalize_url`]).
-    pub fn mcp_server_blocked(&self, server: &McpServerConfig) -> Option<String> {
+    /// Why the MCP server `name`, which is `identity` (a stdio server's
+    /// `command`, an HTTP server's `url`), may not start, if it may not:
+    /// with an allowlist, its name must be listed and its identity must be
+    /// the listed one, compared normalized ([`normalize_url`]).
+    pub fn mcp_server_blocked(&self, name: &str, identity: &McpIdentity) -> Option<String> {
         let allowed = self.mcp_servers.as_ref()?;
-        let name = &server.name;
-        let Some(identity) = allowed.get(name) else {
+        let Some(wanted) = allowed.get(name) else {
             let listed = if allowed.is_empty() {
                 "none".to_owned()
             } else {
@@ -139,29 +137,24 @@ impl Requirements {
                 self.at(MCP_SERVERS)
             ));
         };
-        let at = self.at(&format!("[mcp_servers.{name}.identity]"));
-        let configured = match &server.transport {
-            McpTransport::Stdio { command, .. } => format!("the stdio server `{command}`"),
-            McpTransport::Http { url, .. } => format!("the HTTP server at `{url}`"),
-        };
-        let wanted = match (identity, &server.transport) {
-            (McpIdentity::Command(want), McpTransport::Stdio { command, .. })
-                if want.trim() == command.trim() =>
-            {
-                return None;
+        let same = match (wanted, identity) {
+            (McpIdentity::Command(want), McpIdentity::Command(command)) => {
+                want.trim() == command.trim()
             }
-            (McpIdentity::Url(want), McpTransport::Http { url, .. })
-                if normalize_url(want) == normalize_url(url) =>
-            {
-                return None;
+            (McpIdentity::Url(want), McpIdentity::Url(url)) => {
+                normalize_url(want) == normalize_url(url)
             }
-            (McpIdentity::Command(want), _) => format!("the stdio server `{}`", want.trim()),
-            (McpIdentity::Url(want), _) => format!("the HTTP server at `{}`", want.trim()),
+            (McpIdentity::Command(_), McpIdentity::Url(_))
+            | (McpIdentity::Url(_), McpIdentity::Command(_)) => false,
         };
-        Some(format!(
-            "blocked by requirements ({at}): MCP server `{name}` must be {wanted}, not \
-             {configured}"
-        ))
+        (!same).then(|| {
+            format!(
+                "blocked by requirements ({}): MCP server `{name}` must be {}, not {}",
+                self.at(&format!("[mcp_servers.{name}.identity]")),
+                wanted.describe(),
+                identity.describe()
+            )
+        })
     }
 
     /// Applies the requirements to `effective`, the merged layers with
@@ -278,11 +271,14 @@ impl Requirements {
             );
         }
     }
+}
 
-    /// Marks every server of `servers` the allowlist blocks.
-    pub(crate) fn block_mcp_servers(&self, servers: &mut BTreeMap<String, McpServerConfig>) {
-        for server in servers.values_mut() {
-            server.blocked = self.mcp_server_blocked(server);
+impl McpIdentity {
+    /// How messages name a server: its kind, and its command or URL.
+    fn describe(&self) -> String {
+        match self {
+            McpIdentity::Command(command) => format!("the stdio server `{}`", command.trim()),
+            McpIdentity::Url(url) => format!("the HTTP server at `{}`", url.trim()),
         }
     }
 }
