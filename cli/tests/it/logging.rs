@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
-use wharf_tests::model_server::{ModelServer, Turn};
+use wharf_tests::model_server::{ModelServer, Reply, Turn};
 
 use crate::{Env, provider_flags};
 
@@ -304,4 +304,29 @@ fn a_log_directory_that_cannot_be_made_is_one_warning_and_the_command_runs() {
             "{user:?}: {stderr}"
         );
     }
+}
+
+#[test]
+fn a_providers_error_cannot_forge_log_lines_or_reach_a_terminal_raw() {
+    let env = Env::new();
+    let forged =
+        "bad request\n2026-01-01T00:00:00Z  INFO wharf.tool_result: FORGED \x1b[2J\x1b]0;title\x07";
+    let server = ModelServer::start([Reply::error(400, forged)]).unwrap();
+    let mut args = provider_flags(&server, "responses");
+    args.extend(["exec", "--skip-git-repo-check", "-m", "gpt-5.1-codex", "hi"].map(str::to_owned));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = env.wharf(&args).fails_with(1);
+    let log = read_log(&env);
+    // The message is logged, on the line of its event, escaped.
+    let failed = lines(&log, "wharf.api_request");
+    assert!(
+        failed.iter().any(|line| line.contains("FORGED")),
+        "{}\n{log}",
+        output.stderr
+    );
+    assert!(
+        !log.lines().any(|line| line.starts_with("2026-01-01")),
+        "a forged line:\n{log}"
+    );
+    assert!(!log.contains('\x1b') && !log.contains('\x07'), "{log:?}");
 }

@@ -111,7 +111,9 @@ pub(super) fn turn_ended(result: Result<&TurnOutcome, &TurnError>, started: Inst
         Err(error) => tracing::warn!(
             target: "wharf.turn",
             duration_ms = millis(started),
-            error.message = %error,
+            // As text: a &str field is written quoted, its control characters
+            // escaped (the message can be the provider's).
+            error.message = error.to_string().as_str(),
             "turn failed"
         ),
     }

@@ -112,7 +112,9 @@ pub(super) fn trace_attempt(attempt: u32, started: Instant, outcome: &Attempt) {
             target: "wharf.api_request",
             attempt,
             duration_ms,
-            error.message = %error,
+            // As text: a &str field is written quoted, its control characters
+            // escaped (the message can be the provider's).
+            error.message = error.to_string().as_str(),
             "model request failed"
         ),
         Attempt::RetryRequest {
