@@ -138,11 +138,14 @@ impl CappedFile {
     }
 }
 
+/// Opens `path` to append, never through a symlink: whoever could plant
+/// one there must not get wharf to write into another file.
 fn open_append(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .create(true)
         .append(true)
         .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(path)
 }
 
@@ -211,5 +214,17 @@ mod tests {
         log.write_all(b"next\n").unwrap();
         assert_eq!(read("wharf.log"), "next\n");
         assert_eq!(read("wharf.log.1"), "a line longer than the cap\n");
+    }
+
+    #[test]
+    fn a_symlink_in_the_logs_place_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let other = dir.path().join("other");
+        fs::write(&other, "").unwrap();
+        let log_dir = dir.path().join("log");
+        fs::create_dir(&log_dir).unwrap();
+        std::os::unix::fs::symlink(&other, log_dir.join(LOG_FILE)).unwrap();
+        assert!(CappedFile::open(&log_dir, 10).is_err());
+        assert_eq!(fs::read_to_string(&other).unwrap(), "");
     }
 }
