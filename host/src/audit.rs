@@ -63,6 +63,19 @@ fn rotated(dir: &Path, n: usize) -> PathBuf {
     dir.join(format!("audit.{n}.jsonl"))
 }
 
+/// How many records a session appends between two checks of the file's
+/// size (its own writes are always counted).
+const CHECK_EVERY: u32 = 32;
+
+/// The open file and what this session knows of its size.
+struct Open {
+    file: File,
+    /// The size at the last check, plus this session's writes since.
+    size: u64,
+    /// Records written since the last check.
+    unchecked: u32,
+}
+
 /// Where a session's calls are recorded.
 pub struct AuditLog {
     dir: PathBuf,
@@ -70,7 +83,7 @@ pub struct AuditLog {
     keep: usize,
     /// Opened at the first record: a session that makes no call writes
     /// nothing.
-    file: Mutex<Option<File>>,
+    file: Mutex<Option<Open>>,
     /// What is known of the session's MCP servers, by plugin name.
     mcp: record::McpServers,
     /// Whether a failed write was reported already.
@@ -122,32 +135,45 @@ impl AuditLog {
     }
 
     /// Appends `line` in one write, rotating first when the file is full.
+    /// The file's size is asked every [`CHECK_EVERY`] records or when this
+    /// session's own writes say it is full, so that other sessions'
+    /// records count too without a `stat` per call.
     fn append(&self, line: &[u8]) -> io::Result<()> {
         let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
-        let open = match file.take() {
+        let mut open = match file.take() {
             Some(open) => open,
             None => self.open()?,
         };
-        let size = open.metadata()?.len();
-        let open = if size > 0 && size + line.len() as u64 > self.max_bytes {
-            self.rotate(&open)?;
-            self.open()?
-        } else {
-            open
-        };
-        let written = (&open).write_all(line);
+        let len = line.len() as u64;
+        if open.unchecked >= CHECK_EVERY || open.size + len > self.max_bytes {
+            open.size = open.file.metadata()?.len();
+            open.unchecked = 0;
+        }
+        if open.size > 0 && open.size + len > self.max_bytes {
+            self.rotate(&open.file)?;
+            open = self.open()?;
+        }
+        let written = (&open.file).write_all(line);
+        open.size += len;
+        open.unchecked += 1;
         *file = Some(open);
         written
     }
 
-    fn open(&self) -> io::Result<File> {
+    fn open(&self) -> io::Result<Open> {
         std::fs::create_dir_all(&self.dir)?;
-        OpenOptions::new()
+        let file = OpenOptions::new()
             .append(true)
             .create(true)
             .mode(0o600)
             .custom_flags(libc::O_NOFOLLOW)
-            .open(self.dir.join(FILE))
+            .open(self.dir.join(FILE))?;
+        let size = file.metadata()?.len();
+        Ok(Open {
+            file,
+            size,
+            unchecked: 0,
+        })
     }
 
     /// Moves the full file `open` away, unless another session did

@@ -5,12 +5,17 @@
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde::ser::{SerializeMap as _, Serializer};
+use serde_json::{Value, json};
 use wharf_config::{Config, McpTransport};
-use wharf_runtime::pipeline::{CallError, CallOutcome, Resolved, Session, ToolCall};
-use wharf_runtime::plugin::Content;
+use wharf_runtime::pipeline::{
+    AppliedChange, CallError, CallOutcome, ChangeKind, Decisions, Resolved, Session, Timings,
+    ToolCall,
+};
 use wharf_runtime::plugin::grant::Grant;
 use wharf_runtime::plugin::manifest::PluginKind;
+use wharf_runtime::plugin::{Content, ToolError};
 use wharf_runtime::registry::Origin;
 
 /// What a secret argument's value becomes.
@@ -41,6 +46,8 @@ impl McpServers {
 }
 
 /// The record of `outcome`, as one line of JSON without its newline.
+/// Serialized from borrowed parts: the only copies are the time, the
+/// arguments (to redact them) and an error's message.
 pub(super) fn record(
     session: &Session,
     call: &ToolCall,
@@ -48,65 +55,225 @@ pub(super) fn record(
     outcome: &CallOutcome,
     mcp: &McpServers,
 ) -> Vec<u8> {
-    let mut record = Map::new();
-    record.insert("time".into(), now().into());
-    record.insert("session".into(), session.session_id.as_str().into());
-    record.insert("call_id".into(), outcome.call_id.as_str().into());
-    record.insert("tool".into(), call.tool.as_str().into());
+    let mut record = Record {
+        time: now(),
+        session: session.session_id.as_str(),
+        call_id: outcome.call_id.as_str(),
+        tool: &call.tool,
+        plugin: None,
+        origin: None,
+        sha256: None,
+        mcp: None,
+        arguments: arguments(call, resolved),
+        approval_policy: session.approval_policy.map(|policy| policy.as_str()),
+        sandbox: session.sandbox.policy().mode().as_str(),
+        grant: outcome.grant.as_deref().map(GrantRecord),
+        decisions: DecisionsRecord(&outcome.decisions),
+        timings_us: TimingsRecord::of(&outcome.timings),
+        outcome: OutcomeRecord::of(outcome),
+    };
     if let Some(resolved) = resolved {
         let manifest = &resolved.entry.manifest;
-        record.insert("plugin".into(), manifest.name.as_str().into());
+        record.plugin = Some(manifest.name.as_str());
         if manifest.kind == PluginKind::Mcp {
-            if let Some(server) = mcp.0.get(manifest.name.as_str()) {
-                record.insert("mcp".into(), server.clone());
-            }
+            record.mcp = mcp.0.get(manifest.name.as_str());
         } else {
-            let origin = match resolved.entry.origin {
+            record.origin = Some(match resolved.entry.origin {
                 Origin::Embedded => "builtin",
                 Origin::Installed { .. } => "installed",
-            };
-            record.insert("origin".into(), origin.into());
+            });
             // A builtin native plugin is linked in: it has no artifact.
-            if !resolved.entry.sha256.is_empty() {
-                record.insert("sha256".into(), resolved.entry.sha256.as_str().into());
-            }
+            record.sha256 = Some(resolved.entry.sha256.as_str()).filter(|sha| !sha.is_empty());
         }
     }
-    record.insert("arguments".into(), arguments(call, resolved));
-    if let Some(policy) = session.approval_policy {
-        record.insert("approval_policy".into(), policy.as_str().into());
+    serde_json::to_vec(&record).unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct Record<'a> {
+    time: String,
+    session: &'a str,
+    call_id: &'a str,
+    tool: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plugin: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sha256: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mcp: Option<&'a Value>,
+    arguments: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    approval_policy: Option<&'static str>,
+    sandbox: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    grant: Option<GrantRecord<'a>>,
+    decisions: DecisionsRecord<'a>,
+    timings_us: TimingsRecord,
+    outcome: OutcomeRecord<'a>,
+}
+
+/// Text that is serialized as what it displays, without a copy.
+struct Shown<T>(T);
+
+impl<T: std::fmt::Display> Serialize for Shown<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
     }
-    record.insert(
-        "sandbox".into(),
-        session.sandbox.policy().mode().as_str().into(),
-    );
-    if let Some(grant) = &outcome.grant {
-        record.insert("grant".into(), grant_json(grant));
+}
+
+/// What the call may touch: paths, variable names (never their values),
+/// limits.
+struct GrantRecord<'a>(&'a Grant);
+
+impl Serialize for GrantRecord<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let grant = self.0;
+        let mut map = serializer.serialize_map(Some(8))?;
+        map.serialize_entry("read_roots", &Paths(&grant.read_roots))?;
+        map.serialize_entry("write_roots", &Paths(&grant.write_roots))?;
+        map.serialize_entry("env", &Seq(grant.env.iter().map(|(name, _)| name)))?;
+        map.serialize_entry("exec", &grant.exec)?;
+        map.serialize_entry("network", &Seq(grant.network.iter().map(Shown)))?;
+        let timeout_ms = u64::try_from(grant.timeout.as_millis()).unwrap_or(u64::MAX);
+        map.serialize_entry("timeout_ms", &timeout_ms)?;
+        map.serialize_entry("memory_bytes", &grant.memory_bytes)?;
+        map.serialize_entry("output_bytes", &grant.output_bytes)?;
+        map.end()
     }
-    let decisions: Vec<Value> = outcome
-        .decisions
-        .iter()
-        .map(|decision| {
-            json!({
-                "stage": decision.stage.as_str(),
-                "verdict": decision.verdict.as_str(),
-                "by": decision.by.as_str(),
-            })
-        })
-        .collect();
-    record.insert("decisions".into(), decisions.into());
-    let micros = |d: std::time::Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
-    record.insert(
-        "timings_us".into(),
-        json!({
-            "checks": micros(outcome.timings.checks),
-            "invoke": micros(outcome.timings.invoke),
-            "apply": micros(outcome.timings.apply),
-            "total": micros(outcome.timings.total),
-        }),
-    );
-    record.insert("outcome".into(), outcome_json(outcome));
-    serde_json::to_vec(&Value::Object(record)).unwrap_or_default()
+}
+
+struct Paths<'a>(&'a [std::path::PathBuf]);
+
+impl Serialize for Paths<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|path| Shown(path.display())))
+    }
+}
+
+/// An iterator serialized as a sequence (it is cloned to be walked).
+struct Seq<I>(I);
+
+impl<I> Serialize for Seq<I>
+where
+    I: Iterator + Clone,
+    I::Item: Serialize,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.clone())
+    }
+}
+
+struct DecisionsRecord<'a>(&'a Decisions);
+
+impl Serialize for DecisionsRecord<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|decision| DecisionRecord {
+            stage: decision.stage.as_str(),
+            verdict: decision.verdict.as_str(),
+            by: decision.by.as_str(),
+        }))
+    }
+}
+
+#[derive(Serialize)]
+struct DecisionRecord {
+    stage: &'static str,
+    verdict: &'static str,
+    by: &'static str,
+}
+
+#[derive(Serialize)]
+struct TimingsRecord {
+    checks: u64,
+    invoke: u64,
+    apply: u64,
+    total: u64,
+}
+
+impl TimingsRecord {
+    fn of(timings: &Timings) -> TimingsRecord {
+        let micros = |d: std::time::Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        TimingsRecord {
+            checks: micros(timings.checks),
+            invoke: micros(timings.invoke),
+            apply: micros(timings.apply),
+            total: micros(timings.total),
+        }
+    }
+}
+
+/// How the call ended: `ok`, `failed` (the tool said so, its command exited
+/// with another code than 0, or a change could not be made), `denied` (a
+/// stage refused it) or `cancelled`. Never the output, only its size.
+#[derive(Serialize)]
+struct OutcomeRecord<'a> {
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exit_code: Option<Option<i32>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_bytes: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    changes: Option<ChangesRecord<'a>>,
+}
+
+impl OutcomeRecord<'_> {
+    fn of(outcome: &CallOutcome) -> OutcomeRecord<'_> {
+        let changes = (!outcome.applied.is_empty()).then_some(ChangesRecord(&outcome.applied));
+        match &outcome.result {
+            Ok(output) => {
+                let exit_code = output.command.as_ref().map(|ran| ran.exit_code);
+                let failed = output.is_error || exit_code.is_some_and(|code| code != Some(0));
+                OutcomeRecord {
+                    status: if failed { "failed" } else { "ok" },
+                    error: None,
+                    exit_code,
+                    output_bytes: Some(output.content.iter().map(Content::len).sum()),
+                    changes,
+                }
+            }
+            Err(err) => OutcomeRecord {
+                status: match err {
+                    CallError::Tool(ToolError::Cancelled) => "cancelled",
+                    CallError::Tool(_) | CallError::Apply(_) => "failed",
+                    CallError::UnknownTool { .. }
+                    | CallError::NotOffered { .. }
+                    | CallError::Unsupported { .. }
+                    | CallError::InvalidArgs(_)
+                    | CallError::NotApproved(_)
+                    | CallError::Denied(_) => "denied",
+                },
+                error: Some(err.to_string()),
+                exit_code: None,
+                output_bytes: None,
+                changes,
+            },
+        }
+    }
+}
+
+struct ChangesRecord<'a>(&'a [AppliedChange]);
+
+impl Serialize for ChangesRecord<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|change| ChangeRecord {
+            kind: match change.kind {
+                ChangeKind::Added => "added",
+                ChangeKind::Modified => "modified",
+                ChangeKind::Deleted => "deleted",
+            },
+            path: Shown(change.path.display()),
+        }))
+    }
+}
+
+#[derive(Serialize)]
+struct ChangeRecord<'a> {
+    kind: &'static str,
+    path: Shown<std::path::Display<'a>>,
 }
 
 /// The call's arguments with secrets redacted; only their size when no
@@ -191,79 +358,6 @@ fn resolve<'s>(root: &'s Value, schema: &'s Value) -> &'s Value {
         return schema;
     };
     root.pointer(pointer).unwrap_or(schema)
-}
-
-/// What the call may touch: paths, variable names (never their values),
-/// limits.
-fn grant_json(grant: &Grant) -> Value {
-    let paths = |paths: &[std::path::PathBuf]| -> Vec<String> {
-        paths.iter().map(|p| p.display().to_string()).collect()
-    };
-    let env: Vec<&str> = grant.env.iter().map(|(name, _)| name.as_str()).collect();
-    let network: Vec<String> = grant.network.iter().map(ToString::to_string).collect();
-    json!({
-        "read_roots": paths(&grant.read_roots),
-        "write_roots": paths(&grant.write_roots),
-        "env": env,
-        "exec": grant.exec,
-        "network": network,
-        "timeout_ms": u64::try_from(grant.timeout.as_millis()).unwrap_or(u64::MAX),
-        "memory_bytes": grant.memory_bytes,
-        "output_bytes": grant.output_bytes,
-    })
-}
-
-/// How the call ended: `ok`, `failed` (the tool said so, its command exited
-/// with another code than 0, or a change could not be made), `denied` (a
-/// stage refused it) or `cancelled`.
-fn outcome_json(outcome: &CallOutcome) -> Value {
-    let mut out = Map::new();
-    let changes: Vec<Value> = outcome
-        .applied
-        .iter()
-        .map(|change| {
-            let kind = match change.kind {
-                wharf_runtime::pipeline::ChangeKind::Added => "added",
-                wharf_runtime::pipeline::ChangeKind::Modified => "modified",
-                wharf_runtime::pipeline::ChangeKind::Deleted => "deleted",
-            };
-            json!({ "kind": kind, "path": change.path.display().to_string() })
-        })
-        .collect();
-    match &outcome.result {
-        Ok(output) => {
-            let exited = output.command.as_ref().map(|ran| ran.exit_code);
-            let status = if output.is_error || exited.is_some_and(|code| code != Some(0)) {
-                "failed"
-            } else {
-                "ok"
-            };
-            out.insert("status".into(), status.into());
-            let bytes: usize = output.content.iter().map(Content::len).sum();
-            out.insert("output_bytes".into(), bytes.into());
-            if let Some(ran) = &output.command {
-                out.insert("exit_code".into(), ran.exit_code.into());
-            }
-        }
-        Err(err) => {
-            let status = match err {
-                CallError::Tool(wharf_runtime::plugin::ToolError::Cancelled) => "cancelled",
-                CallError::Tool(_) | CallError::Apply(_) => "failed",
-                CallError::UnknownTool { .. }
-                | CallError::NotOffered { .. }
-                | CallError::Unsupported { .. }
-                | CallError::InvalidArgs(_)
-                | CallError::NotApproved(_)
-                | CallError::Denied(_) => "denied",
-            };
-            out.insert("status".into(), status.into());
-            out.insert("error".into(), err.to_string().into());
-        }
-    }
-    if !changes.is_empty() {
-        out.insert("changes".into(), changes.into());
-    }
-    Value::Object(out)
 }
 
 /// Now in RFC 3339, UTC, to the millisecond.
