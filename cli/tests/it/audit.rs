@@ -460,3 +460,51 @@ fn a_tool_cannot_write_or_truncate_the_audit_log() {
         }
     }
 }
+
+/// A log that cannot be written is a warning, and the call goes on.
+#[test]
+fn a_log_that_cannot_be_written_is_a_warning_not_a_failure() {
+    let env = Env::new();
+    // The audit directory cannot be made: a file is in its place.
+    std::fs::write(env.wharf_home().join("audit"), "").unwrap();
+    let output = tool_call(&env, &[], "update_plan", r#"{"plan": []}"#).success();
+    assert_eq!(
+        output.stderr.matches("cannot write the audit log").count(),
+        1,
+        "{}",
+        output.stderr
+    );
+    assert!(output.stdout.contains("Plan updated"), "{}", output.stdout);
+    // Turned off, nothing is tried.
+    let off = tool_call(
+        &env,
+        &["-c", "audit.enabled=false"],
+        "update_plan",
+        r#"{"plan": []}"#,
+    )
+    .success();
+    assert!(!off.stderr.contains("audit"), "{}", off.stderr);
+}
+
+/// A trusted project's file cannot turn the log off: the key is ignored
+/// with a warning, and the call is recorded.
+#[test]
+fn a_project_file_cannot_turn_the_log_off() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.cwd().join(".wharf")).unwrap();
+    std::fs::write(
+        env.cwd().join(".wharf/config.toml"),
+        "[audit]\nenabled = false\n",
+    )
+    .unwrap();
+    env.wharf(&["trust"]).success();
+    let output = tool_call(&env, &[], "update_plan", r#"{"plan": []}"#).success();
+    assert!(
+        output
+            .stderr
+            .contains("`audit.enabled`: a project file cannot change the audit log"),
+        "{}",
+        output.stderr
+    );
+    only_record(&env);
+}

@@ -540,3 +540,231 @@ fn a_request_for_a_file_edit_carries_the_patch() {
     assert_eq!(asked[0].command, None);
     assert!(!setup.cwd().join("a.txt").exists());
 }
+
+/// What each stage decided and what decided it, as recorded on the
+/// outcome: rows of (policy, sandbox, answer, command) → the decisions
+/// from the approval stage on (the earlier ones are always the same).
+#[test]
+fn each_decision_names_what_decided_it() {
+    use SandboxMode::{ReadOnly, WorkspaceWrite};
+    use serde_json::json;
+    let approved_before = Some(Decision::ApprovedBefore);
+    let escalated = json!({
+        "cmd": "touch made",
+        "sandbox_permissions": "require_escalated",
+        "justification": "it writes"
+    });
+    let rows: Vec<(
+        &str,
+        Option<ApprovalPolicy>,
+        SandboxMode,
+        Option<Decision>,
+        serde_json::Value,
+        &[&str],
+    )> = vec![
+        (
+            "no policy",
+            None,
+            WorkspaceWrite,
+            None,
+            json!({"cmd": "true"}),
+            &[
+                "approval allow no_policy",
+                "grant allow grant",
+                "invoke allow plugin",
+            ],
+        ),
+        (
+            "never asks",
+            Some(Never),
+            WorkspaceWrite,
+            None,
+            json!({"cmd": "true"}),
+            &[
+                "approval allow policy",
+                "grant allow grant",
+                "invoke allow plugin",
+            ],
+        ),
+        (
+            "nobody to ask",
+            Some(Untrusted),
+            WorkspaceWrite,
+            None,
+            json!({"cmd": "touch made"}),
+            &["approval deny no_approver"],
+        ),
+        (
+            "the user says no",
+            Some(Untrusted),
+            WorkspaceWrite,
+            NO,
+            json!({"cmd": "touch made"}),
+            &["approval deny user"],
+        ),
+        (
+            "the user says yes",
+            Some(Untrusted),
+            WorkspaceWrite,
+            YES,
+            json!({"cmd": "touch made"}),
+            &[
+                "approval allow user",
+                "grant allow grant",
+                "invoke allow plugin",
+            ],
+        ),
+        (
+            "yes for the session, earlier",
+            Some(Untrusted),
+            WorkspaceWrite,
+            approved_before,
+            json!({"cmd": "touch made"}),
+            &[
+                "approval allow session_approval",
+                "grant allow grant",
+                "invoke allow plugin",
+            ],
+        ),
+        (
+            "escalation refused by the policy",
+            Some(Never),
+            WorkspaceWrite,
+            YES,
+            escalated,
+            &["approval deny policy"],
+        ),
+        (
+            "denied by the sandbox, retried",
+            Some(OnFailure),
+            ReadOnly,
+            YES,
+            json!({"cmd": "touch made"}),
+            &[
+                "approval allow policy",
+                "grant allow grant",
+                "invoke deny sandbox",
+                "approval allow user",
+                "invoke allow plugin",
+            ],
+        ),
+        (
+            "denied by the sandbox, not retried",
+            Some(OnFailure),
+            ReadOnly,
+            NO,
+            json!({"cmd": "touch made"}),
+            &[
+                "approval allow policy",
+                "grant allow grant",
+                "invoke deny sandbox",
+                "approval deny user",
+            ],
+        ),
+    ];
+    for (what, policy, mode, answer, args, expected) in rows {
+        let setup = Setup::new();
+        let (manifest, _) = Manifest::parse(&setup.dir.path().join("plugin.toml"), RUNNER).unwrap();
+        let mut plugins = Plugins::default();
+        plugins.add_plugin(manifest, Arc::new(Runner::new()));
+        let mut session = setup.session(mode, &[]);
+        session.approval_policy = policy;
+        session.approver = answer.map(|decision| {
+            Arc::new(Answering {
+                decision,
+                asked: Mutex::new(Vec::new()),
+            }) as Arc<dyn Approver>
+        });
+        let call = ToolCall {
+            call_id: "c1".into(),
+            tool: "run".to_owned(),
+            args: args.to_string(),
+        };
+        let outcome = super::call(&plugins, &session, &call);
+        let decisions: Vec<String> = outcome
+            .decisions
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {} {}",
+                    d.stage.as_str(),
+                    d.verdict.as_str(),
+                    d.by.as_str()
+                )
+            })
+            .collect();
+        let mut all = vec![
+            "feature allow feature_flag".to_owned(),
+            "model_capabilities allow no_model".to_owned(),
+            "arguments allow schema".to_owned(),
+        ];
+        all.extend(expected.iter().map(|d| (*d).to_owned()));
+        assert_eq!(decisions, all, "{what}");
+        assert_eq!(
+            outcome.grant.is_some(),
+            expected.contains(&"grant allow grant"),
+            "{what}"
+        );
+    }
+}
+
+/// A call stopped before approval: the stage that stopped it is the last
+/// decision, and no grant was given.
+#[test]
+fn an_early_denial_is_the_last_decision() {
+    let rows: [(&str, &[&str], &str, &[&str]); 3] = [
+        (
+            "feature off",
+            &["double"],
+            r#"{"cmd": "true"}"#,
+            &["feature deny feature_flag"],
+        ),
+        (
+            "arguments against the schema",
+            &[],
+            r#"{"command": "true"}"#,
+            &[
+                "feature allow feature_flag",
+                "model_capabilities allow no_model",
+                "arguments deny schema",
+            ],
+        ),
+        (
+            "arguments that are not JSON",
+            &[],
+            "{",
+            &[
+                "feature allow feature_flag",
+                "model_capabilities allow no_model",
+                "arguments deny schema",
+            ],
+        ),
+    ];
+    for (what, disable, args, expected) in rows {
+        let setup = Setup::new();
+        let (manifest, _) = Manifest::parse(&setup.dir.path().join("plugin.toml"), RUNNER).unwrap();
+        let mut plugins = Plugins::default();
+        plugins.add_plugin(manifest, Arc::new(Runner::new()));
+        let session = setup.session(SandboxMode::WorkspaceWrite, disable);
+        let call = ToolCall {
+            call_id: "c1".into(),
+            tool: "run".to_owned(),
+            args: args.to_owned(),
+        };
+        let outcome = super::call(&plugins, &session, &call);
+        let decisions: Vec<String> = outcome
+            .decisions
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {} {}",
+                    d.stage.as_str(),
+                    d.verdict.as_str(),
+                    d.by.as_str()
+                )
+            })
+            .collect();
+        assert_eq!(decisions, expected, "{what}");
+        assert!(outcome.grant.is_none(), "{what}");
+    }
+}
