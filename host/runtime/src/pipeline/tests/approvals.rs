@@ -541,6 +541,16 @@ fn a_request_for_a_file_edit_carries_the_patch() {
     assert!(!setup.cwd().join("a.txt").exists());
 }
 
+/// (what, policy, sandbox, the approver's answer, arguments, decisions).
+type DecisionRow = (
+    &'static str,
+    Option<ApprovalPolicy>,
+    SandboxMode,
+    Option<Decision>,
+    serde_json::Value,
+    &'static [&'static str],
+);
+
 /// What each stage decided and what decided it, as recorded on the
 /// outcome: rows of (policy, sandbox, answer, command) → the decisions
 /// from the approval stage on (the earlier ones are always the same).
@@ -554,14 +564,7 @@ fn each_decision_names_what_decided_it() {
         "sandbox_permissions": "require_escalated",
         "justification": "it writes"
     });
-    let rows: Vec<(
-        &str,
-        Option<ApprovalPolicy>,
-        SandboxMode,
-        Option<Decision>,
-        serde_json::Value,
-        &[&str],
-    )> = vec![
+    let rows: Vec<DecisionRow> = vec![
         (
             "no policy",
             None,
