@@ -30,9 +30,7 @@ use wharf_runtime::pipeline::Session;
 use wharf_runtime::plugin::Progress;
 use wharf_runtime::registry::Plugins;
 
-use crate::audit::AuditLog;
-
-pub use calls::offered_tools;
+pub use calls::{Recorder, offered_tools};
 pub use compact::{COMPACT_PROMPT, SUMMARY_PREFIX, estimate_tokens};
 pub use events::{
     ChangeKind, CompactTrigger, DeltaKind, Event, FileUpdate, Item, ItemDetails, PlanStatus,
@@ -154,7 +152,7 @@ pub struct Agent<'a> {
     /// The message a new thread starts with (the project instructions).
     context: Option<ResponseItem>,
     /// Where every call is recorded; `None`: nowhere.
-    audit: Option<std::sync::Arc<AuditLog>>,
+    audit: Option<std::sync::Arc<dyn Recorder>>,
 }
 
 impl<'a> Agent<'a> {
@@ -195,7 +193,7 @@ impl<'a> Agent<'a> {
     }
 
     /// Records every call in `audit` (the audit log).
-    pub fn with_audit(mut self, audit: Option<std::sync::Arc<AuditLog>>) -> Agent<'a> {
+    pub fn with_audit(mut self, audit: Option<std::sync::Arc<dyn Recorder>>) -> Agent<'a> {
         self.audit = audit;
         self
     }

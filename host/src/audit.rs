@@ -209,3 +209,15 @@ impl AuditLog {
         std::fs::rename(&current, rotated(&self.dir, 1))
     }
 }
+
+impl crate::agent::Recorder for AuditLog {
+    fn record(
+        &self,
+        session: &Session,
+        call: &ToolCall,
+        resolved: Option<&Resolved<'_>>,
+        outcome: &CallOutcome,
+    ) -> Option<String> {
+        AuditLog::record(self, session, call, resolved, outcome)
+    }
+}

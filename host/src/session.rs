@@ -250,7 +250,7 @@ impl SessionBuilder {
             .clone()
             .map(|argv| Notifier::new(argv, session.sandbox.unrestricted()));
         Ok(Host {
-            audit: AuditLog::of(&config).map(Arc::new),
+            audit: AuditLog::of(&config).map(|log| Arc::new(log) as Arc<dyn agent::Recorder>),
             notifier,
             config,
             plugins,
@@ -270,7 +270,7 @@ pub struct Host {
     /// Runs `notify` after each completed turn.
     notifier: Option<Notifier>,
     /// Records every call (`[audit] enabled`).
-    audit: Option<Arc<AuditLog>>,
+    audit: Option<Arc<dyn agent::Recorder>>,
     config: Config,
     plugins: Plugins,
     session: Session,

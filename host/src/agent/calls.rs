@@ -17,7 +17,6 @@ use wharf_runtime::plugin::{Content, Progress};
 use wharf_runtime::registry::{Entry, Plugins};
 
 use super::events::{ChangeKind, Event, FileUpdate, Item, ItemDetails};
-use crate::audit::AuditLog;
 use super::{SharedSink, Sink};
 
 mod items;
@@ -91,13 +90,27 @@ pub(super) fn new_item(next: &mut usize, details: ItemDetails) -> Item {
     Item { id, details }
 }
 
+/// Where the outcome of every call is recorded (the audit log,
+/// `crate::audit`).
+pub trait Recorder: Send + Sync {
+    /// Records `outcome` of `call` in `session` (`resolved`: when a plugin
+    /// offers its tool); returns a warning for the user, if any.
+    fn record(
+        &self,
+        session: &Session,
+        call: &ToolCall,
+        resolved: Option<&Resolved<'_>>,
+        outcome: &CallOutcome,
+    ) -> Option<String>;
+}
+
 /// Runs the calls of one response.
 pub(super) struct Runner<'r> {
     pub plugins: &'r Plugins,
     pub session: &'r Session,
     pub next_item: &'r mut usize,
     pub progress: Option<&'r SharedSink>,
-    pub audit: Option<&'r AuditLog>,
+    pub audit: Option<&'r dyn Recorder>,
 }
 
 impl Runner<'_> {
