@@ -238,33 +238,51 @@ fn escalate(
     decisions: &mut Decisions,
 ) -> Result<Placement, CallError> {
     let tool = &resolved.call.tool;
-    let refuse = |decisions: &mut Decisions, by, message: String| {
-        decisions.deny(Stage::Approval, by);
-        Err(CallError::NotApproved(message))
-    };
-    let policy = match session.approval_policy {
-        None => {
-            return refuse(decisions, DecidedBy::NoPolicy, format!(
+    let (by, message) = match session.approval_policy {
+        None => (
+            DecidedBy::NoPolicy,
+            format!(
                 "`{tool}` asks to run outside the sandbox (`{SANDBOX_PERMISSIONS}`), which needs \
                  approval_policy `on-request` and someone to approve it (rerun with `-a \
                  on-request` on a terminal, or with `-s danger-full-access`)"
-            ));
-        }
-        Some(ApprovalPolicy::Never) => {
-            return refuse(decisions, DecidedBy::Policy, format!(
+            ),
+        ),
+        Some(ApprovalPolicy::Never) => (
+            DecidedBy::Policy,
+            format!(
                 "escalation is not allowed under approval_policy never: run `{tool}` without \
                  `{SANDBOX_PERMISSIONS}`, in the sandbox, or do without it"
-            ));
-        }
+            ),
+        ),
         Some(policy @ (ApprovalPolicy::Untrusted | ApprovalPolicy::OnFailure)) => {
             let policy = policy.as_str();
-            return refuse(decisions, DecidedBy::Policy, format!(
-                "approval policy is {policy}; reject command — you should not ask for \
-                 escalated permissions if the approval policy is {policy}"
-            ));
+            (
+                DecidedBy::Policy,
+                format!(
+                    "approval policy is {policy}; reject command — you should not ask for \
+                     escalated permissions if the approval policy is {policy}"
+                ),
+            )
         }
-        Some(ApprovalPolicy::OnRequest) => ApprovalPolicy::OnRequest.as_str(),
+        Some(ApprovalPolicy::OnRequest) => {
+            return escalate_on_request(resolved, session, arguments, justification, decisions);
+        }
     };
+    decisions.deny(Stage::Approval, by);
+    Err(CallError::NotApproved(message))
+}
+
+/// [`escalate`] under `on-request`: the approver decides, unless there is
+/// no sandbox to leave.
+fn escalate_on_request(
+    resolved: &Resolved<'_>,
+    session: &Session,
+    arguments: &Value,
+    justification: &str,
+    decisions: &mut Decisions,
+) -> Result<Placement, CallError> {
+    let tool = &resolved.call.tool;
+    let policy = ApprovalPolicy::OnRequest.as_str();
     if *session.sandbox.policy() == SandboxPolicy::DangerFullAccess {
         // There is no sandbox to leave.
         decisions.allow(Stage::Approval, DecidedBy::Policy);
