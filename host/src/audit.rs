@@ -25,7 +25,7 @@ mod tests;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write as _};
 use std::os::fd::AsRawFd as _;
-use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
+use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -161,7 +161,11 @@ impl AuditLog {
     }
 
     fn open(&self) -> io::Result<Open> {
-        std::fs::create_dir_all(&self.dir)?;
+        // The records hold the arguments of every call: this user's only.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.dir)?;
         let file = OpenOptions::new()
             .append(true)
             .create(true)

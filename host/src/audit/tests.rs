@@ -280,3 +280,14 @@ fn a_record_that_cannot_be_written_warns_once() {
     assert!(warning.contains("cannot write the audit log"), "{warning}");
     assert_eq!(log.record(&session, &call, None, &outcome), None);
 }
+
+#[test]
+fn the_log_is_this_users_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let home = tempfile::tempdir().unwrap();
+    let log = AuditLog::new(dir(home.path()), &config(home.path()), MAX_BYTES, KEEP);
+    log.append(b"{}\n").unwrap();
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir(home.path())), 0o700);
+    assert_eq!(mode(&dir(home.path()).join(FILE)), 0o600);
+}
