@@ -61,7 +61,10 @@ fn main() {
     for dir in &dirs {
         std::fs::write(dir.join("AGENTS.md"), &text).unwrap();
     }
-    run("20-level chain, an AGENTS.md at every level", dirs.len() + 1);
+    run(
+        "20-level chain, an AGENTS.md at every level",
+        dirs.len() + 1,
+    );
 }
 
 fn ms(duration: Duration) -> f64 {

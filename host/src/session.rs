@@ -422,7 +422,10 @@ impl Host {
             let error = wharf_config::features::FeatureError::Pinned {
                 key: key.to_owned(),
                 pinned: enabled,
-                at: self.config.requirements.at(wharf_config::requirements::FEATURES),
+                at: self
+                    .config
+                    .requirements
+                    .at(wharf_config::requirements::FEATURES),
             };
             return Some(error.to_string());
         }
