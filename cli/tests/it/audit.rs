@@ -375,17 +375,7 @@ const ATTACKS: &[&str] = &[
 /// `wharf -s workspace-write tool call TOOL --args ARGS` as `user`, with
 /// `home` as wharf's home.
 fn call_as(env: &Env, user: User, home: &Path, tool: &str, args: &str) {
-    let exe = env!("CARGO_BIN_EXE_wharf");
-    let mut command = match user {
-        User::Me => env.command(exe),
-        User::Nobody => {
-            let mut command = env.command("setpriv");
-            command
-                .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
-                .arg(exe);
-            command
-        }
-    };
+    let mut command = env.wharf_as(user);
     command
         .env("WHARF_HOME", home)
         .args(WORKSPACE_WRITE)

@@ -274,19 +274,7 @@ fn a_log_directory_that_cannot_be_made_is_one_warning_and_the_command_runs() {
         // A file where the directory goes: no user, root included, can
         // make the directory.
         std::fs::write(env.wharf_home().join("log"), "not a directory").unwrap();
-        let mut command = match user {
-            crate::User::Me => env.command(env!("CARGO_BIN_EXE_wharf")),
-            crate::User::Nobody => {
-                let mut command = env.command("setpriv");
-                command.args([
-                    "--reuid=nobody",
-                    "--regid=nogroup",
-                    "--clear-groups",
-                    env!("CARGO_BIN_EXE_wharf"),
-                ]);
-                command
-            }
-        };
+        let mut command = env.wharf_as(user);
         let output = command.args(["tool", "list"]).output().unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "{user:?}: {stderr}");

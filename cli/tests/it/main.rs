@@ -190,6 +190,22 @@ impl Env {
         command
     }
 
+    /// The wharf binary to run as `user` (as `nobody` through setpriv), in
+    /// the environment of [`Env::command`].
+    fn wharf_as(&self, user: User) -> Command {
+        let exe = env!("CARGO_BIN_EXE_wharf");
+        match user {
+            User::Me => self.command(exe),
+            User::Nobody => {
+                let mut command = self.command("setpriv");
+                command
+                    .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+                    .arg(exe);
+                command
+            }
+        }
+    }
+
     /// `wharf(args)` with `vars` added to wharf's otherwise cleared
     /// environment.
     fn wharf_with_vars(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {

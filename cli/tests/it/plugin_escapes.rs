@@ -72,7 +72,7 @@ fn add(env: &Env, source: &TempDir, extra: &[&str]) -> Output {
 
 /// What the plugins directory and the lock hold: nothing half-installed
 /// may stay after a refusal.
-fn installed(env: &Env) -> Vec<String> {
+pub(crate) fn installed(env: &Env) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(env.wharf_home().join("plugins"))
         .map(|entries| {
             entries

@@ -22,17 +22,7 @@ fn requirements(env: &Env, text: &str) -> PathBuf {
 /// `wharf args` as `user` under the requirements at `file` (none:
 /// without any).
 fn wharf(env: &Env, user: User, file: Option<&Path>, args: &[&str]) -> Output {
-    let exe = env!("CARGO_BIN_EXE_wharf");
-    let mut command = match user {
-        User::Me => env.command(exe),
-        User::Nobody => {
-            let mut command = env.command("setpriv");
-            command
-                .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
-                .arg(exe);
-            command
-        }
-    };
+    let mut command = env.wharf_as(user);
     command.args(args);
     if let Some(file) = file {
         command.env("WHARF_REQUIREMENTS", file);

@@ -74,20 +74,7 @@ fn renamed_grep(name: &str) -> String {
 /// entries, `lock:NAME` for each plugins.lock entry, and `cache` when a
 /// component was compiled into the cache.
 fn installed(env: &Env) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(env.wharf_home().join("plugins"))
-        .map(|entries| {
-            entries
-                .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    if let Ok(lock) = std::fs::read_to_string(env.wharf_home().join("plugins.lock")) {
-        let lock: toml::Table = toml::from_str(&lock).unwrap();
-        if let Some(plugins) = lock.get("plugins").and_then(|p| p.as_table()) {
-            names.extend(plugins.keys().map(|name| format!("lock:{name}")));
-        }
-    }
+    let mut names = plugin_escapes::installed(env);
     if env.wharf_home().join("cache").exists() {
         names.push("cache".to_owned());
     }

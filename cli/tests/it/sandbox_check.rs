@@ -93,17 +93,7 @@ fn refusing_filters() -> [BpfProgram; 2] {
 /// Runs wharf with `args` as `user`, under the refusing filters when
 /// `refuse`.
 fn wharf(env: &Env, user: User, refuse: bool, args: &[&str]) -> crate::Output {
-    let exe = env!("CARGO_BIN_EXE_wharf");
-    let mut command = match user {
-        User::Me => env.command(exe),
-        User::Nobody => {
-            let mut command = env.command("setpriv");
-            command
-                .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
-                .arg(exe);
-            command
-        }
-    };
+    let mut command = env.wharf_as(user);
     command.args(args);
     if refuse {
         let filters = refusing_filters();

@@ -190,6 +190,13 @@ impl Requirements {
                 });
             }
         }
+        if self.otel.is_some() {
+            warnings.push(format!(
+                "{}: this wharf has no OpenTelemetry exporter yet, so nothing is exported; \
+                 wharf's own log is $WHARF_HOME/log/wharf.log",
+                self.at("[otel]")
+            ));
+        }
         if let Some((policy, source)) = current::<ApprovalPolicy>(effective, "approval_policy") {
             let (allowed, warning) = self.allowed_approval_policy(policy, &source.to_string());
             if let Some(warning) = warning {

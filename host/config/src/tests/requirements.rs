@@ -421,3 +421,19 @@ fn mcp_servers_off_the_allowlist_are_blocked_by_name_and_identity() {
         ))
     );
 }
+
+/// A forced `[otel]` is read, but nothing exports yet: the user hears it
+/// rather than believing the session is watched.
+#[test]
+fn a_forced_otel_table_is_a_warning_until_there_is_an_exporter() {
+    let fixture = Fixture::new();
+    let config = fixture
+        .load_required("[otel]\nenvironment = \"prod\"\n", |_| {})
+        .unwrap();
+    let expected = format!(
+        "{}: [otel]: this wharf has no OpenTelemetry exporter yet, so nothing is exported; \
+         wharf's own log is $WHARF_HOME/log/wharf.log",
+        fixture.dir.path().join(FILE).display()
+    );
+    assert_eq!(config.warnings, [expected]);
+}
