@@ -8,6 +8,8 @@
 //!   pipeline (including writing the file);
 //! - `wharf tool list` with 20 installed plugins: the cold first run
 //!   (compiling) and warm runs (compiled components loaded from the cache);
+//! - the trivial call with the audit log and wharf's log on, beside the
+//!   same call with both off (`observed.rs`, last);
 //! - MCP (`WHARF_BENCH=mcp`): `echo` of the real server-everything through
 //!   the pipeline against the same client calling it directly, over stdio
 //!   and streamable HTTP, and five stdio servers starting in parallel
@@ -42,9 +44,15 @@ mod mcp;
 #[allow(dead_code, unused_imports)]
 mod terminal;
 
+/// wharf's log, installed as the binary installs it.
+#[path = "../../src/logging.rs"]
+#[allow(dead_code, unused_imports)]
+mod logging;
+
 mod agent;
 mod exec;
 mod mcp_calls;
+mod observed;
 
 const UNIFIED_EXEC_MANIFEST: &str = include_str!("../../../plugins/unified-exec/unified-exec.toml");
 
@@ -52,7 +60,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path().join("work");
     std::fs::create_dir_all(&work).unwrap();
-    let (plugins, session) = host(dir.path(), &work);
+    let (plugins, session, config) = host(dir.path(), &work);
 
     // `WHARF_BENCH=apply_patch` (a comma-separated list) runs only those.
     let only = std::env::var("WHARF_BENCH").ok();
@@ -81,9 +89,13 @@ fn main() {
     {
         mcp_calls::mcp_calls(dir.path());
     }
+    // Last: it installs the log subscriber for the rest of the process.
+    if wanted("observed") {
+        observed::observed_calls(&plugins, &session, &config, dir.path());
+    }
 }
 
-fn host(root: &Path, work: &Path) -> (Arc<Plugins>, Arc<Session>) {
+fn host(root: &Path, work: &Path) -> (Arc<Plugins>, Arc<Session>, Config) {
     let embedded = [
         EmbeddedPlugin::wasm(HOSTILE_MANIFEST, HOSTILE_WASM),
         EmbeddedPlugin::wasm(ECHO_MANIFEST, ECHO_WASM),
@@ -108,7 +120,7 @@ fn host(root: &Path, work: &Path) -> (Arc<Plugins>, Arc<Session>) {
     let plugins = discovery.load(&runtime, &config.features).unwrap();
     assert!(plugins.skipped.is_empty(), "{:?}", plugins.skipped);
     let session = Session::new("bench", &config, None, None, Box::new(|_| None));
-    (Arc::new(plugins), Arc::new(session))
+    (Arc::new(plugins), Arc::new(session), config)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
