@@ -305,6 +305,7 @@ fn run_turn(
             .cancel(cancel.clone())
             .events(sink),
     )?;
+    crate::session::warn_project_docs(&host);
 
     // The rollout starts once the session did: a session that fails to
     // start leaves no file behind. `--ephemeral` writes none at all.

@@ -92,10 +92,15 @@ pub fn start(builder: SessionBuilder) -> anyhow::Result<Host> {
             safe(&skipped.reason)
         );
     }
+    Ok(host)
+}
+
+/// Prints what reading the project instructions warned about, for the
+/// commands that talk to a model (the instructions are read then).
+pub fn warn_project_docs(host: &Host) {
     for warning in &host.project_docs().warnings {
         eprintln!("warning: {}", safe(warning));
     }
-    Ok(host)
 }
 
 /// "compiled N plugins in M ms …" when this start compiled any (a cold

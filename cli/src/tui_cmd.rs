@@ -102,6 +102,7 @@ pub fn run(global: &GlobalArgs, model: Option<String>, start: Start) -> anyhow::
             .model(model)
             .approval_policy(Some(approval)),
     )?;
+    crate::session::warn_project_docs(&host);
     let setup = Setup {
         host,
         client,

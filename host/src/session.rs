@@ -8,7 +8,7 @@
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use wharf_config::features::FeatureRegistry;
@@ -237,7 +237,6 @@ impl SessionBuilder {
         }
         let load_time = started.elapsed();
 
-        let project_docs = ProjectDocs::load(&Search::of(&config));
         let id = id.unwrap_or_else(agent::new_thread_id);
         let mut session = Session::new(id, &config, options.home_dir, options.tmpdir, env);
         session.model = model.as_ref().map(|model| model_fit(&config, model));
@@ -259,7 +258,7 @@ impl SessionBuilder {
             events: shared(events),
             pooling: runtime.uses_pooling_allocator(),
             load_time,
-            project_docs,
+            project_docs: OnceLock::new(),
         })
     }
 }
@@ -278,8 +277,10 @@ pub struct Host {
     events: SharedSink,
     pooling: bool,
     load_time: Duration,
-    /// The instructions every thread of the session starts with.
-    project_docs: ProjectDocs,
+    /// The instructions every thread of the session starts with, read
+    /// when the first thread needs them (a `wharf tool` command never
+    /// does).
+    project_docs: OnceLock<ProjectDocs>,
 }
 
 impl Host {
@@ -317,7 +318,7 @@ impl Host {
         let model = self.model.clone()?;
         let mut agent = Agent::new(&self.plugins, &self.session, client, model)
             .with_progress(Arc::clone(&self.events))
-            .with_context(self.project_docs.message())
+            .with_context(self.project_docs().message())
             .with_audit(self.audit.clone());
         agent.set_personality(self.config.personality);
         agent.set_options(request_options(&self.config));
@@ -368,7 +369,8 @@ impl Host {
     /// The project instructions (`AGENTS.md` files) the session's threads
     /// start with.
     pub fn project_docs(&self) -> &ProjectDocs {
-        &self.project_docs
+        self.project_docs
+            .get_or_init(|| ProjectDocs::load(&Search::of(&self.config)))
     }
 
     /// The model the calls are made for.
