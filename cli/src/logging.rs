@@ -13,10 +13,11 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
-use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::{Layer, Layered, SubscriberExt as _};
+use tracing_subscriber::{EnvFilter, Registry, reload};
 
 use crate::terminal::safe;
 
@@ -29,20 +30,48 @@ pub const MAX_LOG_BYTES: u64 = 10 * 1024 * 1024;
 /// The log's file name in `$WHARF_HOME/log/`.
 const LOG_FILE: &str = "wharf.log";
 
+/// A layer that exports the host's events (the `telemetry` capability),
+/// added once the configuration says where to.
+pub type Exporter = Box<dyn Layer<Registry> + Send + Sync>;
+
+/// What flushes and stops an exporter at exit, within its own deadline.
+pub type Shutdown = Box<dyn FnOnce() + Send>;
+
+/// The exporter's place in the subscriber, empty until [`add_exporter`].
+static EXPORTER: OnceLock<reload::Handle<Option<Exporter>, Registry>> = OnceLock::new();
+/// How to stop the exporter that [`add_exporter`] put in place.
+static SHUTDOWN: Mutex<Option<Shutdown>> = Mutex::new(None);
+
 /// Installs the subscriber that writes wharf's log under `wharf_home`
 /// (`None`: the home is unknown, the command fails on its own; nothing is
-/// logged). A filter that does not parse, or a log that cannot be opened,
-/// is one warning on stderr and the run goes on.
+/// logged) and keeps a place for an exporter. A filter that does not
+/// parse, or a log that cannot be opened, is one warning on stderr and the
+/// run goes on.
 pub fn init(wharf_home: Option<&Path>) {
-    let Some(wharf_home) = wharf_home else {
-        return;
-    };
+    let (slot, handle) = reload::Layer::new(None::<Exporter>);
+    let subscriber = Registry::default().with(slot).with(log_layer(wharf_home));
+    if tracing::subscriber::set_global_default(subscriber).is_ok() {
+        let _ = EXPORTER.set(handle);
+        tracing::info!(
+            target: "wharf.start",
+            pid = std::process::id(),
+            app.version = env!("CARGO_PKG_VERSION"),
+            "wharf started"
+        );
+    }
+}
+
+/// The layer writing `$WHARF_HOME/log/wharf.log`, if there is to be one.
+fn log_layer(
+    wharf_home: Option<&Path>,
+) -> Option<impl Layer<Layered<reload::Layer<Option<Exporter>, Registry>, Registry>>> {
+    let wharf_home = wharf_home?;
     let filter = filter(
         std::env::var("WHARF_LOG").ok(),
         std::env::var("RUST_LOG").ok(),
     );
     if filter.max_level_hint() == Some(LevelFilter::OFF) {
-        return;
+        return None;
     }
     let dir = wharf_home.join("log");
     let writer = match CappedFile::open(&dir, MAX_LOG_BYTES) {
@@ -53,23 +82,39 @@ pub fn init(wharf_home: Option<&Path>) {
                  directory, or set WHARF_LOG=off)",
                 safe(&dir.display().to_string())
             );
-            return;
+            return None;
         }
     };
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let layer = tracing_subscriber::fmt::layer()
         .with_ansi(false)
         .with_writer(Mutex::new(writer))
         // A failed write must not reach stderr.
         .log_internal_errors(false)
-        .finish();
-    if tracing::subscriber::set_global_default(subscriber).is_ok() {
-        tracing::info!(
-            target: "wharf.start",
-            pid = std::process::id(),
-            app.version = env!("CARGO_PKG_VERSION"),
-            "wharf started"
-        );
+        .with_filter(filter);
+    Some(layer)
+}
+
+/// Puts `exporter` in its place in the subscriber; `shutdown` runs at
+/// [`shutdown`]. `false` when no subscriber of [`init`] is installed.
+pub fn add_exporter(exporter: Exporter, shutdown: Shutdown) -> bool {
+    let Some(handle) = EXPORTER.get() else {
+        return false;
+    };
+    if handle.reload(Some(exporter)).is_err() {
+        return false;
+    }
+    if let Ok(mut slot) = SHUTDOWN.lock() {
+        *slot = Some(shutdown);
+    }
+    true
+}
+
+/// Flushes and stops the exporter, if there is one: what it holds is sent,
+/// within its deadline. Called once, as wharf exits.
+pub fn shutdown() {
+    let shutdown = SHUTDOWN.lock().ok().and_then(|mut slot| slot.take());
+    if let Some(shutdown) = shutdown {
+        shutdown();
     }
 }
 

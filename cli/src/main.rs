@@ -165,7 +165,11 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(cli.global.options().ok().map(|o| o.wharf_home).as_deref());
-    match run(cli) {
+    let result = run(cli);
+    // What an exporter holds is sent (within its deadline) before the
+    // process ends.
+    logging::shutdown();
+    match result {
         Ok(code) => code,
         Err(err) => {
             // Causes can carry a tool's or a server's text.
