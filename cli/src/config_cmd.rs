@@ -324,7 +324,9 @@ fn requirement_rules(requirements: &Requirements) -> Vec<(String, toml::Value)> 
         }
     }
     if let Some(otel) = &requirements.otel {
-        rules.push(("otel".to_owned(), toml::Value::Table(otel.clone())));
+        if let Ok(otel) = toml::Value::try_from(otel) {
+            rules.push(("otel".to_owned(), otel));
+        }
     }
     rules
 }

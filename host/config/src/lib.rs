@@ -34,6 +34,7 @@ pub mod layer;
 pub mod mcp;
 mod notify;
 mod options;
+pub mod otel;
 pub mod policy;
 mod profile;
 pub mod provider;
@@ -125,6 +126,9 @@ pub struct Config {
     /// `[audit] enabled` (default `true`; a project file cannot change it):
     /// every tool call is recorded under `$WHARF_HOME/audit/`.
     pub audit_enabled: bool,
+    /// `[otel]`: where the `telemetry` capability exports events (nothing
+    /// leaves the machine by default).
+    pub otel: otel::OtelConfig,
     pub sandbox_policy: SandboxPolicy,
     /// `[sandbox_linux] namespaces`: whether commands get their own user,
     /// mount and PID namespaces (default `true`).
@@ -238,6 +242,7 @@ impl Config {
         let mut loaded: Vec<FileLayer> = Vec::new();
         if let (Some(mut file), Some(found)) = (project_file, &project.file) {
             drop_trust_table(&mut file, &user_path);
+            otel::drop_project_otel(&mut file);
             files.push(found.path.clone());
             loaded.push(file);
         }
@@ -369,6 +374,13 @@ impl Config {
                 .as_ref()
                 .and_then(|tools| tools.web_search)
                 .unwrap_or(false),
+            otel: otel::OtelConfig::resolve(
+                typed.otel.as_ref(),
+                &effective,
+                &project,
+                &options.wharf_home,
+                &mut warnings,
+            ),
             audit_enabled: audit::audit_enabled(
                 typed.audit.as_ref(),
                 &effective,

@@ -135,8 +135,8 @@ pub struct Requirements {
     pub plugins: Option<BTreeMap<String, PluginPin>>,
     /// Whether native plugins (`.so`) may load at all.
     pub allow_native_plugins: bool,
-    /// A forced `[otel]` table, as written.
-    pub otel: Option<toml::Table>,
+    /// A forced `[otel]`: it replaces the layers' own.
+    pub otel: Option<crate::otel::OtelToml>,
 }
 
 /// What an allowed MCP server must be, beside its name.
@@ -248,7 +248,7 @@ struct RequirementsToml {
     mcp_servers: Option<BTreeMap<String, McpServerRequirementToml>>,
     plugins: Option<BTreeMap<String, PluginRequirementToml>>,
     allow_native_plugins: Option<bool>,
-    otel: Option<toml::Table>,
+    otel: Option<crate::otel::OtelToml>,
 }
 
 #[derive(Debug, Deserialize)]

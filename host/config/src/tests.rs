@@ -650,6 +650,7 @@ fn defaults_are_a_valid_config() {
 
 mod mcp;
 mod models;
+mod otel;
 mod requirements;
 mod roots;
 mod sandbox_linux;

@@ -103,6 +103,12 @@ pub struct ConfigToml {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audit: Option<AuditToml>,
 
+    /// Where the `telemetry` capability exports wharf's events
+    /// (OpenTelemetry). Read from your own config.toml, profiles and `-c`
+    /// only: a project file cannot set it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub otel: Option<crate::otel::OtelToml>,
+
     /// The profile to apply when `--profile` is not given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,

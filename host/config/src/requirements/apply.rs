@@ -190,12 +190,16 @@ impl Requirements {
                 });
             }
         }
-        if self.otel.is_some() {
-            warnings.push(format!(
-                "{}: this wharf has no OpenTelemetry exporter yet, so nothing is exported; \
-                 wharf's own log is $WHARF_HOME/log/wharf.log",
-                self.at("[otel]")
-            ));
+        if let Some(otel) = &self.otel {
+            // The whole table: no layer's key survives beside it.
+            effective.remove("otel");
+            if let Ok(value) = toml::Value::try_from(otel) {
+                effective.set(
+                    vec!["otel".to_owned()],
+                    value,
+                    Source::Requirements(self.at("[otel]")),
+                );
+            }
         }
         if let Some((policy, source)) = current::<ApprovalPolicy>(effective, "approval_policy") {
             let (allowed, warning) = self.allowed_approval_policy(policy, &source.to_string());

@@ -61,7 +61,7 @@ environment = "prod"
         "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
     );
     assert_eq!(
-        requirements.otel.unwrap()["environment"].as_str(),
+        requirements.otel.unwrap().environment.as_deref(),
         Some("prod")
     );
     assert!(requirements.origin.is_some());

@@ -6,6 +6,7 @@ use wharf_sandbox::SandboxMode;
 
 use super::{Fixture, feature_row};
 use crate::requirements::RequirementsSource;
+use crate::otel::{OtelConfig, OtelExporter};
 use crate::{ApprovalPolicy, Config, ConfigError, ConfigOptions};
 
 /// Where each fixture's requirements file is written.
@@ -422,18 +423,48 @@ fn mcp_servers_off_the_allowlist_are_blocked_by_name_and_identity() {
     );
 }
 
-/// A forced `[otel]` is read, but nothing exports yet: the user hears it
-/// rather than believing the session is watched.
+/// A forced `[otel]` replaces the user's whole table: none of the user's
+/// keys survive beside it, and the config says it was forced.
 #[test]
-fn a_forced_otel_table_is_a_warning_until_there_is_an_exporter() {
+fn a_forced_otel_table_replaces_the_users() {
     let fixture = Fixture::new();
-    let config = fixture
-        .load_required("[otel]\nenvironment = \"prod\"\n", |_| {})
-        .unwrap();
-    let expected = format!(
-        "{}: [otel]: this wharf has no OpenTelemetry exporter yet, so nothing is exported; \
-         wharf's own log is $WHARF_HOME/log/wharf.log",
-        fixture.dir.path().join(FILE).display()
+    fixture.user_config(
+        "[otel]\nlog_user_prompt = true\nexporter = \"none\"\nenvironment = \"laptop\"\n",
     );
-    assert_eq!(config.warnings, [expected]);
+    let config = fixture
+        .load_required(
+            "[otel]\nenvironment = \"prod\"\n\
+             exporter = { otlp-grpc = { endpoint = \"https://otel.example.com:4317\" } }\n",
+            |_| {},
+        )
+        .unwrap();
+    assert_eq!(
+        config.otel,
+        OtelConfig {
+            environment: "prod".to_owned(),
+            exporter: OtelExporter::OtlpGrpc {
+                endpoint: "https://otel.example.com:4317".to_owned(),
+                headers: Default::default(),
+                tls: Default::default(),
+            },
+            log_user_prompt: false,
+            flush_timeout: crate::otel::DEFAULT_FLUSH_TIMEOUT,
+            forced: true,
+        }
+    );
+    assert_eq!(config.warnings, Vec::<String>::new());
+}
+
+/// A forced `[otel]` this wharf cannot read stops it, with the position.
+#[test]
+fn a_malformed_forced_otel_table_fails_closed() {
+    let fixture = Fixture::new();
+    let err = fixture
+        .load_required("[otel]\nexporter = { otlp-ftp = {} }\n", |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(&fixture.expand("REQ:2:")),
+        "the error names the file, line and column: {err}"
+    );
 }
