@@ -83,13 +83,13 @@ pub(crate) fn invalid_value(
     message: String,
 ) -> ConfigError {
     match source {
-        Some(Source::Project(at) | Source::User(at) | Source::Profile { at, .. }) => {
-            ConfigError::Invalid {
-                at: at.clone(),
-                key: display_key(key),
-                message,
-            }
-        }
+        Some(
+            Source::Build(at) | Source::Project(at) | Source::User(at) | Source::Profile { at, .. },
+        ) => ConfigError::Invalid {
+            at: at.clone(),
+            key: display_key(key),
+            message,
+        },
         Some(Source::Override(arg)) => ConfigError::Override {
             arg: arg.clone(),
             message,

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use wharf_sandbox::SandboxMode;
 
+use crate::build_config::BuildConfig;
 use crate::error::ConfigError;
 use crate::requirements::{self, RequirementsSource};
 use crate::toml_types::ApprovalPolicy;
@@ -40,6 +41,9 @@ pub struct ConfigOptions {
     pub disable: Vec<String>,
     /// Where the administrator's requirements are read from.
     pub requirements: RequirementsSource,
+    /// The `config.toml` a custom build bakes in, if any: above the
+    /// built-in defaults, below every file.
+    pub build_config: Option<BuildConfig>,
 }
 
 impl ConfigOptions {

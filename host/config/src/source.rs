@@ -41,6 +41,10 @@ pub enum Source {
     /// The default of a trusted project (workspace-write, on-request), which
     /// replaces the built-in one; holds the project root.
     Trust(PathBuf),
+    /// The `config.toml` a custom build bakes in (`crate::BuildConfig`),
+    /// above the defaults and below every file; its location names it
+    /// "NAME (built into this wharf)".
+    Build(Location),
     /// The project's `.wharf/config.toml`.
     Project(Location),
     /// The user's `$WHARF_HOME/config.toml`.
@@ -63,6 +67,7 @@ impl Source {
         match self {
             Source::Default => "default",
             Source::Trust(_) => "trust",
+            Source::Build(_) => "build",
             Source::Project(_) => "project",
             Source::User(_) => "config",
             Source::Profile { .. } => "profile",
@@ -76,12 +81,13 @@ impl Source {
         match self {
             // A trusted project's default is still a default.
             Source::Default | Source::Trust(_) => 0,
-            Source::Project(_) => 1,
-            Source::User(_) => 2,
-            Source::Profile { .. } => 3,
-            Source::Override(_) => 4,
-            Source::Flag(_) => 5,
-            Source::Requirements(_) => 6,
+            Source::Build(_) => 1,
+            Source::Project(_) => 2,
+            Source::User(_) => 3,
+            Source::Profile { .. } => 4,
+            Source::Override(_) => 5,
+            Source::Flag(_) => 6,
+            Source::Requirements(_) => 7,
         }
     }
 
@@ -90,7 +96,7 @@ impl Source {
         match self {
             Source::Default => None,
             Source::Trust(root) => Some(format!("the project {} is trusted", root.display())),
-            Source::Project(at) | Source::User(at) => Some(at.to_string()),
+            Source::Build(at) | Source::Project(at) | Source::User(at) => Some(at.to_string()),
             Source::Profile { name, at } => Some(format!("{name} at {at}")),
             Source::Override(arg) => Some(format!("-c {arg}")),
             Source::Flag(flag) => Some((*flag).to_owned()),

@@ -648,6 +648,7 @@ fn defaults_are_a_valid_config() {
     );
 }
 
+mod build_config;
 mod mcp;
 mod models;
 mod otel;

@@ -52,6 +52,7 @@ fn source_file(source: &Source) -> PathBuf {
         Source::Project(at) | Source::User(at) | Source::Profile { at, .. } => at.path.clone(),
         Source::Default
         | Source::Trust(_)
+        | Source::Build(_)
         | Source::Override(_)
         | Source::Flag(_)
         | Source::Requirements(_) => PathBuf::new(),
