@@ -9,7 +9,8 @@ use wharf_config::set_feature;
 use wharf_runtime::registry::Discovery;
 
 use crate::GlobalArgs;
-use crate::session::{EMBEDDED, plugins_dir};
+use crate::build_info::embedded;
+use crate::session::plugins_dir;
 
 #[derive(Debug, Subcommand)]
 pub enum FeaturesCommand {
@@ -104,7 +105,7 @@ fn set(global: &GlobalArgs, key: &str, enabled: bool) -> anyhow::Result<()> {
     let options = global.options()?;
     // Plugins' own keys count too; their manifests are all that is read.
     let mut registry = crate::first_party::feature_registry()?;
-    Discovery::find(EMBEDDED, &plugins_dir(&options)).register_features(&mut registry);
+    Discovery::find(embedded(), &plugins_dir(&options)).register_features(&mut registry);
     let registry = &registry;
     // A pinned feature cannot be changed; the file is left as it is.
     options

@@ -8,38 +8,10 @@ use std::path::PathBuf;
 use wharf_config::{Config, ConfigOptions};
 use wharf_host::session::{Configured, Host, SessionBuilder, Started};
 use wharf_runtime::plugin::manifest::PluginKind;
-use wharf_runtime::registry::EmbeddedPlugin;
 
 use crate::GlobalArgs;
+use crate::build_info::embedded;
 use crate::terminal::safe;
-
-/// The first-party plugins built into this binary: the WASM components
-/// `build.rs` builds, and the builtin native plugins its cargo features
-/// choose.
-pub const EMBEDDED: &[EmbeddedPlugin] = &[
-    EmbeddedPlugin::wasm(
-        include_str!("../../plugins/apply-patch/plugin.toml"),
-        include_bytes!(env!("WHARF_APPLY_PATCH_WASM")),
-    ),
-    EmbeddedPlugin::wasm(
-        include_str!("../../plugins/view-image/plugin.toml"),
-        include_bytes!(env!("WHARF_VIEW_IMAGE_WASM")),
-    ),
-    EmbeddedPlugin::wasm(
-        include_str!("../../plugins/update-plan/plugin.toml"),
-        include_bytes!(env!("WHARF_UPDATE_PLAN_WASM")),
-    ),
-    #[cfg(feature = "unified_exec")]
-    EmbeddedPlugin::native(
-        include_str!("../../plugins/unified-exec/unified-exec.toml"),
-        wharf_plugin_unified_exec::tools::unified_exec::wharf_native_plugin,
-    ),
-    #[cfg(feature = "shell_tool")]
-    EmbeddedPlugin::native(
-        include_str!("../../plugins/unified-exec/shell.toml"),
-        wharf_plugin_unified_exec::tools::shell_tool::wharf_native_plugin,
-    ),
-];
 
 /// The plugins directory of a wharf home.
 pub fn plugins_dir(options: &ConfigOptions) -> PathBuf {
@@ -61,7 +33,8 @@ impl GlobalArgs {
 
 /// [`GlobalArgs::configure`] with `options` as the command adjusted them.
 pub fn configure(options: ConfigOptions) -> anyhow::Result<Configured> {
-    let configured = Configured::load(options, crate::first_party::feature_registry()?, EMBEDDED)?;
+    let configured =
+        Configured::load(options, crate::first_party::feature_registry()?, embedded())?;
     for warning in configured.warnings() {
         eprintln!("warning: {}", safe(warning));
     }

@@ -54,7 +54,7 @@ pub(super) fn remove(global: &GlobalArgs, name: &str) -> anyhow::Result<()> {
             );
             return Ok(());
         }
-        if crate::session::EMBEDDED
+        if crate::build_info::embedded()
             .iter()
             .any(|embedded| embedded.manifest.contains(&format!("name = \"{name}\"")))
         {
