@@ -2,6 +2,7 @@
 //!
 //! - `cargo xtask test`: the whole test suite (the README's test command).
 //! - `cargo xtask schema`: regenerate `host/config/config.schema.json`.
+//! - `cargo xtask custom-build`: build and smoke-test `examples/custom-build`.
 //! - `cargo xtask bench`: the performance benchmarks (release build).
 //! - `cargo xtask demo`: replay the example session offline (the README's).
 //! - `cargo xtask record-example`: record the example session again.
@@ -10,6 +11,7 @@
 // so the rule that only `wharf-sandbox` spawns processes does not apply.
 #![allow(clippy::disallowed_methods)]
 
+mod custom_build;
 mod example;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +24,8 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   test     run the whole test suite (with cargo-nextest when installed)
   schema   regenerate host/config/config.schema.json from the config types
+  custom-build
+           build examples/custom-build (acme-agent) and smoke-test it (the end of `test`)
   bench    run the benchmarks (plugin calls, apply_patch, tool list, sandboxed spawns,
            unified_exec, project instructions, the TUI's frames) in release mode
   demo     replay examples/sessions/fix-calculator.jsonl over a copy of
@@ -34,6 +38,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(args.get(1..).unwrap_or_default()),
         Some("schema") => schema(),
+        Some("custom-build") => custom_build::run(),
         Some("bench") => bench(),
         Some("demo") => example::demo(),
         Some("record-example") => example::record_example(),
@@ -106,7 +111,7 @@ fn test(extra: &[String]) -> anyhow::Result<()> {
         test.args(extra);
         run(test)?;
     }
-    custom_build()
+    custom_build::run()
 }
 
 /// The real MCP servers the tests drive (`tests/mcp`, pinned by its
@@ -132,47 +137,6 @@ fn mcp_test_servers() -> anyhow::Result<()> {
     run(npm).context(
         "the MCP tests need Node.js and npm to install their servers (Debian: apt-get install nodejs npm)",
     )
-}
-
-/// A custom build that leaves out unified_exec (keeping the shell tool)
-/// must compile and run: build it and ask it for its tools.
-fn custom_build() -> anyhow::Result<()> {
-    let mut build = cargo();
-    build.args([
-        "build",
-        "-p",
-        "wharf-cli",
-        "--no-default-features",
-        "--features",
-        "shell_tool",
-    ]);
-    run(build)?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| workspace_root().join("target"), PathBuf::from);
-    let home = tempfile_dir()?;
-    let output = Command::new(target.join("debug").join("wharf"))
-        .args(["tool", "list", "--json"])
-        .env("WHARF_HOME", &home)
-        .output()
-        .context("cannot run the custom build")?;
-    let _ = std::fs::remove_dir_all(&home);
-    let listed = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() || !listed.contains("\"shell\"") || listed.contains("exec_command")
-    {
-        bail!(
-            "the build without unified_exec should offer `shell` and no `exec_command`:\n{listed}{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    println!("custom build without unified_exec: ok (shell offered, no exec_command)");
-    Ok(())
-}
-
-/// A fresh, empty directory for a wharf home.
-fn tempfile_dir() -> anyhow::Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("wharf-xtask-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    Ok(dir)
 }
 
 /// The benchmarks print their figures; they assert no time.
