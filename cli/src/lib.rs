@@ -30,7 +30,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum};
-use wharf_config::{ApprovalPolicy, BuildConfig};
+use wharf_config::ApprovalPolicy;
+use wharf_config::build_config::BuildConfig;
 use wharf_config::{ConfigError, ConfigOptions, features::FeatureError};
 use wharf_sandbox::SandboxMode;
 

@@ -140,7 +140,10 @@ fn checks(binary: &Path, dir: &Path) -> anyhow::Result<()> {
 /// What is wrong with `output` for `check`, if anything.
 fn mismatch(check: &Check, output: &Output) -> Option<String> {
     if output.status.code() != Some(check.code) {
-        return Some(format!("exit {}, expected {}", output.status, check.code));
+        return Some(format!(
+            "{}, expected exit code {}",
+            output.status, check.code
+        ));
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);

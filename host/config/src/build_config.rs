@@ -2,8 +2,9 @@
 //! layer above wharf's built-in defaults and below every file, read with
 //! the same rules as a user's file.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use crate::ConfigOptions;
 use crate::error::ConfigError;
 use crate::layer::{self, FileLayer};
 use crate::source::Source;
@@ -32,7 +33,21 @@ impl BuildConfig {
     }
 
     /// The checked layer; an error is the build's (file, line, column, key).
-    pub(crate) fn layer(&self) -> Result<FileLayer, ConfigError> {
+    fn layer(&self) -> Result<FileLayer, ConfigError> {
         layer::parse_file(&self.path(), self.text, Source::Build)
     }
+}
+
+/// The files' layers a load starts from: the build's, when `options` has
+/// one, without its `[projects]` (trust is only read from `user_path`).
+pub(crate) fn layers(
+    options: &ConfigOptions,
+    user_path: &Path,
+) -> Result<Vec<FileLayer>, ConfigError> {
+    let Some(built_in) = &options.build_config else {
+        return Ok(Vec::new());
+    };
+    let mut file = built_in.layer()?;
+    crate::drop_trust_table(&mut file, user_path);
+    Ok(vec![file])
 }

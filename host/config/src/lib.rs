@@ -3,8 +3,7 @@
 //! Layers, lowest to highest precedence (see `docs/config.md`):
 //!
 //! 1. built-in defaults ([`toml_types::DEFAULTS`]), or a trusted project's
-//!    (workspace-write, on-request), then a custom build's baked-in
-//!    `config.toml` ([`BuildConfig`]);
+//!    (workspace-write, on-request), then a custom build's [`build_config`];
 //! 2. the project's `.wharf/config.toml`, the nearest one found from the
 //!    working directory up to the repository root, read only when the user
 //!    trusts the project and the file is the one trusted ([`trust`]);
@@ -25,7 +24,7 @@
 //! (`roots.rs`).
 
 mod audit;
-mod build_config;
+pub mod build_config;
 mod by_name;
 pub mod digest;
 mod edit;
@@ -59,7 +58,6 @@ use crate::provider::ModelProviderInfo;
 use layer::{FileLayer, Layered};
 use toml_types::ConfigToml;
 
-pub use build_config::BuildConfig;
 pub use edit::{
     add_mcp_server, mcp_server_names, remove_mcp_server, set_feature, set_project_trust,
 };
@@ -242,12 +240,7 @@ impl Config {
         let projects = trust::recorded(user.as_ref());
         let (project, project_file) = trust::load_project(&options.cwd, &user_path, &projects)?;
         warnings.extend(project.warning());
-        let mut loaded: Vec<FileLayer> = Vec::new();
-        if let Some(built_in) = &options.build_config {
-            let mut file = built_in.layer()?;
-            drop_trust_table(&mut file, &user_path);
-            loaded.push(file);
-        }
+        let mut loaded: Vec<FileLayer> = build_config::layers(options, &user_path)?;
         if let (Some(mut file), Some(found)) = (project_file, &project.file) {
             drop_trust_table(&mut file, &user_path);
             otel::drop_project_otel(&mut file);

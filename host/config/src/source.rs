@@ -41,7 +41,7 @@ pub enum Source {
     /// The default of a trusted project (workspace-write, on-request), which
     /// replaces the built-in one; holds the project root.
     Trust(PathBuf),
-    /// The `config.toml` a custom build bakes in (`crate::BuildConfig`),
+    /// The `config.toml` a custom build bakes in (`crate::build_config`),
     /// above the defaults and below every file; its location names it
     /// "NAME (built into this wharf)".
     Build(Location),

@@ -3,8 +3,9 @@
 //! error in it names it as built in.
 
 use super::{Fixture, feature_row, shown, source_of};
+use crate::build_config::BuildConfig;
 use crate::requirements::RequirementsSource;
-use crate::{BuildConfig, Config, ConfigError, ConfigOptions};
+use crate::{Config, ConfigError, ConfigOptions};
 
 const NAME: &str = "acme/config.toml";
 const WHERE: &str = "acme/config.toml (built into this wharf)";
