@@ -3,6 +3,7 @@
 pub mod mcp_servers;
 pub mod model_server;
 pub mod oauth_server;
+pub mod otlp_receiver;
 
 use std::path::{Path, PathBuf};
 

@@ -20,6 +20,8 @@ mod printer;
 mod provider;
 mod sandbox_cmd;
 mod session;
+#[cfg(feature = "telemetry")]
+mod telemetry;
 mod terminal;
 mod tool_cmd;
 mod trust_cmd;
@@ -184,7 +186,12 @@ pub fn main_with(build: Build) -> ExitCode {
     }
     let matches = command.clone().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.format(&mut command).exit());
-    logging::init(cli.global.options().ok().map(|o| o.wharf_home).as_deref());
+    let options = cli.global.options().ok();
+    #[cfg(feature = "telemetry")]
+    let exporter = options.as_ref().and_then(telemetry::exporter);
+    #[cfg(not(feature = "telemetry"))]
+    let exporter = None;
+    logging::init(options.map(|o| o.wharf_home).as_deref(), exporter);
     let result = run(cli);
     // What an exporter holds is sent (within its deadline) before the
     // process ends.

@@ -9,17 +9,18 @@
 //! `wharf.log.1` (replacing the one before) and a new one starts, so the
 //! log never holds more than twice the cap.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::path::Path;
+use std::sync::Mutex;
 
 use tracing_subscriber::filter::LevelFilter;
-use tracing_subscriber::layer::{Layer, Layered, SubscriberExt as _};
-use tracing_subscriber::{EnvFilter, Registry, reload};
+use tracing_subscriber::layer::{Layer, SubscriberExt as _};
+use tracing_subscriber::{EnvFilter, Registry};
 
 use crate::terminal::safe;
+
+mod writer;
+
+use writer::CappedFile;
 
 /// What is logged when neither `$WHARF_LOG` nor `$RUST_LOG` says: every
 /// target of wharf (its crates, `wharf_*`, and its events, `wharf.*`) at
@@ -30,28 +31,31 @@ pub const MAX_LOG_BYTES: u64 = 10 * 1024 * 1024;
 /// The log's file name in `$WHARF_HOME/log/`.
 const LOG_FILE: &str = "wharf.log";
 
-/// A layer that exports the host's events (the `telemetry` capability),
-/// added once the configuration says where to.
+/// A layer that exports the host's events (the `telemetry` capability).
 pub type Exporter = Box<dyn Layer<Registry> + Send + Sync>;
 
 /// What flushes and stops an exporter at exit, within its own deadline.
 pub type Shutdown = Box<dyn FnOnce() + Send>;
 
-/// The exporter's place in the subscriber, empty until [`add_exporter`].
-static EXPORTER: OnceLock<reload::Handle<Option<Exporter>, Registry>> = OnceLock::new();
-/// How to stop the exporter that [`add_exporter`] put in place.
+/// How to stop the exporter [`init`] installed.
 static SHUTDOWN: Mutex<Option<Shutdown>> = Mutex::new(None);
 
-/// Installs the subscriber that writes wharf's log under `wharf_home`
-/// (`None`: the home is unknown, the command fails on its own; nothing is
-/// logged) and keeps a place for an exporter. A filter that does not
-/// parse, or a log that cannot be opened, is one warning on stderr and the
-/// run goes on.
-pub fn init(wharf_home: Option<&Path>) {
-    let (slot, handle) = reload::Layer::new(None::<Exporter>);
-    let subscriber = Registry::default().with(slot).with(log_layer(wharf_home));
+/// Installs the subscriber: wharf's log under `wharf_home` (`None`: the
+/// home is unknown, the command fails on its own; nothing is logged) and
+/// `exporter`, each with its own filter. A filter that does not parse, or
+/// a log that cannot be opened, is one warning on stderr and the run goes
+/// on.
+pub fn init(wharf_home: Option<&Path>, exporter: Option<(Exporter, Shutdown)>) {
+    let log = wharf_home.and_then(log_layer);
+    if log.is_none() && exporter.is_none() {
+        return;
+    }
+    let (exporter, shutdown) = exporter.unzip();
+    let subscriber = Registry::default().with(exporter).with(log);
     if tracing::subscriber::set_global_default(subscriber).is_ok() {
-        let _ = EXPORTER.set(handle);
+        if let Ok(mut slot) = SHUTDOWN.lock() {
+            *slot = shutdown;
+        }
         tracing::info!(
             target: "wharf.start",
             pid = std::process::id(),
@@ -61,11 +65,12 @@ pub fn init(wharf_home: Option<&Path>) {
     }
 }
 
-/// The layer writing `$WHARF_HOME/log/wharf.log`, if there is to be one.
-fn log_layer(
-    wharf_home: Option<&Path>,
-) -> Option<impl Layer<Layered<reload::Layer<Option<Exporter>, Registry>, Registry>>> {
-    let wharf_home = wharf_home?;
+/// The layer writing `$WHARF_HOME/log/wharf.log`, unless the filter is
+/// `off` or the file cannot be opened.
+fn log_layer<S>(wharf_home: &Path) -> Option<impl Layer<S> + Send + Sync + use<S>>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
     let filter = filter(
         std::env::var("WHARF_LOG").ok(),
         std::env::var("RUST_LOG").ok(),
@@ -74,7 +79,7 @@ fn log_layer(
         return None;
     }
     let dir = wharf_home.join("log");
-    let writer = match CappedFile::open(&dir, MAX_LOG_BYTES) {
+    let writer = match CappedFile::open(&dir, MAX_LOG_BYTES).and_then(writer::start) {
         Ok(writer) => writer,
         Err(err) => {
             eprintln!(
@@ -87,31 +92,18 @@ fn log_layer(
     };
     let layer = tracing_subscriber::fmt::layer()
         .with_ansi(false)
-        .with_writer(Mutex::new(writer))
+        .with_writer(writer)
         // A failed write must not reach stderr.
         .log_internal_errors(false)
         .with_filter(filter);
     Some(layer)
 }
 
-/// Puts `exporter` in its place in the subscriber; `shutdown` runs at
-/// [`shutdown`]. `false` when no subscriber of [`init`] is installed.
-pub fn add_exporter(exporter: Exporter, shutdown: Shutdown) -> bool {
-    let Some(handle) = EXPORTER.get() else {
-        return false;
-    };
-    if handle.reload(Some(exporter)).is_err() {
-        return false;
-    }
-    if let Ok(mut slot) = SHUTDOWN.lock() {
-        *slot = Some(shutdown);
-    }
-    true
-}
-
-/// Flushes and stops the exporter, if there is one: what it holds is sent,
-/// within its deadline. Called once, as wharf exits.
+/// Writes what wharf's log still holds, then flushes and stops the
+/// exporter, if there is one: what it holds is sent, within its deadline.
+/// Called once, as wharf exits.
 pub fn shutdown() {
+    writer::finish();
     let shutdown = SHUTDOWN.lock().ok().and_then(|mut slot| slot.take());
     if let Some(shutdown) = shutdown {
         shutdown();
@@ -143,72 +135,6 @@ fn parse(text: &str) -> Result<EnvFilter, tracing_subscriber::filter::ParseError
         .parse(text)
 }
 
-/// An append-only log file that moves itself aside past a size.
-#[derive(Debug)]
-struct CappedFile {
-    path: PathBuf,
-    file: File,
-    /// The file's size, as far as this process knows.
-    written: u64,
-    cap: u64,
-}
-
-impl CappedFile {
-    /// Opens (or creates) `dir/wharf.log`, creating `dir` (mode 0700; the
-    /// file is 0600: the log names paths and commands).
-    fn open(dir: &Path, cap: u64) -> io::Result<CappedFile> {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
-        let path = dir.join(LOG_FILE);
-        let file = open_append(&path)?;
-        let written = file.metadata()?.len();
-        Ok(CappedFile {
-            path,
-            file,
-            written,
-            cap,
-        })
-    }
-
-    /// `wharf.log` becomes `wharf.log.1`, and a new `wharf.log` starts.
-    fn rotate(&mut self) -> io::Result<()> {
-        let mut old = self.path.clone().into_os_string();
-        old.push(".1");
-        fs::rename(&self.path, old)?;
-        self.file = open_append(&self.path)?;
-        self.written = 0;
-        Ok(())
-    }
-}
-
-/// Opens `path` to append, never through a symlink: whoever could plant
-/// one there must not get wharf to write into another file.
-fn open_append(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-}
-
-impl Write for CappedFile {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.written > 0 && self.written + buf.len() as u64 > self.cap {
-            self.rotate()?;
-        }
-        let written = self.file.write(buf)?;
-        self.written += written as u64;
-        Ok(written)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,38 +164,5 @@ mod tests {
                 "WHARF_LOG={wharf_log:?} RUST_LOG={rust_log:?}"
             );
         }
-    }
-
-    #[test]
-    fn the_log_moves_aside_past_its_cap() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut log = CappedFile::open(dir.path(), 10).unwrap();
-        // Each line is one write, as the subscriber makes them.
-        for line in ["first\n", "second\n", "third\n", "fourth\n"] {
-            log.write_all(line.as_bytes()).unwrap();
-        }
-        let read = |name: &str| fs::read_to_string(dir.path().join(name)).unwrap();
-        assert_eq!(read("wharf.log"), "fourth\n");
-        assert_eq!(read("wharf.log.1"), "third\n");
-        // A line longer than the cap still gets written, alone.
-        log.write_all(b"a line longer than the cap\n").unwrap();
-        assert_eq!(read("wharf.log"), "a line longer than the cap\n");
-        // Reopened, the size already there counts.
-        let mut log = CappedFile::open(dir.path(), 30).unwrap();
-        log.write_all(b"next\n").unwrap();
-        assert_eq!(read("wharf.log"), "next\n");
-        assert_eq!(read("wharf.log.1"), "a line longer than the cap\n");
-    }
-
-    #[test]
-    fn a_symlink_in_the_logs_place_is_not_followed() {
-        let dir = tempfile::tempdir().unwrap();
-        let other = dir.path().join("other");
-        fs::write(&other, "").unwrap();
-        let log_dir = dir.path().join("log");
-        fs::create_dir(&log_dir).unwrap();
-        std::os::unix::fs::symlink(&other, log_dir.join(LOG_FILE)).unwrap();
-        assert!(CappedFile::open(&log_dir, 10).is_err());
-        assert_eq!(fs::read_to_string(&other).unwrap(), "");
     }
 }

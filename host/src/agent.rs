@@ -153,6 +153,9 @@ pub struct Agent<'a> {
     context: Option<ResponseItem>,
     /// Where every call is recorded; `None`: nowhere.
     audit: Option<std::sync::Arc<dyn Recorder>>,
+    /// Whether `wharf.user_prompt` carries the prompt's text
+    /// (`[otel] log_user_prompt`), not `[REDACTED]`.
+    log_user_prompt: bool,
 }
 
 impl<'a> Agent<'a> {
@@ -182,6 +185,7 @@ impl<'a> Agent<'a> {
             context_used: 0,
             context: None,
             audit: None,
+            log_user_prompt: false,
         }
     }
 
@@ -190,6 +194,12 @@ impl<'a> Agent<'a> {
     pub fn with_progress(mut self, sink: SharedSink) -> Agent<'a> {
         self.progress = Some(sink);
         self
+    }
+
+    /// Puts the text of each prompt in `wharf.user_prompt`
+    /// (`[otel] log_user_prompt`); otherwise it is `[REDACTED]`.
+    pub fn set_log_user_prompt(&mut self, log: bool) {
+        self.log_user_prompt = log;
     }
 
     /// Records every call in `audit` (the audit log).
@@ -321,7 +331,7 @@ impl<'a> Agent<'a> {
     pub fn run_turn(&mut self, input: &str, sink: &mut dyn Sink) -> Result<TurnOutcome, TurnError> {
         self.session.cancel.reset();
         let (_turn, started) = (telemetry::turn_span(self), std::time::Instant::now());
-        telemetry::user_prompt(input, self.images.len());
+        telemetry::user_prompt(input, self.images.len(), self.log_user_prompt);
         sink.event(&Event::TurnStarted);
         if self.history.is_empty()
             && let Some(context) = self.context.clone()

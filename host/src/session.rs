@@ -321,6 +321,7 @@ impl Host {
             .with_context(self.project_docs().message())
             .with_audit(self.audit.clone());
         agent.set_personality(self.config.personality);
+        agent.set_log_user_prompt(self.config.otel.log_user_prompt);
         agent.set_options(request_options(&self.config));
         agent.set_auto_compact_limit(auto_compact_limit(&self.config, self.model.as_ref()));
         Some(agent)

@@ -34,6 +34,7 @@ mod requirements;
 mod requirements_plugins;
 mod sandbox_check;
 mod sandbox_cmd;
+mod telemetry;
 mod trust;
 mod tui;
 mod unified_exec;

@@ -2,7 +2,8 @@
 //! Targets are codex's OpenTelemetry event names with `wharf.` for
 //! `codex.`, and the attributes theirs: `conversation.id`, `app.version`,
 //! `model`, durations in milliseconds, token counts. No text of the
-//! conversation is recorded: a prompt is its length, a delta its kind.
+//! conversation is recorded: a prompt is its length (its text only where
+//! `[otel] log_user_prompt` says), a delta its kind.
 //! Nothing is formatted unless a subscriber wants the event.
 
 use std::time::Instant;
@@ -10,6 +11,9 @@ use std::time::Instant;
 use wharf_model::protocol::{ResponseEvent, ResponseItem};
 
 use super::{Agent, TurnError, TurnOutcome};
+
+/// What stands for a prompt's text unless `[otel] log_user_prompt`.
+const REDACTED: &str = "[REDACTED]";
 
 /// The version every event names.
 pub(super) const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -46,11 +50,13 @@ pub(super) fn turn_span(agent: &Agent<'_>) -> tracing::span::EnteredSpan {
     .entered()
 }
 
-/// `wharf.user_prompt`: the prompt's length in characters, never its text.
-pub(super) fn user_prompt(input: &str, images: usize) {
+/// `wharf.user_prompt`: the prompt's length in characters, and its text
+/// only where `[otel] log_user_prompt` asks (else [`REDACTED`]).
+pub(super) fn user_prompt(input: &str, images: usize, log_text: bool) {
     tracing::info!(
         target: "wharf.user_prompt",
         prompt_length = input.chars().count(),
+        prompt = if log_text { input } else { REDACTED },
         images,
         "user prompt"
     );

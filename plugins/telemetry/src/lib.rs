@@ -1,0 +1,89 @@
+//! wharf's `telemetry` capability: the host's `tracing` events named
+//! `wharf.*` (`wharf.conversation_starts`, `wharf.api_request`,
+//! `wharf.sse_event`, `wharf.user_prompt`, `wharf.tool_decision`,
+//! `wharf.tool_result`, `wharf.plugin_load`, …) exported as OpenTelemetry
+//! log records over OTLP, where `[otel] exporter` says.
+//!
+//! [`Telemetry::start`] gives a `tracing` layer and the handle that stops
+//! it. The layer only turns an event into a record and queues it: a batch
+//! thread sends the records (every second, or 512 at a time), so neither a
+//! tool call nor a turn ever waits for the collector. A full queue drops
+//! records rather than block. At exit [`Telemetry::shutdown`] sends what
+//! is queued, waiting at most `[otel] flush_timeout_ms` however slow or
+//! absent the collector is.
+
+mod exporter;
+mod layer;
+
+use std::time::Duration;
+
+use opentelemetry::KeyValue;
+use opentelemetry::logs::LoggerProvider as _;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::logs::{BatchConfigBuilder, BatchLogProcessor, SdkLoggerProvider};
+use wharf_config::otel::{OtelConfig, OtelExporter};
+
+pub use exporter::ExporterError;
+pub use layer::ExportLayer;
+
+/// What every record says of the program that sent it.
+#[derive(Debug, Clone)]
+pub struct Service {
+    /// `service.name`: `wharf`, or a custom build's name.
+    pub name: String,
+    /// `service.version` and each record's `app.version`.
+    pub version: String,
+}
+
+/// A running export: what [`Telemetry::shutdown`] flushes.
+#[derive(Debug)]
+pub struct Telemetry {
+    provider: SdkLoggerProvider,
+    flush_timeout: Duration,
+}
+
+impl Telemetry {
+    /// Starts exporting as `config` says: `None` when its exporter is
+    /// `none`. Fails when the exporter cannot be built (a TLS file that
+    /// does not read, an endpoint that is not a URL); nothing is sent
+    /// before the first batch, so a collector that is down is no error
+    /// here.
+    pub fn start(
+        config: &OtelConfig,
+        service: &Service,
+    ) -> Result<Option<(ExportLayer, Telemetry)>, ExporterError> {
+        if config.exporter == OtelExporter::None {
+            return Ok(None);
+        }
+        let exporter = exporter::build(&config.exporter, config.flush_timeout)?;
+        // Each export gives up after the flush timeout (the exporter's own).
+        let processor = BatchLogProcessor::builder(exporter)
+            .with_batch_config(BatchConfigBuilder::default().build())
+            .build();
+        let resource = Resource::builder_empty()
+            .with_service_name(service.name.clone())
+            .with_attributes([
+                KeyValue::new("service.version", service.version.clone()),
+                KeyValue::new("deployment.environment", config.environment.clone()),
+            ])
+            .build();
+        let provider = SdkLoggerProvider::builder()
+            .with_resource(resource)
+            .with_log_processor(processor)
+            .build();
+        let layer = ExportLayer::new(provider.logger("wharf"), service.version.clone());
+        let telemetry = Telemetry {
+            provider,
+            flush_timeout: config.flush_timeout,
+        };
+        Ok(Some((layer, telemetry)))
+    }
+
+    /// Sends what is queued and stops, within the flush timeout. A
+    /// collector that is down or hangs costs at most that long.
+    pub fn shutdown(self) {
+        // Nothing to tell the user: the session is over, and the records
+        // that could not be sent are gone either way.
+        let _ = self.provider.shutdown_with_timeout(self.flush_timeout);
+    }
+}
