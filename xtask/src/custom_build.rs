@@ -2,7 +2,8 @@
 //! test`: build `acme-agent` alone (so that only its cargo features choose
 //! the first-party plugins) and check what the recipe promises: its name,
 //! its own plugin listed and callable, the first-party set it chose, its
-//! baked-in requirements enforced and its baked-in config applied.
+//! baked-in requirements enforced (a `$WHARF_REQUIREMENTS` of the user's
+//! that allows everything changes nothing) and its baked-in config applied.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -108,6 +109,14 @@ fn checks(binary: &Path, dir: &Path) -> anyhow::Result<()> {
     }
     std::fs::write(home.join("config.toml"), "model = \"user-model\"\n")
         .context("cannot write the user's config.toml")?;
+    // A user's own requirements, which would allow everything: the baked-in
+    // ones replace them, so every check below holds with this set.
+    let permissive = dir.join("permissive-requirements.toml");
+    std::fs::write(
+        &permissive,
+        "allowed_sandbox_modes = [\"danger-full-access\"]\n[features]\nacme_tickets = false\n",
+    )
+    .context("cannot write the permissive requirements")?;
     let mut failed = Vec::new();
     for check in CHECKS {
         let output = Command::new(binary)
@@ -115,6 +124,7 @@ fn checks(binary: &Path, dir: &Path) -> anyhow::Result<()> {
             .current_dir(&work)
             .env_clear()
             .env("WHARF_HOME", &home)
+            .env("WHARF_REQUIREMENTS", &permissive)
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .output()
             .with_context(|| format!("cannot run {}", binary.display()))?;
