@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -58,10 +59,20 @@ pub struct Record {
 #[derive(Default)]
 struct Shared {
     exports: Mutex<Vec<Export>>,
+    /// Log records received so far, over every export.
+    records: AtomicUsize,
 }
 
 impl Shared {
     fn push(&self, export: Export) {
+        let records: usize = export
+            .request
+            .resource_logs
+            .iter()
+            .flat_map(|resource| &resource.scope_logs)
+            .map(|scope| scope.log_records.len())
+            .sum();
+        self.records.fetch_add(records, Ordering::Relaxed);
         self.exports
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -134,6 +145,11 @@ impl OtlpReceiver {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// How many log records arrived so far (cheap: for polling).
+    pub fn record_count(&self) -> usize {
+        self.shared.records.load(Ordering::Relaxed)
     }
 
     /// Every record of every export so far, in order.

@@ -323,10 +323,10 @@ fn requirement_rules(requirements: &Requirements) -> Vec<(String, toml::Value)> 
             rules.push((display_key(&key), string(&pin.sha256)));
         }
     }
-    if let Some(otel) = &requirements.otel {
-        if let Ok(otel) = toml::Value::try_from(otel) {
-            rules.push(("otel".to_owned(), otel));
-        }
+    if let Some(otel) = &requirements.otel
+        && let Ok(otel) = toml::Value::try_from(otel)
+    {
+        rules.push(("otel".to_owned(), otel));
     }
     rules
 }

@@ -5,8 +5,11 @@
 
 use tracing_subscriber::Layer as _;
 use tracing_subscriber::filter::filter_fn;
+use wharf_config::otel::{OtelConfig, OtelExporter, OtelTls, OtlpHttpProtocol};
 use wharf_config::{Config, ConfigOptions};
-use wharf_plugin_telemetry::{ExportLayer, Service, Telemetry};
+use wharf_plugin_telemetry::{
+    ExportLayer, Exporter as Collector, Service, Settings, Telemetry, Tls,
+};
 
 use crate::logging::{Exporter, Shutdown};
 use crate::terminal::safe;
@@ -36,12 +39,11 @@ pub fn exporter(options: &ConfigOptions) -> Option<(Exporter, Shutdown)> {
         name: build.name.to_owned(),
         version: build.version.to_owned(),
     };
-    match Telemetry::start(&config.otel, &service) {
-        Ok(Some((layer, telemetry))) => {
+    match Telemetry::start(&settings(&config.otel)?, &service) {
+        Ok((layer, telemetry)) => {
             let layer = layer.with_filter(filter_fn(ExportLayer::exports));
             Some((Box::new(layer), Box::new(move || telemetry.shutdown())))
         }
-        Ok(None) => None,
         Err(err) => {
             eprintln!(
                 "warning: {}; nothing is exported this run",
@@ -50,4 +52,41 @@ pub fn exporter(options: &ConfigOptions) -> Option<(Exporter, Shutdown)> {
             None
         }
     }
+}
+
+/// The plugin's settings from the effective `[otel]`; `None` for `none`.
+fn settings(otel: &OtelConfig) -> Option<Settings> {
+    let tls = |tls: &OtelTls| Tls {
+        ca_certificate: tls.ca_certificate.clone(),
+        client_certificate: tls.client_certificate.clone(),
+        client_private_key: tls.client_private_key.clone(),
+    };
+    let exporter = match &otel.exporter {
+        OtelExporter::None => return None,
+        OtelExporter::OtlpHttp {
+            endpoint,
+            headers,
+            protocol,
+            tls: files,
+        } => Collector::OtlpHttp {
+            endpoint: endpoint.clone(),
+            headers: headers.clone(),
+            json: *protocol == OtlpHttpProtocol::Json,
+            tls: tls(files),
+        },
+        OtelExporter::OtlpGrpc {
+            endpoint,
+            headers,
+            tls: files,
+        } => Collector::OtlpGrpc {
+            endpoint: endpoint.clone(),
+            headers: headers.clone(),
+            tls: tls(files),
+        },
+    };
+    Some(Settings {
+        environment: otel.environment.clone(),
+        exporter,
+        flush_timeout: otel.flush_timeout,
+    })
 }

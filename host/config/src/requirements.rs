@@ -136,7 +136,7 @@ pub struct Requirements {
     /// Whether native plugins (`.so`) may load at all.
     pub allow_native_plugins: bool,
     /// A forced `[otel]`: it replaces the layers' own.
-    pub otel: Option<crate::otel::OtelToml>,
+    pub otel: Option<crate::toml_types::otel::OtelToml>,
 }
 
 /// What an allowed MCP server must be, beside its name.
@@ -248,7 +248,7 @@ struct RequirementsToml {
     mcp_servers: Option<BTreeMap<String, McpServerRequirementToml>>,
     plugins: Option<BTreeMap<String, PluginRequirementToml>>,
     allow_native_plugins: Option<bool>,
-    otel: Option<crate::otel::OtelToml>,
+    otel: Option<crate::toml_types::otel::OtelToml>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 mod mcp;
+pub mod otel;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -107,7 +108,7 @@ pub struct ConfigToml {
     /// (OpenTelemetry). Read from your own config.toml, profiles and `-c`
     /// only: a project file cannot set it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub otel: Option<crate::otel::OtelToml>,
+    pub otel: Option<otel::OtelToml>,
 
     /// The profile to apply when `--profile` is not given.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -7,6 +7,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::{Exporter as Settings, Tls};
 use opentelemetry_otlp::tonic_types::metadata::MetadataMap;
 use opentelemetry_otlp::tonic_types::transport::{Certificate, ClientTlsConfig, Identity};
 use opentelemetry_otlp::{
@@ -15,7 +16,6 @@ use opentelemetry_otlp::{
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::LogBatch;
-use wharf_config::otel::{OtelExporter, OtelTls, OtlpHttpProtocol};
 
 /// Why an exporter could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -78,21 +78,21 @@ impl opentelemetry_sdk::logs::LogExporter for Exporter {
     }
 }
 
-/// Builds the exporter of `config` (not `none`); each export gives up
-/// after `timeout`.
-pub(crate) fn build(config: &OtelExporter, timeout: Duration) -> Result<Exporter, ExporterError> {
-    match config {
-        OtelExporter::None => Err(ExporterError::Build("`none` exports nothing".to_owned())),
-        OtelExporter::OtlpHttp {
+/// Builds the exporter `settings` name; each export gives up after
+/// `timeout`.
+pub(crate) fn build(settings: &Settings, timeout: Duration) -> Result<Exporter, ExporterError> {
+    match settings {
+        Settings::OtlpHttp {
             endpoint,
             headers,
-            protocol,
+            json,
             tls,
         } => {
             let client = http_client(tls, timeout)?;
-            let protocol = match protocol {
-                OtlpHttpProtocol::Binary => Protocol::HttpBinary,
-                OtlpHttpProtocol::Json => Protocol::HttpJson,
+            let protocol = if *json {
+                Protocol::HttpJson
+            } else {
+                Protocol::HttpBinary
             };
             LogExporter::builder()
                 .with_http()
@@ -105,7 +105,7 @@ pub(crate) fn build(config: &OtelExporter, timeout: Duration) -> Result<Exporter
                 .map(Exporter::Http)
                 .map_err(|err| ExporterError::Build(err.to_string()))
         }
-        OtelExporter::OtlpGrpc {
+        Settings::OtlpGrpc {
             endpoint,
             headers,
             tls,
@@ -163,7 +163,7 @@ struct ClientIdentity {
 }
 
 /// The client certificate and key, both or neither.
-fn client_identity(tls: &OtelTls) -> Result<Option<ClientIdentity>, ExporterError> {
+fn client_identity(tls: &Tls) -> Result<Option<ClientIdentity>, ExporterError> {
     match (&tls.client_certificate, &tls.client_private_key) {
         (None, None) => Ok(None),
         (Some(certificate), Some(key)) => Ok(Some(ClientIdentity {
@@ -179,10 +179,7 @@ fn client_identity(tls: &OtelTls) -> Result<Option<ClientIdentity>, ExporterErro
 /// The blocking HTTP client, with `tls`'s CA and identity. Built on a
 /// thread of its own: reqwest's blocking client must not be made inside
 /// an async runtime.
-fn http_client(
-    tls: &OtelTls,
-    timeout: Duration,
-) -> Result<reqwest::blocking::Client, ExporterError> {
+fn http_client(tls: &Tls, timeout: Duration) -> Result<reqwest::blocking::Client, ExporterError> {
     let ca = tls
         .ca_certificate
         .as_deref()
@@ -216,7 +213,7 @@ fn http_client(
         .map_err(|_| ExporterError::Build("HTTP client: its thread panicked".to_owned()))?
 }
 
-fn tonic_tls(tls: &OtelTls) -> Result<ClientTlsConfig, ExporterError> {
+fn tonic_tls(tls: &Tls) -> Result<ClientTlsConfig, ExporterError> {
     let mut config = ClientTlsConfig::new().with_enabled_roots();
     if let Some(ca) = &tls.ca_certificate {
         config = config.ca_certificate(Certificate::from_pem(read("ca-certificate", ca)?));

@@ -4,7 +4,7 @@
 //! `wharf.tool_result`, `wharf.plugin_load`, …) exported as OpenTelemetry
 //! log records over OTLP, where `[otel] exporter` says.
 //!
-//! [`Telemetry::start`] gives a `tracing` layer and the handle that stops
+//! [`Telemetry::start`] with the [`Settings`] `[otel]` resolved to gives a `tracing` layer and the handle that stops
 //! it. The layer only turns an event into a record and queues it: a batch
 //! thread sends the records (every second, or 512 at a time), so neither a
 //! tool call nor a turn ever waits for the collector. A full queue drops
@@ -12,19 +12,62 @@
 //! is queued, waiting at most `[otel] flush_timeout_ms` however slow or
 //! absent the collector is.
 
+#![forbid(unsafe_code)]
+
 mod exporter;
 mod layer;
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use opentelemetry::KeyValue;
 use opentelemetry::logs::LoggerProvider as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::logs::{BatchConfigBuilder, BatchLogProcessor, SdkLoggerProvider};
-use wharf_config::otel::{OtelConfig, OtelExporter};
 
 pub use exporter::ExporterError;
 pub use layer::ExportLayer;
+
+/// Where and how to export (what `[otel]` says, once the host resolved
+/// it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `deployment.environment`.
+    pub environment: String,
+    pub exporter: Exporter,
+    /// How long an export, and the flush at exit, may take.
+    pub flush_timeout: Duration,
+}
+
+/// A collector and how to reach it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exporter {
+    /// OTLP over HTTP to `endpoint`, the full URL of the logs endpoint.
+    OtlpHttp {
+        endpoint: String,
+        headers: BTreeMap<String, String>,
+        /// JSON rather than protobuf.
+        json: bool,
+        tls: Tls,
+    },
+    /// OTLP over gRPC to `endpoint`.
+    OtlpGrpc {
+        endpoint: String,
+        headers: BTreeMap<String, String>,
+        tls: Tls,
+    },
+}
+
+/// PEM files for TLS, as absolute paths.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tls {
+    /// A CA trusted beside the system's roots.
+    pub ca_certificate: Option<PathBuf>,
+    /// A client certificate and its key: both or neither.
+    pub client_certificate: Option<PathBuf>,
+    pub client_private_key: Option<PathBuf>,
+}
 
 /// What every record says of the program that sent it.
 #[derive(Debug, Clone)]
@@ -43,19 +86,15 @@ pub struct Telemetry {
 }
 
 impl Telemetry {
-    /// Starts exporting as `config` says: `None` when its exporter is
-    /// `none`. Fails when the exporter cannot be built (a TLS file that
-    /// does not read, an endpoint that is not a URL); nothing is sent
-    /// before the first batch, so a collector that is down is no error
-    /// here.
+    /// Starts exporting as `settings` say. Fails when the exporter cannot
+    /// be built (a TLS file that does not read, an endpoint that is not a
+    /// URL); nothing is sent before the first batch, so a collector that
+    /// is down is no error here.
     pub fn start(
-        config: &OtelConfig,
+        settings: &Settings,
         service: &Service,
-    ) -> Result<Option<(ExportLayer, Telemetry)>, ExporterError> {
-        if config.exporter == OtelExporter::None {
-            return Ok(None);
-        }
-        let exporter = exporter::build(&config.exporter, config.flush_timeout)?;
+    ) -> Result<(ExportLayer, Telemetry), ExporterError> {
+        let exporter = exporter::build(&settings.exporter, settings.flush_timeout)?;
         // Each export gives up after the flush timeout (the exporter's own).
         let processor = BatchLogProcessor::builder(exporter)
             .with_batch_config(BatchConfigBuilder::default().build())
@@ -64,7 +103,7 @@ impl Telemetry {
             .with_service_name(service.name.clone())
             .with_attributes([
                 KeyValue::new("service.version", service.version.clone()),
-                KeyValue::new("deployment.environment", config.environment.clone()),
+                KeyValue::new("deployment.environment", settings.environment.clone()),
             ])
             .build();
         let provider = SdkLoggerProvider::builder()
@@ -74,9 +113,9 @@ impl Telemetry {
         let layer = ExportLayer::new(provider.logger("wharf"), service.version.clone());
         let telemetry = Telemetry {
             provider,
-            flush_timeout: config.flush_timeout,
+            flush_timeout: settings.flush_timeout,
         };
-        Ok(Some((layer, telemetry)))
+        Ok((layer, telemetry))
     }
 
     /// Sends what is queued and stops, within the flush timeout. A
