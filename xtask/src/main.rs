@@ -184,6 +184,9 @@ fn bench() -> anyhow::Result<()> {
     command.args(["bench", "-p", "wharf-host", "--bench", "project_doc"]);
     run(command)?;
     let mut command = cargo();
+    command.args(["bench", "-p", "wharf-plugin-telemetry", "--bench", "export"]);
+    run(command)?;
+    let mut command = cargo();
     command.args(["bench", "-p", "wharf-tui", "--bench", "render"]);
     run(command)
 }
