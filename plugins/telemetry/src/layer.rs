@@ -1,8 +1,9 @@
 //! The `tracing` layer that turns wharf's events into OpenTelemetry log
 //! records: the event's target (`wharf.tool_result`) is the record's event
 //! name, its message the body, its fields the attributes, with the
-//! `conversation.id` and `model` of the spans it happened in and the app's
-//! version. Events of other targets (the libraries') are not exported.
+//! `conversation.id` and `model` of the spans it happened in (the app's
+//! version is the resource's `service.version`). Events of other targets
+//! (the libraries') are not exported.
 
 use std::time::SystemTime;
 
@@ -24,12 +25,11 @@ const INHERITED: &[&str] = &["conversation.id", "model"];
 #[derive(Debug)]
 pub struct ExportLayer {
     logger: SdkLogger,
-    version: String,
 }
 
 impl ExportLayer {
-    pub(crate) fn new(logger: SdkLogger, version: String) -> ExportLayer {
-        ExportLayer { logger, version }
+    pub(crate) fn new(logger: SdkLogger) -> ExportLayer {
+        ExportLayer { logger }
     }
 
     /// Whether events of `metadata` are exported.
@@ -74,19 +74,16 @@ where
         let mut fields = Fields::default();
         event.record(&mut fields);
         let mut record: SdkLogRecord = self.logger.create_log_record();
-        let now = SystemTime::now();
-        record.set_timestamp(now);
-        record.set_observed_timestamp(now);
+        record.set_timestamp(SystemTime::now());
+        // The event name says what the target would (records without a
+        // target share one scope, so an export groups them cheaply).
         record.set_event_name(metadata.target());
-        record.set_target(metadata.target());
         let (number, text) = severity(*metadata.level());
         record.set_severity_number(number);
         record.set_severity_text(text);
         if let Some(message) = fields.message {
             record.set_body(AnyValue::from(message));
         }
-        record.add_attribute("event.name", metadata.target());
-        record.add_attribute("app.version", self.version.clone());
         let has = |name: &str| fields.attributes.iter().any(|(field, _)| *field == name);
         if let Some(scope) = ctx.event_scope(event) {
             let mut seen: Vec<&'static str> = Vec::new();

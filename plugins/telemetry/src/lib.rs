@@ -29,6 +29,9 @@ use opentelemetry_sdk::logs::{BatchConfigBuilder, BatchLogProcessor, SdkLoggerPr
 pub use exporter::ExporterError;
 pub use layer::ExportLayer;
 
+/// The most records one export sends.
+const MAX_BATCH: usize = 512;
+
 /// Where and how to export (what `[otel]` says, once the host resolved
 /// it).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +77,7 @@ pub struct Tls {
 pub struct Service {
     /// `service.name`: `wharf`, or a custom build's name.
     pub name: String,
-    /// `service.version` and each record's `app.version`.
+    /// `service.version`.
     pub version: String,
 }
 
@@ -96,8 +99,13 @@ impl Telemetry {
     ) -> Result<(ExportLayer, Telemetry), ExporterError> {
         let exporter = exporter::build(&settings.exporter, settings.flush_timeout)?;
         // Each export gives up after the flush timeout (the exporter's own).
+        // Room for four batches before records are dropped.
+        let batch = BatchConfigBuilder::default()
+            .with_max_export_batch_size(MAX_BATCH)
+            .with_max_queue_size(4 * MAX_BATCH)
+            .build();
         let processor = BatchLogProcessor::builder(exporter)
-            .with_batch_config(BatchConfigBuilder::default().build())
+            .with_batch_config(batch)
             .build();
         let resource = Resource::builder_empty()
             .with_service_name(service.name.clone())
@@ -110,7 +118,7 @@ impl Telemetry {
             .with_resource(resource)
             .with_log_processor(processor)
             .build();
-        let layer = ExportLayer::new(provider.logger("wharf"), service.version.clone());
+        let layer = ExportLayer::new(provider.logger("wharf"));
         let telemetry = Telemetry {
             provider,
             flush_timeout: settings.flush_timeout,
