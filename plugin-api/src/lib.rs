@@ -48,10 +48,12 @@ mod exec;
 #[cfg(feature = "native")]
 pub mod native;
 mod output;
+mod panic;
 mod tool;
 
 pub use exec::{ExecOutput, ExecRequest};
 pub use output::{CommandRun, FileChange, Output};
+pub use panic::PANIC_LOG_PREFIX;
 pub use tool::{Args, Context, ReadError, Tool, ToolError, ToolSpec};
 
 /// The version of the `wharf:plugin` WIT package this crate implements.
@@ -168,6 +170,8 @@ pub mod __private {
     use crate::{Args, Context, Tool};
 
     pub fn describe<T: Tool>() -> WitToolSpec {
+        #[cfg(target_arch = "wasm32")]
+        crate::panic::install_hook();
         T::spec().into_wit(T::NAME)
     }
 
@@ -175,6 +179,8 @@ pub mod __private {
         cx: WitCallContext,
         args: String,
     ) -> Result<WitToolOutput, WitToolError> {
+        #[cfg(target_arch = "wasm32")]
+        crate::panic::install_hook();
         let cx = Context::from_wit(cx);
         T::call(&cx, Args::new(args))
             .map(crate::Output::into_wit)

@@ -524,21 +524,29 @@ fn sockets_are_not_available() {
     assert_echo_works(&env);
 }
 
+/// A panic's message and where it happened reach the error (not only
+/// "wasm trap: unreachable") and wharf's log.
 #[test]
-fn a_panic_is_a_crash_and_the_next_call_works() {
+fn a_panic_is_a_crash_with_its_message_and_the_next_call_works() {
     let env = hostile_env();
     let output = call(&env, READ_ONLY, "panic", json!({})).fails_with(1);
-    assert!(
-        output.stderr.starts_with("error: the plugin crashed: "),
-        "{}",
-        output.stderr
+    let source = include_str!("../../../tests/guests/hostile/src/lib.rs");
+    let line = 1 + source
+        .lines()
+        .position(|line| line.trim() == r#"panic!("the hostile plugin panics on purpose")"#)
+        .unwrap();
+    let panic = format!(
+        "the hostile plugin panics on purpose (at tests/guests/hostile/src/lib.rs:{line}:9)"
     );
+    assert_eq!(
+        output.stderr,
+        format!("error: the plugin crashed: it panicked: {panic}\n")
+    );
+    let log = std::fs::read_to_string(env.wharf_home().join("log").join("wharf.log")).unwrap();
     assert!(
-        output
-            .stderr
-            .contains("wasm trap: wasm `unreachable` instruction executed"),
-        "{}",
-        output.stderr
+        log.lines()
+            .any(|line| line.contains("wharf.plugin_panic") && line.contains(&panic)),
+        "{log}"
     );
     assert_echo_works(&env);
 }

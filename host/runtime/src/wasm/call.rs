@@ -45,9 +45,11 @@ impl WasmPlugin {
         (store, deadline)
     }
 
-    /// Why a call trapped, in the terms a user understands.
+    /// Why a call of `tool` trapped, in the terms a user understands; a
+    /// panic the guest reported goes to wharf's log too.
     fn trap_error(
         &self,
+        tool: &str,
         store: &Store<CallState>,
         deadline: Instant,
         cancel: &CancelToken,
@@ -58,6 +60,14 @@ impl WasmPlugin {
             ToolError::MemoryLimit(grant.memory_bytes >> 20)
         } else if cancel.is_cancelled() {
             ToolError::Cancelled
+        } else if let Some(panic) = store.data().log.panic() {
+            tracing::warn!(
+                target: "wharf.plugin_panic",
+                plugin = self.name.as_str(),
+                tool_name = tool,
+                message = panic,
+            );
+            ToolError::Crashed(format!("it panicked: {panic}"))
         } else if Instant::now() >= deadline {
             ToolError::Timeout(grant.timeout.as_millis())
         } else {
@@ -202,7 +212,7 @@ impl Plugin for WasmPlugin {
         let result = match called {
             Ok(Ok(result)) => result,
             Ok(Err(err)) => {
-                return Err(self.trap_error(&store, deadline, &cx.cancel, grant, &err));
+                return Err(self.trap_error(tool, &store, deadline, &cx.cancel, grant, &err));
             }
             Err(stopped) => return Err(stopped.error(grant)),
         };
