@@ -76,14 +76,26 @@ struct Open {
     unchecked: u32,
 }
 
+/// The size past which the buffer a record is serialized in is not kept
+/// for the next one.
+const KEEP_BUFFER: usize = 64 * 1024;
+
+/// What the records of a session are written with.
+#[derive(Default)]
+struct Writing {
+    /// Opened at the first record: a session that makes no call writes
+    /// nothing.
+    open: Option<Open>,
+    /// Where a record is serialized, kept from one to the next.
+    line: Vec<u8>,
+}
+
 /// Where a session's calls are recorded.
 pub struct AuditLog {
     dir: PathBuf,
     max_bytes: u64,
     keep: usize,
-    /// Opened at the first record: a session that makes no call writes
-    /// nothing.
-    file: Mutex<Option<Open>>,
+    writing: Mutex<Writing>,
     /// What is known of the session's MCP servers, by plugin name.
     mcp: record::McpServers,
     /// Whether a failed write was reported already.
@@ -105,7 +117,7 @@ impl AuditLog {
             dir,
             max_bytes,
             keep,
-            file: Mutex::new(None),
+            writing: Mutex::new(Writing::default()),
             mcp: record::McpServers::of(config),
             warned: AtomicBool::new(false),
         }
@@ -121,9 +133,17 @@ impl AuditLog {
         resolved: Option<&Resolved<'_>>,
         outcome: &CallOutcome,
     ) -> Option<String> {
-        let mut line = record::record(session, call, resolved, outcome, &self.mcp);
+        let mut writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        let Writing { open, line } = &mut *writing;
+        line.clear();
+        record::write(line, session, call, resolved, outcome, &self.mcp);
         line.push(b'\n');
-        let err = self.append(&line).err()?;
+        let written = self.append_to(open, line);
+        if line.capacity() > KEEP_BUFFER {
+            *line = Vec::new();
+        }
+        drop(writing);
+        let err = written.err()?;
         if self.warned.swap(true, Ordering::Relaxed) {
             return None;
         }
@@ -134,12 +154,19 @@ impl AuditLog {
         ))
     }
 
-    /// Appends `line` in one write, rotating first when the file is full.
-    /// The file's size is asked every [`CHECK_EVERY`] records or when this
-    /// session's own writes say it is full, so that other sessions'
-    /// records count too without a `stat` per call.
+    /// Appends `line` as a record is (the tests' way in).
+    #[cfg(test)]
     fn append(&self, line: &[u8]) -> io::Result<()> {
-        let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        self.append_to(&mut writing.open, line)
+    }
+
+    /// Appends `line` to `file` (this session's, its lock held) in one
+    /// write, rotating first when the file is full. The file's size is
+    /// asked every [`CHECK_EVERY`] records or when this session's own
+    /// writes say it is full, so that other sessions' records count too
+    /// without a `stat` per call.
+    fn append_to(&self, file: &mut Option<Open>, line: &[u8]) -> io::Result<()> {
         let mut open = match file.take() {
             Some(open) => open,
             None => self.open()?,

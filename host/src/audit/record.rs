@@ -45,18 +45,20 @@ impl McpServers {
     }
 }
 
-/// The record of `outcome`, as one line of JSON without its newline.
-/// Serialized from borrowed parts: the only copies are the time, the
-/// arguments (to redact them) and an error's message.
-pub(super) fn record(
+/// Writes the record of `outcome` in `line`, as one line of JSON without
+/// its newline (nothing if it cannot be serialized). Serialized from
+/// borrowed parts: the only copy is of arguments a secret must be
+/// redacted from.
+pub(super) fn write(
+    line: &mut Vec<u8>,
     session: &Session,
     call: &ToolCall,
     resolved: Option<&Resolved<'_>>,
     outcome: &CallOutcome,
     mcp: &McpServers,
-) -> Vec<u8> {
+) {
     let mut record = Record {
-        time: now(),
+        time: Shown(Now(SystemTime::now())),
         session: session.session_id.as_str(),
         call_id: outcome.call_id.as_str(),
         tool: &call.tool,
@@ -86,12 +88,15 @@ pub(super) fn record(
             record.sha256 = Some(resolved.entry.sha256.as_str()).filter(|sha| !sha.is_empty());
         }
     }
-    serde_json::to_vec(&record).unwrap_or_default()
+    let start = line.len();
+    if serde_json::to_writer(&mut *line, &record).is_err() {
+        line.truncate(start);
+    }
 }
 
 #[derive(Serialize)]
 struct Record<'a> {
-    time: String,
+    time: Shown<Now>,
     session: &'a str,
     call_id: &'a str,
     tool: &'a str,
@@ -103,7 +108,7 @@ struct Record<'a> {
     sha256: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     mcp: Option<&'a Value>,
-    arguments: Value,
+    arguments: Arguments<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     approval_policy: Option<&'static str>,
     sandbox: &'static str,
@@ -211,7 +216,7 @@ impl TimingsRecord {
 struct OutcomeRecord<'a> {
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
+    error: Option<Shown<&'a CallError>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     exit_code: Option<Option<i32>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -246,7 +251,7 @@ impl OutcomeRecord<'_> {
                     | CallError::NotApproved(_)
                     | CallError::Denied(_) => "denied",
                 },
-                error: Some(err.to_string()),
+                error: Some(Shown(err)),
                 exit_code: None,
                 output_bytes: None,
                 changes,
@@ -276,16 +281,51 @@ struct ChangeRecord<'a> {
     path: Shown<std::path::Display<'a>>,
 }
 
-/// The call's arguments with secrets redacted; only their size when no
-/// schema can say what is secret (an unknown tool) or they are not JSON.
-fn arguments(call: &ToolCall, resolved: Option<&Resolved<'_>>) -> Value {
+/// The call's arguments as the record holds them.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Arguments<'a> {
+    /// As they came: the tool's schema marks nothing secret.
+    AsCalled(&'a Value),
+    /// A copy with every secret redacted.
+    Redacted(Value),
+    /// No schema can say what is secret (an unknown tool) or they are not
+    /// JSON: only their size.
+    Unrecorded { unrecorded_bytes: usize },
+}
+
+/// The call's arguments with secrets redacted; copied only when the tool's
+/// schema marks something secret.
+fn arguments<'a>(call: &ToolCall, resolved: Option<&'a Resolved<'_>>) -> Arguments<'a> {
     match resolved.map(|resolved| (resolved, &resolved.args)) {
         Some((resolved, Ok(args))) => {
+            let schema = &resolved.spec.input_schema;
+            if !marks_secret(schema, 0) {
+                return Arguments::AsCalled(args);
+            }
             let mut args = args.clone();
-            redact(&resolved.spec.input_schema, &mut args);
-            args
+            redact(schema, &mut args);
+            Arguments::Redacted(args)
         }
-        Some((_, Err(_))) | None => json!({ "unrecorded_bytes": call.args.len() }),
+        Some((_, Err(_))) | None => Arguments::Unrecorded {
+            unrecorded_bytes: call.args.len(),
+        },
+    }
+}
+
+/// Whether anything in `schema` is marked secret, however it is reached
+/// (what [`redact`] looks at is always part of `schema`); too deep a
+/// schema counts as marking something.
+pub(super) fn marks_secret(schema: &Value, depth: usize) -> bool {
+    if depth > MAX_DEPTH {
+        return true;
+    }
+    match schema {
+        Value::Object(fields) => {
+            is_secret(schema) || fields.values().any(|sub| marks_secret(sub, depth + 1))
+        }
+        Value::Array(items) => items.iter().any(|sub| marks_secret(sub, depth + 1)),
+        Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => false,
     }
 }
 
@@ -360,12 +400,14 @@ fn resolve<'s>(root: &'s Value, schema: &'s Value) -> &'s Value {
     root.pointer(pointer).unwrap_or(schema)
 }
 
-/// Now in RFC 3339, UTC, to the millisecond.
-fn now() -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let ((y, mo, d), (h, mi, s)) = crate::rollout::utc(now.as_secs());
-    let ms = now.subsec_millis();
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z")
+/// A time in RFC 3339, UTC, to the millisecond.
+struct Now(SystemTime);
+
+impl std::fmt::Display for Now {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let now = self.0.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let ((y, mo, d), (h, mi, s)) = crate::rollout::utc(now.as_secs());
+        let ms = now.subsec_millis();
+        write!(f, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z")
+    }
 }
