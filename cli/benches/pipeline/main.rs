@@ -44,10 +44,14 @@ mod mcp;
 #[allow(dead_code, unused_imports)]
 mod terminal;
 
-/// wharf's log, installed as the binary installs it.
-#[path = "../../src/logging.rs"]
+/// wharf's log, installed as the binary installs it (its `writer`
+/// submodule found beside it, in `src/logging/`).
+#[path = "../../src"]
 #[allow(dead_code, unused_imports)]
-mod logging;
+mod src {
+    pub mod logging;
+}
+use src::logging;
 
 mod agent;
 mod exec;

@@ -1,19 +1,40 @@
 //! What watching a call costs: the trivial call with the audit log
-//! writing its record and wharf's log at its default filter, beside the
-//! same call with neither, in the same run (the issue's budget: ≤ 5 µs
-//! more at p50). Installs the log subscriber for the whole process, so it
-//! runs last.
+//! writing its record and wharf's log at its default filter (and the
+//! exporter of [`exporter_for_bench`], if any), beside the same call with
+//! neither, in the same run (the issue's budget: ≤ 5 µs more at p50); and
+//! what each costs alone. The four are measured in turns, a block of calls
+//! each, so that what else the machine does weighs on all alike; "off"
+//! keeps the subscriber from this thread (`Dispatch::none`). Installs the
+//! log subscriber for the whole process, so it runs last.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tracing::Dispatch;
 use wharf_config::Config;
 use wharf_host::audit::AuditLog;
 use wharf_runtime::pipeline::{self, Session};
 use wharf_runtime::registry::Plugins;
 
-const ROUNDS: usize = 20_000;
+use super::logging::{Exporter, Shutdown};
+
+/// Calls per turn, and turns.
+const BLOCK: usize = 500;
+const TURNS: usize = 40;
+
+/// The exporter measured with wharf's log, as `init` takes it (`None`: the
+/// log alone).
+fn exporter_for_bench() -> Option<(Exporter, Shutdown)> {
+    None
+}
+
+/// What a turn watches the calls with.
+#[derive(Clone, Copy)]
+struct Watch {
+    audit: bool,
+    log: bool,
+}
 
 pub fn observed_calls(
     plugins: &Arc<Plugins>,
@@ -22,52 +43,92 @@ pub fn observed_calls(
     root: &Path,
 ) {
     let call = super::echo_call("echo_text");
-    let run = |audit: Option<&AuditLog>| -> Vec<Duration> {
-        for _ in 0..1000 {
-            let resolved = pipeline::resolve(plugins, &call).unwrap();
-            let outcome = pipeline::run(plugins, session, &resolved, None);
-            if let Some(audit) = audit {
-                audit.record(session, &call, Some(&resolved), &outcome);
-            }
-        }
-        (0..ROUNDS)
-            .map(|_| {
+    let home = root.join("observed-home");
+    let audit = AuditLog::new(home.join("audit"), config, 64 * 1024 * 1024, 2);
+    let exporter = exporter_for_bench();
+    let exporting = if exporter.is_some() {
+        " and the exporter"
+    } else {
+        ""
+    };
+    super::logging::init(Some(&home), exporter);
+    let none = Dispatch::none();
+    let block = |watch: Watch, samples: &mut Vec<Duration>| {
+        let calls = || {
+            for _ in 0..BLOCK {
                 let started = Instant::now();
                 let resolved = pipeline::resolve(plugins, &call).unwrap();
                 let outcome = pipeline::run(plugins, session, &resolved, None);
-                if let Some(audit) = audit {
+                if watch.audit {
                     assert!(
                         audit
                             .record(session, &call, Some(&resolved), &outcome)
                             .is_none()
                     );
                 }
-                let elapsed = started.elapsed();
+                samples.push(started.elapsed());
                 assert!(outcome.result.is_ok());
-                elapsed
-            })
-            .collect()
+            }
+        };
+        if watch.log {
+            calls();
+        } else {
+            tracing::dispatcher::with_default(&none, calls);
+        }
     };
-    let off = run(None);
-    let home = root.join("observed-home");
-    super::logging::init(Some(&home));
-    let audit = AuditLog::new(home.join("audit"), config, 64 * 1024 * 1024, 2);
-    let on = run(Some(&audit));
-    let p50 = |mut samples: Vec<Duration>| {
+    let watches = [
+        Watch {
+            audit: false,
+            log: false,
+        },
+        Watch {
+            audit: true,
+            log: false,
+        },
+        Watch {
+            audit: false,
+            log: true,
+        },
+        Watch {
+            audit: true,
+            log: true,
+        },
+    ];
+    let mut samples: [Vec<Duration>; 4] = Default::default();
+    for watch in watches {
+        block(watch, &mut Vec::new());
+    }
+    for _ in 0..TURNS {
+        for (watch, samples) in watches.iter().zip(&mut samples) {
+            block(*watch, samples);
+        }
+    }
+    let [off, audit_alone, log_alone, on] = samples.map(|mut samples| {
         samples.sort();
         super::percentile(&samples, 0.5)
-    };
-    let (off, on) = (p50(off), p50(on));
+    });
+    let micros = |d: Duration| d.as_secs_f64() * 1e6;
+    let more = |d: Duration| micros(d.saturating_sub(off));
     println!(
-        "trivial call, audit log and wharf's log on vs off: p50 {:.1} µs vs {:.1} µs, \
+        "trivial call, audit log and wharf's log{exporting} on vs off: p50 {:.1} µs vs {:.1} µs, \
          +{:.1} µs (target ≤ +5 µs)",
-        on.as_secs_f64() * 1e6,
-        off.as_secs_f64() * 1e6,
-        on.saturating_sub(off).as_secs_f64() * 1e6,
+        micros(on),
+        micros(off),
+        more(on),
     );
-    let log = std::fs::metadata(home.join("log").join("wharf.log")).map_or(0, |m| m.len());
     println!(
-        "  wharf.log grew to {log} bytes over {} calls",
-        ROUNDS + 1000
+        "  alone: the audit log +{:.1} µs, wharf's log{exporting} +{:.1} µs",
+        more(audit_alone),
+        more(log_alone),
+    );
+    super::logging::shutdown();
+    let log: u64 = ["wharf.log", "wharf.log.1"]
+        .iter()
+        .map(|name| std::fs::metadata(home.join("log").join(name)).map_or(0, |m| m.len()))
+        .sum();
+    let logged = 2 * (TURNS + 1) * BLOCK;
+    println!(
+        "  wharf's log: {log} bytes for {logged} calls ({} bytes a call)",
+        log / logged as u64
     );
 }
