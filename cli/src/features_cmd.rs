@@ -11,6 +11,7 @@ use wharf_runtime::registry::Discovery;
 use crate::GlobalArgs;
 use crate::build_info::embedded;
 use crate::session::plugins_dir;
+use crate::terminal::safe;
 
 #[derive(Debug, Subcommand)]
 pub enum FeaturesCommand {
@@ -43,6 +44,15 @@ struct Row<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<String>,
     description: &'a str,
+    /// Its installed plugins the requirements keep from loading, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    blocked: Vec<Blocked<'a>>,
+}
+
+#[derive(Serialize)]
+struct Blocked<'a> {
+    plugin: &'a str,
+    reason: &'a str,
 }
 
 pub fn run(command: FeaturesCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
@@ -57,6 +67,7 @@ pub fn run(command: FeaturesCommand, global: &GlobalArgs) -> anyhow::Result<Exit
 fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
     let configured = global.configure()?;
     let (registry, config) = (&configured.registry, &configured.config);
+    let skipped = &configured.discovery.skipped;
     let rows: Vec<Row<'_>> = registry
         .specs()
         .filter_map(|spec| {
@@ -69,6 +80,14 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
                 source: state.source.kind(),
                 detail: state.source.detail(),
                 description: &spec.description,
+                blocked: skipped
+                    .iter()
+                    .filter(|s| s.blocked && s.feature.as_deref() == Some(spec.key.as_str()))
+                    .map(|s| Blocked {
+                        plugin: &s.name,
+                        reason: &s.reason,
+                    })
+                    .collect(),
             })
         })
         .collect();
@@ -97,6 +116,14 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
             row.key,
             row.stage.as_str()
         );
+        // As `wharf plugin list` says it; a plugin's name is its author's.
+        for blocked in &row.blocked {
+            println!(
+                "  plugin {} skipped: {}",
+                safe(blocked.plugin),
+                safe(blocked.reason)
+            );
+        }
     }
     Ok(())
 }

@@ -369,3 +369,84 @@ fn plugin_add_refuses_what_the_requirements_would_block() {
         assert!(!mark.exists(), "{text}: the native library was opened");
     }
 }
+
+/// `wharf features list`'s rows of a plugin's feature that the
+/// requirements block say why, in the table and in JSON, as `plugin list`
+/// does: a native library while natives are off, and an artifact whose
+/// plugins.lock digest is not the pinned one.
+#[test]
+fn features_list_says_why_a_plugins_feature_is_blocked() {
+    let wasm = grep_wasm();
+    let pinned = sha256(&wasm);
+    let so_sha = sha256(&std::fs::read(library(TEST_SO)).unwrap());
+    // (the plugin, its feature, the requirements, their reason (`{at}`: the
+    // file), how it is installed)
+    type Install = fn(&Env, &Requirements);
+    let cases: [(&str, &str, String, &str, Install); 2] = [
+        (
+            "native-test",
+            "native_test",
+            format!("allow_native_plugins = false\n[plugins.native-test]\nsha256 = \"{so_sha}\"\n"),
+            "blocked by requirements ({at}: allow_native_plugins = false): `native-test` is a \
+             native plugin, and no installed native plugin may load",
+            |env, _| {
+                let source = native_dir(TEST_MANIFEST, TEST_SO);
+                env.wharf(&["plugin", "add", &display(source.path()), "--yes"])
+                    .success();
+            },
+        ),
+        (
+            "grep",
+            "grep",
+            format!("[plugins.grep]\nsha256 = \"{pinned}\"\n"),
+            "blocked by requirements ({at}: plugins.grep.sha256): the artifact is {other}, not \
+             the pinned {pinned}",
+            |env, requirements| {
+                let source = source(GREP_MANIFEST, GREP_ARTIFACT, &grep_wasm());
+                requirements
+                    .wharf(env, &["plugin", "add", &display(source.path())], &[])
+                    .success();
+                forge_lock(env, "grep", "wasm", &"0".repeat(64), &["grep"]);
+            },
+        ),
+    ];
+    for (plugin, feature, text, reason, install) in cases {
+        let env = Env::new();
+        let requirements = Requirements::new(&text);
+        install(&env, &requirements);
+        let reason = reason
+            .replace("{at}", &requirements.path())
+            .replace("{other}", &"0".repeat(64))
+            .replace("{pinned}", &pinned);
+
+        let out = requirements
+            .wharf(&env, &["features", "list"], &[])
+            .success();
+        let row = out
+            .stdout
+            .lines()
+            .position(|line| line.starts_with(&format!("{feature} ")))
+            .unwrap_or_else(|| panic!("no {feature} row in:\n{}", out.stdout));
+        assert_eq!(
+            out.stdout.lines().nth(row + 1),
+            Some(format!("  plugin {plugin} skipped: {reason}").as_str()),
+            "{}",
+            out.stdout
+        );
+        let out = requirements
+            .wharf(&env, &["features", "list", "--json"], &[])
+            .success();
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&out.stdout).unwrap();
+        let row = rows.iter().find(|row| row["key"] == feature).unwrap();
+        assert_eq!(
+            row["blocked"],
+            serde_json::json!([{ "plugin": plugin, "reason": reason }]),
+            "{row}"
+        );
+        // Without the requirements, nothing is said.
+        let out = env.wharf(&["features", "list", "--json"]).success();
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&out.stdout).unwrap();
+        let row = rows.iter().find(|row| row["key"] == feature).unwrap();
+        assert!(row.get("blocked").is_none(), "{row}");
+    }
+}

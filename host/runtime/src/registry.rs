@@ -75,6 +75,9 @@ pub struct Skipped {
     /// Its tools, as far as they are known without loading it (the names
     /// plugins.lock recorded at `wharf plugin add`).
     pub tools: Vec<String>,
+    /// The feature key its manifest declares (`None`: the manifest could
+    /// not be read).
+    pub feature: Option<String>,
 }
 
 impl Skipped {
@@ -89,6 +92,7 @@ impl Skipped {
                 .as_ref()
                 .map(|locked| locked.tools.clone())
                 .unwrap_or_default(),
+            feature: Some(candidate.manifest.feature.key.clone()),
         }
     }
 }
@@ -145,6 +149,7 @@ impl Discovery {
                     required: false,
                     blocked: false,
                     tools: Vec::new(),
+                    feature: None,
                 }),
             }
         }
@@ -178,6 +183,7 @@ impl Discovery {
                     required: false,
                     blocked: false,
                     tools: Vec::new(),
+                    feature: None,
                 }),
             }
         }
