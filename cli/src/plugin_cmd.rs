@@ -40,6 +40,22 @@ pub enum PluginCommand {
         /// with your privileges (needed when there is no terminal to ask on).
         #[arg(long, short = 'y')]
         yes: bool,
+        /// Replace a plugin of the same name that is installed (its pin in
+        /// plugins.lock and its compile cache entry go with it).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Replace an installed plugin with the one in a directory: `plugin
+    /// add --force` for a plugin that must already be installed.
+    Upgrade {
+        /// The new version's directory (or its plugin.toml).
+        path: PathBuf,
+        /// Refuse unless the new artifact has this sha256 (hex).
+        #[arg(long, value_name = "HEX")]
+        sha256: Option<String>,
+        /// Install a native plugin without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
     /// Uninstall a plugin installed with `wharf plugin add`.
     Remove {
@@ -51,7 +67,26 @@ pub enum PluginCommand {
 pub fn run(command: PluginCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     match command {
         PluginCommand::List { json } => list(global, json),
-        PluginCommand::Add { path, sha256, yes } => add::add(global, &path, sha256.as_deref(), yes),
+        PluginCommand::Add {
+            path,
+            sha256,
+            yes,
+            force,
+        } => {
+            let replace = if force {
+                add::Replace::IfInstalled
+            } else {
+                add::Replace::No
+            };
+            add::add(global, &path, sha256.as_deref(), yes, replace)
+        }
+        PluginCommand::Upgrade { path, sha256, yes } => add::add(
+            global,
+            &path,
+            sha256.as_deref(),
+            yes,
+            add::Replace::Required,
+        ),
         PluginCommand::Remove { name } => remove::remove(global, &name),
     }
     .map(|()| ExitCode::SUCCESS)

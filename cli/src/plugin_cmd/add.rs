@@ -17,18 +17,32 @@ use wharf_runtime::plugin::manifest::{
 };
 use wharf_runtime::registry::lock::{self, Locked, PluginLock};
 use wharf_runtime::registry::names;
-use wharf_runtime::registry::{LoadError, PinnedBy, ToolHolder, check_pin};
-use wharf_runtime::wasm::WasmRuntime;
+use wharf_runtime::registry::{
+    LoadError, PinnedBy, ToolHolder, check_component, check_pin, check_tools,
+};
+use wharf_runtime::wasm::{SUPPORTED_API_VERSIONS, WasmRuntime};
 
 use crate::GlobalArgs;
 use crate::session::{cache_dir, plugins_dir};
 use crate::terminal::safe;
+
+/// How `add` treats a plugin of the same name already installed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Replace {
+    /// Refuse (`wharf plugin add`).
+    No,
+    /// Replace it if there is one (`wharf plugin add --force`).
+    IfInstalled,
+    /// Replace it; refuse when there is none (`wharf plugin upgrade`).
+    Required,
+}
 
 pub(super) fn add(
     global: &GlobalArgs,
     path: &Path,
     expected: Option<&str>,
     yes: bool,
+    replace: Replace,
 ) -> anyhow::Result<()> {
     let manifest_path = if path.is_dir() {
         path.join(MANIFEST_FILE)
@@ -76,38 +90,32 @@ pub(super) fn add(
     let options = &configured.options;
     let plugins = plugins_dir(options);
     let target = plugins.join(manifest.name.as_str());
-    if target.symlink_metadata().is_ok() {
-        bail!(
-            "plugin `{}` is already installed in {}; remove it first (`wharf plugin remove {}`)",
+    let installed = target.symlink_metadata().is_ok();
+    match (installed, replace) {
+        (true, Replace::No) => bail!(
+            "plugin `{}` is already installed in {}; replace it with `wharf plugin add --force` \
+             (or `wharf plugin upgrade DIR`), or remove it first (`wharf plugin remove {}`)",
             manifest.name,
             target.display(),
             manifest.name
-        );
+        ),
+        (false, Replace::Required) => bail!(
+            "plugin `{}` is not installed in {}, so there is nothing to upgrade; install it with \
+             `wharf plugin add {}`",
+            manifest.name,
+            plugins.display(),
+            path.display()
+        ),
+        _ => {}
     }
-    if configured.registry.get(&manifest.feature.key).is_some() {
+    // When replacing, the feature key is the old version's own.
+    if configured.registry.get(&manifest.feature.key).is_some() && !installed {
         bail!(
             "the feature key `{}` is already taken; change `feature.key` in the manifest",
             manifest.feature.key
         );
     }
-    match manifest.kind {
-        PluginKind::Wasm => {}
-        PluginKind::Native => {
-            let abi = native::ABI_VERSION.to_string();
-            if manifest.api != abi {
-                bail!(
-                    "{}: `api = \"{}\"` is not a native plugin ABI this wharf supports \
-                     (supported: \"{abi}\"); not installed",
-                    manifest_path.display(),
-                    manifest.api
-                );
-            }
-        }
-        PluginKind::Mcp => bail!(
-            "{}: an MCP server is not installed as a plugin; add it with `wharf mcp add`",
-            manifest_path.display()
-        ),
-    }
+    check_before_compiling(&manifest, &manifest_path, &bytes).map_err(not_installed_text)?;
 
     // The manifest is a third party's: its text is shown safe.
     println!(
@@ -121,13 +129,23 @@ pub(super) fn add(
         println!("  {}", safe(&line));
     }
     let runtime = WasmRuntime::new(Some(cache_dir(options)))?;
+    // A refused artifact leaves nothing in the compile cache that was not
+    // there before.
+    let was_cached = runtime.known_tools(&actual.0).is_some();
+    let refuse = |err: anyhow::Error| {
+        if !was_cached {
+            runtime.forget(&actual.0);
+        }
+        err
+    };
     let not_loadable = || format!("{} is not a loadable plugin", manifest.artifact.display());
     let started = std::time::Instant::now();
     let (plugin, how): (Box<dyn Plugin>, &str) = match manifest.kind {
         PluginKind::Wasm => {
             let plugin = runtime
                 .load(manifest.name.as_str(), &bytes)
-                .with_context(not_loadable)?;
+                .with_context(not_loadable)
+                .map_err(refuse)?;
             (Box::new(plugin), "compiled")
         }
         PluginKind::Native | PluginKind::Mcp => {
@@ -144,11 +162,14 @@ pub(super) fn add(
     };
     let load_time = started.elapsed();
     let tools: Vec<String> = plugin.tools().iter().map(|t| t.name.clone()).collect();
-    check_tool_names(
-        &manifest,
-        &tools,
-        &configured.discovery.tool_holders(&runtime),
-    )?;
+    let mut holders = configured.discovery.tool_holders(&runtime);
+    // The version being replaced gives its names up.
+    holders.retain(|_, holder| holder.first_party || holder.plugin != manifest.name.as_str());
+    check_tools(manifest.kind, plugin.tools())
+        .map(drop)
+        .map_err(|reason| anyhow!("plugin `{}`: {reason}; not installed", manifest.name))
+        .and_then(|()| check_tool_names(&manifest, &tools, &holders))
+        .map_err(refuse)?;
     println!("tools: {}", safe(&tools.join(", ")));
 
     let locked = Locked {
@@ -156,13 +177,60 @@ pub(super) fn add(
         sha256: actual,
         tools,
     };
-    install(&manifest, &text, &bytes, locked, &target)?;
+    let replaced = install(&manifest, &text, &bytes, locked, &target)?;
+    if let Some(old) = replaced.filter(|old| *old != actual) {
+        runtime.forget(&old.0);
+    }
     println!(
-        "installed in {} ({how} in {:.0} ms)",
+        "{} in {} ({how} in {:.0} ms)",
+        if installed { "replaced" } else { "installed" },
         target.display(),
         load_time.as_secs_f64() * 1000.0
     );
     Ok(())
+}
+
+/// Every check that needs none of the plugin's code run or compiled: its
+/// kind, the API it targets, and (for a component) what its header says
+/// it exports and imports.
+pub(super) fn check_before_compiling(
+    manifest: &Manifest,
+    manifest_path: &Path,
+    bytes: &[u8],
+) -> anyhow::Result<()> {
+    let at = manifest_path.display();
+    match manifest.kind {
+        PluginKind::Wasm => {
+            if !SUPPORTED_API_VERSIONS.contains(&manifest.api.as_str()) {
+                bail!(
+                    "{at}: `api = \"{}\"` is not a plugin API this wharf supports (supported: {}); \
+                     build against a supported wit/ version and set `api` to it",
+                    manifest.api,
+                    SUPPORTED_API_VERSIONS.join(", ")
+                );
+            }
+            check_component(&manifest.api, bytes)
+                .map_err(|err| anyhow!("{}: {err}", manifest.artifact.display()))
+        }
+        PluginKind::Native => {
+            let abi = native::ABI_VERSION.to_string();
+            if manifest.api != abi {
+                bail!(
+                    "{at}: `api = \"{}\"` is not a native plugin ABI this wharf supports \
+                     (supported: \"{abi}\")",
+                    manifest.api
+                );
+            }
+            Ok(())
+        }
+        PluginKind::Mcp => {
+            bail!("{at}: an MCP server is not installed as a plugin; add it with `wharf mcp add`")
+        }
+    }
+}
+
+fn not_installed_text(err: anyhow::Error) -> anyhow::Error {
+    anyhow!("{err:#}; not installed")
 }
 
 /// The user's consent to run a native plugin: `--yes`, or `y` on a
@@ -231,13 +299,16 @@ fn check_tool_names(
 /// Copies the manifest and the artifact into the plugins directory (staged
 /// under a hidden name, then renamed into place), then records the plugin
 /// in plugins.lock. When recording fails, the copy is removed again.
+/// When a plugin of that name is installed, it is moved aside first and
+/// removed once the new one is recorded (put back if recording fails);
+/// returns the digest plugins.lock held for it.
 fn install(
     manifest: &Manifest,
     text: &str,
     bytes: &[u8],
     locked: Locked,
     target: &Path,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<Sha256>> {
     let mut doc: toml_edit::DocumentMut = text.parse()?;
     let artifact_name = manifest
         .artifact
@@ -261,14 +332,35 @@ fn install(
         .tempdir_in(plugins)?;
     std::fs::write(staging.path().join(MANIFEST_FILE), doc.to_string())?;
     std::fs::write(staging.path().join(&artifact_name), bytes)?;
+    let replaced = lock.get(manifest.name.as_str()).map(|old| old.sha256);
+    let aside = plugins.join(format!(".replacing-{}", manifest.name));
+    let moved_aside = target.symlink_metadata().is_ok();
+    if moved_aside {
+        std::fs::rename(target, &aside)
+            .with_context(|| format!("cannot move {} aside to replace it", target.display()))?;
+    }
+    let put_back = || {
+        if moved_aside {
+            let _ = std::fs::rename(&aside, target);
+        }
+    };
     // Until the rename succeeds, dropping `staging` removes it.
-    std::fs::rename(staging.path(), target)
-        .with_context(|| format!("cannot move the plugin into {}", target.display()))?;
+    if let Err(err) = std::fs::rename(staging.path(), target) {
+        put_back();
+        return Err(err)
+            .with_context(|| format!("cannot move the plugin into {}", target.display()));
+    }
     let _ = staging.keep();
     lock.insert(&manifest.name, locked);
     if let Err(err) = lock.write(&lock_path) {
         let _ = std::fs::remove_dir_all(target);
+        put_back();
         return Err(err).context(format!("plugin `{}` not installed", manifest.name));
     }
-    Ok(())
+    if moved_aside {
+        // A link is removed without touching what it points to;
+        // remove_dir_all does not follow links below.
+        let _ = std::fs::remove_file(&aside).or_else(|_| std::fs::remove_dir_all(&aside));
+    }
+    Ok(replaced)
 }

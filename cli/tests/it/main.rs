@@ -28,6 +28,7 @@ mod native;
 mod notify;
 mod persistence;
 mod plan;
+mod plugin_add;
 mod plugin_escapes;
 mod project_doc;
 mod requirements;

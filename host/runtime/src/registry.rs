@@ -13,6 +13,7 @@
 
 mod embedded;
 mod load;
+mod load_check;
 mod load_error;
 pub mod lock;
 pub mod names;
@@ -26,6 +27,9 @@ use std::time::Duration;
 
 pub use self::embedded::{EmbeddedCode, EmbeddedPlugin};
 use self::load::Loaded;
+pub use self::load_check::{
+    ComponentCheck, MAX_TOOL_NAME, check_component, check_tool_name, check_tools,
+};
 pub use self::load_error::{LoadError, PinnedBy, check_pin};
 use self::lock::{Locked, PluginLock};
 use self::required::PluginRequirements;
@@ -481,21 +485,19 @@ impl Plugins {
             self.skip(&candidate, reason);
             return;
         }
-        let mut validators = BTreeMap::new();
         // A stand-in is never called: its schemas (when known) need no
         // validator.
-        for spec in loaded.plugin.tools().iter().filter(|_| loaded.loaded) {
-            match jsonschema::validator_for(&spec.input_schema) {
-                Ok(validator) => {
-                    validators.insert(spec.name.clone(), validator);
-                }
-                Err(err) => {
-                    let reason = format!("tool `{}` has an invalid input schema: {err}", spec.name);
+        let validators = if loaded.loaded {
+            match check_tools(candidate.manifest.kind, loaded.plugin.tools()) {
+                Ok(validators) => validators,
+                Err(reason) => {
                     self.skip(&candidate, reason);
                     return;
                 }
             }
-        }
+        } else {
+            BTreeMap::new()
+        };
         let index = self.entries.len();
         for spec in loaded.plugin.tools() {
             self.tools.insert(spec.name.clone(), index);

@@ -117,6 +117,14 @@ impl WasmRuntime {
         self.cache.as_ref()?.known(sha256).map(|known| known.tools)
     }
 
+    /// Drops the compile cache's entries for the artifact whose sha256 is
+    /// `sha256`: one `wharf plugin add` refused, or one it replaced.
+    pub fn forget(&self, sha256: &[u8; 32]) {
+        if let Some(cache) = &self.cache {
+            cache.forget(sha256);
+        }
+    }
+
     /// Checks `bytes` and learns the plugin's tools. On a warm start —
     /// this exact artifact was fully loaded before by an engine like this
     /// one — that is a hash and a small file read: compiling (or mapping

@@ -93,6 +93,13 @@ impl CompileCache {
         serde_json::from_slice(&json).ok()
     }
 
+    /// Removes what is stored for `sha256` (an artifact that was refused or
+    /// replaced); a file already gone is not an error.
+    pub(super) fn forget(&self, sha256: &[u8; 32]) {
+        let _ = fs::remove_file(self.entry(sha256));
+        let _ = fs::remove_file(self.known_entry(sha256));
+    }
+
     /// Records what a full load learned, for the next start.
     pub(super) fn remember(&self, sha256: &[u8; 32], api_version: &str, tools: &[ToolSpec]) {
         let known = Known {
