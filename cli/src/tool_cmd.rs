@@ -8,6 +8,7 @@ use std::sync::Arc;
 use clap::Subcommand;
 use serde::Serialize;
 use serde_json::json;
+use wharf_config::ApprovalPolicy;
 use wharf_runtime::pipeline::{CallError, CallOutcome, ToolCall};
 use wharf_runtime::plugin::manifest::PluginName;
 use wharf_runtime::plugin::{Content, ToolError};
@@ -162,10 +163,22 @@ fn call(global: &GlobalArgs, name: &str, args: String, json: bool) -> anyhow::Re
         // Progress is shown as it comes, on stderr (the people's channel,
         // also with `--json`, whose outcome keeps it in its logs).
         .events(Printer { json: false, cwd });
-    // A call typed by the user runs without asking, unless `-a` says
-    // otherwise: then it asks on a terminal and is denied without one.
-    if global.approval.is_some() {
-        let policy = session.configured().config.approval_policy;
+    // A call typed by the user runs without asking (its own `never`),
+    // unless `-a` says otherwise or the requirements do not allow `never`:
+    // then it asks on a terminal and is denied without one.
+    let config = &session.configured().config;
+    let policy = if global.approval.is_some() {
+        config.approval_policy
+    } else {
+        let (policy, warning) = config
+            .requirements
+            .allowed_approval_policy(ApprovalPolicy::Never, "this command's default");
+        if let Some(warning) = warning {
+            eprintln!("warning: {}", safe(&warning));
+        }
+        (policy != ApprovalPolicy::Never).then_some(policy)
+    };
+    if policy.is_some() {
         session = session.approval_policy(policy);
         if std::io::stdin().is_terminal() {
             session = session.approver(Arc::new(TerminalApprover));

@@ -163,6 +163,45 @@ fn a_disallowed_approval_policy_falls_back_and_the_session_asks() {
     assert!(!env.cwd().join("made").exists(), "{}", out.stderr);
 }
 
+/// `wharf tool call` without `-a` asks nothing, its own `never`; where the
+/// requirements do not allow `never`, its default falls back like `exec`'s
+/// and the call is asked for: with no terminal to ask on, a command that
+/// writes is refused.
+#[test]
+fn tool_calls_default_policy_falls_back_too() {
+    let env = Env::new();
+    let text = "allowed_approval_policies = [\"untrusted\", \"on-request\"]\n";
+    let file = requirements(&env, text);
+    let args = touch("made");
+    let words = [
+        "-s",
+        "workspace-write",
+        "tool",
+        "call",
+        "exec_command",
+        "--args",
+        &args,
+    ];
+    // Without the requirements it runs: the test can see it.
+    wharf(&env, User::Me, None, &words).success();
+    assert!(env.cwd().join("made").exists());
+    std::fs::remove_file(env.cwd().join("made")).unwrap();
+
+    let out = wharf(&env, User::Me, Some(&file), &words);
+    assert!(
+        out.stderr.contains(&format!(
+            "warning: blocked by requirements ({}: allowed_approval_policies): approval policy \
+             `never` is not allowed (allowed: untrusted, on-request): `never` (from this \
+             command's default) falls back to `untrusted`",
+            display(&file)
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    assert!(!env.cwd().join("made").exists(), "{}", out.stdout);
+}
+
 /// A feature pinned off: `--enable` is a usage error, `features enable`
 /// too (the file untouched), a config layer that turns it on is a warning
 /// and changes nothing, and `features list` says why.
