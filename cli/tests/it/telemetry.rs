@@ -240,3 +240,48 @@ fn the_feature_turns_the_users_export_off_but_not_a_forced_one() {
     check_session_events(&records);
     assert_eq!(records[0].resource["deployment.environment"], "fleet");
 }
+
+/// An exporter that cannot be built (a TLS file that is not there, a
+/// client certificate without its key) is one warning naming the key and
+/// the file; the session runs, nothing is exported.
+#[test]
+fn a_tls_file_that_does_not_read_is_a_warning_and_no_export() {
+    let receiver = OtlpReceiver::http().unwrap();
+    for (tls, expected) in [
+        (
+            "tls = { ca-certificate = \"certs/missing-ca.pem\" }",
+            "[otel] ca-certificate: cannot read ",
+        ),
+        (
+            "tls = { client-certificate = \"/etc/hostname\" }",
+            "[otel] tls: `client-certificate` and `client-private-key` go together",
+        ),
+    ] {
+        let env = Env::new();
+        let otel = format!(
+            "exporter = {{ otlp-http = {{ endpoint = \"{}\", {tls} }} }}",
+            receiver.http_endpoint()
+        );
+        let (_server, output) = session(&env, &otel, &[], &[]);
+        assert!(
+            output.stderr.contains(expected)
+                && output.stderr.contains("nothing is exported this run"),
+            "{}",
+            output.stderr
+        );
+        if tls.contains("missing-ca") {
+            assert!(
+                output.stderr.contains(
+                    &env.wharf_home()
+                        .join("certs/missing-ca.pem")
+                        .display()
+                        .to_string()
+                ),
+                "the path is read from $WHARF_HOME: {}",
+                output.stderr
+            );
+        }
+        assert!(output.stdout.contains("done"));
+    }
+    assert_eq!(receiver.records(), []);
+}
