@@ -3,6 +3,7 @@
 //! - `cargo xtask test`: the whole test suite (the README's test command).
 //! - `cargo xtask schema`: regenerate `host/config/config.schema.json`.
 //! - `cargo xtask custom-build`: build and smoke-test `examples/custom-build`.
+//! - `cargo xtask language-examples`: build the Python and JS example plugins.
 //! - `cargo xtask bench`: the performance benchmarks (release build).
 //! - `cargo xtask demo`: replay the example session offline (the README's).
 //! - `cargo xtask record-example`: record the example session again.
@@ -13,6 +14,7 @@
 
 mod custom_build;
 mod example;
+mod language_examples;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -26,6 +28,9 @@ tasks:
   schema   regenerate host/config/config.schema.json from the config types
   custom-build
            build examples/custom-build (acme-agent) and smoke-test it (the end of `test`)
+  language-examples
+           build examples/python-word-count and examples/js-word-count into
+           target/language-examples (their tools from PyPI and npm; part of `test`)
   bench    run the benchmarks (plugin calls, apply_patch, tool list, sandboxed spawns,
            unified_exec, project instructions, the TUI's frames) in release mode
   demo     replay examples/sessions/fix-calculator.jsonl over a copy of
@@ -39,6 +44,7 @@ fn main() -> ExitCode {
         Some("test") => test(args.get(1..).unwrap_or_default()),
         Some("schema") => schema(),
         Some("custom-build") => custom_build::run(),
+        Some("language-examples") => language_examples::build(),
         Some("bench") => bench(),
         Some("demo") => example::demo(),
         Some("record-example") => example::record_example(),
@@ -91,6 +97,8 @@ fn run(mut command: Command) -> anyhow::Result<()> {
 /// crate's unit and integration tests. Extra arguments go to the runner.
 fn test(extra: &[String]) -> anyhow::Result<()> {
     mcp_test_servers()?;
+    // The Python and JavaScript example plugins the tests install and call.
+    language_examples::build()?;
     let has_nextest = cargo()
         .args(["nextest", "--version"])
         .output()
