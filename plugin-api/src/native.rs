@@ -50,9 +50,9 @@ use std::cell::Cell;
 use std::ffi::c_void;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-pub use wire::{ExecOutput, ExecRequest};
-
-use crate::{Args, Context, Level, Output, ReadError, ToolError, ToolSpec};
+use crate::{
+    Args, Context, ExecOutput, ExecRequest, Level, Output, ReadError, ToolError, ToolSpec,
+};
 
 /// The version of the ABI this module implements.
 pub const ABI_VERSION: u32 = 1;
@@ -256,14 +256,14 @@ pub(crate) fn read_file(path: &str) -> Option<Result<Vec<u8>, ReadError>> {
 }
 
 pub(crate) fn exec(request: &ExecRequest) -> Result<ExecOutput, ToolError> {
-    let json = serde_json::to_vec(request)
+    let json = serde_json::to_vec(&wire::ExecRequest::from(request))
         .map_err(|err| ToolError::Failed(format!("cannot encode the command: {err}")))?;
     with_host(|host| {
         // SAFETY: the host's callback with its own ctx and borrowed bytes.
         let buf = unsafe { (host.exec)(host.ctx, json.as_ptr(), json.len()) };
         let bytes = take_host_buf(host, buf);
         match serde_json::from_slice::<wire::ExecResponse>(&bytes) {
-            Ok(wire::ExecResponse::Ok(output)) => Ok(output),
+            Ok(wire::ExecResponse::Ok(output)) => Ok(output.into()),
             Ok(wire::ExecResponse::Error(err)) => Err(tool_error(err)),
             Err(err) => Err(ToolError::Failed(format!(
                 "the host's exec answer is not valid: {err}"

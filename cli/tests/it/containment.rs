@@ -805,9 +805,67 @@ fn commands_need_the_exec_grant_and_run_in_the_process_sandbox() {
         "run",
         json!({ "argv": ["no-such-program-wharf"] }),
     );
+    // A missing program is a failure, not a denial.
     assert_eq!(
         missing.stdout,
-        "cannot run: denied: no-such-program-wharf: command not found\n"
+        "cannot run: no-such-program-wharf: command not found\n"
     );
     assert_echo_works(&env);
+}
+
+/// `exec` carries bytes that are not UTF-8 both ways exactly, sets the
+/// request's variables on top of the session's environment — but never
+/// lifts the sandbox's network marker — and refuses a variable no
+/// environment can hold.
+#[test]
+fn exec_carries_bytes_and_the_request_variables() {
+    let env = hostile_env();
+    let manifest = HOSTILE_MANIFEST.replace("[capabilities]\n", "[capabilities]\nexec = true\n");
+    install(
+        &env,
+        "hostile",
+        &manifest,
+        HOSTILE_ARTIFACT,
+        &hostile_wasm(),
+    );
+    let stdin = [0xff_u8, 0xfe, 0, b'x', 0x80];
+    let script =
+        r#"cat; printf '%s|%s' "$WHARF_TEST_PLUGIN_VAR" "$WHARF_SANDBOX_NETWORK_DISABLED""#;
+    let args = json!({
+        "argv": ["sh", "-c", script],
+        "stdin": stdin,
+        "env": [
+            ["WHARF_TEST_PLUGIN_VAR", "from the plugin"],
+            ["WHARF_SANDBOX_NETWORK_DISABLED", "0"],
+        ],
+    });
+    let mut argv = call_args(WORKSPACE_WRITE_NO_TMP, "run", &args);
+    argv.push("--json".to_owned());
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let out = env.wharf(&argv).success();
+    let outcome: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let mut expected = stdin.to_vec();
+    expected.extend(b"from the plugin|1");
+    assert_eq!(
+        outcome["content"][1]["json"]["stdout"],
+        json!(expected),
+        "{outcome}"
+    );
+
+    for name in ["A=B", "", "A\u{0}B"] {
+        let bad = call(
+            &env,
+            WORKSPACE_WRITE_NO_TMP,
+            "run",
+            json!({ "argv": ["true"], "env": [[name, "x"]] }),
+        );
+        assert_eq!(
+            bad.stdout,
+            format!(
+                "cannot run: `{}` is not a valid environment variable name (it must be \
+                 non-empty, without `=` or NUL)\n",
+                name.escape_debug()
+            )
+        );
+    }
 }

@@ -214,7 +214,131 @@ pub enum Error {
     Panicked(String),
 }
 
-pub use crate::exec::{ExecOutput, ExecRequest};
+/// What the `exec` host callback takes: `{"argv", "cwd", "timeout_ms",
+/// "stdin", "stdin_base64", "env"}`. Input that is UTF-8 travels as text in
+/// `stdin`, any other as base64 in `stdin_base64`; `env` is a list of
+/// `[name, value]` pairs. (`stdin_base64` and `env` were added to ABI 1: a
+/// plugin that does not send them sends none.)
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ExecRequest {
+    pub argv: Vec<String>,
+    #[serde(default)]
+    pub cwd: Option<String>,
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+    #[serde(default)]
+    pub stdin: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdin_base64: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<(String, String)>,
+}
+
+impl From<&crate::ExecRequest> for ExecRequest {
+    fn from(request: &crate::ExecRequest) -> ExecRequest {
+        let (stdin, stdin_base64) = match &request.stdin {
+            None => (None, None),
+            Some(bytes) => match std::str::from_utf8(bytes) {
+                Ok(text) => (Some(text.to_owned()), None),
+                Err(_) => (None, Some(super::base64::encode(bytes))),
+            },
+        };
+        ExecRequest {
+            argv: request.argv.clone(),
+            cwd: request.cwd.clone(),
+            timeout_ms: request.timeout_ms,
+            stdin,
+            stdin_base64,
+            env: request.env.clone(),
+        }
+    }
+}
+
+impl TryFrom<ExecRequest> for crate::ExecRequest {
+    /// Why the request cannot be read.
+    type Error = String;
+
+    fn try_from(request: ExecRequest) -> Result<crate::ExecRequest, String> {
+        let stdin = match (request.stdin_base64, request.stdin) {
+            (Some(data), _) => Some(
+                super::base64::decode(&data)
+                    .ok_or_else(|| "`stdin_base64` is not valid base64".to_owned())?,
+            ),
+            (None, text) => text.map(String::into_bytes),
+        };
+        Ok(crate::ExecRequest {
+            argv: request.argv,
+            cwd: request.cwd,
+            env: request.env,
+            timeout_ms: request.timeout_ms,
+            stdin,
+        })
+    }
+}
+
+/// What a command did, as the `exec` host callback returns it: `{"exit_code",
+/// "stdout", "stderr", "timed_out", "stdout_base64", "stderr_base64"}`. A
+/// stream that is UTF-8 is its text; one that is not is also in its
+/// `_base64` field, exactly (its text field then replaces what is not
+/// UTF-8). The `_base64` fields were added to ABI 1.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ExecOutput {
+    pub exit_code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub timed_out: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdout_base64: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stderr_base64: Option<String>,
+}
+
+/// A stream as text, and as base64 too when it is not UTF-8.
+fn stream_to_wire(bytes: Vec<u8>) -> (String, Option<String>) {
+    match String::from_utf8(bytes) {
+        Ok(text) => (text, None),
+        Err(err) => {
+            let bytes = err.into_bytes();
+            (
+                String::from_utf8_lossy(&bytes).into_owned(),
+                Some(super::base64::encode(&bytes)),
+            )
+        }
+    }
+}
+
+/// A stream's bytes: the base64 ones when they are there and valid.
+fn stream_from_wire(text: String, base64: Option<String>) -> Vec<u8> {
+    base64
+        .and_then(|data| super::base64::decode(&data))
+        .unwrap_or_else(|| text.into_bytes())
+}
+
+impl From<crate::ExecOutput> for ExecOutput {
+    fn from(output: crate::ExecOutput) -> ExecOutput {
+        let (stdout, stdout_base64) = stream_to_wire(output.stdout);
+        let (stderr, stderr_base64) = stream_to_wire(output.stderr);
+        ExecOutput {
+            exit_code: output.exit_code,
+            stdout,
+            stderr,
+            timed_out: output.timed_out,
+            stdout_base64,
+            stderr_base64,
+        }
+    }
+}
+
+impl From<ExecOutput> for crate::ExecOutput {
+    fn from(output: ExecOutput) -> crate::ExecOutput {
+        crate::ExecOutput {
+            exit_code: output.exit_code,
+            stdout: stream_from_wire(output.stdout, output.stdout_base64),
+            stderr: stream_from_wire(output.stderr, output.stderr_base64),
+            timed_out: output.timed_out,
+        }
+    }
+}
 
 /// What the `exec` host callback returns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -269,6 +393,53 @@ mod tests {
         let spec: ToolSpec = serde_json::from_str(old_spec).unwrap();
         assert!(spec.display.is_empty());
         assert_eq!(serde_json::to_string(&spec).unwrap(), old_spec);
+    }
+
+    /// Bytes that are not UTF-8 cross in base64 both ways; text crosses as
+    /// text, in the form hosts and plugins that predate base64 read.
+    #[test]
+    fn exec_bytes_cross_the_wire_exactly_and_text_as_before() {
+        let binary = vec![0xff, 0x00, b'a', 0xc3];
+        let request = crate::ExecRequest::new(["cat"])
+            .env("A", "1")
+            .stdin(binary.clone());
+        let wire = ExecRequest::from(&request);
+        let json = serde_json::to_string(&wire).unwrap();
+        assert_eq!(
+            json,
+            r#"{"argv":["cat"],"cwd":null,"timeout_ms":null,"stdin":null,"stdin_base64":"/wBhww==","env":[["A","1"]]}"#
+        );
+        let read: ExecRequest = serde_json::from_str(&json).unwrap();
+        assert_eq!(crate::ExecRequest::try_from(read), Ok(request));
+
+        let text = crate::ExecRequest::new(["cat"]).stdin_text("hi");
+        let json = serde_json::to_string(&ExecRequest::from(&text)).unwrap();
+        assert_eq!(
+            json,
+            r#"{"argv":["cat"],"cwd":null,"timeout_ms":null,"stdin":"hi"}"#
+        );
+        let bad: ExecRequest = serde_json::from_str(r#"{"argv":[],"stdin_base64":"*"}"#).unwrap();
+        assert!(crate::ExecRequest::try_from(bad).is_err());
+
+        let output = crate::ExecOutput {
+            exit_code: Some(0),
+            stdout: binary,
+            stderr: b"plain".to_vec(),
+            timed_out: false,
+        };
+        let json = serde_json::to_string(&ExecOutput::from(output.clone())).unwrap();
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&json).unwrap(),
+            serde_json::json!({
+                "exit_code": 0,
+                "stdout": "\u{fffd}\u{0}a\u{fffd}",
+                "stderr": "plain",
+                "timed_out": false,
+                "stdout_base64": "/wBhww==",
+            })
+        );
+        let read: ExecOutput = serde_json::from_str(&json).unwrap();
+        assert_eq!(crate::ExecOutput::from(read), output);
     }
 
     /// The JSON of each change is ABI: it must not follow the author's type.

@@ -94,10 +94,13 @@ impl<'a> CallState<'a> {
         if Instant::now() >= self.deadline {
             return Err(wire::Error::Cancelled);
         }
+        let request = wharf_plugin_api::ExecRequest::try_from(request)
+            .map_err(|err| wire::Error::InvalidArgs(format!("not an exec request: {err}")))?;
         let request = exec::ExecRequest {
             argv: request.argv,
             cwd: request.cwd,
-            stdin: request.stdin.map(String::into_bytes),
+            env: request.env,
+            stdin: request.stdin,
             // The call's deadline bounds it in any case.
             timeout: request
                 .timeout_ms
@@ -110,13 +113,19 @@ impl<'a> CallState<'a> {
             self.deadline,
             request,
         )
-        .map_err(wire::Error::Failed)?;
-        Ok(wire::ExecOutput {
+        .map_err(|err| match err {
+            exec::ExecError::Denied(message) => wire::Error::Denied(message),
+            // A missing program is the call failing, not a lack of access.
+            exec::ExecError::NotFound(message) | exec::ExecError::Failed(message) => {
+                wire::Error::Failed(message)
+            }
+        })?;
+        Ok(wire::ExecOutput::from(wharf_plugin_api::ExecOutput {
             exit_code: result.exit_code,
-            stdout: String::from_utf8_lossy(&result.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&result.stderr).into_owned(),
+            stdout: result.stdout,
+            stderr: result.stderr,
             timed_out: result.timed_out,
-        })
+        }))
     }
 }
 

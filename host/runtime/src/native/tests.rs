@@ -8,7 +8,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use wharf_plugin_api::native::{Buf, ExecRequest, PluginV1};
+use wharf_plugin_api::ExecRequest;
+use wharf_plugin_api::native::{Buf, PluginV1};
 use wharf_sandbox::{PathEnv, Sandbox, SandboxPolicy};
 
 use super::*;
@@ -17,8 +18,9 @@ use crate::plugin::grant::HostLimits;
 /// Test tools, each exercising one part of the ABI.
 mod tools {
     use serde::Deserialize;
-    use wharf_plugin_api::native::ExecRequest;
-    use wharf_plugin_api::{Args, Context, FileChange, Level, Output, Tool, ToolError, ToolSpec};
+    use wharf_plugin_api::{
+        Args, Context, ExecRequest, FileChange, Level, Output, Tool, ToolError, ToolSpec,
+    };
 
     #[derive(Deserialize)]
     struct Input {
@@ -86,13 +88,33 @@ mod tools {
         }
         fn call(cx: &Context, args: Args) -> Result<Output, ToolError> {
             let input: Input = args.parse()?;
-            let request = ExecRequest {
-                argv: vec!["sh".to_owned(), "-c".to_owned(), input.text],
-                cwd: None,
-                timeout_ms: Some(100),
-                stdin: Some("from stdin".to_owned()),
-            };
-            Ok(Output::new().with_json(&cx.exec(&request)?))
+            // Input that is not UTF-8, and a variable of the request's own.
+            let request = ExecRequest::new(["sh", "-c", &input.text])
+                .timeout_ms(100)
+                .stdin(b"from stdin \xff\xfe".to_vec())
+                .env("WHARF_TEST_VAR", "set by the plugin");
+            let output = cx.exec(&request)?;
+            Ok(Output::new().with_json(&serde_json::json!({
+                "exit_code": output.exit_code,
+                "stdout": output.stdout,
+                "stderr": output.stderr_text(),
+                "timed_out": output.timed_out,
+            })))
+        }
+    }
+
+    /// Runs the program `text`, with no arguments, through the host.
+    pub struct Spawn;
+
+    impl Tool for Spawn {
+        const NAME: &'static str = "spawn";
+        fn spec() -> ToolSpec {
+            ToolSpec::new("Spawns.")
+        }
+        fn call(cx: &Context, args: Args) -> Result<Output, ToolError> {
+            let input: Input = args.parse()?;
+            let output = cx.exec(&ExecRequest::new([input.text]))?;
+            Ok(Output::text(output.stdout_text()))
         }
     }
 
@@ -150,7 +172,7 @@ mod tools {
         }
     }
 
-    wharf_plugin_api::native_plugin!(builtin: Echo, Panic, Read, Run, Wait, Rich, Refuse);
+    wharf_plugin_api::native_plugin!(builtin: Echo, Panic, Read, Run, Spawn, Wait, Rich, Refuse);
 }
 
 /// A plugin whose `describe` panics.
@@ -263,7 +285,9 @@ fn builtin_tools_are_described_through_the_abi() {
         .collect();
     assert_eq!(
         names,
-        ["echo", "panic", "read", "run", "wait", "rich", "refuse"]
+        [
+            "echo", "panic", "read", "run", "spawn", "wait", "rich", "refuse"
+        ]
     );
     let echo = &setup.plugin.tools()[0];
     assert_eq!(echo.description, "Echoes.");
@@ -399,11 +423,14 @@ fn commands_run_through_the_sandbox_when_granted() {
             .unwrap();
         serde_json::from_str::<serde_json::Value>(&output.text()).unwrap()
     };
+    let mut stdout = b"from stdin \xff\xfe\n".to_vec();
+    stdout.extend(format!("{}\nset by the plugin\n", setup.cwd().display()).bytes());
+    stdout.push(0x80);
     assert_eq!(
-        run("cat; echo; pwd; echo oops >&2; exit 3"),
+        run("cat; echo; pwd; echo \"$WHARF_TEST_VAR\"; printf '\\200'; echo oops >&2; exit 3"),
         serde_json::json!({
             "exit_code": 3,
-            "stdout": format!("from stdin\n{}\n", setup.cwd().display()),
+            "stdout": stdout,
             "stderr": "oops\n",
             "timed_out": false,
         })
@@ -411,17 +438,23 @@ fn commands_run_through_the_sandbox_when_granted() {
     let slow = run("sleep 5");
     assert_eq!(slow["timed_out"], true, "{slow}");
     assert_eq!(slow["exit_code"], serde_json::Value::Null, "{slow}");
+
+    // A missing program is a failure, not a denial.
+    assert_eq!(
+        show(setup.call_in(
+            SandboxPolicy::DangerFullAccess,
+            "spawn",
+            "no-such-program-wharf",
+            &grant
+        )),
+        "error: no-such-program-wharf: command not found"
+    );
 }
 
 #[test]
 fn exec_outside_a_call_is_denied() {
     let cx = wharf_plugin_api::Context::new("/");
-    let request = ExecRequest {
-        argv: vec!["true".to_owned()],
-        cwd: None,
-        timeout_ms: None,
-        stdin: None,
-    };
+    let request = ExecRequest::new(["true"]);
     assert_eq!(
         cx.exec(&request),
         Err(wharf_plugin_api::ToolError::Denied(

@@ -14,7 +14,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wharf_sandbox::Sandbox;
 
 use super::files::{self, ReadFailure};
-use crate::exec::{self, ExecRequest, ExecResult};
+use crate::exec::{self, ExecError, ExecRequest, ExecResult};
 use crate::plugin::grant::Grant;
 use crate::plugin::{CallLog, Progress};
 
@@ -89,13 +89,13 @@ impl CallState {
         files::read_file(&self.read_roots, path, self.limiter.memory_bytes)
     }
 
-    pub(super) fn exec(&self, request: ExecRequest) -> Result<ExecResult, String> {
+    pub(super) fn exec(&self, request: ExecRequest) -> Result<ExecResult, ExecError> {
         let Some(access) = &self.exec else {
-            return Err(if self.in_call {
+            return Err(ExecError::Denied(if self.in_call {
                 exec::NOT_GRANTED.to_owned()
             } else {
                 "commands can only run during a call".to_owned()
-            });
+            }));
         };
         exec::run(
             &access.sandbox,

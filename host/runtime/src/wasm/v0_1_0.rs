@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::files::ReadFailure;
 use super::state::CallState;
-use crate::exec::ExecRequest;
+use crate::exec::{ExecError, ExecRequest};
 use crate::plugin::{CallContext, Content, Display, FileChange, ToolError, ToolOutput, ToolSpec};
 
 wasmtime::component::bindgen!({
@@ -46,14 +46,19 @@ impl host::Host for CallState {
         CallState::progress(self, &message);
     }
 
-    fn exec(&mut self, request: host::ExecRequest) -> Result<host::ExecOutput, String> {
+    fn exec(&mut self, request: host::ExecRequest) -> Result<host::ExecOutput, host::ExecError> {
         let request = ExecRequest {
             argv: request.argv,
             cwd: request.cwd,
+            env: request.env,
             stdin: request.stdin,
             timeout: Duration::from_millis(u64::from(request.timeout_ms)),
         };
-        let result = CallState::exec(self, request)?;
+        let result = CallState::exec(self, request).map_err(|err| match err {
+            ExecError::Denied(message) => host::ExecError::Denied(message),
+            ExecError::NotFound(message) => host::ExecError::NotFound(message),
+            ExecError::Failed(message) => host::ExecError::Failed(message),
+        })?;
         Ok(host::ExecOutput {
             exit_code: result.exit_code,
             stdout: result.stdout,

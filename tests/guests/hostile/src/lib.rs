@@ -316,33 +316,58 @@ impl Tool for Panic {
     }
 }
 
-/// Runs a command through the host's `exec`.
+/// Runs a command through the host's `exec`, with the given input bytes
+/// and variables; the exact output bytes follow in a JSON block when input
+/// is given.
 pub struct Run;
 
 #[derive(Deserialize)]
 struct RunArgs {
     argv: Vec<String>,
+    #[serde(default)]
+    stdin: Option<Vec<u8>>,
+    #[serde(default)]
+    env: Vec<(String, String)>,
 }
 
 impl Tool for Run {
     const NAME: &'static str = "run";
 
     fn spec() -> ToolSpec {
+        let strings = serde_json::json!({ "type": "array", "items": { "type": "string" } });
         ToolSpec::new("Runs a command through the host.").input_schema(serde_json::json!({
             "type": "object",
-            "properties": { "argv": { "type": "array", "items": { "type": "string" } } },
+            "properties": {
+                "argv": strings,
+                "stdin": { "type": "array", "items": { "type": "integer" } },
+                "env": { "type": "array", "items": strings },
+            },
             "required": ["argv"],
             "additionalProperties": false,
         }))
     }
 
     fn call(cx: &Context, args: Args) -> Result<Output, ToolError> {
-        let RunArgs { argv } = args.parse()?;
-        Ok(match cx.exec(&ExecRequest::new(argv)) {
-            Ok(ran) => Output::text(format!(
-                "exit {:?}, timed out {}\nstdout: {}stderr: {}",
-                ran.exit_code, ran.timed_out, ran.stdout, ran.stderr
-            )),
+        let RunArgs { argv, stdin, env } = args.parse()?;
+        let bytes = stdin.is_some();
+        let mut request = ExecRequest::new(argv);
+        request.stdin = stdin;
+        request.env = env;
+        Ok(match cx.exec(&request) {
+            Ok(ran) => {
+                let text = Output::text(format!(
+                    "exit {:?}, timed out {}\nstdout: {}stderr: {}",
+                    ran.exit_code,
+                    ran.timed_out,
+                    ran.stdout_text(),
+                    ran.stderr_text()
+                ));
+                if bytes {
+                    text.with_json(&serde_json::json!({ "stdout": ran.stdout }))
+                } else {
+                    text
+                }
+            }
             Err(err) => Output::error(format!("cannot run: {err}")),
         })
     }

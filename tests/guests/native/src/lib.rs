@@ -3,9 +3,8 @@
 //! the way), and one that runs a command through the host. Opening the
 //! library leaves a mark when a test asks for one ([`mark_loaded`]).
 
-use serde::Deserialize;
-use wharf_plugin_api::native::ExecRequest;
-use wharf_plugin_api::{Args, Context, Level, Output, Tool, ToolError, ToolSpec};
+use serde::{Deserialize, Serialize};
+use wharf_plugin_api::{Args, Context, ExecRequest, Level, Output, Tool, ToolError, ToolSpec};
 
 /// Panics with the given message.
 pub struct Panic;
@@ -72,9 +71,29 @@ impl Tool for Run {
     }
 
     fn call(cx: &Context, args: Args) -> Result<Output, ToolError> {
-        let request: ExecRequest = args.parse()?;
+        #[derive(Deserialize)]
+        struct Input {
+            argv: Vec<String>,
+            timeout_ms: Option<u64>,
+        }
+        let input: Input = args.parse()?;
+        let mut request = ExecRequest::new(input.argv);
+        request.timeout_ms = input.timeout_ms;
         let output = cx.exec(&request)?;
-        Ok(Output::new().with_json(&output))
+        /// What ran, in the order the tests read it.
+        #[derive(Serialize)]
+        struct Ran<'a> {
+            exit_code: Option<i32>,
+            stdout: &'a str,
+            stderr: &'a str,
+            timed_out: bool,
+        }
+        Ok(Output::new().with_json(&Ran {
+            exit_code: output.exit_code,
+            stdout: &output.stdout_text(),
+            stderr: &output.stderr_text(),
+            timed_out: output.timed_out,
+        }))
     }
 }
 

@@ -72,12 +72,13 @@ impl Plugin for Runner {
         let request = crate::exec::ExecRequest {
             argv: argv.clone(),
             cwd: None,
+            env: Vec::new(),
             stdin: None,
             timeout: Duration::from_secs(10),
         };
         let deadline = Instant::now() + Duration::from_secs(10);
         let ran = crate::exec::run(&cx.sandbox, &cx.cwd, grant, deadline, request)
-            .map_err(ToolError::Failed)?;
+            .map_err(|err| ToolError::Failed(err.to_string()))?;
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&ran.stdout),
