@@ -172,10 +172,12 @@ impl Context {
     /// Runs a command through the host, which runs it in the process
     /// sandbox under the session's policy, in the call's working directory
     /// unless the request names another. Only if the manifest asks for
-    /// `exec = true`; otherwise, or when the command cannot start (no such
-    /// program, a bad directory, a kernel that cannot enforce the sandbox),
-    /// [`ToolError::Denied`] says why. Outside wharf (a tool's own unit
-    /// tests) nothing runs.
+    /// `exec = true`: otherwise, or when the kernel cannot enforce the
+    /// sandbox, [`ToolError::Denied`] says why; a command that cannot start
+    /// (no such program, a bad directory or variable) is
+    /// [`ToolError::Failed`] (`"rg: command not found"`). A command that
+    /// ran and failed is an [`ExecOutput`](crate::ExecOutput) with its exit
+    /// code. Outside wharf (a tool's own unit tests) nothing runs.
     pub fn exec(&self, request: &crate::ExecRequest) -> Result<crate::ExecOutput, ToolError> {
         #[cfg(target_arch = "wasm32")]
         {
