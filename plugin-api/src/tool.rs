@@ -65,6 +65,40 @@ impl ToolSpec {
         self
     }
 
+    /// The input schema of `T`, generated from its
+    /// `#[derive(schemars::JsonSchema)]` (feature `schemars`), so that the
+    /// type the tool parses its arguments into is also what models are
+    /// told; doc comments become descriptions. Subschemas are inlined, with
+    /// no `$schema` or `$defs`, as model APIs expect.
+    ///
+    /// ```
+    /// # #[cfg(feature = "schemars")] {
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Input {
+    ///     /// Relative to the working directory.
+    ///     path: String,
+    ///     max_lines: Option<u32>,
+    /// }
+    ///
+    /// let spec = wharf_plugin_api::ToolSpec::new("Counts lines.").input_schema_of::<Input>();
+    /// # }
+    /// ```
+    #[cfg(feature = "schemars")]
+    pub fn input_schema_of<T: schemars::JsonSchema>(self) -> ToolSpec {
+        let generator = schemars::generate::SchemaSettings::draft2020_12()
+            .with(|settings| {
+                settings.meta_schema = None;
+                settings.inline_subschemas = true;
+            })
+            .into_generator();
+        let mut schema = generator.into_root_schema_for::<T>().to_value();
+        // The title is the Rust type's name, which tells a model nothing.
+        if let Some(object) = schema.as_object_mut() {
+            object.remove("title");
+        }
+        self.input_schema(schema)
+    }
+
     /// A Lark grammar: models that support it may call the tool with free
     /// text, which arrives as `{"input": "<text>"}` (or in the argument
     /// [`ToolSpec::freeform_argument`] names).

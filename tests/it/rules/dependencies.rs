@@ -112,7 +112,24 @@ fn only_the_agent_joins_runtime_and_model() {
 fn the_plugin_api_stays_tiny() {
     let packages = dependencies();
     let deps: Vec<&String> = packages["wharf-plugin-api"].iter().collect();
-    assert_eq!(deps, ["serde", "serde_json", "wit-bindgen"]);
+    assert_eq!(deps, ["schemars", "serde", "serde_json", "wit-bindgen"]);
+    // What every author compiles is the three; `schemars` only comes with
+    // the feature of that name, for authors who derive input schemas.
+    let metadata = super::metadata();
+    let api = metadata["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|package| package["name"] == "wharf-plugin-api")
+        .unwrap();
+    let optional: Vec<&str> = api["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|dep| dep["kind"].is_null() && dep["optional"] == true)
+        .map(|dep| dep["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(optional, ["schemars"]);
 }
 
 #[test]

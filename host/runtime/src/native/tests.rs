@@ -15,6 +15,8 @@ use wharf_sandbox::{PathEnv, Sandbox, SandboxPolicy};
 use super::*;
 use crate::plugin::grant::HostLimits;
 
+mod schema;
+
 /// Test tools, each exercising one part of the ABI.
 mod tools {
     use serde::Deserialize;
