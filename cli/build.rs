@@ -51,6 +51,12 @@ const GUESTS: &[(&str, &str, &str)] = &[
         "wharf_test_guest_echo.wasm",
         "WHARF_TEST_ECHO_WASM",
     ),
+    // 16 MiB of initialized memory: a heavy component's per-call cost.
+    (
+        "wharf-test-guest-heavy",
+        "wharf_test_guest_heavy.wasm",
+        "WHARF_TEST_HEAVY_WASM",
+    ),
 ];
 
 /// The shadow stack of the first-party guests (see `main`).

@@ -18,6 +18,7 @@ mod exec;
 mod exec_live;
 mod exec_options;
 mod features_cmd;
+mod heavy;
 mod logging;
 mod mcp_cmd;
 mod mcp_events;

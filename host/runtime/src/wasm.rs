@@ -13,7 +13,7 @@ pub(crate) mod files;
 mod state;
 pub mod v0_1_0;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -22,6 +22,8 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::plugin::ToolSpec;
+use crate::plugin::manifest::{MAX_ARTIFACT_BYTES, read_limited};
+pub(crate) use cache::FileStamp;
 use state::CallState;
 
 /// The `wharf:plugin` versions this host serves.
@@ -51,7 +53,24 @@ pub enum WasmError {
     BadSpec { tool: String, message: String },
     #[error("cannot set up the WASM engine: {0}")]
     Engine(String),
+    /// Reading an artifact that was not read at start failed.
+    #[error("{0}")]
+    Read(String),
+    #[error(
+        "{} changed since wharf started (its sha256 is now {found}, not {expected}); run the \
+         command again to check it against its pins",
+        path.display()
+    )]
+    ArtifactChanged {
+        path: PathBuf,
+        found: String,
+        expected: String,
+    },
 }
+
+/// A component's bytes, shared without a copy: an artifact read from
+/// disk (a `Vec<u8>`) or one built into the binary (a `&'static [u8]`).
+pub(crate) type ComponentBytes = Arc<dyn AsRef<[u8]> + Send + Sync>;
 
 /// The engine, the linker with every host import, and the epoch ticker.
 pub struct WasmRuntime {
@@ -76,6 +95,10 @@ impl std::fmt::Debug for WasmRuntime {
 /// The most memory one plugin instance may ever use; a grant's cap is
 /// lower or equal.
 pub const MAX_MEMORY_BYTES: u64 = 1 << 30;
+
+/// Initialized memory up to this size always gets a copy-on-write image
+/// (see `engine_config`); its zeroes cost disk in the compile cache only.
+const DENSE_IMAGE_BYTES: u64 = 64 << 20;
 
 impl WasmRuntime {
     /// A runtime caching compiled components in `cache_dir` (none: compile
@@ -132,22 +155,24 @@ impl WasmRuntime {
     /// the component is compiled (and cached), its API version checked, it
     /// is linked, and a fresh instance is asked for its tools.
     pub fn load(&self, name: &str, bytes: &[u8]) -> Result<WasmPlugin, WasmError> {
-        let started = Instant::now();
-        check_component_header(bytes)?;
         let sha256: [u8; 32] = Sha256::digest(bytes).into();
-        let mut plugin = WasmPlugin {
-            name: name.to_owned(),
-            engine: self.engine.clone(),
-            linker: Arc::clone(&self.linker),
-            cache: self.cache.clone(),
-            bytes: Arc::from(bytes),
-            prepared: OnceLock::new(),
-            tools: Vec::new(),
-            sha256,
-            api_version: String::new(),
-            from_cache: false,
-            load_time: Duration::ZERO,
-        };
+        self.load_hashed(name, Arc::new(bytes.to_vec()), sha256)
+    }
+
+    /// [`WasmRuntime::load`] of bytes the caller already hashed (to check
+    /// them against their pins): `sha256` must be their digest, since it
+    /// names the compiled code that will run. The bytes are neither hashed
+    /// again nor copied — a heavy component (an interpreter's snapshot,
+    /// tens of MiB) is read once and hashed once per start.
+    pub(crate) fn load_hashed(
+        &self,
+        name: &str,
+        bytes: ComponentBytes,
+        sha256: [u8; 32],
+    ) -> Result<WasmPlugin, WasmError> {
+        let started = Instant::now();
+        check_component_header((*bytes).as_ref())?;
+        let mut plugin = self.plugin(name, Source::Bytes(bytes), sha256);
         if let Some(known) = self.cache.as_ref().and_then(|cache| cache.known(&sha256)) {
             plugin.api_version = known.api_version;
             plugin.tools = known.tools;
@@ -166,12 +191,76 @@ impl WasmRuntime {
         plugin.load_time = started.elapsed();
         Ok(plugin)
     }
+
+    /// The plugin whose artifact at `path` has the digest `sha256` (which
+    /// passed its pins), without reading it, when the compile cache knows
+    /// its tools: the artifact is read on its first call only if the
+    /// compiled entry is gone, and then must still have that digest.
+    /// `None`: load it from its bytes.
+    pub(crate) fn load_unread(
+        &self,
+        name: &str,
+        path: &Path,
+        sha256: [u8; 32],
+    ) -> Option<WasmPlugin> {
+        let started = Instant::now();
+        let known = self.cache.as_ref()?.known(&sha256)?;
+        let mut plugin = self.plugin(name, Source::Unread(path.to_path_buf()), sha256);
+        plugin.api_version = known.api_version;
+        plugin.tools = known.tools;
+        plugin.from_cache = true;
+        plugin.load_time = started.elapsed();
+        Some(plugin)
+    }
+
+    /// The digest the artifact at `path` had when it was hashed last, if
+    /// it has not changed since (see `cache/digests.rs`).
+    pub(crate) fn remembered_digest(&self, path: &Path) -> Option<[u8; 32]> {
+        self.cache.as_ref()?.remembered_digest(path)
+    }
+
+    /// Records the digest of the artifact at `path`, read after `before`
+    /// was taken, for the next start.
+    pub(crate) fn remember_digest(&self, path: &Path, before: &FileStamp, sha256: &[u8; 32]) {
+        if let Some(cache) = &self.cache {
+            cache.remember_digest(path, before, sha256);
+        }
+    }
+
+    fn plugin(&self, name: &str, source: Source, sha256: [u8; 32]) -> WasmPlugin {
+        WasmPlugin {
+            name: name.to_owned(),
+            engine: self.engine.clone(),
+            linker: Arc::clone(&self.linker),
+            cache: self.cache.clone(),
+            source,
+            prepared: OnceLock::new(),
+            tools: Vec::new(),
+            sha256,
+            api_version: String::new(),
+            from_cache: false,
+            load_time: Duration::ZERO,
+        }
+    }
 }
 
 fn engine_config(pooling: bool) -> Config {
     let mut config = Config::new();
     config.epoch_interruption(true);
     config.wasm_component_model(true);
+    // A heavy component (an interpreter's snapshot: tens of MiB of
+    // initialized memory) must cost no more per call than a small one. With
+    // a copy-on-write image, an instance's memory is a private mapping of
+    // the image made once per process: instantiating maps it, a call
+    // faults in only the pages it writes, and the reset after it touches
+    // only those (see `linear_memory_keep_resident` below). wasmtime's
+    // default (on) said explicitly, since every call depends on it.
+    config.memory_init_cow(true);
+    // wasmtime makes an image only of a dense enough initialized range,
+    // or one under this size; an interpreter's heap snapshot is sparse
+    // (objects between zeroed pages). Past this size a sparse component
+    // falls back to copying its data segments per call, still correct.
+    config.memory_guaranteed_dense_image_size(DENSE_IMAGE_BYTES);
     if pooling {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(256);
@@ -251,6 +340,31 @@ fn api_version(engine: &Engine, component: &Component) -> Result<String, WasmErr
     }
 }
 
+/// Where a plugin's component comes from when it is first prepared.
+enum Source {
+    /// Bytes read and hashed at start, or built into the binary.
+    Bytes(ComponentBytes),
+    /// An installed artifact not read at start (its digest remembered).
+    Unread(PathBuf),
+}
+
+/// The artifact at `path`, read to compile it after a start that did not
+/// read it: refused unless it still has the digest its pins were checked
+/// against.
+fn read_artifact_again(path: &Path, sha256: &[u8; 32]) -> Result<ComponentBytes, WasmError> {
+    let bytes = read_limited(path, MAX_ARTIFACT_BYTES, "a plugin's artifact")
+        .map_err(|err| WasmError::Read(err.to_string()))?;
+    let found: [u8; 32] = Sha256::digest(&bytes).into();
+    if &found != sha256 {
+        return Err(WasmError::ArtifactChanged {
+            path: path.to_path_buf(),
+            found: hex(&found),
+            expected: hex(sha256),
+        });
+    }
+    Ok(Arc::new(bytes))
+}
+
 /// A loaded WASM plugin: a prepared instance to stamp out per call,
 /// prepared on first use when its tools were already known.
 pub struct WasmPlugin {
@@ -258,7 +372,7 @@ pub struct WasmPlugin {
     engine: Engine,
     linker: Arc<Linker<CallState>>,
     cache: Option<cache::CompileCache>,
-    bytes: Arc<[u8]>,
+    source: Source,
     prepared: OnceLock<Result<v0_1_0::PluginPre<CallState>, String>>,
     tools: Vec<ToolSpec>,
     sha256: [u8; 32],
@@ -281,9 +395,13 @@ impl WasmPlugin {
     /// Compiles or maps the component, checks its API version and links
     /// it: everything before an instance can be made.
     fn prepare_now(&self) -> Result<(v0_1_0::PluginPre<CallState>, String, bool), WasmError> {
+        let bytes = || match &self.source {
+            Source::Bytes(bytes) => Ok(Arc::clone(bytes)),
+            Source::Unread(path) => read_artifact_again(path, &self.sha256),
+        };
         let (component, from_cache) = match &self.cache {
-            Some(cache) => cache.get_or_compile(&self.engine, &self.sha256, &self.bytes)?,
-            None => (compile(&self.engine, &self.bytes)?, false),
+            Some(cache) => cache.get_or_compile_with(&self.engine, &self.sha256, bytes)?,
+            None => (compile(&self.engine, (*bytes()?).as_ref())?, false),
         };
         let api_version = api_version(&self.engine, &component)?;
         let pre = self

@@ -13,7 +13,7 @@ use crate::native::NativePlugin;
 use crate::plugin::grant::Grant;
 use crate::plugin::manifest::{MAX_ARTIFACT_BYTES, PluginKind, Sha256, read_limited};
 use crate::plugin::{Args, CallContext, Display, Plugin, ToolError, ToolOutput, ToolSpec};
-use crate::wasm::{WasmRuntime, hex};
+use crate::wasm::{ComponentBytes, FileStamp, WasmRuntime, hex};
 
 pub(super) struct Loaded {
     pub(super) plugin: Arc<dyn Plugin>,
@@ -188,27 +188,30 @@ fn load_wasm(
     requirements: &PluginRequirements,
 ) -> Result<Loaded, LoadError> {
     let manifest = &candidate.manifest;
-    let owned;
-    let bytes: &[u8] = match candidate.embedded {
+    // Hashed once, here, for the pins; the runtime keys its cache with
+    // the same digest and keeps the bytes without a copy.
+    let (bytes, actual): (ComponentBytes, Sha256) = match candidate.embedded {
         // Built into this binary: part of the build, not subject to the
         // requirements.
         Some(EmbeddedCode::Wasm(bytes)) => {
             let actual = Sha256::of(bytes);
             check_pins(candidate, &actual)?;
-            bytes
+            (Arc::new(bytes), actual)
         }
         _ => {
-            owned = read_artifact(candidate, requirements)?.0;
-            &owned
+            if let Some(loaded) = load_unchanged(runtime, candidate, requirements)? {
+                return Ok(loaded);
+            }
+            let before = FileStamp::of(&manifest.artifact);
+            let (bytes, actual) = read_artifact(candidate, requirements)?;
+            if let Some(before) = &before {
+                runtime.remember_digest(&manifest.artifact, before, &actual.0);
+            }
+            (Arc::new(bytes), actual)
         }
     };
-    if !crate::wasm::SUPPORTED_API_VERSIONS.contains(&manifest.api.as_str()) {
-        return Err(LoadError::UnsupportedApi {
-            kind: PluginKind::Wasm,
-            api: manifest.api.clone(),
-        });
-    }
-    let plugin = runtime.load(manifest.name.as_str(), bytes)?;
+    check_api(manifest)?;
+    let plugin = runtime.load_hashed(manifest.name.as_str(), bytes, actual.0)?;
     Ok(Loaded {
         sha256: hex(plugin.sha256()),
         from_cache: plugin.from_cache(),
@@ -216,6 +219,48 @@ fn load_wasm(
         plugin: Arc::new(plugin),
         loaded: true,
     })
+}
+
+/// An installed component that has not changed since it was last hashed,
+/// loaded without reading it: its remembered digest checked against the
+/// pins as the artifact's would be, its tools from the compile cache.
+/// `None`: it must be read (changed, never hashed, or not compiled yet).
+fn load_unchanged(
+    runtime: &WasmRuntime,
+    candidate: &Candidate,
+    requirements: &PluginRequirements,
+) -> Result<Option<Loaded>, LoadError> {
+    let manifest = &candidate.manifest;
+    let Some(sha256) = runtime.remembered_digest(&manifest.artifact) else {
+        return Ok(None);
+    };
+    let actual = Sha256(sha256);
+    requirements.check_plugin(manifest.name.as_str(), manifest.kind)?;
+    requirements.check_artifact(manifest.name.as_str(), &actual)?;
+    check_pins(candidate, &actual)?;
+    check_api(manifest)?;
+    let Some(plugin) = runtime.load_unread(manifest.name.as_str(), &manifest.artifact, sha256)
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Loaded {
+        sha256: actual.to_hex(),
+        from_cache: plugin.from_cache(),
+        load_time: plugin.load_time(),
+        plugin: Arc::new(plugin),
+        loaded: true,
+    }))
+}
+
+fn check_api(manifest: &crate::plugin::manifest::Manifest) -> Result<(), LoadError> {
+    if crate::wasm::SUPPORTED_API_VERSIONS.contains(&manifest.api.as_str()) {
+        Ok(())
+    } else {
+        Err(LoadError::UnsupportedApi {
+            kind: PluginKind::Wasm,
+            api: manifest.api.clone(),
+        })
+    }
 }
 
 /// The stand-in of a plugin whose feature is off: nothing of it is read,

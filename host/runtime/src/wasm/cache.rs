@@ -30,8 +30,11 @@ use sha2::{Digest as _, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-use super::{WasmError, compile, hex};
+use super::{ComponentBytes, WasmError, compile, hex};
 use crate::plugin::ToolSpec;
+
+mod digests;
+pub(crate) use digests::FileStamp;
 
 /// What a full load of an artifact learned: enough to list its tools
 /// without compiling or mapping it.
@@ -114,14 +117,27 @@ impl CompileCache {
         let _ = self.write_tagged(&self.known_entry(sha256), &json);
     }
 
-    /// The component for `bytes` (whose hash is `sha256`), from the cache
-    /// when an entry verifies, compiled (and stored) otherwise. The flag says
-    /// whether it came from the cache.
+    /// [`CompileCache::get_or_compile_with`] of bytes at hand.
+    #[cfg(test)]
     pub(super) fn get_or_compile(
         &self,
         engine: &Engine,
         sha256: &[u8; 32],
         bytes: &[u8],
+    ) -> Result<(Component, bool), WasmError> {
+        self.get_or_compile_with(engine, sha256, || Ok(Arc::new(bytes.to_vec())))
+    }
+
+    /// The component of the artifact whose hash is `sha256`, from the
+    /// cache when an entry verifies, else compiled (and stored) from
+    /// `bytes()` — called only then: the first call of a plugin whose
+    /// artifact was not read at start reads it only on a cache miss. The
+    /// flag says whether it came from the cache.
+    pub(super) fn get_or_compile_with(
+        &self,
+        engine: &Engine,
+        sha256: &[u8; 32],
+        bytes: impl FnOnce() -> Result<ComponentBytes, WasmError>,
     ) -> Result<(Component, bool), WasmError> {
         let path = self.entry(sha256);
         if let Some(serialized) = self.read_verified(&path, MAX_ENTRY_BYTES) {
@@ -139,7 +155,7 @@ impl CompileCache {
                 return Ok((component, true));
             }
         }
-        let component = compile(engine, bytes)?;
+        let component = compile(engine, (*bytes()?).as_ref())?;
         // A cache that cannot be written only costs time on the next start.
         let _ = self.store(&path, &component);
         Ok((component, false))
