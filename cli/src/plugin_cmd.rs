@@ -1,6 +1,8 @@
 //! `wharf plugin list|add|remove`.
 
 mod add;
+pub(crate) mod dev;
+mod new;
 mod remove;
 
 use std::path::PathBuf;
@@ -57,6 +59,40 @@ pub enum PluginCommand {
         #[arg(long, short = 'y')]
         yes: bool,
     },
+    /// Write a new plugin project: a working tool, its test, and
+    /// plugin.toml with every key explained; prints the steps to build,
+    /// try and install it.
+    New {
+        /// The plugin's name (`a-z 0-9 _ -`); its tool is named after it.
+        name: String,
+        /// The language to write it in.
+        #[arg(long, value_enum, default_value = "rust")]
+        lang: new::Lang,
+        /// Where to write it (default: ./NAME); must be empty or absent.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// The plugin-api directory of a wharf checkout, which the Rust
+        /// project depends on by path (wharf-plugin-api is not on
+        /// crates.io). Default: the one this wharf was built from.
+        #[arg(long, value_name = "DIR")]
+        api_path: Option<PathBuf>,
+    },
+    /// Build (if its sources are newer), check and call a plugin under
+    /// development without installing it: nothing is copied into the
+    /// plugins directory or recorded in plugins.lock. Its log lines and
+    /// panics are printed on stderr.
+    Dev {
+        /// The plugin's directory (or its plugin.toml).
+        path: PathBuf,
+        /// The tool to call (default: the plugin's only tool).
+        tool: Option<String>,
+        /// The arguments, a JSON object.
+        #[arg(long, value_name = "JSON", default_value = "{}")]
+        args: String,
+        /// Print the whole outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Uninstall a plugin installed with `wharf plugin add`.
     Remove {
         /// The plugin's name, as `wharf plugin list` shows it.
@@ -88,6 +124,22 @@ pub fn run(command: PluginCommand, global: &GlobalArgs) -> anyhow::Result<ExitCo
             add::Replace::Required,
         ),
         PluginCommand::Remove { name } => remove::remove(global, &name),
+        PluginCommand::New {
+            name,
+            lang,
+            dir,
+            api_path,
+        } => new::new(&name, lang, dir.as_deref(), api_path.as_deref()),
+        PluginCommand::Dev {
+            path,
+            tool,
+            args,
+            json,
+        } => {
+            let dev = dev::prepare(global, &path)?;
+            let tool = dev::tool_to_call(&dev.tools, tool)?;
+            return crate::tool_cmd::call(global, &tool, args, json, Some(dev));
+        }
     }
     .map(|()| ExitCode::SUCCESS)
 }

@@ -14,6 +14,7 @@ use wharf_runtime::plugin::manifest::PluginName;
 use wharf_runtime::plugin::{Content, ToolError};
 use wharf_runtime::registry::Skipped;
 
+use crate::plugin_cmd::dev::DevPlugin;
 use crate::printer::Printer;
 use crate::terminal::{TerminalApprover, safe};
 use crate::{GlobalArgs, UsageError};
@@ -40,13 +41,28 @@ pub enum ToolCommand {
         /// Print the whole outcome as JSON.
         #[arg(long)]
         json: bool,
+        /// Call a tool of the plugin under development in this directory
+        /// (built if needed, checked, not installed): `wharf plugin dev`.
+        #[arg(long, value_name = "DIR")]
+        plugin: Option<std::path::PathBuf>,
     },
 }
 
 pub fn run(command: ToolCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     match command {
         ToolCommand::List { json } => list(global, json),
-        ToolCommand::Call { name, args, json } => call(global, &name, args, json),
+        ToolCommand::Call {
+            name,
+            args,
+            json,
+            plugin,
+        } => {
+            let dev = match plugin {
+                Some(dir) => Some(crate::plugin_cmd::dev::prepare(global, &dir)?),
+                None => None,
+            };
+            call(global, &name, args, json, dev)
+        }
     }
 }
 
@@ -155,14 +171,29 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn call(global: &GlobalArgs, name: &str, args: String, json: bool) -> anyhow::Result<ExitCode> {
-    let configured = global.configure()?;
+/// Calls `name`; with `dev`, in a session that also offers that plugin
+/// under development, whose log lines are printed on stderr.
+pub(crate) fn call(
+    global: &GlobalArgs,
+    name: &str,
+    args: String,
+    json: bool,
+    dev: Option<DevPlugin>,
+) -> anyhow::Result<ExitCode> {
+    let (configured, dev) = match dev {
+        Some(dev) => (dev.configured, Some(dev.started)),
+        None => (global.configure()?, None),
+    };
+    let show_logs = dev.is_some();
     let cwd = configured.config.cwd.clone();
     let mut session = crate::session::session(configured)
         .id(crate::session::tool_session_id())
         // Progress is shown as it comes, on stderr (the people's channel,
         // also with `--json`, whose outcome keeps it in its logs).
         .events(Printer { json: false, cwd });
+    if let Some(started) = dev {
+        session = session.plugins_from(move |_| Ok(vec![started]));
+    }
     // A call typed by the user runs without asking (its own `never`),
     // unless `-a` says otherwise or the requirements do not allow `never`:
     // then it asks on a terminal and is denied without one.
@@ -228,6 +259,11 @@ fn call(global: &GlobalArgs, name: &str, args: String, json: bool) -> anyhow::Re
         &outcome.result
     {
         return Err(UsageError(format!("invalid arguments for `{name}`: {message}")).into());
+    }
+    if show_logs && let Ok(output) = &outcome.result {
+        for line in &output.logs {
+            eprintln!("log: {}", safe(line));
+        }
     }
     let failed = match &outcome.result {
         Ok(output) => output.is_error,

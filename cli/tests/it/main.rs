@@ -32,6 +32,7 @@ mod persistence;
 mod plan;
 mod plugin_add;
 mod plugin_escapes;
+mod plugin_new;
 mod project_doc;
 mod requirements;
 mod requirements_plugins;

@@ -68,14 +68,14 @@ pub fn check_component(api: &str, bytes: &[u8]) -> Result<(), ComponentCheck> {
     for payload in Parser::new(0).parse_all(bytes) {
         let payload = payload.map_err(|err| ComponentCheck::Malformed(err.to_string()))?;
         match payload {
-            Payload::Version { encoding, .. } if depth == 0 => {
-                if encoding != wasmparser::Encoding::Component {
-                    return Err(ComponentCheck::Malformed(
-                        "this is a core WASM module; build the plugin for the wasm32-wasip2 \
-                         target, which emits a component"
-                            .to_owned(),
-                    ));
-                }
+            Payload::Version { encoding, .. }
+                if depth == 0 && encoding != wasmparser::Encoding::Component =>
+            {
+                return Err(ComponentCheck::Malformed(
+                    "this is a core WASM module; build the plugin for the wasm32-wasip2 \
+                     target, which emits a component"
+                        .to_owned(),
+                ));
             }
             Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
             Payload::End(_) if depth > 0 => depth -= 1,
