@@ -88,7 +88,13 @@ impl WasmPlugin {
         });
         let specs = match described {
             Ok(Ok(specs)) => specs,
-            Ok(Err(err)) => return Err(super::WasmError::Describe(format!("{err:#}"))),
+            Ok(Err(err)) => {
+                let reason = match store.data().log.panic() {
+                    Some(panic) => format!("it panicked: {panic}"),
+                    None => format!("{err:#}"),
+                };
+                return Err(super::WasmError::Describe(reason));
+            }
             Err(stopped) => {
                 return Err(super::WasmError::Describe(
                     stopped.error(&grant).to_string(),
