@@ -8,6 +8,9 @@
 //!   pipeline (including writing the file);
 //! - `wharf tool list` with 20 installed plugins: the cold first run
 //!   (compiling) and warm runs (compiled components loaded from the cache);
+//! - heavy components (`heavy.rs`): the 16 MiB test guest's and the
+//!   Python and JS examples' warm calls, and `wharf tool call` with them
+//!   installed against without;
 //! - the trivial call with the audit log and wharf's log on, beside the
 //!   same call with both off (`observed.rs`, last);
 //! - MCP (`WHARF_BENCH=mcp`): `echo` of the real server-everything through
@@ -55,6 +58,7 @@ use src::logging;
 
 mod agent;
 mod exec;
+mod heavy;
 mod mcp_calls;
 mod observed;
 
@@ -86,6 +90,9 @@ fn main() {
     }
     if wanted("agent") {
         agent::agent_session(&plugins, &session, dir.path());
+    }
+    if wanted("heavy") {
+        heavy::heavy(dir.path());
     }
     if only
         .as_deref()

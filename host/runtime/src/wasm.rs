@@ -3,7 +3,10 @@
 //!
 //! Loading ([`WasmRuntime::load`]) checks that the bytes are a component,
 //! reads which `wharf:plugin` version it implements before instantiating
-//! anything, and prepares an `InstancePre` once. Calling
+//! anything, and prepares an `InstancePre` once — at start only the first
+//! time an artifact is seen; afterwards a start takes its tools from the
+//! compile cache's record and the component is deserialized and linked on
+//! its first call, once per process. Calling
 //! ([`WasmPlugin::invoke`], in `call.rs`) builds the WASI context from the
 //! call's grant alone.
 

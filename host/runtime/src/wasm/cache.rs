@@ -3,7 +3,9 @@
 //! An entry is `<artifact sha256>-<engine compatibility hash>.cwasm` under
 //! the cache directory: a tag line, then exactly the bytes of
 //! `Component::serialize`; beside it, `….tools.json` (tag line, then what a
-//! full load learned). Entries are written to a temporary file in the
+//! full load learned); and per installed artifact, `<sha256 of its
+//! path>.digest`, the digest it had when last read (`digests.rs`), so that
+//! an unchanged one is not read at start. Entries are written to a temporary file in the
 //! same directory and renamed, so a reader never sees a partial one; the
 //! directory is private to the user.
 //!
