@@ -198,7 +198,8 @@ fn steps(lang: Lang, dir: &Path, tool: &str) -> Vec<String> {
         Lang::Python => vec![
             "# once: python3 -m pip install -r requirements.txt".to_owned(),
             format!(
-                "componentize-py --wit-path wit --world plugin componentize app -o {tool}.wasm"
+                "componentize-py --wit-path wit --world plugin componentize --python-path . app \
+                 --output {tool}.wasm"
             ),
         ],
         Lang::Js => vec!["npm install".to_owned(), "npm run build".to_owned()],

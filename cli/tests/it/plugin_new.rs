@@ -164,3 +164,90 @@ fn a_plugin_under_development_is_checked_and_a_bad_name_refused() {
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stderr.contains("nowhere"), "{}", out.stderr);
 }
+
+/// The build tools of the Python and JavaScript examples, as `cargo xtask
+/// test` installs them (`target/language-examples/venv`,
+/// `examples/js-word-count/node_modules`).
+fn language_tools() -> (PathBuf, PathBuf) {
+    let checkout = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| checkout.join("target"), PathBuf::from);
+    let venv_bin = target.join("language-examples/venv/bin");
+    let node_modules = checkout.join("examples/js-word-count/node_modules");
+    assert!(
+        venv_bin.join("componentize-py").is_file()
+            && node_modules.join(".bin/componentize-js").exists(),
+        "componentize-py or componentize-js is missing: run `cargo xtask language-examples`"
+    );
+    (venv_bin, node_modules)
+}
+
+#[test]
+fn the_printed_steps_build_and_try_python_and_js_plugins() {
+    let (venv_bin, node_modules) = language_tools();
+    for lang in ["python", "js"] {
+        let env = Env::new();
+        let created = env
+            .wharf(&["plugin", "new", "counter", "--lang", lang])
+            .success();
+        let project = env.cwd().join("counter");
+        assert!(project.join("wit/plugin.wit").is_file());
+        // What the `# once` and `npm install` steps would fetch from the
+        // registries, already installed.
+        if lang == "js" {
+            std::os::unix::fs::symlink(&node_modules, project.join("node_modules")).unwrap();
+        }
+        let steps: Vec<String> = created
+            .stdout
+            .lines()
+            .skip_while(|line| *line != "next steps:")
+            .skip(1)
+            .filter(|line| !line.starts_with('#') && *line != "npm install")
+            .take_while(|line| !line.starts_with("wharf plugin add"))
+            .map(|line| {
+                line.replace(
+                    "componentize-py ",
+                    &format!("{}/componentize-py ", venv_bin.display()),
+                )
+            })
+            .collect();
+        let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
+        let tried = run_steps(&env, &steps);
+        assert_eq!(tried.code, 0, "{lang}: {}\n{}", tried.stdout, tried.stderr);
+        let counted = tried.stdout.lines().last().unwrap_or_default();
+        assert!(counted.ends_with(" words"), "{lang}: {}", tried.stdout);
+        assert!(!env.wharf_home().join("plugins").exists());
+    }
+}
+
+#[test]
+fn a_js_plugin_built_with_http_is_refused_naming_the_flag() {
+    let (_, node_modules) = language_tools();
+    let env = Env::new();
+    env.wharf(&["plugin", "new", "counter", "--lang", "js"])
+        .success();
+    let project = env.cwd().join("counter");
+    std::os::unix::fs::symlink(&node_modules, project.join("node_modules")).unwrap();
+    // The build without `--disable http fetch-event`: the component
+    // imports wasi:http.
+    let built = run_steps(
+        &env,
+        &[
+            "cd counter",
+            "node_modules/.bin/componentize-js plugin.js --wit wit --world-name plugin \
+             --out counter.wasm",
+        ],
+    );
+    assert_eq!(built.code, 0, "{}", built.stderr);
+    for command in ["add", "dev"] {
+        let out = env.wharf(&["plugin", command, "counter"]);
+        assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr.contains("the component imports `wasi:http/")
+                && out.stderr.contains("pass `--disable http`"),
+            "{}",
+            out.stderr
+        );
+        assert!(!env.wharf_home().join("plugins").exists());
+    }
+}
