@@ -16,6 +16,7 @@ mod mcp_cmd;
 #[cfg(feature = "mcp_client")]
 mod mcp_login;
 mod plugin_cmd;
+mod plugin_dev;
 mod printer;
 mod provider;
 mod sandbox_cmd;

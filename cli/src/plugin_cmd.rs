@@ -1,7 +1,6 @@
 //! `wharf plugin list|add|remove`.
 
 mod add;
-pub(crate) mod dev;
 mod new;
 mod remove;
 
@@ -136,8 +135,8 @@ pub fn run(command: PluginCommand, global: &GlobalArgs) -> anyhow::Result<ExitCo
             args,
             json,
         } => {
-            let dev = dev::prepare(global, &path)?;
-            let tool = dev::tool_to_call(&dev.tools, tool)?;
+            let dev = crate::plugin_dev::prepare(global, &path)?;
+            let tool = crate::plugin_dev::tool_to_call(&dev.tools, tool)?;
             return crate::tool_cmd::call(global, &tool, args, json, Some(dev));
         }
     }

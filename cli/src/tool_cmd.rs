@@ -14,7 +14,7 @@ use wharf_runtime::plugin::manifest::PluginName;
 use wharf_runtime::plugin::{Content, ToolError};
 use wharf_runtime::registry::Skipped;
 
-use crate::plugin_cmd::dev::DevPlugin;
+use crate::plugin_dev::DevPlugin;
 use crate::printer::Printer;
 use crate::terminal::{TerminalApprover, safe};
 use crate::{GlobalArgs, UsageError};
@@ -58,7 +58,7 @@ pub fn run(command: ToolCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode
             plugin,
         } => {
             let dev = match plugin {
-                Some(dir) => Some(crate::plugin_cmd::dev::prepare(global, &dir)?),
+                Some(dir) => Some(crate::plugin_dev::prepare(global, &dir)?),
                 None => None,
             };
             call(global, &name, args, json, dev)

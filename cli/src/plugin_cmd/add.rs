@@ -9,7 +9,7 @@ use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::Path;
 
 use anyhow::{Context as _, anyhow, bail};
-use wharf_runtime::native::{self, NativePlugin};
+use wharf_runtime::native::NativePlugin;
 use wharf_runtime::plugin::Plugin;
 use wharf_runtime::plugin::manifest::{
     MANIFEST_FILE, MAX_ARTIFACT_BYTES, Manifest, PluginKind, Sha256, read_limited,
@@ -17,10 +17,8 @@ use wharf_runtime::plugin::manifest::{
 };
 use wharf_runtime::registry::lock::{self, Locked, PluginLock};
 use wharf_runtime::registry::names;
-use wharf_runtime::registry::{
-    LoadError, PinnedBy, ToolHolder, check_component, check_pin, check_tools,
-};
-use wharf_runtime::wasm::{SUPPORTED_API_VERSIONS, WasmRuntime};
+use wharf_runtime::registry::{LoadError, PinnedBy, ToolHolder, check_pin, check_tools};
+use wharf_runtime::wasm::WasmRuntime;
 
 use crate::GlobalArgs;
 use crate::session::{cache_dir, plugins_dir};
@@ -115,7 +113,8 @@ pub(super) fn add(
             manifest.feature.key
         );
     }
-    check_before_compiling(&manifest, &manifest_path, &bytes).map_err(not_installed_text)?;
+    crate::plugin_dev::check_before_compiling(&manifest, &manifest_path, &bytes)
+        .map_err(not_installed_text)?;
 
     // The manifest is a third party's: its text is shown safe.
     println!(
@@ -188,45 +187,6 @@ pub(super) fn add(
         load_time.as_secs_f64() * 1000.0
     );
     Ok(())
-}
-
-/// Every check that needs none of the plugin's code run or compiled: its
-/// kind, the API it targets, and (for a component) what its header says
-/// it exports and imports.
-pub(super) fn check_before_compiling(
-    manifest: &Manifest,
-    manifest_path: &Path,
-    bytes: &[u8],
-) -> anyhow::Result<()> {
-    let at = manifest_path.display();
-    match manifest.kind {
-        PluginKind::Wasm => {
-            if !SUPPORTED_API_VERSIONS.contains(&manifest.api.as_str()) {
-                bail!(
-                    "{at}: `api = \"{}\"` is not a plugin API this wharf supports (supported: {}); \
-                     build against a supported wit/ version and set `api` to it",
-                    manifest.api,
-                    SUPPORTED_API_VERSIONS.join(", ")
-                );
-            }
-            check_component(&manifest.api, bytes)
-                .map_err(|err| anyhow!("{}: {err}", manifest.artifact.display()))
-        }
-        PluginKind::Native => {
-            let abi = native::ABI_VERSION.to_string();
-            if manifest.api != abi {
-                bail!(
-                    "{at}: `api = \"{}\"` is not a native plugin ABI this wharf supports \
-                     (supported: \"{abi}\")",
-                    manifest.api
-                );
-            }
-            Ok(())
-        }
-        PluginKind::Mcp => {
-            bail!("{at}: an MCP server is not installed as a plugin; add it with `wharf mcp add`")
-        }
-    }
 }
 
 fn not_installed_text(err: anyhow::Error) -> anyhow::Error {

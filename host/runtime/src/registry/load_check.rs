@@ -239,6 +239,8 @@ mod tests {
     fn tools_are_checked_by_name_and_schema() {
         let object = serde_json::json!({"type": "object"});
         let long = "a".repeat(65);
+        // An MCP server's namespace, which other kinds may not use.
+        let mcp = super::super::names::namespace(PluginKind::Mcp).unwrap();
         let cases: Vec<(ToolSpec, Option<&str>)> = vec![
             (spec("word_count-2", object.clone()), None),
             (
@@ -248,7 +250,7 @@ mod tests {
             (spec("", object.clone()), Some("\"\" is not 1 to 64")),
             (spec(&long, object.clone()), Some("is not 1 to 64")),
             (
-                spec("mcp__x__y", object.clone()),
+                spec(&format!("{mcp}x__y"), object.clone()),
                 Some("reserved for the tools of MCP"),
             ),
             (spec("t", serde_json::json!({})), None),

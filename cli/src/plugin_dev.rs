@@ -11,12 +11,13 @@ use std::time::SystemTime;
 use anyhow::{Context as _, anyhow, bail};
 use wharf_config::features::FeatureSpec;
 use wharf_host::session::{Configured, Started};
+use wharf_runtime::native;
 use wharf_runtime::plugin::Plugin as _;
 use wharf_runtime::plugin::manifest::{
     MANIFEST_FILE, MAX_ARTIFACT_BYTES, Manifest, PluginKind, read_limited, read_manifest_text,
 };
-use wharf_runtime::registry::check_tools;
-use wharf_runtime::wasm::WasmRuntime;
+use wharf_runtime::registry::{check_component, check_tools};
+use wharf_runtime::wasm::{SUPPORTED_API_VERSIONS, WasmRuntime};
 use wharf_sandbox::{Command, PathEnv, Sandbox, SandboxPolicy};
 
 use crate::GlobalArgs;
@@ -66,7 +67,7 @@ pub(crate) fn prepare(global: &GlobalArgs, dir: &Path) -> anyhow::Result<DevPlug
     .map_err(|err| {
         anyhow!("{err}; build the plugin first (see the README `wharf plugin new` wrote)")
     })?;
-    super::add::check_before_compiling(&manifest, &manifest_path, &bytes)?;
+    check_before_compiling(&manifest, &manifest_path, &bytes)?;
 
     // Its feature is registered before the configuration is read, and on:
     // an installed plugin of the same name then loses its key and is
@@ -187,7 +188,7 @@ fn newest_under(path: &Path) -> Option<SystemTime> {
 }
 
 /// The tool `plugin dev` calls: the one named, or the plugin's only one.
-pub(super) fn tool_to_call(dev_tools: &[String], named: Option<String>) -> anyhow::Result<String> {
+pub(crate) fn tool_to_call(dev_tools: &[String], named: Option<String>) -> anyhow::Result<String> {
     match (named, dev_tools) {
         (Some(name), _) => Ok(name),
         (None, [only]) => Ok(only.clone()),
@@ -197,5 +198,44 @@ pub(super) fn tool_to_call(dev_tools: &[String], named: Option<String>) -> anyho
             tools.join(", ")
         ))
         .into()),
+    }
+}
+
+/// Every check that needs none of the plugin's code run or compiled: its
+/// kind, the API it targets, and (for a component) what its header says
+/// it exports and imports.
+pub(crate) fn check_before_compiling(
+    manifest: &Manifest,
+    manifest_path: &Path,
+    bytes: &[u8],
+) -> anyhow::Result<()> {
+    let at = manifest_path.display();
+    match manifest.kind {
+        PluginKind::Wasm => {
+            if !SUPPORTED_API_VERSIONS.contains(&manifest.api.as_str()) {
+                bail!(
+                    "{at}: `api = \"{}\"` is not a plugin API this wharf supports (supported: {}); \
+                     build against a supported wit/ version and set `api` to it",
+                    manifest.api,
+                    SUPPORTED_API_VERSIONS.join(", ")
+                );
+            }
+            check_component(&manifest.api, bytes)
+                .map_err(|err| anyhow!("{}: {err}", manifest.artifact.display()))
+        }
+        PluginKind::Native => {
+            let abi = native::ABI_VERSION.to_string();
+            if manifest.api != abi {
+                bail!(
+                    "{at}: `api = \"{}\"` is not a native plugin ABI this wharf supports \
+                     (supported: \"{abi}\")",
+                    manifest.api
+                );
+            }
+            Ok(())
+        }
+        PluginKind::Mcp => {
+            bail!("{at}: an MCP server is not installed as a plugin; add it with `wharf mcp add`")
+        }
     }
 }
