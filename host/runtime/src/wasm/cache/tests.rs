@@ -145,3 +145,32 @@ fn a_forged_tool_list_is_not_believed() {
     fs::write(&path, br#"{"api_version":"0.1.0","tools":[]}"#).unwrap();
     assert!(fx.cache.known(&sha256).is_none());
 }
+
+/// A start that did not read an artifact (its digest remembered) reads it
+/// on the first call only when the compiled entry cannot be used, and then
+/// compiles it only if it still has the digest its pins were checked
+/// against: a changed artifact is refused, not compiled.
+#[test]
+fn an_artifact_read_at_its_first_call_must_still_have_the_checked_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = super::super::WasmRuntime::new(Some(dir.path().join("cache"))).unwrap();
+    let cache = runtime.cache.as_ref().unwrap();
+    let artifact = dir.path().join("plugin.wasm");
+    let checked = component(1);
+    let sha256: [u8; 32] = Sha256::digest(&checked).into();
+    // What a first load recorded; the compiled entry since replaced.
+    cache.remember(&sha256, "0.1.0", &[]);
+    fs::create_dir_all(&cache.dir).unwrap();
+    fs::write(cache.entry(&sha256), b"not compiled code").unwrap();
+
+    fs::write(&artifact, component(2)).unwrap();
+    let plugin = runtime.load_unread("p", &artifact, sha256).unwrap();
+    let err = plugin.prepare_now().err().unwrap();
+    assert!(matches!(err, WasmError::ArtifactChanged { .. }), "{err}");
+
+    // The artifact as checked: compiled (this test component exports no
+    // `wharf:plugin/tool`, which is what stops it next).
+    fs::write(&artifact, &checked).unwrap();
+    let err = plugin.prepare_now().err().unwrap();
+    assert!(matches!(err, WasmError::NotAPlugin), "{err}");
+}
