@@ -106,6 +106,11 @@ fn the_printed_steps_build_try_and_install_a_rust_plugin() {
         "{}",
         tried.stdout
     );
+    assert!(
+        tried.stderr.contains("counting README.md"),
+        "the tool's log line: {}",
+        tried.stderr
+    );
     // `plugin dev` installed nothing.
     let home = env.wharf_home();
     assert!(!home.join("plugins").exists() && !home.join("plugins.lock").exists());

@@ -2,7 +2,7 @@
 //! `wharf plugin dev .` builds it and calls it without installing it.
 
 use serde::Deserialize;
-use wharf_plugin_api::{Args, Context, Output, ReadError, Tool, ToolError, ToolSpec};
+use wharf_plugin_api::{Args, Context, Level, Output, ReadError, Tool, ToolError, ToolSpec};
 
 pub struct WordCount;
 
@@ -31,6 +31,8 @@ impl Tool for WordCount {
 
     fn call(cx: &Context, args: Args) -> Result<Output, ToolError> {
         let input: Input = args.parse()?;
+        // Recorded with the call; `wharf plugin dev` prints it on stderr.
+        wharf_plugin_api::log(Level::Debug, &format!("counting {}", input.path));
         // One host call, checked against the grant (`fs.read` in
         // plugin.toml); its errors say what was refused and why.
         match cx.read_to_string(&input.path) {
