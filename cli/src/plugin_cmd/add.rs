@@ -295,6 +295,8 @@ fn install(
     let replaced = lock.get(manifest.name.as_str()).map(|old| old.sha256);
     let aside = plugins.join(format!(".replacing-{}", manifest.name));
     let moved_aside = target.symlink_metadata().is_ok();
+    // What an interrupted replacement left (wharf skips hidden entries).
+    remove_entry(&aside);
     if moved_aside {
         std::fs::rename(target, &aside)
             .with_context(|| format!("cannot move {} aside to replace it", target.display()))?;
@@ -318,9 +320,14 @@ fn install(
         return Err(err).context(format!("plugin `{}` not installed", manifest.name));
     }
     if moved_aside {
-        // A link is removed without touching what it points to;
-        // remove_dir_all does not follow links below.
-        let _ = std::fs::remove_file(&aside).or_else(|_| std::fs::remove_dir_all(&aside));
+        remove_entry(&aside);
     }
     Ok(replaced)
+}
+
+/// Removes `path` if it is there: a link without touching what it points
+/// to, a directory with what is in it (remove_dir_all does not follow
+/// links below).
+fn remove_entry(path: &Path) {
+    let _ = std::fs::remove_file(path).or_else(|_| std::fs::remove_dir_all(path));
 }
