@@ -110,7 +110,7 @@ tools: grep"
     assert_eq!(
         out.stderr,
         format!(
-            "error: plugin `grep` is already installed in {}; remove it first (`wharf plugin remove grep`)\n",
+            "error: plugin `grep` is already installed in {}; replace it with `wharf plugin add --force` (or `wharf plugin upgrade DIR`), or remove it first (`wharf plugin remove grep`)\n",
             display(&installed)
         )
     );
