@@ -1,6 +1,6 @@
 //! What watching a call costs: the trivial call with the audit log
-//! writing its record and wharf's log at its default filter (and the
-//! exporter of [`exporter_for_bench`], if any), beside the same call with
+//! writing its record, wharf's log at its default filter and the
+//! OpenTelemetry exporter (to a collector on loopback), beside the same call with
 //! neither, in the same run (the budget: ≤ 5 µs more at p50); and
 //! what each costs alone. The four are measured in turns, a block of calls
 //! each, so that what else the machine does weighs on all alike; "off"
@@ -12,10 +12,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tracing::Dispatch;
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::filter::filter_fn;
 use wharf_config::Config;
 use wharf_host::audit::AuditLog;
+use wharf_plugin_telemetry::{ExportLayer, Exporter as Collector, Service, Settings, Telemetry};
 use wharf_runtime::pipeline::{self, Session};
 use wharf_runtime::registry::Plugins;
+use wharf_tests::otlp_receiver::OtlpReceiver;
 
 use super::logging::{Exporter, Shutdown};
 
@@ -23,10 +27,26 @@ use super::logging::{Exporter, Shutdown};
 const BLOCK: usize = 500;
 const TURNS: usize = 40;
 
-/// The exporter measured with wharf's log, as `init` takes it (`None`: the
-/// log alone).
-fn exporter_for_bench() -> Option<(Exporter, Shutdown)> {
-    None
+/// The exporter measured with wharf's log, as `init` takes it: OTLP over
+/// HTTP to `collector` (`None` if it cannot be built: the log alone).
+fn exporter_for_bench(collector: &OtlpReceiver) -> Option<(Exporter, Shutdown)> {
+    let settings = Settings {
+        environment: "bench".to_owned(),
+        exporter: Collector::OtlpHttp {
+            endpoint: collector.http_endpoint(),
+            headers: Default::default(),
+            json: false,
+            tls: Default::default(),
+        },
+        flush_timeout: Duration::from_secs(2),
+    };
+    let service = Service {
+        name: "wharf".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let (layer, telemetry) = Telemetry::start(&settings, &service).ok()?;
+    let layer = layer.with_filter(filter_fn(ExportLayer::exports));
+    Some((Box::new(layer), Box::new(move || telemetry.shutdown())))
 }
 
 /// What a turn watches the calls with.
@@ -45,7 +65,8 @@ pub fn observed_calls(
     let call = super::echo_call("echo_text");
     let home = root.join("observed-home");
     let audit = AuditLog::new(home.join("audit"), config, 64 * 1024 * 1024, 2);
-    let exporter = exporter_for_bench();
+    let collector = OtlpReceiver::http().unwrap();
+    let exporter = exporter_for_bench(&collector);
     let exporting = if exporter.is_some() {
         " and the exporter"
     } else {
