@@ -186,7 +186,8 @@ fn warm_calls(root: &Path, subject: &Subject) {
     let (heavy, echo) = (p50(heavy), p50(echo));
     println!(
         "heavy: {}, {} KiB: warm call through the pipeline p50 {} (target ≤ {}), {:.1}× echo_text's \
-         {}; first call in a new process {} (session start {}, first ever {})",
+         {}; first call in a new session {} (the session's start {}, hashing the bytes built in, \
+         as an installed plugin's are not; the first session, compiling: {})",
         subject.label,
         artifact_size(&subject.dir) >> 10,
         ms(heavy),
@@ -221,24 +222,26 @@ fn artifact_size(dir: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-/// `wharf tool call echo_text` as a whole process, with nothing else
-/// installed, then with the heavy plugins installed, their features off
-/// and then on.
+/// `wharf tool call echo_text` as a whole process in a home with nothing
+/// else installed, and in one with the heavy plugins installed, their
+/// features off and then on: the three in turns, so that the machine's
+/// load weighs on each alike.
 fn installed_beside(root: &Path, subjects: &[Subject]) {
     let wharf = PathBuf::from(env!("CARGO_BIN_EXE_wharf"));
-    let home = root.join("process-home");
+    let alone = root.join("home-alone");
+    let beside = root.join("home-beside");
     let work = root.join("process-work");
     std::fs::create_dir_all(&work).unwrap();
     let echo = root.join("sources/echo");
     std::fs::create_dir_all(&echo).unwrap();
     std::fs::write(echo.join("plugin.toml"), ECHO_MANIFEST).unwrap();
     std::fs::write(echo.join("wharf_test_guest_echo.wasm"), ECHO_WASM).unwrap();
-    let wharf_run = |args: &[&str]| {
+    let wharf_run = |home: &Path, args: &[&str]| {
         let started = Instant::now();
         let output = Command::new(&wharf)
             .args(args)
             .env_clear()
-            .env("WHARF_HOME", &home)
+            .env("WHARF_HOME", home)
             .env("HOME", root)
             .current_dir(&work)
             .output()
@@ -251,24 +254,16 @@ fn installed_beside(root: &Path, subjects: &[Subject]) {
         );
         elapsed
     };
-    wharf_run(&["plugin", "add", echo.to_str().unwrap()]);
-    let call = |features: &[&str]| {
-        let mut args: Vec<&str> = vec!["--enable", "echo"];
-        for feature in features {
-            args.extend(["--enable", feature]);
-        }
-        args.extend(["tool", "call", "echo_text", "--args", r#"{"text":"hi"}"#]);
-        wharf_run(&args);
-        p50((0..21).map(|_| wharf_run(&args)).collect())
-    };
-    let absent = call(&[]);
+    for home in [&alone, &beside] {
+        wharf_run(home, &["plugin", "add", echo.to_str().unwrap()]);
+    }
     for subject in subjects {
-        wharf_run(&["plugin", "add", subject.dir.to_str().unwrap()]);
+        wharf_run(&beside, &["plugin", "add", subject.dir.to_str().unwrap()]);
     }
     // Installed a while ago, as a user's plugins are: a start then knows
     // their digests without reading them (see wasm/cache/digests.rs).
     let past = SystemTime::now() - Duration::from_secs(3600);
-    for entry in std::fs::read_dir(home.join("plugins")).unwrap() {
+    for entry in std::fs::read_dir(beside.join("plugins")).unwrap() {
         for file in std::fs::read_dir(entry.unwrap().path()).unwrap() {
             std::fs::File::options()
                 .write(true)
@@ -278,10 +273,31 @@ fn installed_beside(root: &Path, subjects: &[Subject]) {
                 .unwrap();
         }
     }
+    let args = |switch: &'static str| {
+        let mut args: Vec<&str> = vec!["--enable", "echo"];
+        for subject in subjects.iter().filter(|_| !switch.is_empty()) {
+            args.extend([switch, subject.feature]);
+        }
+        args.extend(["tool", "call", "echo_text", "--args", r#"{"text":"hi"}"#]);
+        args
+    };
+    let runs = [
+        (&alone, args("")),
+        (&beside, args("--disable")),
+        (&beside, args("--enable")),
+    ];
+    let mut samples: [Vec<Duration>; 3] = Default::default();
+    for round in 0..22 {
+        for ((home, args), samples) in runs.iter().zip(&mut samples) {
+            let elapsed = wharf_run(home, args);
+            // The first round warms the caches.
+            if round > 0 {
+                samples.push(elapsed);
+            }
+        }
+    }
+    let [absent, off, on] = samples.map(p50);
     let names: Vec<&str> = subjects.iter().map(|s| s.label).collect();
-    let features: Vec<&str> = subjects.iter().map(|s| s.feature).collect();
-    let off = call(&[]);
-    let on = call(&features);
     let percent = |with: Duration| (with.as_secs_f64() / absent.as_secs_f64() - 1.0) * 100.0;
     println!(
         "wharf tool call echo_text, whole process: p50 {} alone; with {} installed: off {} \
