@@ -5,8 +5,8 @@
 use wharf_sandbox::SandboxMode;
 
 use super::{Fixture, feature_row};
-use crate::requirements::RequirementsSource;
 use crate::otel::{OtelConfig, OtelExporter};
+use crate::requirements::RequirementsSource;
 use crate::{ApprovalPolicy, Config, ConfigError, ConfigOptions};
 
 /// Where each fixture's requirements file is written.
