@@ -28,6 +28,15 @@ const BUILT_FROM_API: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../plugin-api
 
 const MANIFEST: &str = include_str!("templates/plugin.toml");
 const WIT: &str = include_str!("../../../wit/0.1.0/plugin.wit");
+/// The Python and JavaScript projects' tools are the repository's examples
+/// (built and called in CI), their tool renamed.
+const PYTHON_EXAMPLE: &str = include_str!("../../../examples/python-word-count/app.py");
+const JS_EXAMPLE: &str = include_str!("../../../examples/js-word-count/word-count.js");
+
+/// `example`'s source with its tool's name, `tool`, as a placeholder.
+fn from_example(example: &str, tool: &str) -> String {
+    example.replace(tool, "{{tool}}")
+}
 
 /// A file of a project: its path under the project directory and its text.
 type File = (&'static str, String);
@@ -146,7 +155,7 @@ fn python(vars: &Vars<'_>) -> Vec<File> {
     vec![
         (
             "app.py",
-            vars.fill(include_str!("templates/python/app.py"), "", ""),
+            vars.fill(&from_example(PYTHON_EXAMPLE, "py_word_count"), "", ""),
         ),
         (
             "requirements.txt",
@@ -166,7 +175,7 @@ fn js(vars: &Vars<'_>) -> Vec<File> {
     vec![
         (
             "plugin.js",
-            vars.fill(include_str!("templates/js/plugin.js"), "", ""),
+            vars.fill(&from_example(JS_EXAMPLE, "js_word_count"), "", ""),
         ),
         (
             "package.json",
