@@ -12,8 +12,11 @@ use crate::Env;
 
 /// A config with server `everything` over stdio, plus `extra` lines.
 fn stdio_config(env: &Env, extra: &str) {
+    // node starts the server in well under a second, but a CI machine busy
+    // compiling can take longer than the default 10 s.
     env.write_config(&format!(
-        "[mcp_servers.everything]\ncommand = \"node\"\nargs = [{:?}, \"stdio\"]\n{extra}",
+        "[mcp_servers.everything]\ncommand = \"node\"\nargs = [{:?}, \"stdio\"]\n\
+         startup_timeout_sec = 60\n{extra}",
         everything().display().to_string()
     ));
 }

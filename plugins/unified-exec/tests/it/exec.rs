@@ -108,7 +108,14 @@ fn an_interactive_program_on_a_pty() {
     args.yield_time_ms = Some(500);
     let started = fx.try_exec(args).unwrap();
     let id = running(&started);
-    assert!(started.output.contains(">>> "), "{started}");
+    // Python prints its prompt once it has started, which a busy machine
+    // can take longer than the first yield to do.
+    let mut shown = started.output.clone();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !shown.contains(">>> ") && std::time::Instant::now() < deadline {
+        shown.push_str(&fx.write(id, "", 250).output);
+    }
+    assert!(shown.contains(">>> "), "{started}\n{shown}");
 
     let answer = fx.write(id, "print(6 * 7)\n", 500);
     assert_eq!(answer.status, Status::Running(id));
