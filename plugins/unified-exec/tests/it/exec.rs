@@ -111,7 +111,7 @@ fn an_interactive_program_on_a_pty() {
     // Python prints its prompt once it has started, which a busy machine
     // can take longer than the first yield to do.
     let mut shown = started.output.clone();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while !shown.contains(">>> ") && std::time::Instant::now() < deadline {
         shown.push_str(&fx.write(id, "", 250).output);
     }
