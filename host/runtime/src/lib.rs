@@ -9,6 +9,7 @@
 //! it must know about the model as a [`pipeline::ModelFit`].
 
 pub mod exec;
+pub mod hooks;
 pub mod ids;
 pub mod native;
 pub mod pipeline;

@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 use wharf_cancel::CancelToken;
 use wharf_sandbox::{PathEnv, PathRules, Sandbox};
 
+use crate::hooks::Hooks;
 use crate::ids::{CallId, SessionId};
 use crate::plugin::grant::{self, Grant, HostLimits};
 use crate::plugin::manifest::PluginName;
@@ -75,6 +76,8 @@ pub struct Session {
     /// ([`AppliedChange::diff`]), for a front end to show; it costs a read
     /// of every replaced or deleted file.
     pub record_diffs: bool,
+    /// The hooks around the session's events, in order (none by default).
+    pub hooks: Hooks,
     env: Box<EnvLookup>,
     /// Grants depend only on the plugin and the session: computed once.
     grants: Mutex<HashMap<String, Arc<Grant>>>,
@@ -117,6 +120,7 @@ impl Session {
             approver: None,
             cancel: CancelToken::new(),
             record_diffs: false,
+            hooks: Hooks::default(),
             env,
             grants: Mutex::new(HashMap::new()),
         }
