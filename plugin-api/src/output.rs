@@ -103,6 +103,16 @@ impl Output {
     }
 
     /// `command` stays behind: the 0.1.0 record cannot grow.
+    /// A tool's output as a hook is given it: its content and error flag.
+    pub(crate) fn from_wit(output: wit::ToolOutput) -> Output {
+        Output {
+            content: output.content,
+            is_error: output.is_error,
+            changes: Vec::new(),
+            command: None,
+        }
+    }
+
     pub(crate) fn into_wit(self) -> wit::ToolOutput {
         wit::ToolOutput {
             content: self.content,

@@ -27,7 +27,11 @@ pub enum Lang {
 const BUILT_FROM_API: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../plugin-api");
 
 const MANIFEST: &str = include_str!("templates/plugin.toml");
+/// The WIT the Python and JavaScript projects build against, and its
+/// version (their examples are 0.1.0 components; the Rust project targets
+/// plugin-api's version, the latest).
 const WIT: &str = include_str!("../../../wit/0.1.0/plugin.wit");
+const WIT_API: &str = "0.1.0";
 /// The Python and JavaScript projects' tools are the repository's examples
 /// (built and called in CI), their tool renamed.
 const PYTHON_EXAMPLE: &str = include_str!("../../../examples/python-word-count/app.py");
@@ -164,7 +168,11 @@ fn python(vars: &Vars<'_>) -> Vec<File> {
         ("wit/plugin.wit", WIT.to_owned()),
         (
             "plugin.toml",
-            vars.fill(MANIFEST, &format!("{}.wasm", vars.tool), DESCRIPTION),
+            vars.fill(
+                &MANIFEST.replace("{{api}}", WIT_API),
+                &format!("{}.wasm", vars.tool),
+                DESCRIPTION,
+            ),
         ),
         (".gitignore", format!("/{}.wasm\n__pycache__/\n", vars.tool)),
         ("README.md", readme(vars, Lang::Python)),
@@ -184,7 +192,11 @@ fn js(vars: &Vars<'_>) -> Vec<File> {
         ("wit/plugin.wit", WIT.to_owned()),
         (
             "plugin.toml",
-            vars.fill(MANIFEST, &format!("{}.wasm", vars.tool), DESCRIPTION),
+            vars.fill(
+                &MANIFEST.replace("{{api}}", WIT_API),
+                &format!("{}.wasm", vars.tool),
+                DESCRIPTION,
+            ),
         ),
         (
             ".gitignore",

@@ -13,8 +13,10 @@
 mod cache;
 mod call;
 pub(crate) mod files;
+mod hooks;
 mod state;
 pub mod v0_1_0;
+pub mod v0_2_0;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -27,10 +29,11 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 use crate::plugin::ToolSpec;
 use crate::plugin::manifest::{MAX_ARTIFACT_BYTES, read_limited};
 pub(crate) use cache::FileStamp;
+pub use hooks::{HookSelection, WasmHook};
 use state::CallState;
 
 /// The `wharf:plugin` versions this host serves.
-pub const SUPPORTED_API_VERSIONS: &[&str] = &["0.1.0"];
+pub const SUPPORTED_API_VERSIONS: &[&str] = &["0.1.0", "0.2.0"];
 
 /// How often the epoch ticks: the granularity of timeouts and cancellation.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -54,6 +57,9 @@ pub enum WasmError {
     Describe(String),
     #[error("tool `{tool}` has an invalid input schema: {message}")]
     BadSpec { tool: String, message: String },
+    /// The manifest asks for hooks the component cannot give.
+    #[error("{0}")]
+    Hooks(String),
     #[error("cannot set up the WASM engine: {0}")]
     Engine(String),
     /// Reading an artifact that was not read at start failed.
@@ -122,6 +128,7 @@ impl WasmRuntime {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|err| WasmError::Engine(format!("{err:#}")))?;
         v0_1_0::add_to_linker(&mut linker).map_err(|err| WasmError::Engine(format!("{err:#}")))?;
+        v0_2_0::add_to_linker(&mut linker).map_err(|err| WasmError::Engine(format!("{err:#}")))?;
         spawn_epoch_ticker(&engine);
         let cache = cache_dir.map(|dir| cache::CompileCache::new(dir, &engine));
         Ok(WasmRuntime {
@@ -376,7 +383,7 @@ pub struct WasmPlugin {
     linker: Arc<Linker<CallState>>,
     cache: Option<cache::CompileCache>,
     source: Source,
-    prepared: OnceLock<Result<v0_1_0::PluginPre<CallState>, String>>,
+    prepared: OnceLock<Result<call::Prepared, String>>,
     tools: Vec<ToolSpec>,
     sha256: [u8; 32],
     api_version: String,
@@ -397,7 +404,7 @@ impl std::fmt::Debug for WasmPlugin {
 impl WasmPlugin {
     /// Compiles or maps the component, checks its API version and links
     /// it: everything before an instance can be made.
-    fn prepare_now(&self) -> Result<(v0_1_0::PluginPre<CallState>, String, bool), WasmError> {
+    fn prepare_now(&self) -> Result<(call::Prepared, String, bool), WasmError> {
         let bytes = || match &self.source {
             Source::Bytes(bytes) => Ok(Arc::clone(bytes)),
             Source::Unread(path) => read_artifact_again(path, &self.sha256),
@@ -411,12 +418,12 @@ impl WasmPlugin {
             .linker
             .instantiate_pre(&component)
             .map_err(|err| WasmError::Link(format!("{err:#}")))?;
-        let pre = v0_1_0::PluginPre::new(pre).map_err(|err| WasmError::Link(format!("{err:#}")))?;
+        let pre = call::Prepared::new(pre, &api_version)?;
         Ok((pre, api_version, from_cache))
     }
 
     /// The prepared instance, made on first use.
-    pub(crate) fn prepared(&self) -> Result<&v0_1_0::PluginPre<CallState>, String> {
+    pub(crate) fn prepared(&self) -> Result<&call::Prepared, String> {
         self.prepared
             .get_or_init(|| {
                 self.prepare_now()

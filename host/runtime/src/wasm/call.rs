@@ -10,16 +10,19 @@ use std::time::Instant;
 use wasmtime::{Store, UpdateDeadline};
 use wharf_cancel::CancelToken;
 
-use super::WasmPlugin;
 use super::state::{CallState, ExecAccess};
-use super::v0_1_0 as wit;
+use super::{WasmError, WasmPlugin, v0_1_0, v0_2_0};
 use crate::plugin::grant::Grant;
 use crate::plugin::{Args, CallContext, Plugin, ToolError, ToolOutput, ToolSpec};
 
 impl WasmPlugin {
     /// A store for one call under `grant` (`cx` is `None` while
     /// describing), with its deadline armed.
-    fn store(&self, grant: &Grant, cx: Option<&CallContext>) -> (Store<CallState>, Instant) {
+    pub(super) fn store(
+        &self,
+        grant: &Grant,
+        cx: Option<&CallContext>,
+    ) -> (Store<CallState>, Instant) {
         let deadline = Instant::now() + grant.timeout;
         let exec = cx.filter(|_| grant.exec).map(|cx| ExecAccess {
             sandbox: Arc::clone(&cx.sandbox),
@@ -78,14 +81,11 @@ impl WasmPlugin {
     }
 
     /// Asks a fresh instance for its tools, with no access at all.
-    pub(super) fn describe(&self) -> Result<Vec<ToolSpec>, super::WasmError> {
+    pub(super) fn describe(&self) -> Result<Vec<ToolSpec>, WasmError> {
         let grant = Grant::none(&crate::plugin::grant::HostLimits::default());
-        let pre = self.prepared().map_err(super::WasmError::Describe)?;
+        let pre = self.prepared().map_err(WasmError::Describe)?;
         let (mut store, deadline) = self.store(&grant, None);
-        let described = run_until(deadline, &CancelToken::new(), async {
-            let instance = pre.instantiate_async(&mut store).await?;
-            instance.wharf_plugin_tool().call_describe(&mut store).await
-        });
+        let described = run_until(deadline, &CancelToken::new(), pre.describe(&mut store));
         let specs = match described {
             Ok(Ok(specs)) => specs,
             Ok(Err(err)) => {
@@ -93,15 +93,66 @@ impl WasmPlugin {
                     Some(panic) => format!("it panicked: {panic}"),
                     None => format!("{err:#}"),
                 };
-                return Err(super::WasmError::Describe(reason));
+                return Err(WasmError::Describe(reason));
             }
             Err(stopped) => {
-                return Err(super::WasmError::Describe(
+                return Err(WasmError::Describe(
                     stopped.error(&grant).to_string(),
                 ));
             }
         };
-        specs.into_iter().map(wit::tool_spec).collect()
+        specs.into_iter().map(v0_2_0::tool_spec).collect()
+    }
+}
+
+/// A component linked with the bindings of the version it targets.
+pub(crate) enum Prepared {
+    V0_1_0(v0_1_0::Prepared),
+    V0_2_0(v0_2_0::Prepared),
+}
+
+impl Prepared {
+    /// Links `pre` with the bindings of `api_version` (one of
+    /// [`super::SUPPORTED_API_VERSIONS`]).
+    pub(super) fn new(
+        pre: wasmtime::component::InstancePre<CallState>,
+        api_version: &str,
+    ) -> Result<Prepared, WasmError> {
+        match api_version {
+            "0.1.0" => v0_1_0::Prepared::new(pre).map(Prepared::V0_1_0),
+            _ => v0_2_0::Prepared::new(pre).map(Prepared::V0_2_0),
+        }
+    }
+
+    /// The 0.2.0 bindings, which alone may export hooks.
+    pub(super) fn latest(&self) -> Option<&v0_2_0::Prepared> {
+        match self {
+            Prepared::V0_1_0(_) => None,
+            Prepared::V0_2_0(prepared) => Some(prepared),
+        }
+    }
+
+    async fn describe(
+        &self,
+        store: &mut Store<CallState>,
+    ) -> wasmtime::Result<Vec<v0_2_0::wit_types::ToolSpec>> {
+        match self {
+            Prepared::V0_1_0(prepared) => prepared.describe(store).await,
+            Prepared::V0_2_0(prepared) => prepared.describe(store).await,
+        }
+    }
+
+    async fn invoke(
+        &self,
+        store: &mut Store<CallState>,
+        cx: &v0_2_0::wit_types::CallContext,
+        tool: &str,
+        args: &str,
+    ) -> wasmtime::Result<Result<v0_2_0::wit_types::ToolOutput, v0_2_0::wit_types::ToolError>> {
+        match self {
+            Prepared::V0_1_0(prepared) => prepared.invoke(store, cx, tool, args).await,
+            Prepared::V0_2_0(prepared) => prepared.invoke(store, cx, tool, args).await,
+        }
     }
 }
 
@@ -124,13 +175,15 @@ thread_local! {
     static RUNTIME: CallRuntime = CallRuntime(
         tokio::runtime::Builder::new_current_thread()
             .enable_time()
+            // Sockets and HTTP of plugins with a network grant.
+            .enable_io()
             .build()
             .ok(),
     );
 }
 
 /// Why [`run_until`] returned without the call's result.
-enum Stopped {
+pub(super) enum Stopped {
     Deadline,
     Cancelled,
     /// The thread's runtime could not be created (out of resources).
@@ -138,7 +191,7 @@ enum Stopped {
 }
 
 impl Stopped {
-    fn error(self, grant: &Grant) -> ToolError {
+    pub(super) fn error(self, grant: &Grant) -> ToolError {
         match self {
             Stopped::Deadline => ToolError::Timeout(grant.timeout.as_millis()),
             Stopped::Cancelled => ToolError::Cancelled,
@@ -159,7 +212,7 @@ impl Stopped {
 ///
 /// Must not be called from inside a tokio runtime: callers on one use
 /// `spawn_blocking`.
-fn run_until<F: Future>(
+pub(super) fn run_until<F: Future>(
     deadline: Instant,
     cancel: &CancelToken,
     call: F,
@@ -207,14 +260,12 @@ impl Plugin for WasmPlugin {
             ToolError::Failed(format!("the plugin cannot be loaded: {reason}"))
         })?;
         let (mut store, deadline) = self.store(grant, Some(cx));
-        let wit_cx = wit::call_context(cx);
-        let called = run_until(deadline, &cx.cancel, async {
-            let instance = pre.instantiate_async(&mut store).await?;
-            instance
-                .wharf_plugin_tool()
-                .call_invoke(&mut store, &wit_cx, tool, args.text)
-                .await
-        });
+        let wit_cx = v0_2_0::call_context(cx);
+        let called = run_until(
+            deadline,
+            &cx.cancel,
+            pre.invoke(&mut store, &wit_cx, tool, args.text),
+        );
         let result = match called {
             Ok(Ok(result)) => result,
             Ok(Err(err)) => {
@@ -222,7 +273,9 @@ impl Plugin for WasmPlugin {
             }
             Err(stopped) => return Err(stopped.error(grant)),
         };
-        let mut output = result.map(wit::tool_output).map_err(wit::tool_error)?;
+        let mut output = result
+            .map(v0_2_0::tool_output)
+            .map_err(v0_2_0::tool_error)?;
         output.logs = std::mem::take(&mut store.data_mut().log).into_lines();
         Ok(output)
     }

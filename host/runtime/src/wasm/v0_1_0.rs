@@ -1,18 +1,16 @@
-//! `wharf:plugin@0.1.0`, the first version of the plugin interface, and
-//! its conversions to the host's types. Frozen from wharf's first release
-//! on: see "Versioning the plugin interface" in ARCHITECTURE.md. When 0.2.0
-//! arrives, this module keeps its bindings and forwards to the latest
-//! implementation.
+//! `wharf:plugin@0.1.0`, the first version of the plugin interface. It
+//! keeps its own bindings and forwards: each host function converts its
+//! arguments to 0.2.0's and calls the implementation in `v0_2_0.rs`, and
+//! what its exports return is converted to 0.2.0's types, which the host
+//! reads. Frozen from wharf's first release on: see "Versioning the plugin
+//! interface" in ARCHITECTURE.md.
 
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::Store;
+use wasmtime::component::{HasSelf, InstancePre, Linker};
 
 use super::WasmError;
-use std::time::Duration;
-
-use super::files::ReadFailure;
 use super::state::CallState;
-use crate::exec::{ExecError, ExecRequest};
-use crate::plugin::{CallContext, Content, Display, FileChange, ToolError, ToolOutput, ToolSpec};
+use super::v0_2_0::{host as latest_host, wit_types as latest_types};
 
 wasmtime::component::bindgen!({
     world: "plugin",
@@ -22,7 +20,6 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-use exports::wharf::plugin::tool as wit_tool;
 use wharf::plugin::host::{self, LogLevel};
 use wharf::plugin::types as wit_types;
 
@@ -30,123 +27,152 @@ pub(super) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<
     Plugin::add_to_linker::<CallState, HasSelf<CallState>>(linker, |state| state)
 }
 
+/// A 0.1.0 component linked and ready to instantiate.
+pub(crate) struct Prepared(PluginPre<CallState>);
+
+impl Prepared {
+    pub(super) fn new(pre: InstancePre<CallState>) -> Result<Prepared, WasmError> {
+        PluginPre::new(pre)
+            .map(Prepared)
+            .map_err(|err| WasmError::Link(format!("{err:#}")))
+    }
+
+    pub(super) async fn describe(
+        &self,
+        store: &mut Store<CallState>,
+    ) -> wasmtime::Result<Vec<latest_types::ToolSpec>> {
+        let instance = self.0.instantiate_async(&mut *store).await?;
+        let specs = instance
+            .wharf_plugin_tool()
+            .call_describe(&mut *store)
+            .await?;
+        Ok(specs.into_iter().map(tool_spec).collect())
+    }
+
+    pub(super) async fn invoke(
+        &self,
+        store: &mut Store<CallState>,
+        cx: &latest_types::CallContext,
+        name: &str,
+        args: &str,
+    ) -> wasmtime::Result<Result<latest_types::ToolOutput, latest_types::ToolError>> {
+        let cx = wit_types::CallContext {
+            call_id: cx.call_id.clone(),
+            session_id: cx.session_id.clone(),
+            cwd: cx.cwd.clone(),
+        };
+        let instance = self.0.instantiate_async(&mut *store).await?;
+        let result = instance
+            .wharf_plugin_tool()
+            .call_invoke(&mut *store, &cx, name, args)
+            .await?;
+        Ok(result.map(tool_output).map_err(tool_error))
+    }
+}
+
 impl host::Host for CallState {
     fn log(&mut self, level: LogLevel, message: String) {
         let level = match level {
-            LogLevel::Trace => "trace",
-            LogLevel::Debug => "debug",
-            LogLevel::Info => "info",
-            LogLevel::Warn => "warn",
-            LogLevel::Error => "error",
+            LogLevel::Trace => latest_host::LogLevel::Trace,
+            LogLevel::Debug => latest_host::LogLevel::Debug,
+            LogLevel::Info => latest_host::LogLevel::Info,
+            LogLevel::Warn => latest_host::LogLevel::Warn,
+            LogLevel::Error => latest_host::LogLevel::Error,
         };
-        CallState::log(self, level, &message);
+        latest_host::Host::log(self, level, message);
     }
 
     fn progress(&mut self, message: String) {
-        CallState::progress(self, &message);
+        latest_host::Host::progress(self, message);
     }
 
     fn exec(&mut self, request: host::ExecRequest) -> Result<host::ExecOutput, host::ExecError> {
-        let request = ExecRequest {
+        let request = latest_host::ExecRequest {
             argv: request.argv,
             cwd: request.cwd,
             env: request.env,
             stdin: request.stdin,
-            timeout: Duration::from_millis(u64::from(request.timeout_ms)),
+            timeout_ms: request.timeout_ms,
         };
-        let result = CallState::exec(self, request).map_err(|err| match err {
-            ExecError::Denied(message) => host::ExecError::Denied(message),
-            ExecError::NotFound(message) => host::ExecError::NotFound(message),
-            ExecError::Failed(message) => host::ExecError::Failed(message),
+        let output = latest_host::Host::exec(self, request).map_err(|err| match err {
+            latest_host::ExecError::Denied(message) => host::ExecError::Denied(message),
+            latest_host::ExecError::NotFound(message) => host::ExecError::NotFound(message),
+            latest_host::ExecError::Failed(message) => host::ExecError::Failed(message),
         })?;
         Ok(host::ExecOutput {
-            exit_code: result.exit_code,
-            stdout: result.stdout,
-            stderr: result.stderr,
-            timed_out: result.timed_out,
+            exit_code: output.exit_code,
+            stdout: output.stdout,
+            stderr: output.stderr,
+            timed_out: output.timed_out,
         })
     }
 
     fn read_file(&mut self, path: String) -> Result<Vec<u8>, host::ReadError> {
-        CallState::read_file(self, &path).map_err(|failure| match failure {
-            ReadFailure::NotFound => host::ReadError::NotFound,
-            ReadFailure::Denied(message) => host::ReadError::Denied(message),
-            ReadFailure::Failed(message) => host::ReadError::Failed(message),
+        latest_host::Host::read_file(self, path).map_err(|err| match err {
+            latest_host::ReadError::NotFound => host::ReadError::NotFound,
+            latest_host::ReadError::Denied(message) => host::ReadError::Denied(message),
+            latest_host::ReadError::Failed(message) => host::ReadError::Failed(message),
         })
     }
 }
 
 impl wit_types::Host for CallState {}
 
-pub(super) fn tool_spec(spec: wit_tool::ToolSpec) -> Result<ToolSpec, WasmError> {
-    let input_schema: serde_json::Value =
-        serde_json::from_str(&spec.input_schema).map_err(|err| WasmError::BadSpec {
-            tool: spec.name.clone(),
-            message: format!("not JSON: {err}"),
-        })?;
-    Ok(ToolSpec {
+fn tool_spec(spec: wit_types::ToolSpec) -> latest_types::ToolSpec {
+    latest_types::ToolSpec {
         name: spec.name,
         description: spec.description,
-        input_schema,
+        input_schema: spec.input_schema,
         freeform_grammar: spec.freeform_grammar,
         requires: spec.requires,
-        // 0.1.0 carries no display hints.
-        display: Display::default(),
-    })
-}
-
-pub(super) fn call_context(cx: &CallContext) -> wit_tool::CallContext {
-    wit_tool::CallContext {
-        call_id: cx.call_id.to_string(),
-        session_id: cx.session_id.to_string(),
-        cwd: cx.cwd.to_string_lossy().into_owned(),
     }
 }
 
-pub(super) fn tool_output(output: wit_tool::ToolOutput) -> ToolOutput {
+fn tool_output(output: wit_types::ToolOutput) -> latest_types::ToolOutput {
     let content = output
         .content
         .into_iter()
         .map(|content| match content {
-            wit_types::Content::Text(text) => Content::Text(text),
-            wit_types::Content::Json(json) => Content::Json(json),
-            wit_types::Content::Image(image) => Content::Image {
+            wit_types::Content::Text(text) => latest_types::Content::Text(text),
+            wit_types::Content::Json(json) => latest_types::Content::Json(json),
+            wit_types::Content::Image(image) => latest_types::Content::Image(latest_types::Image {
                 mime_type: image.mime_type,
                 data: image.data,
-            },
+            }),
         })
         .collect();
     let changes = output
         .changes
         .into_iter()
         .map(|change| match change {
-            wit_types::FileChange::Add(file) => FileChange::Add {
-                path: file.path,
-                contents: file.contents,
-            },
-            wit_types::FileChange::Delete(path) => FileChange::Delete { path },
-            wit_types::FileChange::Update(update) => FileChange::Update {
-                path: update.path,
-                move_to: update.move_to,
-                contents: update.contents,
-            },
+            wit_types::FileChange::Add(file) => {
+                latest_types::FileChange::Add(latest_types::FileContents {
+                    path: file.path,
+                    contents: file.contents,
+                })
+            }
+            wit_types::FileChange::Delete(path) => latest_types::FileChange::Delete(path),
+            wit_types::FileChange::Update(update) => {
+                latest_types::FileChange::Update(latest_types::FileUpdate {
+                    path: update.path,
+                    move_to: update.move_to,
+                    contents: update.contents,
+                })
+            }
         })
         .collect();
-    ToolOutput {
+    latest_types::ToolOutput {
         content,
         is_error: output.is_error,
         changes,
-        logs: Vec::new(),
-        // 0.1.0's record has no command block.
-        command: None,
     }
 }
 
-pub(super) fn tool_error(err: wit_tool::ToolError) -> ToolError {
+fn tool_error(err: wit_types::ToolError) -> latest_types::ToolError {
     match err {
-        wit_types::ToolError::InvalidArgs(message) => ToolError::InvalidArgs(message),
-        wit_types::ToolError::Denied(message) => ToolError::Denied(message),
-        wit_types::ToolError::Cancelled => ToolError::Cancelled,
-        wit_types::ToolError::Failed(message) => ToolError::Failed(message),
+        wit_types::ToolError::InvalidArgs(message) => latest_types::ToolError::InvalidArgs(message),
+        wit_types::ToolError::Denied(message) => latest_types::ToolError::Denied(message),
+        wit_types::ToolError::Cancelled => latest_types::ToolError::Cancelled,
+        wit_types::ToolError::Failed(message) => latest_types::ToolError::Failed(message),
     }
 }
