@@ -293,6 +293,7 @@ fn a_library_unloads_after_its_calls_and_loads_again() {
         sandbox: Arc::new(Sandbox::new(&SandboxPolicy::new_read_only(), &env)),
         cancel: Default::default(),
         progress: None,
+        elicitation: None,
     };
     let grant = Grant::none(&HostLimits::default());
     let path = library(TEST_SO);

@@ -365,6 +365,7 @@ pub fn run(
         },
         cancel: session.cancel.clone(),
         progress,
+        elicitation: approval::elicitation(session),
     };
     // A cancel ends what the plugin keeps for the session (its processes),
     // so that a call waiting on them returns now, not at its timeout.

@@ -3,6 +3,7 @@
 //! takes and produces, manifests and grants.
 
 mod call_log;
+pub mod elicitation;
 pub mod grant;
 pub mod manifest;
 
@@ -88,6 +89,9 @@ pub struct CallContext {
     pub cancel: wharf_cancel::CancelToken,
     /// Where the call reports progress as it runs; `None`: nobody listens.
     pub progress: Option<Progress>,
+    /// Who answers when the plugin asks the user for input while the call
+    /// runs; `None`: nobody can (`wharf exec`), the plugin is told no.
+    pub elicitation: Option<elicitation::Elicitation>,
 }
 
 /// Where a running call reports progress, a line at a time, from the

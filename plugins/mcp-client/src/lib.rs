@@ -24,6 +24,7 @@
 
 mod content;
 pub mod credentials;
+mod elicitation;
 mod env;
 mod error;
 mod http;
@@ -43,6 +44,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use elicitation::{ElicitReply, ElicitRequest};
 pub use env::{DEFAULT_ENV_VARS, stdio_env};
 pub use error::{CallError, StartError};
 pub use names::{MAX_TOOL_NAME_LEN, qualified_name};
@@ -230,15 +232,27 @@ pub struct CallHooks<'a> {
     pub cancel: CancelToken,
     /// Each progress notification of this call, as one line of text.
     pub progress: &'a dyn Fn(&str),
+    /// What the user answers when the server asks for input while the call
+    /// runs (elicitation). Called on the caller's thread; it may block
+    /// until the user answers, and the tool timeout waits meanwhile.
+    pub elicit: &'a dyn Fn(&ElicitRequest) -> ElicitReply,
 }
 
 impl CallHooks<'static> {
-    /// Never cancelled, progress dropped.
+    /// Never cancelled, progress dropped, input declined.
     pub fn none() -> CallHooks<'static> {
         CallHooks {
             cancel: CancelToken::new(),
             progress: &|_| {},
+            elicit: &decline,
         }
+    }
+}
+
+/// Declines an elicitation: nobody can answer.
+pub fn decline(_: &ElicitRequest) -> ElicitReply {
+    ElicitReply::Decline {
+        reason: Some("nobody can answer it here".to_owned()),
     }
 }
 

@@ -178,7 +178,7 @@ impl McpServer {
                     .await;
                 reply.done(result);
             });
-            wait_for_result(&rx, cancel, &mut progress)
+            wait_for_result(&rx, cancel, hooks, &mut progress)
         };
         if outcome.is_ok() {
             progress.finish();
@@ -366,11 +366,14 @@ async fn drive(
                 }
                 return result;
             }
-            Some(event) = rx.recv() => {
-                if let CallEvent::Progress(line) = event {
-                    progress.offer(line, Instant::now());
+            Some(event) = rx.recv() => match event {
+                CallEvent::Progress(line) => progress.offer(line, Instant::now()),
+                // The user answers on this thread, as for an approval.
+                CallEvent::Elicit(ask) => {
+                    let _ = ask.reply.send((hooks.elicit)(&ask.request));
                 }
-            }
+                CallEvent::Done(_) | CallEvent::Cancelled => {}
+            },
             () = release, if due.is_some() => progress.tick(Instant::now()),
             () = &mut cancelled => {
                 let _ = cancel.send(());
@@ -389,6 +392,7 @@ async fn drive(
 fn wait_for_result(
     rx: &mpsc::Receiver<CallEvent>,
     cancel: oneshot::Sender<()>,
+    hooks: &CallHooks<'_>,
     progress: &mut Throttle<'_>,
 ) -> Result<CallResult, Failure> {
     loop {
@@ -408,6 +412,9 @@ fn wait_for_result(
         };
         match event {
             CallEvent::Progress(line) => progress.offer(line, Instant::now()),
+            CallEvent::Elicit(ask) => {
+                let _ = ask.reply.send((hooks.elicit)(&ask.request));
+            }
             CallEvent::Done(result) => return result,
             CallEvent::Cancelled => {
                 let _ = cancel.send(());
@@ -415,7 +422,9 @@ fn wait_for_result(
                 let deadline = Instant::now() + CANCEL_GRACE;
                 while let Some(left) = deadline.checked_duration_since(Instant::now()) {
                     match rx.recv_timeout(left) {
-                        Ok(CallEvent::Progress(_) | CallEvent::Cancelled) => {}
+                        Ok(
+                            CallEvent::Progress(_) | CallEvent::Cancelled | CallEvent::Elicit(_),
+                        ) => {}
                         Ok(CallEvent::Done(_)) | Err(_) => break,
                     }
                 }

@@ -82,6 +82,20 @@ impl LogRelay {
         ));
     }
 
+    /// A line of wharf's own about the server (a declined elicitation),
+    /// within the same budget as the server's messages: a server asking
+    /// again and again cannot flood the log.
+    pub(crate) fn line(&self, text: &str) {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        if counts.shown == MAX_LOG_LINES {
+            counts.not_shown += 1;
+            return;
+        }
+        counts.shown += 1;
+        drop(counts);
+        (self.sink)(text);
+    }
+
     /// The connection closed: says how many messages were not shown.
     pub(crate) fn finish(&self) {
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);

@@ -8,13 +8,17 @@ use std::time::Duration;
 use rmcp::model::LoggingMessageNotificationParam;
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, ClientCapabilities, ClientConfig, ClientRequest,
+    ElicitRequestParams, ElicitResult, ElicitationCapability, ErrorData, FormElicitationCapability,
     Implementation, JsonObject, ProgressNotificationParam, ServerResult,
 };
-use rmcp::service::{NotificationContext, PeerRequestOptions, RunningService, ServiceError};
+use rmcp::service::{
+    NotificationContext, PeerRequestOptions, RequestContext, RunningService, ServiceError,
+};
 use rmcp::{ClientHandler, RoleClient, ServiceExt as _};
 use tokio::sync::oneshot;
 use tokio::time::{Instant, timeout_at};
 
+use crate::elicitation::{Ask, ElicitReply, ElicitRouter};
 use crate::error::{init_detail, service_detail, transport_detail};
 use crate::http::{self, HttpFailure};
 use crate::listing;
@@ -30,12 +34,14 @@ const DEATH_NOTICE_WAIT: Duration = Duration::from_secs(1);
 /// How long the `notifications/cancelled` of a stopped call may take.
 const CANCEL_SEND_WAIT: Duration = Duration::from_secs(2);
 
-/// What wharf tells servers about itself: no sampling, roots or
-/// elicitation, which a host without a user at hand cannot answer.
+/// What wharf tells servers about itself: form elicitation (the running
+/// call's caller answers, see `elicitation.rs`); no sampling or roots.
 #[derive(Clone)]
 struct Handler {
+    server: String,
     progress: ProgressRouter,
     log: LogRelay,
+    elicit: ElicitRouter,
 }
 
 impl ClientHandler for Handler {
@@ -56,9 +62,22 @@ impl ClientHandler for Handler {
         self.log.relay(&params);
     }
 
+    async fn create_elicitation(
+        &self,
+        request: ElicitRequestParams,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, ErrorData> {
+        Ok(self.elicit.answer(&self.server, request, &self.log).await)
+    }
+
     fn get_info(&self) -> ClientConfig {
+        let mut capabilities = ClientCapabilities::default();
+        let mut form = FormElicitationCapability::new();
+        // Answers are checked against the form before they are sent.
+        form.schema_validation = Some(true);
+        capabilities.elicitation = Some(ElicitationCapability::new().with_form(form));
         ClientConfig::new(
-            ClientCapabilities::default(),
+            capabilities,
             Implementation::new("wharf", env!("CARGO_PKG_VERSION")),
         )
     }
@@ -69,6 +88,7 @@ pub(crate) struct Session {
     service: RunningService<RoleClient, Handler>,
     progress: ProgressRouter,
     log: LogRelay,
+    elicit: ElicitRouter,
     /// The stdio server's process; `None` over HTTP.
     process: Option<StdioProcess>,
     /// The HTTP server's URL; `None` over stdio.
@@ -87,6 +107,8 @@ pub(crate) struct Connected {
 /// Something a running call tells its caller.
 pub(crate) enum CallEvent {
     Progress(String),
+    /// The server asks the user for input; answer on the ask's `reply`.
+    Elicit(Ask),
     Done(Result<CallResult, Failure>),
     /// The caller's own cancel, sent by its cancel hook to wake it (never
     /// by the session).
@@ -127,9 +149,12 @@ pub(crate) async fn connect(spec: &ServerSpec) -> Result<Connected, StartError> 
     let deadline = Instant::now() + spec.startup_timeout;
     let progress = ProgressRouter::default();
     let log = LogRelay::new(&spec.name, spec.log.clone());
+    let elicit = ElicitRouter::default();
     let handler = Handler {
+        server: spec.name.clone(),
         progress: progress.clone(),
         log: log.clone(),
+        elicit: elicit.clone(),
     };
     let session = match &spec.transport {
         TransportSpec::Stdio {
@@ -162,6 +187,7 @@ pub(crate) async fn connect(spec: &ServerSpec) -> Result<Connected, StartError> 
                 service,
                 progress,
                 log: log.clone(),
+                elicit,
                 process: Some(process),
                 url: None,
                 verdict: None,
@@ -186,6 +212,7 @@ pub(crate) async fn connect(spec: &ServerSpec) -> Result<Connected, StartError> 
                 service,
                 progress,
                 log: log.clone(),
+                elicit,
                 process: None,
                 url: Some(url.clone()),
                 verdict: Some(verdict),
@@ -300,6 +327,21 @@ fn http_failure(
     }
 }
 
+/// The caller's answer to the question being asked (`None`: it went
+/// away without one); pending while nothing is asked.
+async fn answered(
+    asking: &mut Option<(
+        oneshot::Receiver<ElicitReply>,
+        oneshot::Sender<ElicitReply>,
+        Instant,
+    )>,
+) -> Option<ElicitReply> {
+    match asking {
+        Some((answer, _, _)) => Some(answer.await.unwrap_or(ElicitReply::Cancel)),
+        None => std::future::pending().await,
+    }
+}
+
 impl Session {
     pub(crate) fn pid(&self) -> Option<u32> {
         self.process.as_ref().map(StdioProcess::pid)
@@ -324,6 +366,7 @@ impl Session {
         events: &dyn CallEvents,
         mut cancel: oneshot::Receiver<()>,
     ) -> Result<CallResult, Failure> {
+        let mut asks = self.elicit.subscribe(&tool);
         let mut params = CallToolRequestParams::new(tool);
         params.arguments = arguments;
         let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
@@ -338,14 +381,35 @@ impl Session {
         let mut progress = self.progress.subscribe(handle.progress_token.clone());
         let timer = tokio::time::sleep(limit);
         tokio::pin!(timer);
+        // A question to the user being answered: where the answer goes
+        // back, and since when the timer waits for it.
+        let mut asking: Option<(
+            oneshot::Receiver<ElicitReply>,
+            oneshot::Sender<ElicitReply>,
+            Instant,
+        )> = None;
         // The answer, or why the call stopped first.
         let outcome = loop {
             tokio::select! {
+                biased;
                 answer = &mut handle.rx => break Ok(answer),
+                Some(reply) = answered(&mut asking) => {
+                    if let Some((_, server, since)) = asking.take() {
+                        let _ = server.send(reply);
+                        // The time the user took is not the tool's.
+                        let deadline = timer.deadline() + since.elapsed();
+                        timer.as_mut().reset(deadline);
+                    }
+                }
+                Some(ask) = asks.asks.recv(), if asking.is_none() => {
+                    let (reply, answer) = oneshot::channel();
+                    asking = Some((answer, ask.reply, Instant::now()));
+                    events.send(CallEvent::Elicit(Ask { request: ask.request, reply }));
+                }
                 Some(line) = progress.lines.recv() => {
                     events.send(CallEvent::Progress(line));
                 }
-                () = &mut timer => break Err((Failure::Timeout, "timed out")),
+                () = &mut timer, if asking.is_none() => break Err((Failure::Timeout, "timed out")),
                 _ = &mut cancel => break Err((Failure::Cancelled, "cancelled by the user")),
             }
         };

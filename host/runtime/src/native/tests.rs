@@ -245,6 +245,7 @@ impl Setup {
                 let progress = Arc::clone(&self.progress);
                 move |message| progress.lock().unwrap().push(message.to_owned())
             })),
+            elicitation: None,
         };
         let value = serde_json::json!({ "text": text });
         let text = value.to_string();

@@ -37,6 +37,7 @@ use wharf_config::ApprovalPolicy;
 use wharf_sandbox::SandboxPolicy;
 
 use crate::ids::CallId;
+use crate::plugin::elicitation::{Elicitation, ElicitationAnswer, ElicitationRequest};
 use crate::plugin::{ToolOutput, ToolSpec};
 use crate::registry::Entry;
 
@@ -105,6 +106,23 @@ pub enum Decision {
 pub trait Approver: Send + Sync {
     /// Whether, and how, the call may run.
     fn decide(&self, request: &ApprovalRequest) -> Decision;
+
+    /// What the user answers to a plugin that asks for input while its
+    /// call runs (an MCP server's elicitation). Declines, saying why, unless
+    /// the approver can show a form.
+    fn elicit(&self, request: &ElicitationRequest) -> ElicitationAnswer {
+        let _ = request;
+        ElicitationAnswer::Decline {
+            reason: Some("this session's approver cannot show forms".to_owned()),
+        }
+    }
+}
+
+/// Who answers a call's elicitation requests: the session's approver;
+/// `None` when there is none (the plugin is then told no).
+pub(super) fn elicitation(session: &Session) -> Option<Elicitation> {
+    let approver = session.approver.clone()?;
+    Some(Elicitation::new(move |request| approver.elicit(request)))
 }
 
 /// Where an approved call runs.

@@ -17,13 +17,14 @@
 #![forbid(unsafe_code)]
 
 mod content;
+mod elicitation;
 mod manifest;
 mod spec;
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use wharf_plugin_mcp_client::{CallError, CallHooks, McpServer, McpTool};
+use wharf_plugin_mcp_client::{CallError, CallHooks, ElicitRequest, McpServer, McpTool};
 use wharf_runtime::plugin::grant::Grant;
 use wharf_runtime::plugin::{
     Args, CallContext, Content, Display, Plugin, ToolError, ToolOutput, ToolSpec,
@@ -125,9 +126,16 @@ impl Plugin for McpPlugin {
                 logs.push(format!("[progress] {message}"));
             }
         };
+        // A server's question goes to the session's approver (the TUI
+        // shows a form); without one it is declined, saying why.
+        let elicit = |request: &ElicitRequest| {
+            let plugin = format!("mcp-{}", self.server.name().to_ascii_lowercase());
+            elicitation::answer(cx, &plugin, tool, request)
+        };
         let hooks = CallHooks {
             cancel: cx.cancel.clone(),
             progress: &progress,
+            elicit: &elicit,
         };
         let result = self
             .server

@@ -278,6 +278,7 @@ fn a_progress_flood_is_shown_a_few_times_a_second_ending_with_the_last() {
     let hooks = CallHooks {
         cancel: Default::default(),
         progress: &progress,
+        elicit: &wharf_plugin_mcp_client::decline,
     };
     let started = Instant::now();
     let result = server.call("go", json!({}), &hooks).unwrap();

@@ -132,6 +132,7 @@ fn reports_progress(server: &McpServer) {
     let hooks = CallHooks {
         cancel: CancelToken::new(),
         progress: &|line| lines.lock().unwrap().push(line.to_owned()),
+        elicit: &wharf_plugin_mcp_client::decline,
     };
     let result = server
         .call(
@@ -166,6 +167,7 @@ fn cancels_mid_way(server: &McpServer) {
                 .unwrap()
                 .get_or_insert_with(Instant::now);
         },
+        elicit: &wharf_plugin_mcp_client::decline,
     };
     let started = Instant::now();
     let outcome = server.call(

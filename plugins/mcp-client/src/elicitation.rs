@@ -1,0 +1,184 @@
+//! Elicitation: a server asks the user for input (`elicitation/create`: a
+//! message and a requested schema) while one of its tools runs. wharf
+//! advertises form elicitation and hands each request to the running
+//! call's caller ([`CallHooks::elicit`](crate::CallHooks::elicit)), whose
+//! answer goes back to the server.
+//!
+//! A request names no call (over stdio MCP has no place for it): it goes
+//! to the call on this connection that started last and is still running.
+//! With none running, or in URL mode (not advertised), it is declined and
+//! the server's log says so; so is a request the caller declines with a
+//! reason (`wharf exec` has nobody to ask, a form it cannot show).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rmcp::model::{ElicitRequestParams, ElicitResult, ElicitationAction};
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::names::shown;
+use crate::server_log::LogRelay;
+
+/// What a server asks the user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ElicitRequest {
+    /// The server's message, as sent (escape it to show it).
+    pub message: String,
+    /// The requested schema, as sent: an object schema of flat fields.
+    pub schema: Value,
+}
+
+/// The answer to an [`ElicitRequest`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum ElicitReply {
+    /// The values, by field name.
+    Accept(serde_json::Map<String, Value>),
+    /// No; `reason`, when given, says why nobody was asked, and is logged
+    /// (the protocol has no place for it).
+    Decline { reason: Option<String> },
+    /// Stop what the server was doing.
+    Cancel,
+}
+
+/// One request on its way to a call, and where the answer goes.
+pub(crate) struct Ask {
+    pub request: ElicitRequest,
+    pub reply: oneshot::Sender<ElicitReply>,
+}
+
+/// The calls running on one connection, which its requests go to.
+#[derive(Clone, Default)]
+pub(crate) struct ElicitRouter {
+    calls: Arc<Mutex<Vec<(u64, String, mpsc::UnboundedSender<Ask>)>>>,
+    next: Arc<AtomicU64>,
+}
+
+/// A running call's requests; it stops receiving them when dropped.
+pub(crate) struct Asks {
+    pub asks: mpsc::UnboundedReceiver<Ask>,
+    id: u64,
+    router: ElicitRouter,
+}
+
+impl Drop for Asks {
+    fn drop(&mut self) {
+        self.router.lock().retain(|(id, _, _)| *id != self.id);
+    }
+}
+
+impl ElicitRouter {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(u64, String, mpsc::UnboundedSender<Ask>)>> {
+        self.calls.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The requests that arrive while the call of `tool` runs.
+    pub(crate) fn subscribe(&self, tool: &str) -> Asks {
+        let (tx, asks) = mpsc::unbounded_channel();
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.lock().push((id, tool.to_owned(), tx));
+        Asks {
+            asks,
+            id,
+            router: self.clone(),
+        }
+    }
+
+    /// Answers `params` from server `server`: asks the latest running
+    /// call, or declines, saying why on `log`.
+    pub(crate) async fn answer(
+        &self,
+        server: &str,
+        params: ElicitRequestParams,
+        log: &LogRelay,
+    ) -> ElicitResult {
+        let (message, schema) = match params {
+            ElicitRequestParams::FormElicitationParams {
+                message,
+                requested_schema,
+                ..
+            } => (
+                message,
+                serde_json::to_value(requested_schema).unwrap_or_default(),
+            ),
+            ElicitRequestParams::UrlElicitationParams { message, url, .. } => {
+                log.line(&format!(
+                    "mcp server `{server}` asked the user to open {} ({}); declined: \
+                     wharf does not open URLs for servers",
+                    shown(&url),
+                    shown(&message)
+                ));
+                return ElicitResult::new(ElicitationAction::Decline);
+            }
+            _ => {
+                log.line(&format!(
+                    "mcp server `{server}` asked for input in a mode wharf does not know; declined"
+                ));
+                return ElicitResult::new(ElicitationAction::Decline);
+            }
+        };
+        let request = ElicitRequest { message, schema };
+        let what = asked(&request);
+        let latest = self
+            .lock()
+            .last()
+            .map(|(_, tool, calls)| (tool.clone(), calls.clone()));
+        let Some((tool, calls)) = latest else {
+            log.line(&format!(
+                "mcp server `{server}` asked for input while none of its tools ran ({what}); \
+                 declined"
+            ));
+            return ElicitResult::new(ElicitationAction::Decline);
+        };
+        let (reply, answer) = oneshot::channel();
+        let sent = calls.send(Ask { request, reply }).is_ok();
+        let answer = match sent {
+            true => answer.await.ok(),
+            false => None,
+        };
+        match answer.unwrap_or(ElicitReply::Decline {
+            reason: Some(format!("the call of `{tool}` ended before anyone answered")),
+        }) {
+            ElicitReply::Accept(content) => {
+                ElicitResult::new(ElicitationAction::Accept).with_content(Value::Object(content))
+            }
+            ElicitReply::Decline { reason } => {
+                if let Some(reason) = reason {
+                    log.line(&format!(
+                        "mcp server `{server}` asked for input during `{}` ({what}); declined: {}",
+                        shown(&tool),
+                        shown(&reason)
+                    ));
+                }
+                ElicitResult::new(ElicitationAction::Decline)
+            }
+            ElicitReply::Cancel => ElicitResult::new(ElicitationAction::Cancel),
+        }
+    }
+}
+
+/// What a request asks, for a log line: its message and its fields' names,
+/// escaped and cut short.
+fn asked(request: &ElicitRequest) -> String {
+    const MESSAGE_CHARS: usize = 200;
+    const FIELDS_SHOWN: usize = 8;
+    let mut message: String = request.message.chars().take(MESSAGE_CHARS).collect();
+    if request.message.chars().count() > MESSAGE_CHARS {
+        message.push('…');
+    }
+    let names: Vec<&String> = request
+        .schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|properties| properties.keys().collect())
+        .unwrap_or_default();
+    let mut fields: Vec<String> = names
+        .iter()
+        .take(FIELDS_SHOWN)
+        .map(|name| shown(name))
+        .collect();
+    if names.len() > FIELDS_SHOWN {
+        fields.push(format!("and {} more", names.len() - FIELDS_SHOWN));
+    }
+    format!("\"{}\", fields: {}", shown(&message), fields.join(", "))
+}
