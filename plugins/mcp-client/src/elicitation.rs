@@ -27,6 +27,9 @@ pub struct ElicitRequest {
     pub message: String,
     /// The requested schema, as sent: an object schema of flat fields.
     pub schema: Value,
+    /// Its fields' names in the server's order (`schema`'s object sorts
+    /// them).
+    pub order: Vec<String>,
 }
 
 /// The answer to an [`ElicitRequest`].
@@ -92,15 +95,19 @@ impl ElicitRouter {
         params: ElicitRequestParams,
         log: &LogRelay,
     ) -> ElicitResult {
-        let (message, schema) = match params {
+        let (message, schema, order) = match params {
             ElicitRequestParams::FormElicitationParams {
                 message,
                 requested_schema,
                 ..
-            } => (
-                message,
-                serde_json::to_value(requested_schema).unwrap_or_default(),
-            ),
+            } => {
+                let order = requested_schema
+                    .property_order
+                    .clone()
+                    .unwrap_or_else(|| requested_schema.properties.keys().cloned().collect());
+                let schema = serde_json::to_value(requested_schema).unwrap_or_default();
+                (message, schema, order)
+            }
             ElicitRequestParams::UrlElicitationParams { message, url, .. } => {
                 log.line(&format!(
                     "mcp server `{server}` asked the user to open {} ({}); declined: \
@@ -117,7 +124,11 @@ impl ElicitRouter {
                 return ElicitResult::new(ElicitationAction::Decline);
             }
         };
-        let request = ElicitRequest { message, schema };
+        let request = ElicitRequest {
+            message,
+            schema,
+            order,
+        };
         let what = asked(&request);
         let latest = self
             .lock()
@@ -166,12 +177,7 @@ fn asked(request: &ElicitRequest) -> String {
     if request.message.chars().count() > MESSAGE_CHARS {
         message.push('…');
     }
-    let names: Vec<&String> = request
-        .schema
-        .get("properties")
-        .and_then(Value::as_object)
-        .map(|properties| properties.keys().collect())
-        .unwrap_or_default();
+    let names = &request.order;
     let mut fields: Vec<String> = names
         .iter()
         .take(FIELDS_SHOWN)

@@ -26,7 +26,12 @@ pub(crate) fn answer(
         };
     };
     let fields = match parse_form(&request.schema) {
-        Ok(fields) => fields,
+        Ok(mut fields) => {
+            // In the server's order.
+            let at = |name: &str| request.order.iter().position(|known| known == name);
+            fields.sort_by_key(|field| at(&field.name));
+            fields
+        }
         Err(why) => {
             return ElicitReply::Decline {
                 reason: Some(format!("wharf cannot show its form: {why}")),

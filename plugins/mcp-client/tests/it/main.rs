@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod elicitation;
 mod env;
 mod failures;
 mod headers;
