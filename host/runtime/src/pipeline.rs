@@ -137,6 +137,7 @@ impl Session {
         let computed = Arc::new(grant::grant(
             &entry.manifest,
             &self.rules,
+            grant::NetworkPolicy::of(self.sandbox.policy()),
             self.home_dir.as_deref(),
             &*self.env,
             &self.limits,

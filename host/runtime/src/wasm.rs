@@ -14,6 +14,7 @@ mod cache;
 mod call;
 pub(crate) mod files;
 mod hooks;
+mod net;
 mod state;
 pub mod v0_1_0;
 pub mod v0_2_0;
@@ -126,6 +127,10 @@ impl WasmRuntime {
         };
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|err| WasmError::Engine(format!("{err:#}")))?;
+        // wasi:http for every component; a request leaves only within the
+        // call's network grant (`net.rs`).
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(|err| WasmError::Engine(format!("{err:#}")))?;
         v0_1_0::add_to_linker(&mut linker).map_err(|err| WasmError::Engine(format!("{err:#}")))?;
         v0_2_0::add_to_linker(&mut linker).map_err(|err| WasmError::Engine(format!("{err:#}")))?;

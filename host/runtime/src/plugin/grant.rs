@@ -23,7 +23,7 @@ use std::time::Duration;
 /// machine, and its devices.
 pub const NEVER_READ: &[&str] = &["/proc", "/sys", "/dev"];
 
-use wharf_sandbox::{PathRules, SandboxMode};
+use wharf_sandbox::{PathRules, SandboxMode, SandboxPolicy};
 
 use super::manifest::{HostPort, Manifest, PathRequest, PluginKind, list_or};
 
@@ -70,8 +70,9 @@ pub struct Grant {
     /// Commands will run through the sandbox, which enforces the policy on
     /// them; until that exists nothing runs commands.
     pub exec: bool,
-    /// Always empty for now: no plugin kind can be given network access
-    /// yet, so every requested entry is denied.
+    /// The `host:port` patterns a WASM plugin may reach (wasi:http and
+    /// wasi:sockets, checked by `wasm::net`): its request when the sandbox
+    /// has network, else none.
     pub network: Vec<HostPort>,
     pub timeout: Duration,
     pub memory_bytes: u64,
@@ -132,7 +133,58 @@ impl Grant {
     }
 }
 
-/// What `manifest` may touch in one call under `rules`.
+/// Whether the session's sandbox lets anything reach the network, and if
+/// not why: what a plugin's `network` request is intersected with. The
+/// words are the process sandbox's (`SandboxPolicy::has_network_access`),
+/// so a plugin never gets more network than a command would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkPolicy {
+    On,
+    /// Off, with why and what to change.
+    Off(&'static str),
+}
+
+impl NetworkPolicy {
+    pub fn of(policy: &SandboxPolicy) -> NetworkPolicy {
+        match policy {
+            SandboxPolicy::ReadOnly { .. } => NetworkPolicy::Off(
+                "the sandbox is read-only, which has no network (use `--sandbox \
+                 workspace-write` with `sandbox_workspace_write.network_access = true`)",
+            ),
+            SandboxPolicy::WorkspaceWrite { .. } if !policy.has_network_access() => {
+                NetworkPolicy::Off(
+                    "the sandbox's network is off (set \
+                     `sandbox_workspace_write.network_access = true` to allow it)",
+                )
+            }
+            SandboxPolicy::WorkspaceWrite { .. } | SandboxPolicy::DangerFullAccess => {
+                NetworkPolicy::On
+            }
+        }
+    }
+}
+
+/// What `manifest`'s network request gets under `network`, in one line for
+/// `wharf plugin add`: `network granted: …`, or why nothing is. `None`
+/// when it asks for no network.
+pub fn describe_network(manifest: &Manifest, network: NetworkPolicy) -> Option<String> {
+    let requested = &manifest.capabilities.network;
+    if requested.is_empty() {
+        return None;
+    }
+    let hosts = list_or(requested.iter().map(HostPort::to_string), "none");
+    Some(match (manifest.kind, network) {
+        (PluginKind::Wasm, NetworkPolicy::On) => format!("network granted: {hosts}"),
+        (PluginKind::Wasm, NetworkPolicy::Off(why)) => {
+            format!("network granted: none ({why})")
+        }
+        (PluginKind::Native | PluginKind::Mcp, _) => {
+            "network granted: none (network grants are enforced for WASM plugins only)".to_owned()
+        }
+    })
+}
+
+/// What `manifest` may touch in one call under `rules` and `network`.
 ///
 /// `home_dir` expands `~/` entries (none: such entries are denied); `env`
 /// looks up a variable, so that tests need not touch the process
@@ -153,6 +205,7 @@ impl Grant {
 pub fn grant(
     manifest: &Manifest,
     rules: &PathRules,
+    network: NetworkPolicy,
     home_dir: Option<&Path>,
     env: &dyn Fn(&str) -> Option<String>,
     limits: &HostLimits,
@@ -216,9 +269,20 @@ pub fn grant(
         PluginKind::Mcp => "MCP",
     };
     for entry in &caps.network {
-        grant.denied.push(format!(
-            "network {entry}: network access for {kind} plugins is not supported yet"
-        ));
+        match (manifest.kind, network) {
+            (PluginKind::Wasm, NetworkPolicy::On) => {
+                if !grant.network.contains(entry) {
+                    grant.network.push(entry.clone());
+                }
+            }
+            (PluginKind::Wasm, NetworkPolicy::Off(why)) => {
+                grant.denied.push(format!("network {entry}: {why}"));
+            }
+            (PluginKind::Native | PluginKind::Mcp, _) => grant.denied.push(format!(
+                "network {entry}: network grants are enforced for WASM plugins only, not \
+                 {kind} plugins"
+            )),
+        }
     }
 
     if let Some(ms) = manifest.limits.timeout_ms {

@@ -345,6 +345,16 @@ fn parse_manifest(
         default_enabled: raw.feature.default_enabled.unwrap_or(false),
         replaced_by: raw.feature.replaced_by.map(|Word(key)| key),
     };
+    if api.0 == "0.1.0" && !raw.capabilities.network.is_empty() {
+        return Err(ManifestError::Invalid {
+            at: spans.value(&["capabilities".to_owned(), "network".to_owned()]),
+            key: "capabilities.network".to_owned(),
+            message: format!(
+                "the plugin `{name}` targets wharf:plugin@0.1.0, which has no network access; \
+                 set `api = \"0.2.0\"` and rebuild it against wit/0.2.0/plugin.wit to ask for hosts"
+            ),
+        });
+    }
     let capabilities = Capabilities {
         fs_read: raw.capabilities.fs.read,
         fs_write: raw.capabilities.fs.write,

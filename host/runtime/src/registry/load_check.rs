@@ -83,7 +83,7 @@ pub fn check_component(api: &str, bytes: &[u8]) -> Result<(), ComponentCheck> {
                 for import in reader {
                     let import =
                         import.map_err(|err| ComponentCheck::Malformed(err.to_string()))?;
-                    if !provided(import.name.name) {
+                    if !provided(api, import.name.name) {
                         unprovided.push(import.name.name.to_owned());
                     }
                 }
@@ -118,8 +118,13 @@ pub fn check_component(api: &str, bytes: &[u8]) -> Result<(), ComponentCheck> {
     Ok(())
 }
 
-fn provided(import: &str) -> bool {
-    import.starts_with("wharf:plugin/") || PROVIDED_WASI.iter().any(|p| import.starts_with(p))
+/// Whether this host links `import` for a plugin targeting `api`:
+/// wasi:http only from 0.2.0 on, where a manifest may ask for network
+/// (the requests are checked against the grant, `wasm/net.rs`).
+fn provided(api: &str, import: &str) -> bool {
+    import.starts_with("wharf:plugin/")
+        || PROVIDED_WASI.iter().any(|p| import.starts_with(p))
+        || (api != "0.1.0" && import.starts_with("wasi:http/"))
 }
 
 fn unprovided(imports: &[String]) -> String {
@@ -136,7 +141,8 @@ fn unprovided(imports: &[String]) -> String {
         let fix = if import.starts_with("wasi:http/") {
             "rebuild without HTTP: with componentize-js pass `--disable http` (jco componentize \
              `-d http`), with componentize-py do not import the `wasi:http` world; a plugin \
-             runs commands through the host's `exec` instead"
+             runs commands through the host's `exec` instead, or targets wharf:plugin@0.2.0 \
+             and lists its hosts in the manifest's `capabilities.network`"
         } else {
             "rebuild against the `plugin` world of wit/0.1.0/plugin.wit only (WASI 0.2 cli, \
              clocks, filesystem, io, random and sockets are provided)"
@@ -293,8 +299,10 @@ mod tests {
         let text = unprovided(&["wasi:http/types@0.2.0".to_owned()]);
         assert!(text.contains("`wasi:http/types@0.2.0`"), "{text}");
         assert!(text.contains("--disable http"), "{text}");
-        assert!(provided("wasi:filesystem/types@0.2.3"));
-        assert!(provided("wharf:plugin/host@0.1.0"));
-        assert!(!provided("wasi:keyvalue/store@0.2.0"));
+        assert!(provided("0.1.0", "wasi:filesystem/types@0.2.3"));
+        assert!(provided("0.1.0", "wharf:plugin/host@0.1.0"));
+        assert!(!provided("0.1.0", "wasi:keyvalue/store@0.2.0"));
+        assert!(!provided("0.1.0", "wasi:http/outgoing-handler@0.2.0"));
+        assert!(provided("0.2.0", "wasi:http/outgoing-handler@0.2.0"));
     }
 }

@@ -10,10 +10,13 @@ use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::SinkOutputStream;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use wharf_sandbox::Sandbox;
 
 use super::files::{self, ReadFailure};
+use super::net::Allowlist;
+use super::net::http::NetHooks;
 use crate::exec::{self, ExecError, ExecRequest, ExecResult};
 use crate::plugin::grant::Grant;
 use crate::plugin::{CallLog, Progress};
@@ -22,6 +25,9 @@ use crate::plugin::{CallLog, Progress};
 pub(crate) struct CallState {
     wasi: WasiCtx,
     table: ResourceTable,
+    /// `wasi:http`: every request checked against the grant's network.
+    http: WasiHttpCtx,
+    net: NetHooks,
     pub(super) limiter: Limiter,
     /// The grant's read-only roots, for `read-file`.
     read_roots: Vec<PathBuf>,
@@ -50,11 +56,22 @@ impl WasiView for CallState {
     }
 }
 
+impl WasiHttpView for CallState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.net,
+        }
+    }
+}
+
 impl CallState {
     /// Default deny: no environment but the granted variables, no
-    /// arguments, no stdin, stdout and stderr discarded, no sockets or name
-    /// lookups, and only the granted roots, read-only. (Writes reach the
-    /// disk only as file changes the host checks and applies.)
+    /// arguments, no stdin, stdout and stderr discarded, no name lookups,
+    /// sockets only with a network grant and then only to its addresses
+    /// (see `net`), and only the granted roots, read-only. (Writes reach
+    /// the disk only as file changes the host checks and applies.)
     pub(super) fn new(
         grant: &Grant,
         exec: Option<ExecAccess>,
@@ -68,6 +85,16 @@ impl CallState {
             .allow_udp(false)
             .allow_ip_name_lookup(false)
             .envs(&grant.env);
+        let allowlist = Allowlist::new(&grant.network);
+        if !allowlist.is_empty() {
+            let sockets = allowlist.clone();
+            wasi.allow_tcp(true)
+                .allow_udp(true)
+                .socket_addr_check(move |addr, usage| {
+                    let sockets = sockets.clone();
+                    Box::pin(async move { sockets.allows_socket(addr, usage).await })
+                });
+        }
         for root in &grant.read_roots {
             let guest_path = root.to_string_lossy();
             // A root that vanished since the grant was computed is simply
@@ -77,6 +104,8 @@ impl CallState {
         CallState {
             wasi: wasi.build(),
             table: ResourceTable::new(),
+            http: WasiHttpCtx::new(),
+            net: NetHooks { allowlist },
             limiter: Limiter::new(grant.memory_bytes),
             read_roots: grant.read_roots.clone(),
             exec,

@@ -45,41 +45,45 @@ impl Fixture {
     }
 
     fn rules(&self, policy: &str) -> PathRules {
-        let restricted = || ReadOnlyAccess::Restricted {
-            include_platform_defaults: false,
-            readable_roots: vec![self.root.join("readable")],
-        };
-        let workspace_write = |read_only_access| SandboxPolicy::WorkspaceWrite {
-            writable_roots: vec![self.root.join("extra")],
-            read_only_access,
-            network_access: false,
-            // `$T` lives in /tmp: keep it from being writable as a whole.
-            exclude_tmpdir_env_var: true,
-            exclude_slash_tmp: true,
-        };
-        let policy = match policy {
-            "read-only" => SandboxPolicy::new_read_only(),
-            "read-only restricted" => SandboxPolicy::ReadOnly {
-                access: restricted(),
-            },
-            "workspace-write" => workspace_write(ReadOnlyAccess::FullAccess),
-            "workspace-write restricted" => workspace_write(restricted()),
-            "danger-full-access" => SandboxPolicy::DangerFullAccess,
-            other => panic!("unknown policy {other}"),
-        };
         let env = PathEnv {
             cwd: self.root.join("repo"),
             tmpdir: None,
             protected: Vec::new(),
         };
-        PathRules::new(&policy, &env)
+        PathRules::new(&self.policy(policy), &env)
+    }
+
+    fn policy(&self, policy: &str) -> SandboxPolicy {
+        let restricted = || ReadOnlyAccess::Restricted {
+            include_platform_defaults: false,
+            readable_roots: vec![self.root.join("readable")],
+        };
+        let workspace_write = |read_only_access, network_access| SandboxPolicy::WorkspaceWrite {
+            writable_roots: vec![self.root.join("extra")],
+            read_only_access,
+            network_access,
+            // `$T` lives in /tmp: keep it from being writable as a whole.
+            exclude_tmpdir_env_var: true,
+            exclude_slash_tmp: true,
+        };
+        match policy {
+            "read-only" => SandboxPolicy::new_read_only(),
+            "read-only restricted" => SandboxPolicy::ReadOnly {
+                access: restricted(),
+            },
+            "workspace-write" => workspace_write(ReadOnlyAccess::FullAccess, false),
+            "workspace-write restricted" => workspace_write(restricted(), false),
+            "workspace-write network" => workspace_write(ReadOnlyAccess::FullAccess, true),
+            "danger-full-access" => SandboxPolicy::DangerFullAccess,
+            other => panic!("unknown policy {other}"),
+        }
     }
 
     /// A manifest with `request` (TOML, `$T` standing for the temp dir)
     /// after the required keys.
     fn manifest(&self, request: &str) -> Manifest {
         let text = format!(
-            "name = \"p\"\nversion = \"1\"\napi = \"0.1.0\"\nkind = \"wasm\"\nartifact = \"p.wasm\"\n{}\n",
+            "name = \"p\"\nversion = \"1\"\napi = \"0.2.0\"\nkind = \"wasm\"\nartifact = \"p.wasm\"\n{}\n",
             request.replace("$T", &self.root.display().to_string())
         );
         let (manifest, warnings) =
@@ -96,6 +100,7 @@ impl Fixture {
         grant(
             &self.manifest(request),
             &self.rules(policy),
+            NetworkPolicy::of(&self.policy(policy)),
             home,
             &lookup,
             &HostLimits::default(),
@@ -270,15 +275,33 @@ fn grants_are_the_request_intersected_with_the_policy() {
         (
             "danger-full-access",
             r#"capabilities.network = ["api.example.com:443", "[::1]:80"]"#,
+            &["network: api.example.com:443, [::1]:80"],
+        ),
+        (
+            "workspace-write network",
+            r#"capabilities.network = ["*.docs.example.com:443", "127.0.0.1:8080", "127.0.0.1:8080"]"#,
+            &["network: *.docs.example.com:443, 127.0.0.1:8080"],
+        ),
+        (
+            "workspace-write",
+            r#"capabilities.network = ["api.example.com:443"]"#,
             &[
-                "denied: network api.example.com:443: network access for WASM plugins is not supported yet",
-                "denied: network [::1]:80: network access for WASM plugins is not supported yet",
+                "denied: network api.example.com:443: the sandbox's network is off (set `sandbox_workspace_write.network_access = true` to allow it)",
+            ],
+        ),
+        (
+            "read-only",
+            r#"capabilities.network = ["api.example.com:443"]"#,
+            &[
+                "denied: network api.example.com:443: the sandbox is read-only, which has no network (use `--sandbox workspace-write` with `sandbox_workspace_write.network_access = true`)",
             ],
         ),
         (
             "danger-full-access",
             "kind = \"native\"\ncapabilities.network = [\"h:1\"]",
-            &["denied: network h:1: network access for native plugins is not supported yet"],
+            &[
+                "denied: network h:1: network grants are enforced for WASM plugins only, not native plugins",
+            ],
         ),
         // Limits: wishes within the maximums are granted, others lowered.
         (
@@ -310,6 +333,7 @@ fn grants_are_the_request_intersected_with_the_policy() {
             grant(
                 &manifest,
                 &rules,
+                NetworkPolicy::of(&fixture.policy(policy)),
                 Some(&home),
                 &|_| None,
                 &HostLimits::default(),

@@ -135,6 +135,30 @@ fn invalid_manifests_name_file_line_column_and_key() {
             "7:12: capabilities.network.0: `::1:443` is not a network entry: the host is not a host name or address (write `host:port`, e.g. `api.example.com:443`)",
         ),
         (
+            "api = \"0.2.0\"\n[capabilities]\nnetwork = [\"a.*.example.com:443\"]",
+            "7:12: capabilities.network.0: `a.*.example.com:443` is not a network entry: `*` is only allowed as a whole first label (`*.example.com:443`) (write `host:port`, e.g. `api.example.com:443`)",
+        ),
+        (
+            "api = \"0.2.0\"\n[capabilities]\nnetwork = [\"*example.com:443\"]",
+            "7:12: capabilities.network.0: `*example.com:443` is not a network entry: `*` is only allowed as a whole first label (`*.example.com:443`) (write `host:port`, e.g. `api.example.com:443`)",
+        ),
+        (
+            "api = \"0.2.0\"\n[capabilities]\nnetwork = [\"*.:443\"]",
+            "7:12: capabilities.network.0: `*.:443` is not a network entry: the host has an empty label (write `host:port`, e.g. `api.example.com:443`)",
+        ),
+        (
+            "api = \"0.2.0\"\n[capabilities]\nnetwork = [\"a..example.com:443\"]",
+            "7:12: capabilities.network.0: `a..example.com:443` is not a network entry: the host has an empty label (write `host:port`, e.g. `api.example.com:443`)",
+        ),
+        (
+            "api = \"0.2.0\"\n[capabilities]\nnetwork = [\"[example.com]:443\"]",
+            "7:12: capabilities.network.0: `[example.com]:443` is not a network entry: the brackets hold no IPv6 address (write `host:port`, e.g. `api.example.com:443`)",
+        ),
+        (
+            "[capabilities]\nnetwork = [\"api.example.com:443\"]",
+            "7:11: capabilities.network: the plugin `grep` targets wharf:plugin@0.1.0, which has no network access; set `api = \"0.2.0\"` and rebuild it against wit/0.2.0/plugin.wit to ask for hosts",
+        ),
+        (
             "[capabilities]\nenv = [\"LANG\", \"1X\"]",
             "7:16: capabilities.env.1: `1X` is not an environment variable name (use letters, digits and `_`, not starting with a digit)",
         ),
@@ -179,7 +203,7 @@ fn invalid_manifests_name_file_line_column_and_key() {
 fn a_full_manifest_parses_into_every_field() {
     let text = r#"name = "grep"
 version = "0.1.0"
-api = "0.1.0"
+api = "0.2.0"
 kind = "wasm"
 artifact = "./bin/../grep.wasm"
 sha256 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
@@ -214,7 +238,7 @@ memory_mb = 64
     let expected = Manifest {
         name: "grep".parse().unwrap(),
         version: "0.1.0".to_owned(),
-        api: "0.1.0".to_owned(),
+        api: "0.2.0".to_owned(),
         kind: PluginKind::Wasm,
         artifact: PathBuf::from("/plugins/grep/grep.wasm"),
         sha256: Some(Sha256(digest)),
@@ -251,6 +275,7 @@ memory_mb = 64
             timeout_ms: Some(5000),
             memory_mb: Some(64),
         },
+        hooks: None,
         path: PathBuf::from(PATH),
     };
     assert_eq!(manifest, expected);

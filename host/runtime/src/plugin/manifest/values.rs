@@ -207,7 +207,8 @@ impl TryFrom<String> for PathRequest {
     }
 }
 
-/// A `host:port` network entry; IPv6 hosts are written in brackets.
+/// A `host:port` network entry; IPv6 hosts are written in brackets. The
+/// host is a name, an IP address, or `*.` and a name (any name below it).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
 #[serde(try_from = "String")]
 pub struct HostPort {
@@ -256,6 +257,21 @@ impl FromStr for HostPort {
             |c: char| c.is_whitespace() || "/@[]".contains(c) || (c == ':' && !bracketed);
         if host.chars().any(bad_char) {
             return Err(invalid("the host is not a host name or address"));
+        }
+        // `*.` may only open a name: it stands for one or more labels, so
+        // `*.example.com` matches `a.example.com`, never `example.com`.
+        let name = host.strip_prefix("*.").unwrap_or(host);
+        if name.contains('*') {
+            return Err(invalid(
+                "`*` is only allowed as a whole first label (`*.example.com:443`)",
+            ));
+        }
+        if bracketed && name.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(invalid("the brackets hold no IPv6 address"));
+        }
+        if name.is_empty() || name.starts_with('.') || name.ends_with('.') || name.contains("..")
+        {
+            return Err(invalid("the host has an empty label"));
         }
         let port = port
             .parse::<u16>()
