@@ -57,6 +57,25 @@ const GUESTS: &[(&str, &str, &str)] = &[
         "wharf_test_guest_heavy.wasm",
         "WHARF_TEST_HEAVY_WASM",
     ),
+    // The example hook plugin, installed by the tests with `wharf plugin add`.
+    (
+        "wharf-example-secret-guard",
+        "wharf_example_secret_guard.wasm",
+        "WHARF_EXAMPLE_SECRET_GUARD_WASM",
+    ),
+    // Hooks that answer every way, well and badly: the hook tests.
+    (
+        "wharf-test-guest-hooks",
+        "wharf_test_guest_hooks.wasm",
+        "WHARF_TEST_HOOKS_WASM",
+    ),
+    // A wharf:plugin@0.1.0 component (wit-bindgen against wit/0.1.0):
+    // 0.1.0 plugins keep loading.
+    (
+        "wharf-test-guest-legacy",
+        "wharf_test_guest_legacy.wasm",
+        "WHARF_TEST_LEGACY_WASM",
+    ),
 ];
 
 /// The shadow stack of the first-party guests (see `main`).

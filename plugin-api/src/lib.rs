@@ -131,6 +131,7 @@ pub fn progress(message: &str) {
 /// ```ignore
 /// wharf_plugin_api::plugin!(Search, Count);
 /// wharf_plugin_api::plugin!(Search; hooks = Guard);
+/// wharf_plugin_api::plugin!(hooks = Guard); // hooks only, no tools
 /// ```
 ///
 /// A plugin without hooks exports [`NoHooks`], which lets every event go
@@ -138,7 +139,7 @@ pub fn progress(message: &str) {
 /// lists in `[hooks]`.
 #[macro_export]
 macro_rules! plugin {
-    ($($tool:ty),+ ; hooks = $hooks:ty $(,)?) => {
+    (@export [$($tool:ty),*] $hooks:ty) => {
         // Only a WASM build exports the component's functions: their names
         // (`wharf:plugin/tool@0.2.0#invoke`) are not valid native symbols,
         // and a native build of the crate exists only for its tests.
@@ -148,7 +149,7 @@ macro_rules! plugin {
         #[cfg(target_arch = "wasm32")]
         impl $crate::__private::Guest for __WharfPlugin {
             fn describe() -> ::std::vec::Vec<$crate::__private::WitToolSpec> {
-                ::std::vec![$($crate::__private::describe::<$tool>()),+]
+                ::std::vec![$($crate::__private::describe::<$tool>()),*]
             }
 
             fn invoke(
@@ -160,7 +161,8 @@ macro_rules! plugin {
                     if name == <$tool as $crate::Tool>::NAME {
                         return $crate::__private::invoke::<$tool>(cx, args);
                     }
-                )+
+                )*
+                let _ = (cx, args);
                 ::std::result::Result::Err($crate::__private::unknown_tool(&name))
             }
         }
@@ -202,8 +204,14 @@ macro_rules! plugin {
         #[cfg(target_arch = "wasm32")]
         $crate::bindings::__export_wharf_plugin!(__WharfPlugin with_types_in $crate::bindings);
     };
+    (hooks = $hooks:ty $(,)?) => {
+        $crate::plugin!(@export [] $hooks);
+    };
+    ($($tool:ty),+ ; hooks = $hooks:ty $(,)?) => {
+        $crate::plugin!(@export [$($tool),+] $hooks);
+    };
     ($($tool:ty),+ $(,)?) => {
-        $crate::plugin!($($tool),+ ; hooks = $crate::NoHooks);
+        $crate::plugin!(@export [$($tool),+] $crate::NoHooks);
     };
 }
 

@@ -12,6 +12,7 @@
 //! kind of plugin ([`names`]).
 
 mod embedded;
+mod hooks;
 mod load;
 mod load_check;
 mod load_error;
@@ -415,6 +416,8 @@ pub struct Entry {
     pub loaded: bool,
     /// One compiled argument validator per tool, by tool name.
     validators: BTreeMap<String, jsonschema::Validator>,
+    /// Its `wharf:plugin/hooks` export, when its manifest asks for hooks.
+    pub hooks: Option<Arc<dyn crate::hooks::Hook>>,
 }
 
 impl std::fmt::Debug for Entry {
@@ -512,6 +515,7 @@ impl Plugins {
             load_time: loaded.load_time,
             loaded: loaded.loaded,
             validators,
+            hooks: loaded.hooks,
         });
     }
 
@@ -530,6 +534,7 @@ impl Plugins {
             from_cache: false,
             load_time: Duration::ZERO,
             loaded: true,
+            hooks: None,
         };
         self.add(candidate, loaded);
     }

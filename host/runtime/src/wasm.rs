@@ -30,7 +30,7 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 use crate::plugin::ToolSpec;
 use crate::plugin::manifest::{MAX_ARTIFACT_BYTES, read_limited};
 pub(crate) use cache::FileStamp;
-pub use hooks::{HookSelection, WasmHook};
+pub use hooks::WasmHook;
 use state::CallState;
 
 /// The `wharf:plugin` versions this host serves.

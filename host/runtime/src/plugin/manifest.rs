@@ -8,6 +8,7 @@
 //! written for a newer one. What a plugin *asks* for here is only a request:
 //! [`super::grant`] intersects it with the session's sandbox policy.
 
+mod hooks;
 mod raw;
 mod read;
 mod values;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use toml::de::DeTable;
 
+pub use self::hooks::HookSelection;
 use self::raw::{ManifestToml, Spans};
 pub use self::read::{MAX_ARTIFACT_BYTES, MAX_MANIFEST_BYTES, ReadError, read_limited};
 use self::values::{EnvName, Positive, Word};
@@ -57,6 +59,9 @@ pub struct Manifest {
     /// top-level `requires` and `capabilities.requires` together.
     pub requires: Vec<String>,
     pub limits: LimitWishes,
+    /// The events its `wharf:plugin/hooks` export is called for
+    /// (`[hooks]`); `None`: it hooks nothing.
+    pub hooks: Option<HookSelection>,
     /// The `plugin.toml` this was read from.
     pub path: PathBuf,
 }
@@ -355,6 +360,15 @@ fn parse_manifest(
             ),
         });
     }
+    let hooks = raw
+        .hooks
+        .map(|table| hooks::selection(table, &api.0, kind == PluginKind::Wasm))
+        .transpose()
+        .map_err(|message| ManifestError::Invalid {
+            at: spans.key(&["hooks".to_owned()]),
+            key: "hooks".to_owned(),
+            message: format!("the plugin `{name}` asks for hooks, but {message}"),
+        })?;
     let capabilities = Capabilities {
         fs_read: raw.capabilities.fs.read,
         fs_write: raw.capabilities.fs.write,
@@ -383,6 +397,7 @@ fn parse_manifest(
             timeout_ms: raw.limits.timeout_ms.map(|Positive(ms)| ms),
             memory_mb: raw.limits.memory_mb.map(|Positive(mb)| mb),
         },
+        hooks,
         path: path.to_path_buf(),
     };
     Ok((manifest, warnings))

@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 use super::load_error::{LoadError, PinnedBy, check_pin};
 use super::required::PluginRequirements;
 use super::{Candidate, EmbeddedCode};
+use crate::hooks::Hook;
 use crate::native::NativePlugin;
 use crate::plugin::grant::Grant;
 use crate::plugin::manifest::{MAX_ARTIFACT_BYTES, PluginKind, Sha256, read_limited};
 use crate::plugin::{Args, CallContext, Display, Plugin, ToolError, ToolOutput, ToolSpec};
-use crate::wasm::{ComponentBytes, FileStamp, WasmRuntime, hex};
+use crate::wasm::{ComponentBytes, FileStamp, WasmHook, WasmPlugin, WasmRuntime, hex};
 
 pub(super) struct Loaded {
     pub(super) plugin: Arc<dyn Plugin>,
@@ -22,6 +23,8 @@ pub(super) struct Loaded {
     pub(super) load_time: Duration,
     /// False for the stand-in of a plugin whose feature is off.
     pub(super) loaded: bool,
+    /// A WASM plugin's hooks, when its manifest asks for some.
+    pub(super) hooks: Option<Arc<dyn Hook>>,
 }
 
 /// Loads `candidates` on one worker per core, each taking the next
@@ -96,6 +99,7 @@ pub(super) fn load_one(
                 from_cache: false,
                 load_time: started.elapsed(),
                 loaded: true,
+                hooks: None,
             })
         }
         (PluginKind::Mcp, _) => Err(LoadError::McpServer),
@@ -179,6 +183,7 @@ fn load_native(
         from_cache: false,
         load_time: started.elapsed(),
         loaded: true,
+        hooks: None,
     })
 }
 
@@ -211,12 +216,13 @@ fn load_wasm(
         }
     };
     check_api(manifest)?;
-    let plugin = runtime.load_hashed(manifest.name.as_str(), bytes, actual.0)?;
+    let plugin = Arc::new(runtime.load_hashed(manifest.name.as_str(), bytes, actual.0)?);
     Ok(Loaded {
         sha256: hex(plugin.sha256()),
         from_cache: plugin.from_cache(),
         load_time: plugin.load_time(),
-        plugin: Arc::new(plugin),
+        hooks: wasm_hooks(&plugin, manifest)?,
+        plugin,
         loaded: true,
     })
 }
@@ -243,13 +249,28 @@ fn load_unchanged(
     else {
         return Ok(None);
     };
+    let plugin = Arc::new(plugin);
     Ok(Some(Loaded {
         sha256: actual.to_hex(),
         from_cache: plugin.from_cache(),
         load_time: plugin.load_time(),
-        plugin: Arc::new(plugin),
+        hooks: wasm_hooks(&plugin, manifest)?,
+        plugin,
         loaded: true,
     }))
+}
+
+/// The hooks of `plugin`, when its manifest asks for some: refused when
+/// the component cannot give them (a 0.1.0 component, no `hooks` export).
+fn wasm_hooks(
+    plugin: &Arc<WasmPlugin>,
+    manifest: &crate::plugin::manifest::Manifest,
+) -> Result<Option<Arc<dyn Hook>>, LoadError> {
+    let Some(selection) = &manifest.hooks else {
+        return Ok(None);
+    };
+    let hook = WasmHook::new(Arc::clone(plugin), selection.clone())?;
+    Ok(Some(Arc::new(hook)))
 }
 
 fn check_api(manifest: &crate::plugin::manifest::Manifest) -> Result<(), LoadError> {
@@ -311,6 +332,7 @@ pub(super) fn unloaded(runtime: &WasmRuntime, candidate: &Candidate) -> Loaded {
         from_cache: false,
         load_time: Duration::ZERO,
         loaded: false,
+        hooks: None,
     }
 }
 

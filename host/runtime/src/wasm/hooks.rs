@@ -20,26 +20,7 @@ use crate::hooks::{
     Hook, HookEvent, HookFailure, HookInput, HookKind, HookSource, HookToolCall, HookVerdict,
 };
 use crate::plugin::grant::{Grant, HostLimits};
-
-/// Which events a plugin hooks, and for which tools (its manifest's
-/// `[hooks]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HookSelection {
-    pub events: Vec<HookEvent>,
-    /// The tools whose events it sees; `None`: every tool.
-    pub tools: Option<Vec<String>>,
-    pub required: bool,
-}
-
-impl HookSelection {
-    pub fn wants(&self, event: HookEvent, tool: Option<&str>) -> bool {
-        self.events.contains(&event)
-            && match (&self.tools, tool) {
-                (Some(tools), Some(tool)) => tools.iter().any(|name| name == tool),
-                _ => true,
-            }
-    }
-}
+use crate::plugin::manifest::HookSelection;
 
 /// The hooks of one WASM plugin.
 pub struct WasmHook {

@@ -42,6 +42,7 @@ pub fn manifest(server: &McpServerConfig) -> Result<Manifest, String> {
             timeout_ms: u64::try_from(server.tool_timeout.as_millis()).ok(),
             ..LimitWishes::default()
         },
+        hooks: None,
         path: source_file(&server.source),
     })
 }

@@ -34,6 +34,7 @@ pub(super) struct ManifestToml {
     pub(super) requires: Vec<Word>,
     #[serde(default)]
     pub(super) limits: LimitsToml,
+    pub(super) hooks: Option<super::hooks::HooksToml>,
 }
 
 #[derive(Default, Deserialize)]

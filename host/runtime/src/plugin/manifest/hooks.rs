@@ -1,0 +1,191 @@
+//! `[hooks]`: the events a WASM plugin's `wharf:plugin/hooks` export is
+//! called for, and for which tools.
+//!
+//! ```toml
+//! [hooks]
+//! events = ["before-tool-call"]
+//! tools = ["exec_command", "shell", "apply_patch"]
+//! required = false
+//! ```
+
+use serde::Deserialize;
+
+use crate::hooks::HookEvent;
+
+/// `[hooks]` as written.
+#[derive(Deserialize)]
+pub(super) struct HooksToml {
+    #[serde(default)]
+    events: Vec<EventToml>,
+    tools: Option<Vec<String>>,
+    #[serde(default)]
+    required: bool,
+}
+
+/// A [`HookEvent`] as written: its WIT name.
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum EventToml {
+    SessionStart,
+    UserPromptSubmit,
+    BeforeToolCall,
+    AfterToolCall,
+    SessionEnd,
+}
+
+impl From<EventToml> for HookEvent {
+    fn from(event: EventToml) -> HookEvent {
+        match event {
+            EventToml::SessionStart => HookEvent::SessionStart,
+            EventToml::UserPromptSubmit => HookEvent::UserPromptSubmit,
+            EventToml::BeforeToolCall => HookEvent::BeforeToolCall,
+            EventToml::AfterToolCall => HookEvent::AfterToolCall,
+            EventToml::SessionEnd => HookEvent::SessionEnd,
+        }
+    }
+}
+
+/// Which events a plugin hooks, and for which tools.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookSelection {
+    /// In the order of [`HookEvent::ALL`], each once.
+    pub events: Vec<HookEvent>,
+    /// The tools whose events it sees, by exact name; `None`: every tool.
+    /// Session and prompt events are not about a tool and always seen.
+    pub tools: Option<Vec<String>>,
+    /// A failure (a trap, a missed deadline, an unreadable answer) stops
+    /// the event instead of being skipped with a warning.
+    pub required: bool,
+}
+
+impl HookSelection {
+    pub fn wants(&self, event: HookEvent, tool: Option<&str>) -> bool {
+        self.events.contains(&event)
+            && match (&self.tools, tool) {
+                (Some(tools), Some(tool)) => tools.iter().any(|name| name == tool),
+                _ => true,
+            }
+    }
+}
+
+/// Checks `[hooks]` of a plugin with `api` and `kind`: the message of the
+/// error, which the caller places at the table.
+pub(super) fn selection(raw: HooksToml, api: &str, wasm: bool) -> Result<HookSelection, String> {
+    if !wasm {
+        return Err(
+            "only WASM plugins export hooks (a command hook goes in config.toml's `[hooks]`)"
+                .to_owned(),
+        );
+    }
+    if api == "0.1.0" {
+        return Err(
+            "wharf:plugin@0.1.0 has no hooks; set `api = \"0.2.0\"` and rebuild the plugin \
+             against wit/0.2.0 (world `plugin-with-hooks`)"
+                .to_owned(),
+        );
+    }
+    let mut events: Vec<HookEvent> = raw.events.into_iter().map(HookEvent::from).collect();
+    events.sort();
+    events.dedup();
+    if events.is_empty() {
+        return Err(format!(
+            "no `events`: list the events to hook ({})",
+            HookEvent::ALL.map(HookEvent::as_str).join(", ")
+        ));
+    }
+    Ok(HookSelection {
+        events,
+        tools: raw.tools,
+        required: raw.required,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(toml_text: &str, api: &str, wasm: bool) -> Result<HookSelection, String> {
+        let raw: HooksToml = toml::from_str(toml_text).map_err(|err| err.message().to_owned())?;
+        selection(raw, api, wasm)
+    }
+
+    #[test]
+    fn hooks_tables_and_what_they_select() {
+        use HookEvent::*;
+        let cases: &[(
+            &str,
+            &str,
+            bool,
+            Result<(&[HookEvent], Option<&[&str]>, bool), &str>,
+        )] = &[
+            (
+                r#"events = ["after-tool-call", "before-tool-call", "before-tool-call"]"#,
+                "0.2.0",
+                true,
+                Ok((&[BeforeToolCall, AfterToolCall], None, false)),
+            ),
+            (
+                "events = [\"before-tool-call\"]\ntools = [\"shell\"]\nrequired = true",
+                "0.2.0",
+                true,
+                Ok((&[BeforeToolCall], Some(&["shell"]), true)),
+            ),
+            (
+                r#"events = ["before-tool-call"]"#,
+                "0.1.0",
+                true,
+                Err("wharf:plugin@0.1.0 has no hooks"),
+            ),
+            (
+                r#"events = ["before-tool-call"]"#,
+                "1",
+                false,
+                Err("only WASM plugins export hooks"),
+            ),
+            ("required = true", "0.2.0", true, Err("no `events`")),
+            (
+                r#"events = ["pre-tool-use"]"#,
+                "0.2.0",
+                true,
+                Err("unknown variant `pre-tool-use`"),
+            ),
+        ];
+        for (text, api, wasm, expected) in cases {
+            let got = parse(text, api, *wasm);
+            match (expected, got) {
+                (Ok((events, tools, required)), Ok(selection)) => {
+                    assert_eq!(selection.events, *events, "{text}");
+                    assert_eq!(
+                        selection.tools,
+                        tools.map(|tools| tools.iter().map(|t| (*t).to_owned()).collect()),
+                        "{text}"
+                    );
+                    assert_eq!(selection.required, *required, "{text}");
+                }
+                (Err(expected), Err(message)) => {
+                    assert!(message.contains(expected), "{text}: {message}");
+                }
+                (expected, got) => panic!("{text}: expected {expected:?}, got {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_selection_wants_its_events_of_its_tools() {
+        let selection = HookSelection {
+            events: vec![HookEvent::BeforeToolCall, HookEvent::SessionStart],
+            tools: Some(vec!["shell".to_owned()]),
+            required: false,
+        };
+        let cases = [
+            (HookEvent::BeforeToolCall, Some("shell"), true),
+            (HookEvent::BeforeToolCall, Some("exec_command"), false),
+            (HookEvent::AfterToolCall, Some("shell"), false),
+            (HookEvent::SessionStart, None, true),
+            (HookEvent::SessionEnd, None, false),
+        ];
+        for (event, tool, wanted) in cases {
+            assert_eq!(selection.wants(event, tool), wanted, "{event} {tool:?}");
+        }
+    }
+}
