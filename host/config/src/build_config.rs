@@ -48,6 +48,6 @@ pub(crate) fn layers(
         return Ok(Vec::new());
     };
     let mut file = built_in.layer()?;
-    crate::drop_trust_table(&mut file, user_path);
+    crate::trust::drop_trust_table(&mut file, user_path);
     Ok(vec![file])
 }

@@ -31,6 +31,7 @@ mod edit;
 pub mod env_policy;
 mod error;
 pub mod features;
+pub mod hooks;
 pub mod layer;
 pub mod mcp;
 mod notify;
@@ -130,6 +131,8 @@ pub struct Config {
     /// `[otel]`: where the `telemetry` capability exports events (nothing
     /// leaves the machine by default).
     pub otel: otel::OtelConfig,
+    /// `[hooks]`: the command hooks of every layer, in the order they run.
+    pub hooks: hooks::HooksConfig,
     pub sandbox_policy: SandboxPolicy,
     /// `[sandbox_linux] namespaces`: whether commands get their own user,
     /// mount and PID namespaces (default `true`).
@@ -242,7 +245,7 @@ impl Config {
         warnings.extend(project.warning());
         let mut loaded: Vec<FileLayer> = build_config::layers(options, &user_path)?;
         if let (Some(mut file), Some(found)) = (project_file, &project.file) {
-            drop_trust_table(&mut file, &user_path);
+            trust::drop_trust_table(&mut file, &user_path);
             otel::drop_project_otel(&mut file);
             files.push(found.path.clone());
             loaded.push(file);
@@ -252,6 +255,7 @@ impl Config {
             files.push(user_path.clone());
             loaded.push(file);
         }
+        let file_hooks = hooks::take_from_files(&mut loaded);
         let mut merged = Layered::default();
         for file in &mut loaded {
             warnings.append(&mut file.warnings);
@@ -382,6 +386,7 @@ impl Config {
                 &options.wharf_home,
                 &mut warnings,
             ),
+            hooks: hooks::HooksConfig::resolve(file_hooks, &typed.hooks, &effective, &mut warnings)?,
             audit_enabled: audit::audit_enabled(
                 typed.audit.as_ref(),
                 &effective,
@@ -402,22 +407,6 @@ impl Config {
             requirements,
             warnings,
         })
-    }
-}
-
-/// A project file's own `[projects]` table: trust comes from the user's
-/// file only.
-fn drop_trust_table(file: &mut FileLayer, user_path: &Path) {
-    let key = vec!["projects".to_owned()];
-    if file.layered.remove("projects").is_some() {
-        let at = file
-            .key_locations
-            .get(&key)
-            .map_or_else(String::new, |at| format!("{at}: "));
-        file.warnings.push(format!(
-            "{at}`projects`: trust is only read from {} (ignored; use `wharf trust`)",
-            user_path.display()
-        ));
     }
 }
 

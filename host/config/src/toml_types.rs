@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+pub mod hooks;
 mod mcp;
 pub mod otel;
 
@@ -109,6 +110,11 @@ pub struct ConfigToml {
     /// only: a project file cannot set it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub otel: Option<otel::OtelToml>,
+
+    /// Commands run around the session's events, in codex's format (see
+    /// `docs/hooks.md`); every file's hooks run.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub hooks: hooks::HooksToml,
 
     /// The profile to apply when `--profile` is not given.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -274,3 +274,19 @@ fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, ConfigError> {
         source: io::Error::new(io::ErrorKind::InvalidData, err),
     })
 }
+
+/// A project file's own `[projects]` table: trust comes from the user's
+/// file only.
+pub(crate) fn drop_trust_table(file: &mut FileLayer, user_path: &Path) {
+    let key = vec!["projects".to_owned()];
+    if file.layered.remove("projects").is_some() {
+        let at = file
+            .key_locations
+            .get(&key)
+            .map_or_else(String::new, |at| format!("{at}: "));
+        file.warnings.push(format!(
+            "{at}`projects`: trust is only read from {} (ignored; use `wharf trust`)",
+            user_path.display()
+        ));
+    }
+}

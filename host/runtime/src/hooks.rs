@@ -8,12 +8,17 @@
 //! be read) stops the event when it is `required`, and is skipped with a
 //! warning otherwise ([`HookFailure`]).
 
+pub mod command;
+pub mod run;
+
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::plugin::{Content, ToolOutput};
+
+pub use run::{EventOutcome, HookDecision, HookOutcome};
 
 /// The events hooks see, in the order a session meets them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

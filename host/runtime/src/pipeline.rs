@@ -15,10 +15,12 @@ mod apply;
 mod approval;
 mod decisions;
 mod fit;
+mod hooks;
 mod telemetry;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
@@ -28,7 +30,7 @@ use std::time::{Duration, Instant};
 use wharf_cancel::CancelToken;
 use wharf_sandbox::{PathEnv, PathRules, Sandbox};
 
-use crate::hooks::Hooks;
+use crate::hooks::{HookEvent, Hooks};
 use crate::ids::{CallId, SessionId};
 use crate::plugin::grant::{self, Grant, HostLimits};
 use crate::plugin::manifest::PluginName;
@@ -166,9 +168,13 @@ pub enum Stage {
     Requirements,
     ModelCapabilities,
     Arguments,
+    /// The `before-tool-call` hooks.
+    BeforeHooks,
     Approval,
     Grant,
     Invoke,
+    /// The `after-tool-call` hooks.
+    AfterHooks,
     Apply,
 }
 
@@ -196,6 +202,9 @@ pub enum CallError {
     /// changed.
     #[error("denied: {0}")]
     Denied(String),
+    /// A hook stopped the call; the reason names it.
+    #[error("denied: {reason}")]
+    Hook { event: HookEvent, reason: String },
     /// Applying allowed changes failed part-way.
     #[error("{0}")]
     Apply(String),
@@ -212,6 +221,10 @@ impl CallError {
             CallError::Unsupported { .. } => Stage::ModelCapabilities,
             CallError::InvalidArgs(_) => Stage::Arguments,
             CallError::NotApproved(_) => Stage::Approval,
+            CallError::Hook { event, .. } if *event == HookEvent::BeforeToolCall => {
+                Stage::BeforeHooks
+            }
+            CallError::Hook { .. } => Stage::AfterHooks,
             CallError::Denied(_) | CallError::Apply(_) => Stage::Apply,
             CallError::Tool(_) => Stage::Invoke,
         }
@@ -376,11 +389,10 @@ pub fn run(
         move || plugin.end_session(&session_id)
     });
     let mut invoked = Instant::now();
-    let value = args;
-    let args = Args {
-        text: &call.args,
-        value,
-    };
+    let rewritten = matches!(args, Cow::Owned(_)).then_some(&*args);
+    let text = hooks::args_text(&call.args, rewritten);
+    let value = &*args;
+    let args = Args { text: &text, value };
     let mut result = entry.plugin.invoke(&cx, &call.tool, args, &grant);
     decisions::invoked(&mut outcome.decisions, &result, &cx.sandbox);
     // Denied by the sandbox and approved to run without it: the same call
@@ -396,9 +408,10 @@ pub fn run(
     }
     outcome.timings.invoke = invoked.elapsed();
 
+    let result = hooks::after(resolved, session, value, result, &mut outcome.decisions);
     let applying = Instant::now();
     outcome.result = match result {
-        Err(err) => Err(CallError::Tool(err)),
+        Err(err) => Err(err),
         Ok(mut output) => {
             cap_output(&mut output, grant.output_bytes);
             if let Some(model) = &session.model {
@@ -441,7 +454,7 @@ fn check<'r>(
     resolved: &'r Resolved<'_>,
     session: &Session,
     decisions: &mut Decisions,
-) -> Result<(Arc<Grant>, &'r serde_json::Value, approval::Placement), CallError> {
+) -> Result<(Arc<Grant>, Cow<'r, serde_json::Value>, approval::Placement), CallError> {
     let (call, entry) = (resolved.call, resolved.entry);
     // Feature gate.
     if let Err(reason) = plugins.offered(entry, &session.features) {
@@ -478,7 +491,11 @@ fn check<'r>(
         decisions.deny(Stage::Arguments, DecidedBy::Schema);
     })?;
     decisions.allow(Stage::Arguments, DecidedBy::Schema);
-    let placement = approval::check(resolved, session, args, decisions)?;
+    let args = match hooks::before(resolved, session, args, decisions)? {
+        Some(rewritten) => Cow::Owned(rewritten),
+        None => Cow::Borrowed(args),
+    };
+    let placement = approval::check(resolved, session, &args, decisions)?;
     Ok((session.grant(entry), args, placement))
 }
 

@@ -71,6 +71,7 @@ pub(super) fn write(
         sandbox: session.sandbox.policy().mode().as_str(),
         grant: outcome.grant.as_deref().map(GrantRecord),
         decisions: DecisionsRecord(&outcome.decisions),
+        hooks: outcome.decisions.hooks(),
         timings_us: TimingsRecord::of(&outcome.timings),
         outcome: OutcomeRecord::of(outcome),
     };
@@ -115,6 +116,9 @@ struct Record<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     grant: Option<GrantRecord<'a>>,
     decisions: DecisionsRecord<'a>,
+    /// Which hooks ran and what each decided.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    hooks: &'a [wharf_runtime::hooks::HookDecision],
     timings_us: TimingsRecord,
     outcome: OutcomeRecord<'a>,
 }
@@ -249,6 +253,7 @@ impl OutcomeRecord<'_> {
                     | CallError::Unsupported { .. }
                     | CallError::InvalidArgs(_)
                     | CallError::NotApproved(_)
+                    | CallError::Hook { .. }
                     | CallError::Denied(_) => "denied",
                 },
                 error: Some(Shown(err)),

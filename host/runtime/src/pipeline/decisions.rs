@@ -1,12 +1,14 @@
 //! What each stage decided about a call, and what decided it: recorded on
 //! the [`CallOutcome`](super::CallOutcome) as the call goes through, for the
-//! audit log and telemetry. Every type here is `Copy` and carries no text,
-//! so recording a decision costs a push into one small `Vec` per call; the
-//! words people read are the outcome's error.
+//! audit log and telemetry. A stage's decision is `Copy` and carries no
+//! text, so recording one costs a push into one small `Vec` per call; the
+//! words people read are the outcome's error. Hooks' decisions, which name
+//! the hook, are kept beside them (an empty `Vec` without hooks).
 
 use wharf_sandbox::Sandbox;
 
 use super::Stage;
+use crate::hooks::HookDecision;
 use crate::plugin::{ToolError, ToolOutput};
 
 /// One stage's decision.
@@ -60,6 +62,8 @@ pub enum DecidedBy {
     Plugin,
     /// The call was cancelled before or while it ran.
     Cancel,
+    /// A hook (which one: [`Decisions::hooks`]).
+    Hook,
 }
 
 impl Stage {
@@ -71,9 +75,11 @@ impl Stage {
             Stage::Requirements => "requirements",
             Stage::ModelCapabilities => "model_capabilities",
             Stage::Arguments => "arguments",
+            Stage::BeforeHooks => "before_hooks",
             Stage::Approval => "approval",
             Stage::Grant => "grant",
             Stage::Invoke => "invoke",
+            Stage::AfterHooks => "after_hooks",
             Stage::Apply => "apply",
         }
     }
@@ -106,18 +112,19 @@ impl DecidedBy {
             DecidedBy::Sandbox => "sandbox",
             DecidedBy::Plugin => "plugin",
             DecidedBy::Cancel => "cancel",
+            DecidedBy::Hook => "hook",
         }
     }
 }
 
 /// The decisions of one call, in stage order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Decisions(Vec<StageDecision>);
+pub struct Decisions(Vec<StageDecision>, Vec<HookDecision>);
 
 impl Decisions {
     /// Room for every stage, so that recording never allocates again.
     pub(super) fn for_a_call() -> Decisions {
-        Decisions(Vec::with_capacity(8))
+        Decisions(Vec::with_capacity(8), Vec::new())
     }
 
     pub(super) fn allow(&mut self, stage: Stage, by: DecidedBy) {
@@ -139,11 +146,20 @@ impl Decisions {
     /// Only `decision` (a call that stopped before the pipeline ran it:
     /// its tool unknown, or cancelled).
     pub fn one(decision: StageDecision) -> Decisions {
-        Decisions(vec![decision])
+        Decisions(vec![decision], Vec::new())
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &StageDecision> {
         self.0.iter()
+    }
+
+    /// What each hook that ran decided, in order.
+    pub fn hooks(&self) -> &[HookDecision] {
+        &self.1
+    }
+
+    pub(super) fn hook(&mut self, decision: HookDecision) {
+        self.1.push(decision);
     }
 
     /// The decision that stopped the call, if one did.
