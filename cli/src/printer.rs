@@ -113,6 +113,7 @@ pub fn human(event: &Event, cwd: &Path) {
         | Event::ItemDelta { .. }
         | Event::TokenCount { .. }
         | Event::ApprovalRequested { .. }
+        | Event::ElicitationRequested { .. }
         | Event::SessionConfigured { .. }
         | Event::Notice { .. }
         | Event::SessionList { .. }

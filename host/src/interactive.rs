@@ -117,6 +117,9 @@ fn route(
             Op::Approval { call_id, decision } => {
                 approver.answer(&call_id, decision);
             }
+            Op::Elicitation { call_id, answer } => {
+                approver.answer_elicitation(&call_id, answer);
+            }
             Op::Shutdown => {
                 cancel.cancel();
                 let _ = forward.send(Op::Shutdown);
@@ -212,7 +215,7 @@ impl Driver {
                 },
                 Op::Shutdown => break,
                 // The router handles these.
-                Op::Interrupt | Op::Approval { .. } => {}
+                Op::Interrupt | Op::Approval { .. } | Op::Elicitation { .. } => {}
             }
         }
         // Processes the session's calls started do not outlive it.

@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 // through wharf-host alone.
 pub use wharf_config::ApprovalPolicy;
 pub use wharf_runtime::pipeline::{ApprovalRequest, Decision};
+pub use wharf_runtime::plugin::elicitation::{
+    Choice, ElicitationAnswer, ElicitationRequest, FieldKind, FormField,
+};
 
 /// A request to the session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,6 +29,12 @@ pub enum Op {
     /// The answer to [`Event::ApprovalRequested`](crate::agent::Event::ApprovalRequested)
     /// of `call_id`.
     Approval { call_id: String, decision: Decision },
+    /// The answer to [`Event::ElicitationRequested`](crate::agent::Event::ElicitationRequested)
+    /// of `call_id`.
+    Elicitation {
+        call_id: String,
+        answer: ElicitationAnswer,
+    },
     /// Use `model` (a slug of the catalog) from the next turn on.
     SetModel { model: String },
     /// Ask under `policy` from the next call on.

@@ -172,6 +172,7 @@ impl Transcript {
             | Event::TurnStarted
             | Event::TokenCount { .. }
             | Event::ApprovalRequested { .. }
+            | Event::ElicitationRequested { .. }
             | Event::SessionConfigured { .. }
             | Event::SessionList { .. }
             | Event::SessionEnded => {}

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use wharf_model::protocol::{ModelError, Usage};
 use wharf_runtime::pipeline::ApprovalRequest;
+use wharf_runtime::plugin::elicitation::ElicitationRequest;
 
 use crate::ops::{SessionInfo, SessionSummary};
 
@@ -63,6 +64,11 @@ pub enum Event {
     /// `call_id`.
     #[serde(rename = "approval.requested")]
     ApprovalRequested { request: ApprovalRequest },
+    /// A running call's plugin (an MCP server) asks the user to fill in a
+    /// form: answer it with [`Op::Elicitation`](crate::ops::Op::Elicitation)
+    /// and the same `call_id`.
+    #[serde(rename = "elicitation.requested")]
+    ElicitationRequested { request: ElicitationRequest },
     /// What the session is: sent when it starts and after every change
     /// (model, approval policy, a feature), and on request.
     #[serde(rename = "session.configured")]
@@ -271,6 +277,7 @@ impl Event {
             | Event::ItemDelta { .. }
             | Event::TokenCount { .. }
             | Event::ApprovalRequested { .. }
+            | Event::ElicitationRequested { .. }
             | Event::SessionConfigured { .. }
             | Event::Notice { .. }
             | Event::SessionList { .. }

@@ -7,6 +7,7 @@ use std::sync::mpsc::{self, Sender, SyncSender};
 use std::sync::{Mutex, PoisonError};
 
 use wharf_runtime::pipeline::{ApprovalRequest, Approver, Decision};
+use wharf_runtime::plugin::elicitation::{ElicitationAnswer, ElicitationRequest};
 
 use crate::agent::{CancelToken, Event};
 
@@ -16,6 +17,8 @@ pub struct FrontEndApprover {
     cancel: CancelToken,
     /// Requests waiting for an answer, by call id.
     pending: Mutex<HashMap<String, SyncSender<Decision>>>,
+    /// Forms waiting to be filled in, by call id.
+    forms: Mutex<HashMap<String, SyncSender<ElicitationAnswer>>>,
     /// What "yes, for this session" covers.
     remembered: Mutex<Vec<Remembered>>,
 }
@@ -57,6 +60,7 @@ impl FrontEndApprover {
             events: Mutex::new(events),
             cancel,
             pending: Mutex::default(),
+            forms: Mutex::default(),
             remembered: Mutex::default(),
         }
     }
@@ -68,6 +72,16 @@ impl FrontEndApprover {
         let waiting = lock(&self.pending).remove(call_id);
         match waiting {
             Some(sender) => sender.send(decision).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Delivers the front end's answer to the form of `call_id`; false
+    /// when none waits.
+    pub fn answer_elicitation(&self, call_id: &str, answer: ElicitationAnswer) -> bool {
+        let waiting = lock(&self.forms).remove(call_id);
+        match waiting {
+            Some(sender) => sender.send(answer).is_ok(),
             None => false,
         }
     }
@@ -107,6 +121,29 @@ impl Approver for FrontEndApprover {
             lock(&self.remembered).push(key);
         }
         decision
+    }
+
+    /// Sends the form to the front end and waits for the user; a cancel
+    /// (Esc, Ctrl-C, the session ending) cancels it.
+    fn elicit(&self, request: &ElicitationRequest) -> ElicitationAnswer {
+        let (sender, answer) = mpsc::sync_channel(1);
+        let call_id = request.call_id.to_string();
+        lock(&self.forms).insert(call_id.clone(), sender.clone());
+        let _on_cancel = self.cancel.on_cancel(move || {
+            let _ = sender.try_send(ElicitationAnswer::Cancel);
+        });
+        let sent = lock(&self.events)
+            .send(Event::ElicitationRequested {
+                request: request.clone(),
+            })
+            .is_ok();
+        let answer = if sent {
+            answer.recv().unwrap_or(ElicitationAnswer::Cancel)
+        } else {
+            ElicitationAnswer::Cancel
+        };
+        lock(&self.forms).remove(&call_id);
+        answer
     }
 }
 
