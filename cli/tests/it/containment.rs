@@ -600,7 +600,7 @@ fn broken_plugins_are_skipped_beside_good_ones() {
             manifest("future", "9.9.0", "wasm", ""),
             &hostile,
             "the manifest targets wharf:plugin@9.9.0, which this wharf does not support \
-             (supported: 0.1.0)"
+             (supported: 0.1.0, 0.2.0)"
                 .into(),
         ),
         (

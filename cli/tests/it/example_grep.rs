@@ -86,7 +86,7 @@ fn add_checks_the_pin_and_remove_uninstalls() {
         shown,
         format!(
             "\
-grep 0.1.0 (api 0.1.0), sha256 {sha}
+grep 0.1.0 (api 0.2.0), sha256 {sha}
 asks for:
   reads: the workspace
   writes: nothing
@@ -132,7 +132,7 @@ tools: grep"
     let out = env.wharf(&["plugin", "list"]).success();
     let expected = format!(
         "\
-grep 0.1.0 (wasm, api 0.1.0) — feature grep on
+grep 0.1.0 (wasm, api 0.2.0) — feature grep on
   tools: grep
   reads: {}
   writes (checked file changes): nothing

@@ -43,6 +43,8 @@ mod trust;
 mod tui;
 mod unified_exec;
 mod view_image;
+mod wasm_hooks;
+mod wasm_versions;
 mod write_path;
 
 use std::path::{Path, PathBuf};

@@ -77,7 +77,7 @@ fn nothing_installed(env: &Env, sha: &str) {
 
 #[test]
 fn what_loading_would_skip_is_refused_naming_what_and_where() {
-    let bad_api = ECHO_MANIFEST.replace("api = \"0.1.0\"", "api = \"9.9.9\"");
+    let bad_api = ECHO_MANIFEST.replace("api = \"0.2.0\"", "api = \"9.9.9\"");
     // (manifest, bytes patched from → to, what stderr says)
     let cases = [
         (
@@ -85,7 +85,7 @@ fn what_loading_would_skip_is_refused_naming_what_and_where() {
             ("echo_text", "echo_text"),
             vec![
                 "plugin.toml: `api = \"9.9.9\"` is not a plugin API this wharf supports \
-                 (supported: 0.1.0)",
+                 (supported: 0.1.0, 0.2.0)",
                 "not installed",
             ],
         ),
@@ -113,7 +113,7 @@ fn what_loading_would_skip_is_refused_naming_what_and_where() {
         ),
         (
             ECHO_MANIFEST,
-            ("wharf:plugin/tool@0.1.0", "wharf:plugin/tool@0.9.0"),
+            ("wharf:plugin/tool@0.2.0", "wharf:plugin/tool@0.9.0"),
             vec![
                 "the component exports wharf:plugin@0.9.0, which this wharf does not support",
                 "not installed",
@@ -149,7 +149,7 @@ fn a_refused_header_is_refused_before_compiling() {
     let env = Env::new();
     let (dir, _) = echo_dir(
         ECHO_MANIFEST,
-        "wharf:plugin/tool@0.1.0",
+        "wharf:plugin/tool@0.2.0",
         "wharf:plugin/tool@0.9.0",
     );
     let out = env.wharf(&["plugin", "add", dir.path().to_str().unwrap()]);

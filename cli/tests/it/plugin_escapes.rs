@@ -367,7 +367,7 @@ fn a_plugin_whose_feature_is_off_is_not_loaded() {
         .success();
     assert!(
         out.stdout
-            .contains("grep 0.1.0 (wasm, api 0.1.0) — feature grep off\n  tools: grep\n"),
+            .contains("grep 0.1.0 (wasm, api 0.2.0) — feature grep off\n  tools: grep\n"),
         "{}",
         out.stdout
     );
