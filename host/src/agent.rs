@@ -13,6 +13,7 @@ mod calls;
 mod compact;
 mod events;
 mod fit;
+pub mod hooks;
 mod ids;
 mod interrupt;
 mod telemetry;
@@ -308,6 +309,12 @@ impl<'a> Agent<'a> {
         sink.event(&Event::ThreadStarted {
             thread_id: self.thread_id().to_owned(),
         });
+        let source = if self.history.is_empty() {
+            "startup"
+        } else {
+            "resume"
+        };
+        hooks::session_start(self.session, source, sink);
     }
 
     /// The instructions of the next request.
@@ -333,6 +340,15 @@ impl<'a> Agent<'a> {
         let (_turn, started) = (telemetry::turn_span(self), std::time::Instant::now());
         telemetry::user_prompt(input, self.images.len(), self.log_user_prompt);
         sink.event(&Event::TurnStarted);
+        let context = match hooks::prompt_submitted(self.session, input, sink) {
+            Ok(context) => context,
+            Err(error) => {
+                sink.event(&Event::TurnFailed {
+                    error: error.clone(),
+                });
+                return Err(error);
+            }
+        };
         if self.history.is_empty()
             && let Some(context) = self.context.clone()
         {
@@ -355,6 +371,17 @@ impl<'a> Agent<'a> {
             text: input.to_owned(),
         });
         sink.event(&Event::ItemCompleted { item });
+        for text in context {
+            let role = Role::Developer;
+            self.push_history(
+                ResponseItem::Message {
+                    role,
+                    text,
+                    images: Vec::new(),
+                },
+                sink,
+            );
+        }
 
         let mut outcome = TurnOutcome::default();
         let result = compacted.and_then(|()| self.turn_loop(&mut outcome, sink));

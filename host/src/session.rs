@@ -15,6 +15,8 @@ use wharf_config::features::FeatureRegistry;
 use wharf_config::{ApprovalPolicy, Config, ConfigError, ConfigOptions};
 use wharf_model::models::ModelInfo;
 use wharf_model::protocol::{ModelClient, RequestOptions, ResponseItem};
+use wharf_runtime::hooks::command::CommandHook;
+use wharf_runtime::hooks::{Hook, Hooks};
 use wharf_runtime::pipeline::{self, Approver, CallOutcome, EnvLookup, Session, ToolCall};
 use wharf_runtime::plugin::Plugin;
 use wharf_runtime::plugin::manifest::Manifest;
@@ -206,7 +208,7 @@ impl SessionBuilder {
             approval_policy,
             approver,
             cancel,
-            events,
+            mut events,
             sources,
             env,
             record_diffs,
@@ -244,6 +246,7 @@ impl SessionBuilder {
         session.approver = approver;
         session.cancel = cancel;
         session.record_diffs = record_diffs;
+        session.hooks = session_hooks(&config, &session, &plugins, events.as_mut());
         let notifier = config
             .notify
             .clone()
@@ -352,6 +355,12 @@ impl Host {
     /// call`); its progress goes to the sink as it comes, and the outcome
     /// to the audit log.
     pub fn call(&self, call: &ToolCall) -> CallOutcome {
+        let outcome = self.call_unwarned(call);
+        agent::hooks::warn(outcome.decisions.hooks(), &mut Locked(&self.events));
+        outcome
+    }
+
+    fn call_unwarned(&self, call: &ToolCall) -> CallOutcome {
         let progress =
             agent::progress_events(&self.events, call.call_id.to_string(), call.tool.clone());
         let resolved = pipeline::resolve(&self.plugins, call);
@@ -455,9 +464,43 @@ impl Host {
     /// Ends the session: what its calls started (a command session still
     /// running) ends now, not when wharf exits.
     pub fn end(&self) {
+        agent::hooks::session_end(&self.session, &mut Locked(&self.events));
         self.plugins.end_session(&self.session.session_id);
     }
 }
+
+/// The session's hooks, in the order they run: the configuration's
+/// command hooks (when the `hooks` feature is on), then the plugins' hooks
+/// (ordered by plugin name).
+fn session_hooks(
+    config: &Config,
+    session: &Session,
+    plugins: &Plugins,
+    sink: &mut dyn Sink,
+) -> Hooks {
+    let commands = &config.hooks.commands;
+    let mut hooks: Vec<Arc<dyn Hook>> = Vec::new();
+    if config.features.enabled(HOOKS_FEATURE) {
+        for command in commands {
+            hooks.push(Arc::new(CommandHook::new(
+                command,
+                Arc::clone(&session.sandbox),
+            )));
+        }
+    } else if let Some(first) = commands.first() {
+        sink.event(&Event::Error {
+            message: format!(
+                "{}: `[hooks]` is set but the `{HOOKS_FEATURE}` feature is off, so no command                  hook runs (turn it on with `--enable {HOOKS_FEATURE}` or `[features]                  {HOOKS_FEATURE} = true`)",
+                first.origin
+            ),
+        });
+    }
+    hooks.extend(plugins.hooks(&session.features));
+    Hooks::new(hooks)
+}
+
+/// The feature key that turns command hooks on and off.
+const HOOKS_FEATURE: &str = "hooks";
 
 /// The model as the pipeline sees it, with the configured budget of a
 /// tool output (`tool_output_token_limit`) in place of the model's

@@ -87,7 +87,11 @@ pub(super) fn unanswered(history: &[ResponseItem]) -> Vec<String> {
 pub(super) fn new_item(next: &mut usize, details: ItemDetails) -> Item {
     let id = format!("item_{next}");
     *next += 1;
-    Item { id, details }
+    Item {
+        id,
+        details,
+        hooks: Vec::new(),
+    }
 }
 
 /// Where the outcome of every call is recorded (the audit log,
@@ -227,6 +231,7 @@ impl Runner<'_> {
     /// Ends `item` with `outcome`; the plans the output reported follow
     /// it as events, and neither people nor the model read them as output.
     fn completed(&self, item: Item, mut outcome: CallOutcome, sink: &mut dyn Sink) -> ResponseItem {
+        super::hooks::warn(outcome.decisions.hooks(), sink);
         let plans = plan::take_reports(&mut outcome);
         let text = output_text(&outcome);
         let status = items::status(&outcome);
@@ -281,6 +286,7 @@ impl Runner<'_> {
             item: Item {
                 id: item.id,
                 details,
+                hooks: outcome.decisions.hooks().iter().map(Into::into).collect(),
             },
         });
         for plan in &plans {

@@ -170,6 +170,9 @@ pub struct Item {
     pub id: String,
     #[serde(flatten)]
     pub details: ItemDetails,
+    /// What each hook decided about a tool call (none without hooks).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<super::hooks::HookRun>,
 }
 
 /// What an item is.

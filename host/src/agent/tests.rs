@@ -764,6 +764,7 @@ fn events_have_codex_exec_json_shapes() {
                 details: ItemDetails::AgentMessage {
                     text: "hi".to_owned(),
                 },
+                hooks: Vec::new(),
             },
         },
         Event::TurnFailed {
