@@ -18,6 +18,7 @@ use wharf_host::rollout::SessionSummary;
 
 use crate::approval::Approvals;
 use crate::composer::Composer;
+use crate::elicitation::Forms;
 use crate::picker::Picker;
 use crate::slash::{self, Popup};
 use crate::status_line::Context;
@@ -69,6 +70,8 @@ pub struct App {
     composer: Composer,
     popup: Popup,
     approvals: Approvals,
+    /// Forms plugins ask the user to fill in (MCP elicitation).
+    forms: Forms,
     overlay: Option<Overlay>,
     info: Option<SessionInfo>,
     context: Context,
@@ -99,6 +102,7 @@ impl App {
             composer: Composer::default(),
             popup: Popup::default(),
             approvals: Approvals::default(),
+            forms: Forms::default(),
             overlay: None,
             info: None,
             context: Context::default(),
@@ -179,6 +183,8 @@ impl App {
     pub fn handle_paste(&mut self, text: &str) {
         if self.approvals.is_open() {
             self.approvals.handle_paste(text);
+        } else if self.forms.is_open() {
+            self.forms.handle_paste(text);
         } else if self.overlay.is_none() {
             self.composer.insert_str(text);
             self.popup.reset();
@@ -195,6 +201,8 @@ impl App {
         }
         if self.approvals.is_open() {
             self.approval_key(key, ctrl);
+        } else if self.forms.is_open() {
+            self.form_key(key, ctrl);
         } else if self.overlay.is_some() {
             self.overlay_key(key);
         } else {
@@ -212,6 +220,19 @@ impl App {
         }
         if let Some((call_id, decision)) = self.approvals.handle_key(key) {
             self.send(Op::Approval { call_id, decision });
+        }
+    }
+
+    fn form_key(&mut self, key: KeyEvent, ctrl: bool) {
+        if ctrl && key.code == KeyCode::Char('c') {
+            for (call_id, answer) in self.forms.cancel_all() {
+                self.send(Op::Elicitation { call_id, answer });
+            }
+            self.send(Op::Interrupt);
+            return;
+        }
+        if let Some((call_id, answer)) = self.forms.handle_key(key) {
+            self.send(Op::Elicitation { call_id, answer });
         }
     }
 
@@ -304,6 +325,7 @@ impl App {
                 self.scroll.to_end();
                 self.turn_started = None;
                 self.approvals.clear();
+                self.forms.clear();
                 self.context.used = 0;
             }
             Event::TurnStarted => self.turn_started = Some(self.now),
@@ -311,6 +333,7 @@ impl App {
                 self.turn_started = None;
                 // Nothing waits for an answer once the turn is over.
                 self.approvals.clear();
+                self.forms.clear();
             }
             Event::TokenCount {
                 total,
@@ -324,6 +347,7 @@ impl App {
                 };
             }
             Event::ApprovalRequested { request } => self.approvals.push(request.clone()),
+            Event::ElicitationRequested { request } => self.forms.push(request.clone()),
             Event::SessionList { sessions } if self.awaiting_sessions => {
                 self.awaiting_sessions = false;
                 self.open_resume(sessions);

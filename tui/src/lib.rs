@@ -13,6 +13,7 @@ pub mod transcript;
 mod app;
 mod approval;
 mod composer;
+mod elicitation;
 mod picker;
 mod resume;
 mod slash;

@@ -61,7 +61,11 @@ impl App {
         );
 
         let popup_rows = Popup::height(self.composer.text()).min(transcript_rows);
-        if popup_rows > 0 && self.overlay.is_none() && !self.approvals.is_open() {
+        if popup_rows > 0
+            && self.overlay.is_none()
+            && !self.approvals.is_open()
+            && !self.forms.is_open()
+        {
             let popup_area =
                 Rect::new(area.x, composer_area.y - popup_rows, area.width, popup_rows);
             self.popup
@@ -76,6 +80,8 @@ impl App {
         );
         if self.approvals.is_open() {
             self.approvals.render(above_status, buf, &self.theme);
+        } else if self.forms.is_open() {
+            self.forms.render(above_status, buf, &self.theme);
         } else if let Some(overlay) = &self.overlay {
             let picker = overlay.picker();
             let width = area.width.saturating_sub(4).clamp(20.min(area.width), 90);
@@ -97,6 +103,8 @@ impl App {
         let pending = self.approvals.pending();
         let text = if pending > 0 {
             format!("• Waiting for approval ({seconds}s · Esc to interrupt)")
+        } else if self.forms.is_open() {
+            format!("• Waiting for your answer ({seconds}s · Ctrl-C to interrupt)")
         } else {
             format!("• Working ({seconds}s · Esc to interrupt)")
         };
