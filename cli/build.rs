@@ -45,6 +45,19 @@ const GUESTS: &[(&str, &str, &str)] = &[
         "wharf_test_guest_hostile.wasm",
         "WHARF_TEST_HOSTILE_WASM",
     ),
+    // The example with a network grant, installed by the tests with
+    // `wharf plugin add`.
+    (
+        "wharf-example-http-fetch",
+        "wharf_example_http_fetch.wasm",
+        "WHARF_EXAMPLE_HTTP_FETCH_WASM",
+    ),
+    // Tries the network every way it can: the network grant's tests.
+    (
+        "wharf-test-guest-net",
+        "wharf_test_guest_net.wasm",
+        "WHARF_TEST_NET_WASM",
+    ),
     // The smallest plugin, for the benchmarks' trivial call.
     (
         "wharf-test-guest-echo",

@@ -221,6 +221,11 @@ fn list(global: &GlobalArgs, json: bool) -> anyhow::Result<()> {
         } else {
             println!("  tools: {}", safe(&tools.join(", ")));
         }
+        let network = &manifest.capabilities.network;
+        if !network.is_empty() {
+            let hosts: Vec<String> = network.iter().map(ToString::to_string).collect();
+            println!("  network requested: {}", safe(&hosts.join(", ")));
+        }
         for line in host.session().grant(entry).describe() {
             println!("  {}", safe(&line));
         }

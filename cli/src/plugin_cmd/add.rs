@@ -11,6 +11,7 @@ use std::path::Path;
 use anyhow::{Context as _, anyhow, bail};
 use wharf_runtime::native::NativePlugin;
 use wharf_runtime::plugin::Plugin;
+use wharf_runtime::plugin::grant::{NetworkPolicy, describe_network};
 use wharf_runtime::plugin::manifest::{
     MANIFEST_FILE, MAX_ARTIFACT_BYTES, Manifest, PluginKind, Sha256, read_limited,
     read_manifest_text,
@@ -125,6 +126,10 @@ pub(super) fn add(
     );
     println!("asks for:");
     for line in manifest.describe_capabilities() {
+        println!("  {}", safe(&line));
+    }
+    let network = NetworkPolicy::of(&configured.config.sandbox_policy);
+    if let Some(line) = describe_network(&manifest, network) {
         println!("  {}", safe(&line));
     }
     let runtime = WasmRuntime::new(Some(cache_dir(options)))?;

@@ -27,6 +27,7 @@ mod mcp_login;
 mod mcp_session;
 mod mcp_terminal;
 mod native;
+mod network;
 mod notify;
 mod persistence;
 mod plan;
