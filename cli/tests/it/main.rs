@@ -22,6 +22,7 @@ mod heavy;
 mod language_examples;
 mod logging;
 mod mcp_cmd;
+mod mcp_elicitation;
 mod mcp_events;
 mod mcp_login;
 mod mcp_session;

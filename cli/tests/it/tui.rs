@@ -12,7 +12,7 @@ use wharf_tests::model_server::{Call, ModelServer, Turn};
 use crate::Env;
 
 /// One tmux server of its own (its own socket), running one wharf.
-struct Tmux {
+pub(crate) struct Tmux {
     socket: String,
 }
 
@@ -21,7 +21,7 @@ const WAIT: Duration = Duration::from_secs(30);
 
 impl Tmux {
     /// Starts `wharf args` in `env` in a `width`×`height` terminal.
-    fn start(env: &Env, args: &[String], width: u16, height: u16) -> Tmux {
+    pub(crate) fn start(env: &Env, args: &[String], width: u16, height: u16) -> Tmux {
         let socket = format!("wharf-test-{}-{}", std::process::id(), unique());
         let mut command = vec![
             "env".to_owned(),
@@ -76,12 +76,12 @@ impl Tmux {
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         self.run(&["capture-pane", "-p", "-t", "wharf"])
     }
 
     /// Waits until the screen shows `text`; returns the screen.
-    fn wait_for(&self, text: &str) -> String {
+    pub(crate) fn wait_for(&self, text: &str) -> String {
         self.wait_until(text, |screen| screen.contains(text))
     }
 
@@ -101,12 +101,12 @@ impl Tmux {
     }
 
     /// Types `text` literally.
-    fn type_text(&self, text: &str) {
+    pub(crate) fn type_text(&self, text: &str) {
         self.run(&["send-keys", "-t", "wharf", "-l", text]);
     }
 
     /// Sends keys by tmux's names (`Enter`, `Escape`, `C-c`).
-    fn keys(&self, keys: &[&str]) {
+    pub(crate) fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", "wharf"];
         args.extend_from_slice(keys);
         self.run(&args);
@@ -187,7 +187,7 @@ fn unique() -> u64 {
 /// The flags that point wharf at `server` (its default model is the
 /// catalog's, `gpt-5.1-codex`) and trust the working directory (the trust
 /// prompt has a test of its own).
-fn flags(env: &Env, server: &ModelServer, approval: &str) -> Vec<String> {
+pub(crate) fn flags(env: &Env, server: &ModelServer, approval: &str) -> Vec<String> {
     trust(env);
     [
         "-c",
@@ -223,7 +223,7 @@ fn toml_string(path: &Path) -> String {
 }
 
 /// The output the model was sent for `call_id`, from the recorded requests.
-fn output_sent(server: &ModelServer, call_id: &str) -> String {
+pub(crate) fn output_sent(server: &ModelServer, call_id: &str) -> String {
     for body in server.bodies() {
         for item in body["input"].as_array().into_iter().flatten() {
             if item["call_id"] == call_id
