@@ -315,6 +315,9 @@ fn outcome_json(outcome: &CallOutcome) -> serde_json::Value {
         "applied": applied,
         "timings": timings,
     });
+    if !outcome.decisions.hooks().is_empty() {
+        value["hooks"] = json!(outcome.decisions.hooks());
+    }
     match &outcome.result {
         Ok(output) => {
             let content: Vec<serde_json::Value> = output

@@ -19,6 +19,7 @@ mod exec_live;
 mod exec_options;
 mod features_cmd;
 mod heavy;
+mod hooks;
 mod language_examples;
 mod logging;
 mod mcp_cmd;
