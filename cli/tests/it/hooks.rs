@@ -468,3 +468,34 @@ fn a_hook_runs_inside_the_sandbox() {
         );
     }
 }
+
+#[test]
+fn the_command_hook_example_guards_secrets() {
+    let env = Env::new();
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/command-hooks");
+    let snippet = std::fs::read_to_string(format!("{example}/hooks.toml")).unwrap();
+    let config = snippet.replace(
+        "/path/to/examples/command-hooks/guard-secrets.sh",
+        &format!("{example}/guard-secrets.sh"),
+    );
+    env.write_config(&config);
+    // (command, refused)
+    let cases = [
+        ("cat .env", true),
+        ("cat ~/.ssh/id_rsa", true),
+        ("openssl x509 -in server.pem", true),
+        ("ls src", false),
+        ("echo environment", false),
+    ];
+    for (cmd, refused) in cases {
+        let output = tool_call(&env, cmd);
+        let got = outcome(&output);
+        let message = got["error"]["message"].as_str().unwrap_or_default();
+        assert_eq!(
+            message.contains("may hold a secret") && message.ends_with("(hook `guard-secrets`)"),
+            refused,
+            "{cmd}: {got}"
+        );
+        assert_eq!(output.code == 0, !refused, "{cmd}: {}", output.stderr);
+    }
+}
