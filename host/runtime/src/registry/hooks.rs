@@ -18,7 +18,7 @@ impl Plugins {
             .filter(|entry| entry.loaded && self.offered(entry, features).is_ok())
             .filter_map(|entry| Some((entry.manifest.name.as_str(), entry.hooks.clone()?)))
             .collect();
-        hooked.sort_by(|(a, _), (b, _)| a.cmp(b));
+        hooked.sort_by_key(|(name, _)| *name);
         hooked.into_iter().map(|(_, hook)| hook).collect()
     }
 }

@@ -104,6 +104,16 @@ pub(super) fn selection(raw: HooksToml, api: &str, wasm: bool) -> Result<HookSel
 mod tests {
     use super::*;
 
+    /// (the table, `api`, whether the plugin is WASM, the events, tools and
+    /// `required` it selects, or a part of the error)
+    type Case = (
+        &'static str,
+        &'static str,
+        bool,
+        Result<Selected, &'static str>,
+    );
+    type Selected = (&'static [HookEvent], Option<&'static [&'static str]>, bool);
+
     fn parse(toml_text: &str, api: &str, wasm: bool) -> Result<HookSelection, String> {
         let raw: HooksToml = toml::from_str(toml_text).map_err(|err| err.message().to_owned())?;
         selection(raw, api, wasm)
@@ -112,12 +122,7 @@ mod tests {
     #[test]
     fn hooks_tables_and_what_they_select() {
         use HookEvent::*;
-        let cases: &[(
-            &str,
-            &str,
-            bool,
-            Result<(&[HookEvent], Option<&[&str]>, bool), &str>,
-        )] = &[
+        let cases: &[Case] = &[
             (
                 r#"events = ["after-tool-call", "before-tool-call", "before-tool-call"]"#,
                 "0.2.0",
