@@ -41,9 +41,10 @@ const FORBIDDEN: &[(&str, &[&str], &str)] = &[
             "wharf-model",
             "wharf-host",
             "reqwest",
-            "rustls",
             "tokio-tungstenite",
         ],
+        // rustls is allowed: the runtime does the TLS of a plugin's
+        // granted wasi:http requests itself (wasm/net/http.rs).
         "the plugin runtime knows no wire API: it takes a ModelFit",
     ),
     (
