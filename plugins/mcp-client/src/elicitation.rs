@@ -53,8 +53,15 @@ pub(crate) struct Ask {
 /// The calls running on one connection, which its requests go to.
 #[derive(Clone, Default)]
 pub(crate) struct ElicitRouter {
-    calls: Arc<Mutex<Vec<(u64, String, mpsc::UnboundedSender<Ask>)>>>,
+    calls: Arc<Mutex<Vec<Running>>>,
     next: Arc<AtomicU64>,
+}
+
+/// A running call: its tool, and where its requests go.
+struct Running {
+    id: u64,
+    tool: String,
+    asks: mpsc::UnboundedSender<Ask>,
 }
 
 /// A running call's requests; it stops receiving them when dropped.
@@ -66,12 +73,12 @@ pub(crate) struct Asks {
 
 impl Drop for Asks {
     fn drop(&mut self) {
-        self.router.lock().retain(|(id, _, _)| *id != self.id);
+        self.router.lock().retain(|running| running.id != self.id);
     }
 }
 
 impl ElicitRouter {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(u64, String, mpsc::UnboundedSender<Ask>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Running>> {
         self.calls.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -79,7 +86,11 @@ impl ElicitRouter {
     pub(crate) fn subscribe(&self, tool: &str) -> Asks {
         let (tx, asks) = mpsc::unbounded_channel();
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        self.lock().push((id, tool.to_owned(), tx));
+        self.lock().push(Running {
+            id,
+            tool: tool.to_owned(),
+            asks: tx,
+        });
         Asks {
             asks,
             id,
@@ -133,7 +144,7 @@ impl ElicitRouter {
         let latest = self
             .lock()
             .last()
-            .map(|(_, tool, calls)| (tool.clone(), calls.clone()));
+            .map(|running| (running.tool.clone(), running.asks.clone()));
         let Some((tool, calls)) = latest else {
             log.line(&format!(
                 "mcp server `{server}` asked for input while none of its tools ran ({what}); \

@@ -66,7 +66,14 @@ fn accepted(content: Value) -> ElicitationAnswer {
 fn keys_fill_in_check_and_answer_the_form() {
     use KeyCode::{Backspace, Down, Enter, Esc, Left, Right, Tab, Up};
     use Step::{Ctrl, Key, Type};
-    let cases: Vec<(&str, Vec<Step>, Vec<ElicitationAnswer>, Option<&str>)> = vec![
+    // (what happens, the keys, the answers sent, the error shown)
+    type Case = (
+        &'static str,
+        Vec<Step>,
+        Vec<ElicitationAnswer>,
+        Option<&'static str>,
+    );
+    let cases: Vec<Case> = vec![
         (
             "the defaults and a name are sent",
             vec![Type("Adaa"), Key(Backspace), Key(Enter)],

@@ -148,8 +148,9 @@ impl std::fmt::Debug for Elicitation {
     }
 }
 
-/// The fields of `schema` (a plugin's requested schema), or why a front
-/// end cannot show it.
+/// The fields of `schema` (a plugin's requested schema), by name (a JSON
+/// object keeps no order: the caller puts them in the plugin's), or why a
+/// front end cannot show it.
 pub fn parse_form(schema: &Value) -> Result<Vec<FormField>, String> {
     let Some(object) = schema.as_object() else {
         return Err("the requested schema is not a JSON object".to_owned());
