@@ -14,6 +14,7 @@ mod containment;
 mod env_policy;
 mod escapes;
 mod example_grep;
+mod example_secret_guard;
 mod exec;
 mod exec_live;
 mod exec_options;
