@@ -13,7 +13,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use rmcp::model::{ElicitRequestParams, ElicitResult, ElicitationAction};
+use rmcp::model::{
+    ElicitRequestParams, ElicitResult, ElicitationAction, PrimitiveSchemaDefinition,
+};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
@@ -176,6 +178,54 @@ impl ElicitRouter {
             }
             ElicitReply::Cancel => ElicitResult::new(ElicitationAction::Cancel),
         }
+    }
+}
+
+impl ElicitRouter {
+    /// A request rmcp could not read as one (its schema has a field that
+    /// is not flat, say): declined, and the log says what it asked and why.
+    pub(crate) fn unreadable(&self, server: &str, params: Option<Value>, log: &LogRelay) -> Value {
+        let params = params.unwrap_or_default();
+        let schema = params.get("requestedSchema").cloned().unwrap_or_default();
+        // The first field rmcp cannot read names the problem best.
+        let properties = schema.get("properties").and_then(Value::as_object);
+        let flat = |property: &Value| {
+            serde_json::from_value::<PrimitiveSchemaDefinition>(property.clone()).is_ok()
+        };
+        let why = match properties.and_then(|all| all.iter().find(|(_, p)| !flat(p))) {
+            Some((name, _)) => {
+                format!("field `{name}` is not a string, number, integer, boolean or enum")
+            }
+            None => match serde_json::from_value::<ElicitRequestParams>(params.clone()) {
+                Err(err) => err.to_string(),
+                Ok(_) => "it is not a request wharf reads".to_owned(),
+            },
+        };
+        let order = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|properties| properties.keys().cloned().collect())
+            .unwrap_or_default();
+        let request = ElicitRequest {
+            message: params
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            schema,
+            order,
+        };
+        let during = match self.lock().last() {
+            Some(running) => format!(" during `{}`", shown(&running.tool)),
+            None => String::new(),
+        };
+        log.line(&format!(
+            "mcp server `{server}` asked for input{during} ({}); declined: its form is not one \
+             wharf can show: {}",
+            asked(&request),
+            shown(&why)
+        ));
+        serde_json::json!({ "action": "decline" })
     }
 }
 

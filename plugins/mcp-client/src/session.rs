@@ -8,8 +8,9 @@ use std::time::Duration;
 use rmcp::model::LoggingMessageNotificationParam;
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, ClientCapabilities, ClientConfig, ClientRequest,
-    ElicitRequestParams, ElicitResult, ElicitationCapability, ErrorData, FormElicitationCapability,
-    Implementation, JsonObject, ProgressNotificationParam, ServerResult,
+    CustomRequest, CustomResult, ElicitRequestParams, ElicitResult, ElicitationCapability,
+    ErrorCode, ErrorData, FormElicitationCapability, Implementation, JsonObject,
+    ProgressNotificationParam, ServerResult,
 };
 use rmcp::service::{
     NotificationContext, PeerRequestOptions, RequestContext, RunningService, ServiceError,
@@ -28,6 +29,8 @@ use crate::progress::ProgressRouter;
 use crate::server_log::LogRelay;
 use crate::{CallResult, McpTool, ServerSpec, StartError, TransportSpec, content};
 
+/// The request by which a server asks the user for input.
+const ELICITATION_METHOD: &str = "elicitation/create";
 /// How long to wait for a dead server's exit status and last stderr lines
 /// before reporting without them.
 const DEATH_NOTICE_WAIT: Duration = Duration::from_secs(1);
@@ -68,6 +71,27 @@ impl ClientHandler for Handler {
         _context: RequestContext<RoleClient>,
     ) -> Result<ElicitResult, ErrorData> {
         Ok(self.elicit.answer(&self.server, request, &self.log).await)
+    }
+
+    /// rmcp hands over an `elicitation/create` it could not read as a
+    /// custom request: it is declined, saying why, rather than refused as
+    /// an unknown method.
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<CustomResult, ErrorData> {
+        if request.method != ELICITATION_METHOD {
+            return Err(ErrorData::new(
+                ErrorCode::METHOD_NOT_FOUND,
+                request.method,
+                None,
+            ));
+        }
+        let answer = self
+            .elicit
+            .unreadable(&self.server, request.params, &self.log);
+        Ok(CustomResult::new(answer))
     }
 
     fn get_info(&self) -> ClientConfig {

@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Value, json};
 use wharf_plugin_mcp_client::{CallHooks, ElicitReply, ElicitRequest, McpServer, ResultContent};
 
-use crate::{stdio_spec, temp_cwd, unconfined};
+use wharf_tests::mcp_servers::PYTHON_STDIO_SERVER;
+
+use crate::{program_spec, server_env, stdio_spec, temp_cwd, unconfined};
 
 const TOOL: &str = "trigger-elicitation-request";
 
@@ -99,5 +101,117 @@ fn a_servers_question_reaches_the_caller_and_the_answer_goes_back() {
              nobody can answer it here"
         ),
         "{log:?}"
+    );
+}
+
+/// A stdio server with one tool, `ask`, that sends `elicitation/create`
+/// with the requested schema of argv[1] (JSON) while the call runs, and
+/// answers the call with what the client answered (or "no answer").
+/// It follows [`PYTHON_STDIO_SERVER`].
+const ASKING_SERVER: &str = r#"
+SCHEMA = json.loads(sys.argv[1])
+for method, id, params in requests():
+    if method == "initialize":
+        assert "form" in params["capabilities"]["elicitation"], params
+        answer_initialize(id, params, "asking", {"tools": {}})
+    elif method == "tools/list":
+        send({"jsonrpc": "2.0", "id": id, "result": {"tools": [
+            {"name": "ask", "inputSchema": {"type": "object"}}]}})
+    elif method == "tools/call":
+        send({"jsonrpc": "2.0", "id": "q1", "method": "elicitation/create", "params": {
+            "message": "Which \x1b[2Jone?", "requestedSchema": SCHEMA}})
+        got = "no answer"
+        for line in sys.stdin:
+            message = json.loads(line)
+            if message.get("id") == "q1":
+                got = json.dumps(message.get("result", message.get("error")), sort_keys=True)
+                break
+        send({"jsonrpc": "2.0", "id": id, "result": {
+            "content": [{"type": "text", "text": got}]}})
+"#;
+
+fn asking(cwd: &std::path::Path, schema: &Value) -> wharf_plugin_mcp_client::ServerSpec {
+    let script = cwd.join("asking_server.py");
+    std::fs::write(&script, format!("{PYTHON_STDIO_SERVER}{ASKING_SERVER}")).unwrap();
+    let script = script.display().to_string();
+    let mut spec = program_spec(
+        "asking",
+        "python3",
+        &[&script, &schema.to_string()],
+        server_env(),
+        cwd,
+    );
+    spec.startup_timeout = std::time::Duration::from_secs(60);
+    spec.tool_timeout = std::time::Duration::from_secs(60);
+    spec
+}
+
+#[test]
+fn a_form_that_cannot_be_read_is_declined_and_logged() {
+    let (_dir, cwd) = temp_cwd();
+    let nested = json!({"type": "object", "properties": {
+        "address": {"type": "object", "properties": {"city": {"type": "string"}}}}});
+    let mut spec = asking(&cwd, &nested);
+    let log = Arc::new(Mutex::new(Vec::<String>::new()));
+    spec.log = Arc::new({
+        let log = Arc::clone(&log);
+        move |line: &str| log.lock().unwrap().push(line.to_owned())
+    });
+    let server = McpServer::start(spec).unwrap();
+    let asked = Mutex::new(0);
+    let elicit = |_: &ElicitRequest| {
+        *asked.lock().unwrap() += 1;
+        ElicitReply::Cancel
+    };
+    let hooks = CallHooks {
+        cancel: Default::default(),
+        progress: &|_| {},
+        elicit: &elicit,
+    };
+    let started = std::time::Instant::now();
+    let answer = text(&server.call("ask", json!({}), &hooks).unwrap().content);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(answer, r#"{"action": "decline"}"#);
+    assert_eq!(*asked.lock().unwrap(), 0);
+    let log = log.lock().unwrap();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert!(
+        log[0]
+            == "mcp server `asking` asked for input during `ask` (\"Which \\u{1b}[2Jone?\", \
+             fields: address); declined: its form is not one wharf can show: field `address` \
+             is not a string, number, integer, boolean or enum",
+        "{log:?}"
+    );
+}
+
+/// The time the user takes to answer is not the tool's: a call whose
+/// timeout passes while the form is open still gets its result.
+#[test]
+fn the_tool_timeout_waits_while_the_user_answers() {
+    let (_dir, cwd) = temp_cwd();
+    let schema = json!({"type": "object", "properties": {"name": {"type": "string"}},
+        "required": ["name"]});
+    let mut spec = asking(&cwd, &schema);
+    spec.tool_timeout = std::time::Duration::from_millis(500);
+    let server = McpServer::start(spec).unwrap();
+    let elicit = |request: &ElicitRequest| {
+        assert_eq!(request.message, "Which \u{1b}[2Jone?");
+        assert_eq!(request.order, ["name"]);
+        // A person reading the form, longer than the tool may take.
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let Value::Object(content) = json!({"name": "Ada"}) else {
+            unreachable!()
+        };
+        ElicitReply::Accept(content)
+    };
+    let hooks = CallHooks {
+        cancel: Default::default(),
+        progress: &|_| {},
+        elicit: &elicit,
+    };
+    let answer = text(&server.call("ask", json!({}), &hooks).unwrap().content);
+    assert_eq!(
+        answer,
+        r#"{"action": "accept", "content": {"name": "Ada"}}"#
     );
 }
