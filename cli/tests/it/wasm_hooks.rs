@@ -3,7 +3,8 @@
 //! and badly (a deny, a rewrite, a rewrite that is not JSON, a panic, a
 //! trap, a loop past the deadline, a memory bomb), and each answer must
 //! become its verdict or its failure. A plugin whose manifest asks for
-//! hooks it cannot give is refused when it is loaded.
+//! hooks it cannot give is refused when it is loaded. And in a session,
+//! through the binary: what the model then reads.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -15,6 +16,9 @@ use wharf_runtime::hooks::{
 use wharf_runtime::plugin::manifest::{HookSelection, Manifest};
 use wharf_runtime::plugin::{Content, ToolOutput};
 use wharf_runtime::wasm::{WasmHook, WasmRuntime};
+use wharf_tests::model_server::{ModelServer, Turn};
+
+use crate::{Env, display, input_messages, provider_flags};
 
 const HOOKS_MANIFEST: &str = include_str!("../../../tests/guests/hooks/plugin.toml");
 
@@ -237,4 +241,66 @@ fn a_component_that_cannot_hook_is_refused_when_loaded() {
          wharf:plugin@0.1.0, which has none; rebuild it against wharf:plugin@0.2.0 and set \
          `api = \"0.2.0\"`"
     );
+}
+
+/// The output the model was given for `call_id` in `body`.
+fn tool_output(body: &serde_json::Value, call_id: &str) -> String {
+    body["input"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|item| item["type"] == "function_call_output" && item["call_id"] == call_id)
+        .map(|item| item["output"].to_string())
+        .unwrap_or_else(|| panic!("no output of {call_id}: {body}"))
+}
+
+#[test]
+fn in_a_turn_the_model_reads_what_a_plugins_hooks_answered() {
+    let env = Env::new();
+    let source = tempfile::tempdir().unwrap();
+    std::fs::write(source.path().join("plugin.toml"), HOOKS_MANIFEST).unwrap();
+    std::fs::copy(
+        env!("WHARF_TEST_HOOKS_WASM"),
+        source.path().join("wharf_test_guest_hooks.wasm"),
+    )
+    .unwrap();
+    env.wharf(&["plugin", "add", &display(source.path())])
+        .success();
+    let server = ModelServer::start([
+        Turn::function_call("hook_probe", serde_json::json!({ "text": "deny" })).into(),
+        Turn::function_call("hook_probe", serde_json::json!({ "text": "a secret" })).into(),
+        Turn::text("done").into(),
+    ])
+    .unwrap();
+    let mut args: Vec<String> = vec!["--enable".to_owned(), "hooks_probe".to_owned()];
+    args.extend(provider_flags(&server, "responses"));
+    args.extend(
+        [
+            "exec",
+            "--skip-git-repo-check",
+            "-m",
+            "gpt-5.1-codex",
+            "context",
+        ]
+        .map(str::to_owned),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    env.wharf(&args).success();
+    let bodies = server.bodies();
+    // user-prompt-submit added context, which the model reads.
+    let developer = input_messages(&bodies[0], "developer");
+    assert!(
+        developer.iter().any(|text| text == "the probe adds this"),
+        "{developer:?}"
+    );
+    // before-tool-call denied the first call: its reason is the output.
+    let denied = tool_output(&bodies[1], "call_1");
+    assert!(
+        denied.contains("the probe refuses `hook_probe` (hook `hooks`)"),
+        "{denied}"
+    );
+    // after-tool-call rewrote the second call's output.
+    let rewritten = tool_output(&bodies[2], "call_2");
+    assert!(rewritten.contains("[redacted]"), "{rewritten}");
+    assert!(!rewritten.contains("a secret"), "{rewritten}");
 }
