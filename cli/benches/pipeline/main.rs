@@ -11,6 +11,8 @@
 //! - heavy components (`heavy.rs`): the 16 MiB test guest's and the
 //!   Python and JS examples' warm calls, and `wharf tool call` with them
 //!   installed against without;
+//! - an allowed HTTP GET from a plugin to a loopback server against the
+//!   same request made natively (`net.rs`);
 //! - the trivial call with the audit log and wharf's log on, beside the
 //!   same call with both off (`observed.rs`, last);
 //! - MCP (`WHARF_BENCH=mcp`): `echo` of the real server-everything through
@@ -60,6 +62,7 @@ mod agent;
 mod exec;
 mod heavy;
 mod mcp_calls;
+mod net;
 mod observed;
 
 const UNIFIED_EXEC_MANIFEST: &str = include_str!("../../../plugins/unified-exec/unified-exec.toml");
@@ -93,6 +96,9 @@ fn main() {
     }
     if wanted("heavy") {
         heavy::heavy(dir.path());
+    }
+    if wanted("net") {
+        net::net(dir.path());
     }
     if only
         .as_deref()
