@@ -28,8 +28,18 @@ fn exec_command(env: &Env, cmd: &str) -> Output {
 fn a_command_naming_a_secret_file_is_refused_with_the_hooks_reason() {
     let env = Env::new();
     let source = plugin_dir(MANIFEST);
-    env.wharf(&["plugin", "add", &display(source.path())])
+    let added = env
+        .wharf(&["plugin", "add", &display(source.path())])
         .success();
+    // What it hooks is shown before it is installed.
+    assert!(
+        added.stdout.contains(
+            "\n  hooks: before-tool-call of exec_command, shell, apply_patch (required: a \
+             failure stops the event)\n"
+        ),
+        "{}",
+        added.stdout
+    );
     let secret = env.cwd().join(".env");
     std::fs::write(&secret, "TOKEN=hunter2\n").unwrap();
 

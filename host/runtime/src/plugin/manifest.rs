@@ -231,6 +231,9 @@ impl Manifest {
         if !self.requires.is_empty() {
             lines.push(format!("needs a model with: {}", self.requires.join(", ")));
         }
+        if let Some(hooks) = &self.hooks {
+            lines.push(hooks.describe());
+        }
         lines
     }
 }

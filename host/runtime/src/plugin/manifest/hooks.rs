@@ -59,6 +59,30 @@ pub struct HookSelection {
 }
 
 impl HookSelection {
+    /// One line for `wharf plugin add`: `hooks: before-tool-call of shell
+    /// (required: …)`.
+    pub fn describe(&self) -> String {
+        let events: Vec<&str> = self.events.iter().map(|event| event.as_str()).collect();
+        let tools = match &self.tools {
+            Some(tools) => format!(" of {}", tools.join(", ")),
+            None => " of every tool".to_owned(),
+        };
+        let tool_events = self
+            .events
+            .iter()
+            .any(|event| matches!(event, HookEvent::BeforeToolCall | HookEvent::AfterToolCall));
+        format!(
+            "hooks: {}{}{}",
+            events.join(", "),
+            if tool_events { tools.as_str() } else { "" },
+            if self.required {
+                " (required: a failure stops the event)"
+            } else {
+                ""
+            }
+        )
+    }
+
     pub fn wants(&self, event: HookEvent, tool: Option<&str>) -> bool {
         self.events.contains(&event)
             && match (&self.tools, tool) {
