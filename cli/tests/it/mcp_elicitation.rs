@@ -52,8 +52,8 @@ fn exec_declines_a_servers_question_and_says_so() {
             "mcp server `everything` asked for input during `trigger-elicitation-request` \
              (\"Please provide inputs for the following fields:\", fields: name, check, \
              firstLine, email, homepage, birthdate, integer, number, and 5 more); declined: \
-             nobody can answer in this session (`wharf exec` asks no one); the tool goes on \
-             without it"
+             nobody can answer in this session (`wharf exec` and `wharf tool call` ask no \
+             one); the tool goes on without it"
         ),
         "{}",
         output.stderr

@@ -19,8 +19,8 @@ pub(crate) fn answer(
     let Some(elicitation) = &cx.elicitation else {
         return ElicitReply::Decline {
             reason: Some(
-                "nobody can answer in this session (`wharf exec` asks no one); the tool goes \
-                 on without it"
+                "nobody can answer in this session (`wharf exec` and `wharf tool call` ask no one); \
+                 the tool goes on without it"
                     .to_owned(),
             ),
         };
