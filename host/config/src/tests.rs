@@ -649,6 +649,7 @@ fn defaults_are_a_valid_config() {
 }
 
 mod build_config;
+mod hooks;
 mod mcp;
 mod models;
 mod otel;
