@@ -155,7 +155,7 @@ mod tests {
                 assert_eq!(asked.call_id.to_string(), "c1");
             }
         }
-        let reply = super::answer(
+        let reply = answer(
             &context(None),
             "mcp-srv",
             "t",
