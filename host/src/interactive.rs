@@ -319,6 +319,7 @@ impl Driver {
         });
         self.send_info();
         self.send(Event::ThreadStarted { thread_id: id });
+        self.host.thread_started("startup");
     }
 
     /// Continues `saved`: its conversation is the next turn's, its events
@@ -350,6 +351,7 @@ impl Driver {
         for warning in saved.warnings {
             self.send(Event::Error { message: warning });
         }
+        self.host.thread_started("resume");
         let mut turn_open = false;
         for event in saved.events {
             match &event {

@@ -454,6 +454,13 @@ impl Host {
         })
     }
 
+    /// Runs the `session-start` hooks of a thread the front end started
+    /// itself (`source`: `startup`, or `resume` for a saved one); an
+    /// [`Agent`]'s own start runs them otherwise.
+    pub fn thread_started(&self, source: &str) {
+        agent::hooks::session_start(&self.session, source, &mut Locked(&self.events));
+    }
+
     /// Starts thread `id` in this session: what the calls of the previous
     /// thread started ends now.
     pub fn new_thread(&mut self, id: impl Into<String>) {
