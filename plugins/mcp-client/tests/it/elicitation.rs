@@ -215,3 +215,25 @@ fn the_tool_timeout_waits_while_the_user_answers() {
         r#"{"action": "accept", "content": {"name": "Ada"}}"#
     );
 }
+
+/// Over streamable HTTP the question comes on the call's event stream and
+/// the answer goes back in a request of its own.
+#[test]
+fn an_http_servers_question_is_answered_too() {
+    let fixture = wharf_tests::mcp_servers::EverythingHttp::start().unwrap();
+    let server = McpServer::start(crate::http_spec("web", &fixture.url)).unwrap();
+    let elicit = |request: &ElicitRequest| {
+        assert_eq!(request.order.first().map(String::as_str), Some("name"));
+        let Value::Object(content) = json!({"name": "Grace Hopper"}) else {
+            unreachable!()
+        };
+        ElicitReply::Accept(content)
+    };
+    let hooks = CallHooks {
+        cancel: Default::default(),
+        progress: &|_| {},
+        elicit: &elicit,
+    };
+    let accepted = text(&server.call(TOOL, json!({}), &hooks).unwrap().content);
+    assert!(accepted.contains("- Name: Grace Hopper"), "{accepted}");
+}
