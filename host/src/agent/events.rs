@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use wharf_model::protocol::{ModelError, Usage};
+use wharf_runtime::hooks::HookDecision;
 use wharf_runtime::pipeline::ApprovalRequest;
 use wharf_runtime::plugin::elicitation::ElicitationRequest;
 
@@ -172,7 +173,37 @@ pub struct Item {
     pub details: ItemDetails,
     /// What each hook decided about a tool call (none without hooks).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub hooks: Vec<super::hooks::HookRun>,
+    pub hooks: Vec<HookRun>,
+}
+
+/// One hook's decision, as events show it (`item.completed`'s `hooks`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HookRun {
+    pub event: String,
+    pub hook: String,
+    /// `command` or `plugin`.
+    pub kind: String,
+    pub required: bool,
+    /// `allow`, `deny`, `rewrite_args`, `rewrite_output`, `add_context`,
+    /// `failed` (required: the event stopped) or `skipped`.
+    pub decision: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub duration_us: u64,
+}
+
+impl From<&HookDecision> for HookRun {
+    fn from(decision: &HookDecision) -> HookRun {
+        HookRun {
+            event: decision.event.as_str().to_owned(),
+            hook: decision.hook.clone(),
+            kind: decision.kind.as_str().to_owned(),
+            required: decision.required,
+            decision: decision.outcome.as_str().to_owned(),
+            reason: decision.detail.clone(),
+            duration_us: u64::try_from(decision.duration.as_micros()).unwrap_or(u64::MAX),
+        }
+    }
 }
 
 /// What an item is.

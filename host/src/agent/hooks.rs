@@ -6,42 +6,11 @@
 //! ([`session_end`]). A hook that fails is skipped with a warning, which
 //! the sink hears as an error event.
 
-use serde::{Deserialize, Serialize};
 use wharf_runtime::hooks::{EventOutcome, HookDecision, HookInput, run};
 use wharf_runtime::pipeline::Session;
 
 use super::Sink;
 use super::events::{Event, TurnError};
-
-/// One hook's decision, as events show it (`item.completed`'s `hooks`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HookRun {
-    pub event: String,
-    pub hook: String,
-    /// `command` or `plugin`.
-    pub kind: String,
-    pub required: bool,
-    /// `allow`, `deny`, `rewrite_args`, `rewrite_output`, `add_context`,
-    /// `failed` (required: the event stopped) or `skipped`.
-    pub decision: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    pub duration_us: u64,
-}
-
-impl From<&HookDecision> for HookRun {
-    fn from(decision: &HookDecision) -> HookRun {
-        HookRun {
-            event: decision.event.as_str().to_owned(),
-            hook: decision.hook.clone(),
-            kind: decision.kind.as_str().to_owned(),
-            required: decision.required,
-            decision: decision.outcome.as_str().to_owned(),
-            reason: decision.detail.clone(),
-            duration_us: u64::try_from(decision.duration.as_micros()).unwrap_or(u64::MAX),
-        }
-    }
-}
 
 /// Tells `sink` of the hooks in `decisions` that failed and were skipped.
 pub fn warn(decisions: &[HookDecision], sink: &mut dyn Sink) {
