@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use toml::de::DeTable;
 
-pub use self::hooks::HookSelection;
+pub use self::hooks::{HookSelection, HookedEvent};
 use self::raw::{ManifestToml, Spans};
 pub use self::read::{MAX_ARTIFACT_BYTES, MAX_MANIFEST_BYTES, ReadError, read_limited};
 use self::values::{EnvName, Positive, Word};

@@ -20,7 +20,7 @@ use crate::hooks::{
     Hook, HookEvent, HookFailure, HookInput, HookKind, HookSource, HookToolCall, HookVerdict,
 };
 use crate::plugin::grant::{Grant, HostLimits};
-use crate::plugin::manifest::HookSelection;
+use crate::plugin::manifest::{HookSelection, HookedEvent};
 
 /// The hooks of one WASM plugin.
 pub struct WasmHook {
@@ -91,7 +91,7 @@ impl Hook for WasmHook {
     }
 
     fn wants(&self, event: HookEvent, tool: Option<&str>) -> bool {
-        self.selection.wants(event, tool)
+        self.selection.wants(hooked(event), tool)
     }
 
     /// Must not be called from inside a tokio runtime, as
@@ -159,6 +159,17 @@ impl WasmHook {
         } else {
             HookFailure::Crashed(err.root_cause().to_string())
         }
+    }
+}
+
+/// `event` as a manifest names it.
+fn hooked(event: HookEvent) -> HookedEvent {
+    match event {
+        HookEvent::SessionStart => HookedEvent::SessionStart,
+        HookEvent::UserPromptSubmit => HookedEvent::UserPromptSubmit,
+        HookEvent::BeforeToolCall => HookedEvent::BeforeToolCall,
+        HookEvent::AfterToolCall => HookedEvent::AfterToolCall,
+        HookEvent::SessionEnd => HookedEvent::SessionEnd,
     }
 }
 

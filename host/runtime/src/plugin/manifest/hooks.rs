@@ -4,28 +4,28 @@
 //! ```toml
 //! [hooks]
 //! events = ["before-tool-call"]
-//! tools = ["exec_command", "shell", "apply_patch"]
+//! tools = ["run_command", "edit_files"]
 //! required = false
 //! ```
 
 use serde::Deserialize;
 
-use crate::hooks::HookEvent;
-
 /// `[hooks]` as written.
 #[derive(Deserialize)]
 pub(super) struct HooksToml {
     #[serde(default)]
-    events: Vec<EventToml>,
+    events: Vec<HookedEvent>,
     tools: Option<Vec<String>>,
     #[serde(default)]
     required: bool,
 }
 
-/// A [`HookEvent`] as written: its WIT name.
-#[derive(Deserialize)]
+/// An event a manifest may list, by its WIT name: the runtime's
+/// `hooks::HookEvent` as the manifest knows it (the manifest does not
+/// depend on the hooks' runtime types, which depend on the plugin's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-enum EventToml {
+pub enum HookedEvent {
     SessionStart,
     UserPromptSubmit,
     BeforeToolCall,
@@ -33,23 +33,39 @@ enum EventToml {
     SessionEnd,
 }
 
-impl From<EventToml> for HookEvent {
-    fn from(event: EventToml) -> HookEvent {
-        match event {
-            EventToml::SessionStart => HookEvent::SessionStart,
-            EventToml::UserPromptSubmit => HookEvent::UserPromptSubmit,
-            EventToml::BeforeToolCall => HookEvent::BeforeToolCall,
-            EventToml::AfterToolCall => HookEvent::AfterToolCall,
-            EventToml::SessionEnd => HookEvent::SessionEnd,
+impl HookedEvent {
+    pub const ALL: [HookedEvent; 5] = [
+        HookedEvent::SessionStart,
+        HookedEvent::UserPromptSubmit,
+        HookedEvent::BeforeToolCall,
+        HookedEvent::AfterToolCall,
+        HookedEvent::SessionEnd,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HookedEvent::SessionStart => "session-start",
+            HookedEvent::UserPromptSubmit => "user-prompt-submit",
+            HookedEvent::BeforeToolCall => "before-tool-call",
+            HookedEvent::AfterToolCall => "after-tool-call",
+            HookedEvent::SessionEnd => "session-end",
         }
+    }
+
+    /// Whether the event is about a tool call (what `tools` narrows).
+    pub fn is_tool_event(self) -> bool {
+        matches!(
+            self,
+            HookedEvent::BeforeToolCall | HookedEvent::AfterToolCall
+        )
     }
 }
 
 /// Which events a plugin hooks, and for which tools.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HookSelection {
-    /// In the order of [`HookEvent::ALL`], each once.
-    pub events: Vec<HookEvent>,
+    /// In the order of [`HookedEvent::ALL`], each once.
+    pub events: Vec<HookedEvent>,
     /// The tools whose events it sees, by exact name; `None`: every tool.
     /// Session and prompt events are not about a tool and always seen.
     pub tools: Option<Vec<String>>,
@@ -59,7 +75,7 @@ pub struct HookSelection {
 }
 
 impl HookSelection {
-    /// One line for `wharf plugin add`: `hooks: before-tool-call of shell
+    /// One line for `wharf plugin add`: `hooks: before-tool-call of run_command
     /// (required: …)`.
     pub fn describe(&self) -> String {
         let events: Vec<&str> = self.events.iter().map(|event| event.as_str()).collect();
@@ -67,10 +83,7 @@ impl HookSelection {
             Some(tools) => format!(" of {}", tools.join(", ")),
             None => " of every tool".to_owned(),
         };
-        let tool_events = self
-            .events
-            .iter()
-            .any(|event| matches!(event, HookEvent::BeforeToolCall | HookEvent::AfterToolCall));
+        let tool_events = self.events.iter().any(|event| event.is_tool_event());
         format!(
             "hooks: {}{}{}",
             events.join(", "),
@@ -83,7 +96,7 @@ impl HookSelection {
         )
     }
 
-    pub fn wants(&self, event: HookEvent, tool: Option<&str>) -> bool {
+    pub fn wants(&self, event: HookedEvent, tool: Option<&str>) -> bool {
         self.events.contains(&event)
             && match (&self.tools, tool) {
                 (Some(tools), Some(tool)) => tools.iter().any(|name| name == tool),
@@ -108,13 +121,13 @@ pub(super) fn selection(raw: HooksToml, api: &str, wasm: bool) -> Result<HookSel
                 .to_owned(),
         );
     }
-    let mut events: Vec<HookEvent> = raw.events.into_iter().map(HookEvent::from).collect();
+    let mut events = raw.events;
     events.sort();
     events.dedup();
     if events.is_empty() {
         return Err(format!(
             "no `events`: list the events to hook ({})",
-            HookEvent::ALL.map(HookEvent::as_str).join(", ")
+            HookedEvent::ALL.map(HookedEvent::as_str).join(", ")
         ));
     }
     Ok(HookSelection {
@@ -136,7 +149,11 @@ mod tests {
         bool,
         Result<Selected, &'static str>,
     );
-    type Selected = (&'static [HookEvent], Option<&'static [&'static str]>, bool);
+    type Selected = (
+        &'static [HookedEvent],
+        Option<&'static [&'static str]>,
+        bool,
+    );
 
     fn parse(toml_text: &str, api: &str, wasm: bool) -> Result<HookSelection, String> {
         let raw: HooksToml = toml::from_str(toml_text).map_err(|err| err.message().to_owned())?;
@@ -145,7 +162,7 @@ mod tests {
 
     #[test]
     fn hooks_tables_and_what_they_select() {
-        use HookEvent::*;
+        use HookedEvent::*;
         let cases: &[Case] = &[
             (
                 r#"events = ["after-tool-call", "before-tool-call", "before-tool-call"]"#,
@@ -154,10 +171,10 @@ mod tests {
                 Ok((&[BeforeToolCall, AfterToolCall], None, false)),
             ),
             (
-                "events = [\"before-tool-call\"]\ntools = [\"shell\"]\nrequired = true",
+                "events = [\"before-tool-call\"]\ntools = [\"run_command\"]\nrequired = true",
                 "0.2.0",
                 true,
-                Ok((&[BeforeToolCall], Some(&["shell"]), true)),
+                Ok((&[BeforeToolCall], Some(&["run_command"]), true)),
             ),
             (
                 r#"events = ["before-tool-call"]"#,
@@ -202,19 +219,19 @@ mod tests {
     #[test]
     fn a_selection_wants_its_events_of_its_tools() {
         let selection = HookSelection {
-            events: vec![HookEvent::BeforeToolCall, HookEvent::SessionStart],
-            tools: Some(vec!["shell".to_owned()]),
+            events: vec![HookedEvent::BeforeToolCall, HookedEvent::SessionStart],
+            tools: Some(vec!["run_command".to_owned()]),
             required: false,
         };
         let cases = [
-            (HookEvent::BeforeToolCall, Some("shell"), true),
-            (HookEvent::BeforeToolCall, Some("exec_command"), false),
-            (HookEvent::AfterToolCall, Some("shell"), false),
-            (HookEvent::SessionStart, None, true),
-            (HookEvent::SessionEnd, None, false),
+            (HookedEvent::BeforeToolCall, Some("run_command"), true),
+            (HookedEvent::BeforeToolCall, Some("edit_files"), false),
+            (HookedEvent::AfterToolCall, Some("run_command"), false),
+            (HookedEvent::SessionStart, None, true),
+            (HookedEvent::SessionEnd, None, false),
         ];
         for (event, tool, wanted) in cases {
-            assert_eq!(selection.wants(event, tool), wanted, "{event} {tool:?}");
+            assert_eq!(selection.wants(event, tool), wanted, "{event:?} {tool:?}");
         }
     }
 }
