@@ -11,6 +11,8 @@
 //! - heavy components (`heavy.rs`): the 16 MiB test guest's and the
 //!   Python and JS examples' warm calls, and `wharf tool call` with them
 //!   installed against without;
+//! - the trivial call with one WASM `before-tool-call` hook against none,
+//!   and with one command hook (`hooks.rs`);
 //! - an allowed HTTP GET from a plugin to a loopback server against the
 //!   same request made natively (`net.rs`);
 //! - the trivial call with the audit log and wharf's log on, beside the
@@ -61,6 +63,7 @@ use src::logging;
 mod agent;
 mod exec;
 mod heavy;
+mod hooks;
 mod mcp_calls;
 mod net;
 mod observed;
@@ -93,6 +96,9 @@ fn main() {
     }
     if wanted("agent") {
         agent::agent_session(&plugins, &session, dir.path());
+    }
+    if wanted("hooks") {
+        hooks::hook_calls(&plugins, &config);
     }
     if wanted("heavy") {
         heavy::heavy(dir.path());
