@@ -14,6 +14,7 @@ use wharf_config::features::FeatureRegistry;
 use wharf_config::{Config, ConfigOptions};
 
 mod approvals;
+mod hooks;
 mod write_path;
 
 /// Echoes `text`; with `write` (a path), asks the host to write `text`
