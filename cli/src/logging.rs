@@ -99,11 +99,12 @@ where
     Some(layer)
 }
 
-/// Writes what wharf's log still holds, then flushes and stops the
+/// Writes what wharf's log and the audit logs still hold, then flushes and stops the
 /// exporter, if there is one: what it holds is sent, within its deadline.
 /// Called once, as wharf exits.
 pub fn shutdown() {
-    writer::finish();
+    // The audit log's records too.
+    wharf_host::write_behind::finish_all();
     let shutdown = SHUTDOWN.lock().ok().and_then(|mut slot| slot.take());
     if let Some(shutdown) = shutdown {
         shutdown();

@@ -9,8 +9,12 @@
 //! it, the timings, and the outcome: a status, the error's message, the
 //! output's size — never the output itself ([`record`]).
 //!
-//! The file is opened `O_APPEND` and each record is one `write`, so
-//! concurrent sessions interleave whole lines. Past [`MAX_BYTES`] it is
+//! A call serializes its record into a queue; the session's `wharf-audit`
+//! thread writes what is queued within 5 ms ([`write_behind`]), and
+//! everything is written when the session ends or wharf exits. A full queue
+//! is written by the call that filled it: no record is dropped. The file
+//! is opened `O_APPEND` and each write holds whole records, so concurrent
+//! sessions interleave whole lines. Past [`MAX_BYTES`] it is
 //! rotated (`audit.jsonl` → `audit.1.jsonl` … `audit.5.jsonl`, the oldest
 //! dropped) under an `flock` on `audit/.lock`, so the disk it takes is
 //! bounded. It lies in wharf's home, which every sandbox mounts read-only
@@ -28,10 +32,13 @@ use std::os::fd::AsRawFd as _;
 use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use wharf_config::Config;
 use wharf_runtime::pipeline::{CallOutcome, Resolved, Session, ToolCall};
+
+use crate::write_behind::{self, WhenFull, WriteBehind};
 
 pub use record::{REDACTED, redact};
 
@@ -67,6 +74,37 @@ fn rotated(dir: &Path, n: usize) -> PathBuf {
 /// size (its own writes are always counted).
 const CHECK_EVERY: u32 = 32;
 
+/// How the records are written: behind the calls, within
+/// [`GATHER`](write_behind::Options::gather) of the first one; a full
+/// queue is written by the call that filled it, so no record is lost.
+const WRITING: write_behind::Options = write_behind::Options {
+    gather: Duration::from_millis(5),
+    max_queued: 1024 * 1024,
+    when_full: WhenFull::WriteNow,
+};
+
+/// Where a session's calls are recorded.
+pub struct AuditLog {
+    file: AuditFile,
+    /// Started by the first record: a session that makes no call writes
+    /// nothing and starts no thread.
+    writer: Mutex<Option<Arc<WriteBehind<AuditFile>>>>,
+    /// What is known of the session's MCP servers, by plugin name.
+    mcp: record::McpServers,
+    grants: record::Grants,
+    /// Whether a failed write was reported already.
+    warned: AtomicBool,
+}
+
+/// The audit files of a directory, as one session appends to them.
+struct AuditFile {
+    dir: PathBuf,
+    max_bytes: u64,
+    keep: usize,
+    /// Opened at the first record.
+    open: Option<Open>,
+}
+
 /// The open file and what this session knows of its size.
 struct Open {
     file: File,
@@ -74,32 +112,6 @@ struct Open {
     size: u64,
     /// Records written since the last check.
     unchecked: u32,
-}
-
-/// The size past which the buffer a record is serialized in is not kept
-/// for the next one.
-const KEEP_BUFFER: usize = 64 * 1024;
-
-/// What the records of a session are written with.
-#[derive(Default)]
-struct Writing {
-    /// Opened at the first record: a session that makes no call writes
-    /// nothing.
-    open: Option<Open>,
-    /// Where a record is serialized, kept from one to the next.
-    line: Vec<u8>,
-}
-
-/// Where a session's calls are recorded.
-pub struct AuditLog {
-    dir: PathBuf,
-    max_bytes: u64,
-    keep: usize,
-    writing: Mutex<Writing>,
-    /// What is known of the session's MCP servers, by plugin name.
-    mcp: record::McpServers,
-    /// Whether a failed write was reported already.
-    warned: AtomicBool,
 }
 
 impl AuditLog {
@@ -114,18 +126,23 @@ impl AuditLog {
     /// A log in `dir` rotated past `max_bytes`, keeping `keep` old files.
     pub fn new(dir: PathBuf, config: &Config, max_bytes: u64, keep: usize) -> AuditLog {
         AuditLog {
-            dir,
-            max_bytes,
-            keep,
-            writing: Mutex::new(Writing::default()),
+            file: AuditFile {
+                dir,
+                max_bytes,
+                keep,
+                open: None,
+            },
+            writer: Mutex::new(None),
             mcp: record::McpServers::of(config),
+            grants: record::Grants::default(),
             warned: AtomicBool::new(false),
         }
     }
 
     /// Records `outcome` of `call` in `session` (`resolved`: its plugin and
     /// spec, when a plugin offers the tool). Returns a warning for the
-    /// user the first time a record cannot be written.
+    /// user the first time a record cannot be written (the file cannot be
+    /// opened; or a write behind an earlier call failed).
     pub fn record(
         &self,
         session: &Session,
@@ -133,16 +150,24 @@ impl AuditLog {
         resolved: Option<&Resolved<'_>>,
         outcome: &CallOutcome,
     ) -> Option<String> {
-        let mut writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
-        let Writing { open, line } = &mut *writing;
-        line.clear();
-        record::write(line, session, call, resolved, outcome, &self.mcp);
-        line.push(b'\n');
-        let written = self.append_to(open, line);
-        if line.capacity() > KEEP_BUFFER {
-            *line = Vec::new();
-        }
-        drop(writing);
+        let written = self.writer().and_then(|writer| {
+            let failed_before = writer.take_error();
+            writer.append(|queue| {
+                let start = queue.len();
+                record::write(
+                    queue,
+                    session,
+                    call,
+                    resolved,
+                    outcome,
+                    (&self.mcp, &self.grants),
+                );
+                if queue.len() > start {
+                    queue.push(b'\n');
+                }
+            })?;
+            failed_before.map_or(Ok(()), Err)
+        });
         let err = written.err()?;
         if self.warned.swap(true, Ordering::Relaxed) {
             return None;
@@ -150,44 +175,110 @@ impl AuditLog {
         Some(format!(
             "cannot write the audit log in {}: {err}; tool calls go on without it (said once \
              per session)",
-            self.dir.display()
+            self.file.dir.display()
         ))
     }
 
-    /// Appends `line` as a record is (the tests' way in).
+    /// Writes the records not written yet, on this thread.
+    pub fn flush(&self) -> io::Result<()> {
+        let writer = lock(&self.writer).clone();
+        writer.map_or(Ok(()), |writer| writer.flush())
+    }
+
+    /// The writer, started with the file opened (on this thread, so that a
+    /// file that cannot be opened is known at once).
+    fn writer(&self) -> io::Result<Arc<WriteBehind<AuditFile>>> {
+        let mut writer = lock(&self.writer);
+        if let Some(writer) = &*writer {
+            return Ok(Arc::clone(writer));
+        }
+        let file = AuditFile {
+            open: Some(self.file.open_file()?),
+            ..self.file.unopened()
+        };
+        let started = WriteBehind::start("wharf-audit", file, WRITING)?;
+        *writer = Some(Arc::clone(&started));
+        Ok(started)
+    }
+
+    /// Appends `line` as a record is, and writes it (the tests' way in).
     #[cfg(test)]
     fn append(&self, line: &[u8]) -> io::Result<()> {
-        let mut writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
-        self.append_to(&mut writing.open, line)
+        let writer = self.writer()?;
+        writer.append(|queue| queue.extend_from_slice(line))?;
+        writer.flush()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl write_behind::Sink for AuditFile {
+    /// Appends `records`, rotating the file whenever the next record would
+    /// take it past its size: each file holds whole records, within its
+    /// size unless one record alone is bigger.
+    fn write_records(&mut self, mut records: &[u8], _dropped: u64) -> io::Result<()> {
+        while !records.is_empty() {
+            let mut open = match self.open.take() {
+                Some(open) => open,
+                None => self.open_file()?,
+            };
+            if open.unchecked >= CHECK_EVERY || open.size + records.len() as u64 > self.max_bytes {
+                open.size = open.file.metadata()?.len();
+                open.unchecked = 0;
+            }
+            let room = self.max_bytes.saturating_sub(open.size);
+            let fits = whole_records_within(records, room);
+            if fits == 0 && open.size > 0 {
+                self.rotate(&open.file)?;
+                continue;
+            }
+            // An empty file takes at least one record, however big.
+            let fits = fits.max(first_record_len(records));
+            let written = (&open.file).write_all(&records[..fits]);
+            open.size += fits as u64;
+            open.unchecked += 1;
+            self.open = Some(open);
+            written?;
+            records = &records[fits..];
+        }
+        Ok(())
+    }
+}
+
+/// How many bytes of `records` (whole lines) fit in `room`.
+fn whole_records_within(records: &[u8], room: u64) -> usize {
+    if records.len() as u64 <= room {
+        return records.len();
+    }
+    let room = usize::try_from(room)
+        .unwrap_or(usize::MAX)
+        .min(records.len());
+    records[..room]
+        .iter()
+        .rposition(|&byte| byte == b'\n')
+        .map_or(0, |newline| newline + 1)
+}
+
+fn first_record_len(records: &[u8]) -> usize {
+    records
+        .iter()
+        .position(|&byte| byte == b'\n')
+        .map_or(records.len(), |newline| newline + 1)
+}
+
+impl AuditFile {
+    fn unopened(&self) -> AuditFile {
+        AuditFile {
+            dir: self.dir.clone(),
+            max_bytes: self.max_bytes,
+            keep: self.keep,
+            open: None,
+        }
     }
 
-    /// Appends `line` to `file` (this session's, its lock held) in one
-    /// write, rotating first when the file is full. The file's size is
-    /// asked every [`CHECK_EVERY`] records or when this session's own
-    /// writes say it is full, so that other sessions' records count too
-    /// without a `stat` per call.
-    fn append_to(&self, file: &mut Option<Open>, line: &[u8]) -> io::Result<()> {
-        let mut open = match file.take() {
-            Some(open) => open,
-            None => self.open()?,
-        };
-        let len = line.len() as u64;
-        if open.unchecked >= CHECK_EVERY || open.size + len > self.max_bytes {
-            open.size = open.file.metadata()?.len();
-            open.unchecked = 0;
-        }
-        if open.size > 0 && open.size + len > self.max_bytes {
-            self.rotate(&open.file)?;
-            open = self.open()?;
-        }
-        let written = (&open.file).write_all(line);
-        open.size += len;
-        open.unchecked += 1;
-        *file = Some(open);
-        written
-    }
-
-    fn open(&self) -> io::Result<Open> {
+    fn open_file(&self) -> io::Result<Open> {
         // The records hold the arguments of every call: this user's only.
         std::fs::DirBuilder::new()
             .recursive(true)

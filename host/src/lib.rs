@@ -13,3 +13,4 @@ pub mod ops;
 pub mod project_doc;
 pub mod rollout;
 pub mod session;
+pub mod write_behind;

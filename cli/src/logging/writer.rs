@@ -1,176 +1,65 @@
-//! Where the log's lines go: a queue that the threads making them append
-//! to, and one thread, `wharf-log`, that writes what is queued to the
-//! file. A call thread never waits for the disk: it copies its line and
-//! goes on. The writer gathers what comes within [`GATHER`] of the first
-//! line into one `write`, so a burst of calls wakes it once.
-//!
-//! The queue is bounded ([`MAX_QUEUED`] bytes): past it a line is dropped
-//! and counted, never waited for, and the count is written in the log when
-//! there is room again. [`finish`] (at exit) writes what is queued and
-//! stops the thread; a line made after it is written at once, by the
-//! thread that made it.
+//! Where the log's lines go: written behind the threads that make them
+//! (`wharf_host::write_behind`), by a thread of their own, `wharf-log`. A
+//! call thread never waits for the disk: it copies its line and goes on.
+//! Past [`MAX_QUEUED`] bytes waiting, a line is dropped and counted, never
+//! waited for, and the count is written in the log when there is room
+//! again. `write_behind::finish_all` (at exit) writes what is queued.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::thread::JoinHandle;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format;
 use tracing_subscriber::fmt::time::{FormatTime as _, SystemTime};
+use wharf_host::write_behind::{self, Sink, WhenFull, WriteBehind};
 
 use super::LOG_FILE;
 
-/// How much may wait for the writer: 1 MiB, well under the file's cap, so
-/// that one `write` never takes the file far past it.
+/// How the log is written: lines gather for 10 ms after the first, and at
+/// most 1 MiB waits, well under the file's cap, so that one `write` never
+/// takes the file far past it.
+const WRITING: write_behind::Options = write_behind::Options {
+    gather: Duration::from_millis(10),
+    max_queued: MAX_QUEUED,
+    when_full: WhenFull::Drop,
+};
 const MAX_QUEUED: usize = 1024 * 1024;
-/// How long the writer lets lines gather after the first one woke it.
-const GATHER: Duration = Duration::from_millis(10);
-
-/// The writer thread of this process's log, until [`finish`].
-static RUNNING: Mutex<Option<Running>> = Mutex::new(None);
-
-struct Running {
-    shared: Arc<Shared>,
-    thread: JoinHandle<()>,
-}
-
-/// What the threads making lines and the writer share.
-struct Shared {
-    queue: Mutex<Queued>,
-    /// Wakes the writer: a first line, or [`finish`].
-    wake: Condvar,
-    file: Mutex<CappedFile>,
-}
-
-#[derive(Default)]
-struct Queued {
-    lines: Vec<u8>,
-    /// Lines dropped since the last write, the queue being full.
-    dropped: u64,
-    /// The writer waits for a line (and must be woken by the next one).
-    idle: bool,
-    /// [`finish`] ran: lines are written by the thread that makes them.
-    finished: bool,
-}
 
 /// What the log layer writes through (`with_writer`): each event's line,
 /// formatted whole, is one `write` that queues it.
 #[derive(Clone)]
-pub(super) struct Queue(Arc<Shared>);
+pub(super) struct Queue(Arc<WriteBehind<CappedFile>>);
 
-/// Starts the writer thread of `file`, stopped by [`finish`]. Called once
-/// per process (by `init`); a second call stops the first's thread after
-/// it wrote what it held.
+/// Starts the writer thread of `file`.
 pub(super) fn start(file: CappedFile) -> io::Result<Queue> {
-    let (queue, running) = spawn(file)?;
-    let previous = lock(&RUNNING).replace(running);
-    if let Some(previous) = previous {
-        stop(previous);
-    }
-    Ok(queue)
+    WriteBehind::start("wharf-log", file, WRITING).map(Queue)
 }
 
-fn spawn(file: CappedFile) -> io::Result<(Queue, Running)> {
-    let shared = Arc::new(Shared {
-        queue: Mutex::new(Queued::default()),
-        wake: Condvar::new(),
-        file: Mutex::new(file),
-    });
-    let thread = std::thread::Builder::new()
-        .name("wharf-log".to_owned())
-        .spawn({
-            let shared = Arc::clone(&shared);
-            move || write_queued(&shared)
-        })?;
-    let running = Running {
-        shared: Arc::clone(&shared),
-        thread,
-    };
-    Ok((Queue(shared), running))
-}
-
-/// Writes every queued line and stops the writer thread; later lines are
-/// written as they come. Called as wharf exits (`logging::shutdown`).
-pub fn finish() {
-    let running = lock(&RUNNING).take();
-    if let Some(running) = running {
-        stop(running);
-    }
-}
-
-fn stop(running: Running) {
-    lock(&running.shared.queue).finished = true;
-    running.shared.wake.notify_one();
-    // The writer returns once the queue is empty; it cannot panic but
-    // through a bug, and then there is nothing more to write anyway.
-    let _ = running.thread.join();
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The writer thread: waits for a line, lets others gather, writes them
-/// all in one go; until [`finish`] and the queue is empty.
-fn write_queued(shared: &Shared) {
-    let mut spare = Vec::new();
-    let mut queued = lock(&shared.queue);
-    loop {
-        if queued.lines.is_empty() && queued.dropped == 0 {
-            if queued.finished {
-                return;
-            }
-            queued.idle = true;
-            queued = shared
-                .wake
-                .wait(queued)
-                .unwrap_or_else(PoisonError::into_inner);
-            queued.idle = false;
-            continue;
+impl Sink for CappedFile {
+    /// Writes `lines` (whole lines), then says how many were `dropped`.
+    fn write_records(&mut self, lines: &[u8], dropped: u64) -> io::Result<()> {
+        if !lines.is_empty() {
+            self.write_all(lines)?;
         }
-        if !queued.finished {
-            // Not idle: the lines that come meanwhile wake no one.
-            queued = shared
-                .wake
-                .wait_timeout_while(queued, GATHER, |queued| !queued.finished)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+        if dropped > 0 {
+            let mut note = String::new();
+            let _ = SystemTime.format_time(&mut format::Writer::new(&mut note));
+            note.push_str(&format!(
+                "  WARN wharf.log: dropped={dropped} lines made faster than the log could write \
+                 them\n"
+            ));
+            self.write_all(note.as_bytes())?;
         }
-        std::mem::swap(&mut queued.lines, &mut spare);
-        let dropped = std::mem::take(&mut queued.dropped);
-        // The file is taken before the queue is let go: a line written
-        // directly after `finish` comes after these.
-        let mut file = lock(&shared.file);
-        drop(queued);
-        write_lines(&mut file, &spare, dropped);
-        drop(file);
-        spare.clear();
-        queued = lock(&shared.queue);
-    }
-}
-
-/// Writes `lines` (whole lines), then says how many were `dropped`. A
-/// failed write is lost: the log has nowhere to report it.
-fn write_lines(file: &mut CappedFile, lines: &[u8], dropped: u64) {
-    if !lines.is_empty() {
-        let _ = file.write_all(lines);
-    }
-    if dropped > 0 {
-        let mut note = String::new();
-        let _ = SystemTime.format_time(&mut format::Writer::new(&mut note));
-        note.push_str(&format!(
-            "  WARN wharf.log: dropped={dropped} lines made faster than the log could write them\n"
-        ));
-        let _ = file.write_all(note.as_bytes());
+        Ok(())
     }
 }
 
 /// One event's way into the queue.
-pub(super) struct Line<'a>(&'a Shared);
+pub(super) struct Line<'a>(&'a WriteBehind<CappedFile>);
 
 impl<'a> MakeWriter<'a> for Queue {
     type Writer = Line<'a>;
@@ -182,23 +71,7 @@ impl<'a> MakeWriter<'a> for Queue {
 
 impl Write for Line<'_> {
     fn write(&mut self, line: &[u8]) -> io::Result<usize> {
-        let shared = self.0;
-        let mut queued = lock(&shared.queue);
-        if queued.finished {
-            let mut file = lock(&shared.file);
-            drop(queued);
-            return file.write_all(line).map(|()| line.len());
-        }
-        if queued.lines.len() + line.len() > MAX_QUEUED {
-            queued.dropped += 1;
-            return Ok(line.len());
-        }
-        queued.lines.extend_from_slice(line);
-        let wake = std::mem::take(&mut queued.idle);
-        drop(queued);
-        if wake {
-            shared.wake.notify_one();
-        }
+        self.0.append(|queue| queue.extend_from_slice(line))?;
         Ok(line.len())
     }
 
@@ -298,78 +171,18 @@ mod tests {
         assert_eq!(read("wharf.log.1"), "a line longer than the cap\n");
     }
 
-    fn read_lines(path: &Path) -> Vec<String> {
-        let text = fs::read_to_string(path).unwrap();
-        text.lines().map(str::to_owned).collect()
-    }
-
     #[test]
-    fn every_queued_line_is_written_whole_and_in_order_by_finish() {
+    fn a_dropped_line_count_is_written_after_the_lines() {
         let dir = tempfile::tempdir().unwrap();
-        let file = CappedFile::open(dir.path(), u64::MAX).unwrap();
-        let (queue, running) = spawn(file).unwrap();
-        let (threads, per_thread) = (3, 2000);
-        std::thread::scope(|scope| {
-            for thread in 0..threads {
-                let queue = queue.clone();
-                scope.spawn(move || {
-                    for n in 0..per_thread {
-                        let line = format!("thread {thread} line {n:05} {}\n", "x".repeat(n % 300));
-                        // One write per line, as the log layer makes them.
-                        queue.make_writer().write_all(line.as_bytes()).unwrap();
-                    }
-                });
-            }
-        });
-        stop(running);
-        // Once finished, a line is written at once.
-        queue.make_writer().write_all(b"after finish\n").unwrap();
-        let lines = read_lines(&dir.path().join(LOG_FILE));
-        assert_eq!(lines.len(), threads * per_thread + 1);
-        assert_eq!(lines.last().map(String::as_str), Some("after finish"));
-        for thread in 0..threads {
-            let prefix = format!("thread {thread} line ");
-            let numbers: Vec<usize> = lines
-                .iter()
-                .filter_map(|line| line.strip_prefix(&prefix))
-                .map(|rest| {
-                    let (n, xs) = rest.split_once(' ').unwrap();
-                    let n: usize = n.parse().unwrap();
-                    assert_eq!(xs, "x".repeat(n % 300), "a line was cut: {rest}");
-                    n
-                })
-                .collect();
-            assert_eq!(numbers, (0..per_thread).collect::<Vec<_>>());
-        }
-    }
-
-    #[test]
-    fn a_full_queue_drops_lines_and_the_log_says_how_many() {
-        let dir = tempfile::tempdir().unwrap();
-        // No writer thread: the queue only fills.
-        let shared = Shared {
-            queue: Mutex::new(Queued::default()),
-            wake: Condvar::new(),
-            file: Mutex::new(CappedFile::open(dir.path(), u64::MAX).unwrap()),
-        };
-        let line = format!("{}\n", "y".repeat(999));
-        let (sent, fit) = (1100, MAX_QUEUED / line.len());
-        for _ in 0..sent {
-            // Never an error, never a wait.
-            Line(&shared).write_all(line.as_bytes()).unwrap();
-        }
-        lock(&shared.queue).finished = true;
-        // What the writer thread does at `finish`.
-        write_queued(&shared);
-        let lines = read_lines(&dir.path().join(LOG_FILE));
-        assert_eq!(lines.len(), fit + 1);
-        assert!(lines[..fit].iter().all(|l| l.len() == 999));
-        let note = &lines[fit];
+        let mut log = CappedFile::open(dir.path(), u64::MAX).unwrap();
+        log.write_records(b"kept\n", 3).unwrap();
+        let text = fs::read_to_string(dir.path().join(LOG_FILE)).unwrap();
+        let (kept, note) = text.split_once('\n').unwrap();
+        assert_eq!(kept, "kept");
         assert!(
-            note.ends_with(&format!(
-                "  WARN wharf.log: dropped={} lines made faster than the log could write them",
-                sent - fit
-            )),
+            note.ends_with(
+                "  WARN wharf.log: dropped=3 lines made faster than the log could write them\n"
+            ),
             "{note}"
         );
     }

@@ -3,10 +3,12 @@
 //! replaced, and nothing of its output but the size.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use serde::ser::{SerializeMap as _, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use wharf_config::{Config, McpTransport};
 use wharf_runtime::pipeline::{
@@ -45,6 +47,33 @@ impl McpServers {
     }
 }
 
+/// The grants of a session's plugins, each serialized once: a session
+/// computes a plugin's grant once, so the same `Arc` comes back with
+/// every call.
+#[derive(Default)]
+pub(super) struct Grants(Mutex<Vec<(Arc<Grant>, Box<RawValue>)>>);
+
+impl Grants {
+    /// Calls `f` with `grant` serialized.
+    fn with<R>(&self, grant: Option<&Arc<Grant>>, f: impl FnOnce(Option<&RawValue>) -> R) -> R {
+        let Some(grant) = grant else {
+            return f(None);
+        };
+        let mut known = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = match known.iter().position(|(seen, _)| Arc::ptr_eq(seen, grant)) {
+            Some(at) => at,
+            None => {
+                let Ok(json) = serde_json::value::to_raw_value(&GrantRecord(grant)) else {
+                    return f(None);
+                };
+                known.push((Arc::clone(grant), json));
+                known.len() - 1
+            }
+        };
+        f(Some(&known[at].1))
+    }
+}
+
 /// Writes the record of `outcome` in `line`, as one line of JSON without
 /// its newline (nothing if it cannot be serialized). Serialized from
 /// borrowed parts: the only copy is of arguments a secret must be
@@ -55,7 +84,21 @@ pub(super) fn write(
     call: &ToolCall,
     resolved: Option<&Resolved<'_>>,
     outcome: &CallOutcome,
+    (mcp, grants): (&McpServers, &Grants),
+) {
+    grants.with(outcome.grant.as_ref(), |grant| {
+        write_with(line, session, call, resolved, outcome, mcp, grant);
+    });
+}
+
+fn write_with(
+    line: &mut Vec<u8>,
+    session: &Session,
+    call: &ToolCall,
+    resolved: Option<&Resolved<'_>>,
+    outcome: &CallOutcome,
     mcp: &McpServers,
+    grant: Option<&RawValue>,
 ) {
     let mut record = Record {
         time: Shown(Now(SystemTime::now())),
@@ -69,7 +112,7 @@ pub(super) fn write(
         arguments: arguments(call, resolved),
         approval_policy: session.approval_policy.map(|policy| policy.as_str()),
         sandbox: session.sandbox.policy().mode().as_str(),
-        grant: outcome.grant.as_deref().map(GrantRecord),
+        grant,
         decisions: DecisionsRecord(&outcome.decisions),
         hooks: outcome.decisions.hooks(),
         timings_us: TimingsRecord::of(&outcome.timings),
@@ -114,7 +157,7 @@ struct Record<'a> {
     approval_policy: Option<&'static str>,
     sandbox: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    grant: Option<GrantRecord<'a>>,
+    grant: Option<&'a RawValue>,
     decisions: DecisionsRecord<'a>,
     /// Which hooks ran and what each decided.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]

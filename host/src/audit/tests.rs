@@ -123,6 +123,8 @@ fn run_calls(
             None
         );
     }
+    // Written behind the calls: flushed to be read.
+    log.flush().unwrap();
     let records = lines(&dir(home.path()).join(FILE));
     (home, records)
 }

@@ -30,6 +30,8 @@ pub enum ExporterError {
     Tls(String),
     #[error("[otel] exporter: {0}")]
     Build(String),
+    #[error("[otel] cannot start the export thread: {0}")]
+    Thread(std::io::Error),
 }
 
 /// Either exporter, as the batch processor sees it.

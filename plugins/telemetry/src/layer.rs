@@ -4,16 +4,21 @@
 //! `conversation.id` and `model` of the spans it happened in (the app's
 //! version is the resource's `service.version`). Events of other targets
 //! (the libraries') are not exported.
+//!
+//! A call thread only copies the event's fields ([`Captured`]) into a
+//! queue ([`queue`]); the `wharf-otel` thread makes the records and hands
+//! them to the SDK's batch processor.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
-use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, Severity};
-use opentelemetry_sdk::logs::{SdkLogRecord, SdkLogger};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
 use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
+
+use crate::queue::Queue;
 
 /// The prefix of every exported event's target.
 const PREFIX: &str = "wharf.";
@@ -24,12 +29,12 @@ const INHERITED: &[&str] = &["conversation.id", "model"];
 /// Exports the `wharf.*` events; see the module's documentation.
 #[derive(Debug)]
 pub struct ExportLayer {
-    logger: SdkLogger,
+    queue: Arc<Queue>,
 }
 
 impl ExportLayer {
-    pub(crate) fn new(logger: SdkLogger) -> ExportLayer {
-        ExportLayer { logger }
+    pub(crate) fn new(queue: Arc<Queue>) -> ExportLayer {
+        ExportLayer { queue }
     }
 
     /// Whether events of `metadata` are exported.
@@ -38,8 +43,34 @@ impl ExportLayer {
     }
 }
 
+/// An event as it happened, copied from the call thread.
+#[derive(Debug)]
+pub(crate) struct Captured {
+    pub(crate) time: SystemTime,
+    pub(crate) target: &'static str,
+    pub(crate) level: Level,
+    pub(crate) message: Option<String>,
+    pub(crate) fields: Vec<(&'static str, Value)>,
+    /// The text of every `Value::Text`, one after the other.
+    pub(crate) text: String,
+}
+
+/// A field's value; text lies in [`Captured::text`].
+#[derive(Debug, Clone)]
+pub(crate) enum Value {
+    Text {
+        start: u32,
+        end: u32,
+    },
+    /// A span's field, shared by every event inside the span.
+    Shared(Arc<str>),
+    Bool(bool),
+    I64(i64),
+    F64(f64),
+}
+
 /// The fields of a span that its events inherit.
-struct Inherited(Vec<(&'static str, AnyValue)>);
+struct Inherited(Vec<(&'static str, Arc<str>)>);
 
 impl<S> Layer<S> for ExportLayer
 where
@@ -52,11 +83,15 @@ where
         let mut fields = Fields::default();
         attrs.record(&mut fields);
         let inherited: Vec<_> = fields
-            .attributes
-            .into_iter()
+            .fields
+            .iter()
             .filter_map(|(name, value)| {
-                let name = INHERITED.iter().find(|known| **known == name)?;
-                Some((*name, value))
+                let name = INHERITED.iter().find(|known| *known == name)?;
+                let text = match value {
+                    Value::Text { start, end } => &fields.text[*start as usize..*end as usize],
+                    _ => return None,
+                };
+                Some((*name, Arc::from(text)))
             })
             .collect();
         if let Some(span) = ctx.span(id)
@@ -71,22 +106,10 @@ where
         if !Self::exports(metadata) {
             return;
         }
+        let time = SystemTime::now();
         let mut fields = Fields::default();
         event.record(&mut fields);
-        let mut record: SdkLogRecord = self.logger.create_log_record();
-        record.set_timestamp(SystemTime::now());
-        // The event name says what the target would (records without a
-        // target share one scope, so an export groups them cheaply).
-        record.set_event_name(metadata.target());
-        let (number, text) = severity(*metadata.level());
-        record.set_severity_number(number);
-        record.set_severity_text(text);
-        if let Some(message) = fields.message {
-            record.set_body(AnyValue::from(message));
-        }
-        let has = |name: &str| fields.attributes.iter().any(|(field, _)| *field == name);
         if let Some(scope) = ctx.event_scope(event) {
-            let mut seen: Vec<&'static str> = Vec::new();
             for span in scope {
                 let extensions = span.extensions();
                 let Some(Inherited(inherited)) = extensions.get::<Inherited>() else {
@@ -94,77 +117,90 @@ where
                 };
                 for (name, value) in inherited {
                     // The innermost span's value, unless the event has its own.
-                    if !has(name) && !seen.contains(name) {
-                        seen.push(name);
-                        record.add_attribute(*name, value.clone());
+                    if !fields.fields.iter().any(|(field, _)| field == name) {
+                        fields.fields.push((name, Value::Shared(Arc::clone(value))));
                     }
                 }
             }
         }
-        for (name, value) in fields.attributes {
-            record.add_attribute(name, value);
-        }
-        self.logger.emit(record);
+        self.queue.push(Captured {
+            time,
+            target: metadata.target(),
+            level: *metadata.level(),
+            message: fields.message,
+            fields: fields.fields,
+            text: fields.text,
+        });
     }
 }
 
-fn severity(level: Level) -> (Severity, &'static str) {
-    match level {
-        Level::TRACE => (Severity::Trace, "TRACE"),
-        Level::DEBUG => (Severity::Debug, "DEBUG"),
-        Level::INFO => (Severity::Info, "INFO"),
-        Level::WARN => (Severity::Warn, "WARN"),
-        Level::ERROR => (Severity::Error, "ERROR"),
-    }
-}
-
-/// An event's or a span's fields, as record attributes.
+/// An event's or a span's fields, as they are captured.
 #[derive(Default)]
 struct Fields {
     message: Option<String>,
-    attributes: Vec<(&'static str, AnyValue)>,
+    fields: Vec<(&'static str, Value)>,
+    text: String,
 }
 
 impl Fields {
-    fn push(&mut self, field: &Field, value: AnyValue) {
-        self.attributes.push((field.name(), value));
+    fn push_text(&mut self, field: &Field, text: impl FnOnce(&mut String)) {
+        if field.name() == "message" {
+            let mut message = String::new();
+            text(&mut message);
+            self.message = Some(message);
+            return;
+        }
+        if self.fields.capacity() == 0 {
+            self.fields.reserve(16);
+            self.text.reserve(128);
+        }
+        let start = self.text.len();
+        text(&mut self.text);
+        // Past 4 GiB of text an event's fields are not worth keeping.
+        let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(self.text.len())) else {
+            self.text.truncate(start);
+            return;
+        };
+        self.fields.push((field.name(), Value::Text { start, end }));
+    }
+
+    fn push(&mut self, field: &Field, value: Value) {
+        if self.fields.capacity() == 0 {
+            self.fields.reserve(16);
+        }
+        self.fields.push((field.name(), value));
     }
 }
 
 impl Visit for Fields {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.message = Some(value.to_owned());
-        } else {
-            self.push(field, AnyValue::from(value.to_owned()));
-        }
+        self.push_text(field, |text| text.push_str(value));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.push(field, AnyValue::from(value));
+        self.push(field, Value::Bool(value));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.push(field, AnyValue::from(value));
+        self.push(field, Value::I64(value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        // OTLP integers are signed; a count past i64 is a string.
-        let value =
-            i64::try_from(value).map_or_else(|_| AnyValue::from(value.to_string()), AnyValue::from);
-        self.push(field, value);
+        // OTLP integers are signed; a count past i64 is text.
+        match i64::try_from(value) {
+            Ok(value) => self.push(field, Value::I64(value)),
+            Err(_) => self.push_text(field, |text| text.push_str(&value.to_string())),
+        }
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.push(field, AnyValue::from(value));
+        self.push(field, Value::F64(value));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let text = format!("{value:?}");
-        if field.name() == "message" {
-            self.message = Some(text);
-        } else {
-            self.push(field, AnyValue::from(text));
-        }
+        use std::fmt::Write as _;
+        self.push_text(field, |text| {
+            let _ = write!(text, "{value:?}");
+        });
     }
 }

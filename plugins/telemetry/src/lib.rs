@@ -4,11 +4,13 @@
 //! `wharf.tool_result`, `wharf.plugin_load`, …) exported as OpenTelemetry
 //! log records over OTLP, where `[otel] exporter` says.
 //!
-//! [`Telemetry::start`] with the [`Settings`] `[otel]` resolved to gives a `tracing` layer and the handle that stops
-//! it. The layer only turns an event into a record and queues it: a batch
-//! thread sends the records (every second, or 512 at a time), so neither a
-//! tool call nor a turn ever waits for the collector. A full queue drops
-//! records rather than block. At exit [`Telemetry::shutdown`] sends what
+//! [`Telemetry::start`] with the [`Settings`] `[otel]` resolved to gives a
+//! `tracing` layer and the handle that stops it. The layer only copies an
+//! event's fields into a queue; the `wharf-otel` thread makes records of
+//! them (within 200 ms), and the SDK's batch thread sends the records
+//! (every second, or 512 at a time), so neither a tool call nor a turn ever
+//! waits for the collector, nor makes a system call to export. A full
+//! queue drops events rather than block. At exit [`Telemetry::shutdown`] sends what
 //! is queued, waiting at most `[otel] flush_timeout_ms` however slow or
 //! absent the collector is.
 
@@ -16,9 +18,12 @@
 
 mod exporter;
 mod layer;
+mod queue;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use opentelemetry::KeyValue;
@@ -86,6 +91,8 @@ pub struct Service {
 pub struct Telemetry {
     provider: SdkLoggerProvider,
     flush_timeout: Duration,
+    queue: Arc<queue::Queue>,
+    thread: JoinHandle<()>,
 }
 
 impl Telemetry {
@@ -118,10 +125,16 @@ impl Telemetry {
             .with_resource(resource)
             .with_log_processor(processor)
             .build();
-        let layer = ExportLayer::new(provider.logger("wharf"));
+        let queue = Arc::new(queue::Queue::default());
+        let thread = queue
+            .start(provider.logger("wharf"))
+            .map_err(ExporterError::Thread)?;
+        let layer = ExportLayer::new(Arc::clone(&queue));
         let telemetry = Telemetry {
             provider,
             flush_timeout: settings.flush_timeout,
+            queue,
+            thread,
         };
         Ok((layer, telemetry))
     }
@@ -129,6 +142,9 @@ impl Telemetry {
     /// Sends what is queued and stops, within the flush timeout. A
     /// collector that is down or hangs costs at most that long.
     pub fn shutdown(self) {
+        // What waits in the layer's queue goes to the batch processor first.
+        self.queue.finish();
+        let _ = self.thread.join();
         // Nothing to tell the user: the session is over, and the records
         // that could not be sent are gone either way.
         let _ = self.provider.shutdown_with_timeout(self.flush_timeout);

@@ -1,13 +1,14 @@
 //! What `tracing` hears of each call (wharf's log; an exporter later), as
 //! codex's OpenTelemetry events renamed `wharf.*`: `wharf.tool_decision`
-//! (the stage that decided, and what decided it) and `wharf.tool_result`
-//! (success and timings). Never the arguments nor the output: they can
+//! (the stage that decided, and what decided it: `info` for a denial,
+//! `debug` for a call let through) and `wharf.tool_result` (success and
+//! timings). Never the arguments nor the output: they can
 //! hold what a tool read (a secret in a file); an output is its size.
 //! Nothing is formatted unless a subscriber wants the event.
 
 use std::time::Duration;
 
-use super::{CallOutcome, Stage};
+use super::{CallOutcome, Stage, Verdict};
 use crate::ids::SessionId;
 use crate::plugin::Content;
 
@@ -23,15 +24,27 @@ pub(super) fn record(session: Option<&SessionId>, outcome: &CallOutcome) {
             .find(|decision| decision.stage == Stage::Approval)
     });
     if let Some(decision) = decided {
-        tracing::info!(
-            target: "wharf.tool_decision",
-            tool_name = outcome.tool.as_str(),
-            call_id = outcome.call_id.as_str(),
-            conversation.id = conversation,
-            decision = decision.verdict.as_str(),
-            stage = decision.stage.as_str(),
-            source = decision.by.as_str(),
-        );
+        // A denial is worth a line of wharf's log at its default filter; the
+        // decision that let a call through only with `debug` (every one is
+        // exported either way).
+        macro_rules! decision {
+            ($level:expr) => {
+                tracing::event!(
+                    target: "wharf.tool_decision",
+                    $level,
+                    tool_name = outcome.tool.as_str(),
+                    call_id = outcome.call_id.as_str(),
+                    conversation.id = conversation,
+                    decision = decision.verdict.as_str(),
+                    stage = decision.stage.as_str(),
+                    source = decision.by.as_str(),
+                )
+            };
+        }
+        match decision.verdict {
+            Verdict::Deny => decision!(tracing::Level::INFO),
+            Verdict::Allow => decision!(tracing::Level::DEBUG),
+        }
     }
     let timings = &outcome.timings;
     tracing::info!(
