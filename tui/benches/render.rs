@@ -152,6 +152,7 @@ fn session(turns: usize) -> Vec<Event> {
         Item {
             id: format!("item_{next}"),
             details,
+            hooks: Vec::new(),
         }
     };
     for turn in 0..turns {
@@ -193,6 +194,7 @@ fn session(turns: usize) -> Vec<Event> {
                     exit_code: Some(0),
                     status: Status::Completed,
                 },
+                hooks: Vec::new(),
             },
         });
         events.push(Event::TurnCompleted {

@@ -386,7 +386,12 @@ impl Config {
                 &options.wharf_home,
                 &mut warnings,
             ),
-            hooks: hooks::HooksConfig::resolve(file_hooks, &typed.hooks, &effective, &mut warnings)?,
+            hooks: hooks::HooksConfig::resolve(
+                file_hooks,
+                &typed.hooks,
+                &effective,
+                &mut warnings,
+            )?,
             audit_enabled: audit::audit_enabled(
                 typed.audit.as_ref(),
                 &effective,
