@@ -14,11 +14,11 @@ use std::time::SystemTime;
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
-use tracing::{Event, Level, Metadata, Subscriber};
+use tracing::{Event, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::queue::Queue;
+use crate::queue::{Captured, Queue, Value};
 
 /// The prefix of every exported event's target.
 const PREFIX: &str = "wharf.";
@@ -41,32 +41,6 @@ impl ExportLayer {
     pub fn exports(metadata: &Metadata<'_>) -> bool {
         metadata.target().starts_with(PREFIX)
     }
-}
-
-/// An event as it happened, copied from the call thread.
-#[derive(Debug)]
-pub(crate) struct Captured {
-    pub(crate) time: SystemTime,
-    pub(crate) target: &'static str,
-    pub(crate) level: Level,
-    pub(crate) message: Option<String>,
-    pub(crate) fields: Vec<(&'static str, Value)>,
-    /// The text of every `Value::Text`, one after the other.
-    pub(crate) text: String,
-}
-
-/// A field's value; text lies in [`Captured::text`].
-#[derive(Debug, Clone)]
-pub(crate) enum Value {
-    Text {
-        start: u32,
-        end: u32,
-    },
-    /// A span's field, shared by every event inside the span.
-    Shared(Arc<str>),
-    Bool(bool),
-    I64(i64),
-    F64(f64),
 }
 
 /// The fields of a span that its events inherit.

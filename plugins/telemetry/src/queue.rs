@@ -9,13 +9,37 @@
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, Severity};
 use opentelemetry_sdk::logs::{SdkLogRecord, SdkLogger};
 use tracing::Level;
 
-use crate::layer::{Captured, Value};
+/// An event as it happened, copied from the call thread.
+#[derive(Debug)]
+pub(crate) struct Captured {
+    pub(crate) time: SystemTime,
+    pub(crate) target: &'static str,
+    pub(crate) level: Level,
+    pub(crate) message: Option<String>,
+    pub(crate) fields: Vec<(&'static str, Value)>,
+    /// The text of every `Value::Text`, one after the other.
+    pub(crate) text: String,
+}
+
+/// A field's value; text lies in [`Captured::text`].
+#[derive(Debug, Clone)]
+pub(crate) enum Value {
+    Text {
+        start: u32,
+        end: u32,
+    },
+    /// A span's field, shared by every event inside the span.
+    Shared(Arc<str>),
+    Bool(bool),
+    I64(i64),
+    F64(f64),
+}
 
 /// How long events may wait for the thread.
 const EVERY: Duration = Duration::from_millis(200);
