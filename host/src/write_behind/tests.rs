@@ -82,7 +82,7 @@ fn every_record_is_written_whole_and_in_order_by_finish() {
                 .filter(|l| l.starts_with(&prefix))
                 .collect();
             let expected: Vec<String> = (0..per_thread)
-                .map(|n| line(thread, n).trim_end().to_owned())
+                .map(|n| line(thread, n).trim_end_matches('\n').to_owned())
                 .collect();
             assert_eq!(ours, expected, "a record was cut or reordered");
         }
