@@ -37,12 +37,7 @@ const FORBIDDEN: &[(&str, &[&str], &str)] = &[
     ),
     (
         "wharf-runtime",
-        &[
-            "wharf-model",
-            "wharf-host",
-            "reqwest",
-            "tokio-tungstenite",
-        ],
+        &["wharf-model", "wharf-host", "reqwest", "tokio-tungstenite"],
         // rustls is allowed: the runtime does the TLS of a plugin's
         // granted wasi:http requests itself (wasm/net/http.rs).
         "the plugin runtime knows no wire API: it takes a ModelFit",

@@ -96,9 +96,7 @@ impl WasmPlugin {
                 return Err(WasmError::Describe(reason));
             }
             Err(stopped) => {
-                return Err(WasmError::Describe(
-                    stopped.error(&grant).to_string(),
-                ));
+                return Err(WasmError::Describe(stopped.error(&grant).to_string()));
             }
         };
         specs.into_iter().map(v0_2_0::tool_spec).collect()

@@ -269,8 +269,7 @@ impl FromStr for HostPort {
         if bracketed && name.parse::<std::net::Ipv6Addr>().is_err() {
             return Err(invalid("the brackets hold no IPv6 address"));
         }
-        if name.is_empty() || name.starts_with('.') || name.ends_with('.') || name.contains("..")
-        {
+        if name.is_empty() || name.starts_with('.') || name.ends_with('.') || name.contains("..") {
             return Err(invalid("the host has an empty label"));
         }
         let port = port
