@@ -55,13 +55,9 @@ impl LogRelay {
         let Some(level) = shown_level(params) else {
             return;
         };
-        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
-        if counts.shown == MAX_LOG_LINES {
-            counts.not_shown += 1;
+        if !self.take_a_line() {
             return;
         }
-        counts.shown += 1;
-        drop(counts);
         let text = match &params.data {
             serde_json::Value::String(text) => text.clone(),
             other => other.to_string(),
@@ -86,14 +82,20 @@ impl LogRelay {
     /// within the same budget as the server's messages: a server asking
     /// again and again cannot flood the log.
     pub(crate) fn line(&self, text: &str) {
+        if self.take_a_line() {
+            (self.sink)(text);
+        }
+    }
+
+    /// Whether one more line fits the budget (counted either way).
+    fn take_a_line(&self) -> bool {
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         if counts.shown == MAX_LOG_LINES {
             counts.not_shown += 1;
-            return;
+            return false;
         }
         counts.shown += 1;
-        drop(counts);
-        (self.sink)(text);
+        true
     }
 
     /// The connection closed: says how many messages were not shown.
