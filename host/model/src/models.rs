@@ -13,12 +13,14 @@
 //! `ModelFit`, which the agent builds from a [`ModelInfo`].
 
 mod catalog;
+mod choice;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
 pub use catalog::{
     CATALOG_TTL, FetchResult, Models, ModelsError, ModelsFetcher, RefreshOutcome, cache_path,
 };
+pub use choice::Choice;
 pub use wharf_config::provider::{
     DEFAULT_REQUEST_MAX_RETRIES, DEFAULT_STREAM_IDLE_TIMEOUT_MS, DEFAULT_STREAM_MAX_RETRIES,
     MAX_RETRIES, ModelProviderInfo, OLLAMA_BASE_URL, OLLAMA_PROVIDER_ID, OPENAI_BASE_URL,
@@ -100,7 +102,11 @@ pub enum FreeformToolType {
     Freeform,
 }
 
-/// Which command tool suits a model.
+/// Which command tool suits a model. The command tool a session offers is
+/// chosen by the features, as in codex: `exec_command` while `unified_exec`
+/// is on (the default), the one-shot `shell` when it is off and
+/// `shell_tool` on. Of this field only `disabled` changes what is offered:
+/// no tool that runs commands.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ShellType {
@@ -159,9 +165,9 @@ where
 
 impl ModelInfo {
     /// What wharf assumes of a model nobody described: text only, one tool
-    /// call at a time, grammar tools as functions, the one-shot shell, tool
-    /// output cut at 10 000 bytes, no reasoning summaries, no verbosity, no
-    /// WebSocket.
+    /// call at a time, grammar tools as functions, the command tool the
+    /// features choose (see [`ShellType`]), tool output cut at 10 000
+    /// bytes, no reasoning summaries, no verbosity, no WebSocket.
     pub fn unknown(slug: &str) -> ModelInfo {
         ModelInfo {
             slug: slug.to_owned(),

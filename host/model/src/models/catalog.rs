@@ -198,6 +198,17 @@ impl Models {
         }
     }
 
+    /// The models the provider said it serves, once its `/models` list
+    /// was fetched (now or into the cache); `None` before.
+    pub fn served(&self) -> Option<&[ModelInfo]> {
+        self.cached.as_ref().map(|cached| cached.models.as_slice())
+    }
+
+    /// The provider's id.
+    pub fn provider(&self) -> &str {
+        &self.provider
+    }
+
     /// What is known of `slug`: the provider's own description, else the
     /// bundled preset with that slug or of its family (`gpt-4.1` for
     /// `gpt-4.1-mini`, `qwen3` for `qwen3:8b`), else

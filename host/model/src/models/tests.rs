@@ -492,7 +492,7 @@ fn api_keys_come_from_the_named_variable() {
 fn built_in_providers_follow_codex() {
     let providers = built_in_providers(None);
     let keys: Vec<&str> = providers.keys().map(String::as_str).collect();
-    assert_eq!(keys, ["ollama", "openai"]);
+    assert_eq!(keys, ["lmstudio", "ollama", "openai"]);
     let openai = &providers[OPENAI_PROVIDER_ID];
     assert_eq!(openai.base_url, "https://api.openai.com/v1");
     assert_eq!(openai.wire_api, WireApi::Responses);
@@ -573,4 +573,95 @@ fn the_catalog_knows_which_models_take_a_verbosity() {
     let described: ModelInfo =
         serde_json::from_str(r#"{"slug": "x", "support_verbosity": true}"#).unwrap();
     assert!(described.support_verbosity);
+}
+
+/// The models of provider `provider` once its `/models` answer was `ids`.
+fn serving(home: &Path, provider: &str, ids: &[&str]) -> Models {
+    let data: Vec<serde_json::Value> = ids.iter().map(|id| serde_json::json!({"id": id})).collect();
+    let body = serde_json::json!({ "object": "list", "data": data }).to_string();
+    let fetcher = FakeFetcher::answering(vec![fresh(&body, "e")]);
+    let info = ModelProviderInfo::new(provider, "http://127.0.0.1:9/v1", WireApi::Chat);
+    let mut models = Models::load(home, provider);
+    models.refresh(&fetcher, &info, at(1)).unwrap();
+    models
+}
+
+#[test]
+fn a_provider_serving_one_model_needs_no_model_key() {
+    let home = tempfile::tempdir().unwrap();
+    let models = serving(home.path(), "local", &["smollm2-135m"]);
+    let choice = models.choose(None);
+    assert_eq!(choice.model.slug, "smollm2-135m");
+    assert_eq!(
+        choice.note.as_deref(),
+        Some("model smollm2-135m: the only one provider `local` serves")
+    );
+    assert_eq!(choice.warning, None);
+    // Configured, it is used as it is, and checked.
+    let choice = models.choose(Some("smollm2-135m"));
+    assert_eq!((choice.note, choice.warning), (None, None));
+}
+
+#[test]
+fn a_model_the_provider_does_not_list_is_warned_about() {
+    let home = tempfile::tempdir().unwrap();
+    let models = serving(home.path(), "local", &["smollm2-135m"]);
+    let choice = models.choose(Some("gpt-5.1-codex"));
+    assert_eq!(choice.model.slug, "gpt-5.1-codex");
+    assert_eq!(choice.note, None);
+    assert_eq!(
+        choice.warning.as_deref(),
+        Some(
+            "provider `local` does not list the model gpt-5.1-codex (it serves smollm2-135m); \
+             the request may fail: check -m or `model`"
+        )
+    );
+
+    // Unconfigured, with several models none of which the catalog knows:
+    // the default is sent, and the warning says how to choose.
+    let ids: Vec<String> = (1..=10).map(|n| format!("m{n}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let home = tempfile::tempdir().unwrap();
+    let models = serving(home.path(), "local", &ids);
+    let choice = models.choose(None);
+    assert_eq!(choice.model.slug, "gpt-5.1-codex");
+    assert_eq!(
+        choice.warning.as_deref(),
+        Some(
+            "no model is configured and provider `local` does not list the default, \
+             gpt-5.1-codex (it serves m1, m2, m3, m4, m5, m6, m7, m8, … (10 in all)); choose \
+             one with -m or `model`"
+        )
+    );
+}
+
+#[test]
+fn model_choice_checks_only_what_a_known_list_says() {
+    let home = tempfile::tempdir().unwrap();
+    // No list yet: nothing to check against.
+    let models = Models::load(home.path(), "local");
+    assert_eq!(
+        models.choose(Some("anything")),
+        Choice {
+            model: ModelInfo::unknown("anything"),
+            note: None,
+            warning: None
+        }
+    );
+    // Ollama's `NAME` is its `NAME:latest`.
+    let home = tempfile::tempdir().unwrap();
+    let models = serving(
+        home.path(),
+        OLLAMA_PROVIDER_ID,
+        &["qwen3:latest", "mistral:7b"],
+    );
+    assert_eq!(models.choose(Some("qwen3")).warning, None);
+    assert!(models.choose(Some("qwen3:8b")).warning.is_some());
+    // The built-in OpenAI provider keeps the catalog's choice, unchecked.
+    let home = tempfile::tempdir().unwrap();
+    let models = serving(home.path(), OPENAI_PROVIDER_ID, &["gpt-4.1"]);
+    let choice = models.choose(None);
+    assert_eq!(choice.model.slug, models.resolve(None).slug);
+    assert_eq!((choice.note, choice.warning), (None, None));
+    assert_eq!(models.choose(Some("o9")).warning, None);
 }
