@@ -44,6 +44,15 @@
 //! turn starts with a ping; [`ModelServer::wait_for_pongs`] sees the
 //! answers.
 //! [`ModelServer::websocket_connections`] counts the upgrades accepted.
+//!
+//! A request whose body says `"stream": false` gets its turn as one JSON
+//! object (`model_server/unstreamed.rs`): a `chat.completion`, or the
+//! Responses API's `response`. [`ModelServer::start_with`] adds
+//! [`Quirks`] of real OpenAI-compatible servers (`model_server/quirks.rs`):
+//! a 500 on an assistant message whose `content` is `null`, a 404 on
+//! `/responses`, an empty `200` stream when tools are offered, no usage.
+//! [`Reply::empty_stream`] scripts an empty stream for one request, and
+//! [`Reply::openai_model_list`] a `/models` list in OpenAI's form.
 
 use std::collections::VecDeque;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -55,7 +64,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+mod quirks;
+mod unstreamed;
 mod websocket;
+
+use quirks::QuirkAnswer;
+pub use quirks::Quirks;
 
 /// The scripted server. Dropping it stops accepting; streams still going
 /// idle end early.
@@ -86,6 +100,7 @@ struct Shared {
     websocket_connections: AtomicUsize,
     /// Pongs received, each the answer to the ping sent before a turn.
     websocket_pongs: AtomicUsize,
+    quirks: Quirks,
 }
 
 /// A request the server received.
@@ -198,6 +213,27 @@ impl Reply {
                 )
                 .collect(),
         )
+    }
+
+    /// `200` with the headers of a stream, then the end of the body: no
+    /// event at all.
+    pub fn empty_stream() -> Reply {
+        Reply::Frames(Vec::new())
+    }
+
+    /// A `200` answer to `GET …/models` in OpenAI's form (`{"object":
+    /// "list", "data": [{"id": …}…]}`), as OpenAI-compatible servers list
+    /// what they serve.
+    pub fn openai_model_list(ids: &[&str]) -> Reply {
+        let data: Vec<Value> = ids
+            .iter()
+            .map(|id| json!({ "id": id, "object": "model", "created": 0, "owned_by": "local" }))
+            .collect();
+        Reply::Status {
+            status: 200,
+            headers: vec![("Content-Type".to_owned(), "application/json".to_owned())],
+            body: json!({ "object": "list", "data": data }).to_string(),
+        }
     }
 
     /// Adds a header to an error answer (a stream ignores it).
@@ -392,10 +428,19 @@ impl ModelServer {
     /// Listens on 127.0.0.1 (a free port) and answers with `replies` in
     /// order.
     pub fn start(replies: impl IntoIterator<Item = Reply>) -> io::Result<ModelServer> {
+        ModelServer::start_with(Quirks::default(), replies)
+    }
+
+    /// [`ModelServer::start`] for a server with `quirks`.
+    pub fn start_with(
+        quirks: Quirks,
+        replies: impl IntoIterator<Item = Reply>,
+    ) -> io::Result<ModelServer> {
         let listener = TcpListener::bind(("127.0.0.1", 0))?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             replies: Mutex::new(replies.into_iter().collect()),
+            quirks,
             ..Shared::default()
         });
         let accept = {
@@ -583,6 +628,20 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
             return write_status(&mut stream, 404, &[], &body.to_string());
         }
     };
+    match shared.quirks.answer(&wire, &request.body) {
+        Some(QuirkAnswer::Status { status, body }) => {
+            let headers = [("Content-Type".to_owned(), "application/json".to_owned())];
+            return write_status(&mut stream, status, &headers, &body);
+        }
+        Some(QuirkAnswer::EmptyStream) => {
+            let empty = Rendered {
+                frames: Vec::new(),
+                mid_item: 0,
+            };
+            return write_stream(&mut stream, &empty, StreamEnd::Complete, shared);
+        }
+        None => {}
+    }
     let reply = lock(&shared.replies).pop_front();
     let Some(reply) = reply else {
         let message = format!("the model server has no scripted reply left for request {number}");
@@ -605,9 +664,17 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
         Reply::Stream { turn, end } => {
             let model = request.body["model"].as_str().unwrap_or("model").to_owned();
             let ids = |call: &Call| call_id(shared, call);
+            let usage = (!shared.quirks.no_usage).then_some(turn.usage);
+            if request.body["stream"] == json!(false) {
+                let whole = match wire {
+                    Wire::Responses => unstreamed::response(&turn, number, usage, ids),
+                    Wire::Chat => unstreamed::chat_completion(&turn, number, &model, usage, ids),
+                };
+                return unstreamed::write_json(&mut stream, &whole, end, shared);
+            }
             let rendered = match wire {
-                Wire::Responses => render_responses(&turn, number, ids),
-                Wire::Chat => render_chat(&turn, number, &model, ids),
+                Wire::Responses => render_responses(&turn, number, usage, ids),
+                Wire::Chat => render_chat(&turn, number, &model, usage, ids),
             };
             write_stream(&mut stream, &rendered, end, shared)
         }
@@ -785,8 +852,13 @@ fn responses_frame(data: &Value) -> String {
     format!("event: {kind}\ndata: {data}\n\n")
 }
 
-fn render_responses(turn: &Turn, number: usize, call_id: impl FnMut(&Call) -> String) -> Rendered {
-    let events = responses_events(turn, number, call_id);
+fn render_responses(
+    turn: &Turn,
+    number: usize,
+    usage: Option<TurnUsage>,
+    call_id: impl FnMut(&Call) -> String,
+) -> Rendered {
+    let events = responses_events(turn, number, usage, call_id);
     Rendered {
         frames: events.events.iter().map(responses_frame).collect(),
         mid_item: events.mid_item,
@@ -804,6 +876,7 @@ struct Events {
 fn responses_events(
     turn: &Turn,
     number: usize,
+    usage: Option<TurnUsage>,
     mut call_id: impl FnMut(&Call) -> String,
 ) -> Events {
     let response_id = format!("resp_{number}");
@@ -872,22 +945,22 @@ fn responses_events(
         }));
         output.push(done);
     }
-    let usage = turn.usage;
-    frames.push(json!({
-        "type": "response.completed",
-        "response": {
-            "id": response_id,
-            "status": "completed",
-            "output": output,
-            "usage": {
-                "input_tokens": usage.input_tokens,
-                "input_tokens_details": { "cached_tokens": usage.cached_input_tokens },
-                "output_tokens": usage.output_tokens,
-                "output_tokens_details": { "reasoning_tokens": usage.reasoning_output_tokens },
-                "total_tokens": usage.input_tokens + usage.output_tokens,
-            },
-        },
-    }));
+    let mut response = json!({
+        "id": response_id,
+        "object": "response",
+        "status": "completed",
+        "output": output,
+    });
+    if let Some(usage) = usage {
+        response["usage"] = json!({
+            "input_tokens": usage.input_tokens,
+            "input_tokens_details": { "cached_tokens": usage.cached_input_tokens },
+            "output_tokens": usage.output_tokens,
+            "output_tokens_details": { "reasoning_tokens": usage.reasoning_output_tokens },
+            "total_tokens": usage.input_tokens + usage.output_tokens,
+        });
+    }
+    frames.push(json!({ "type": "response.completed", "response": response }));
     Events {
         events: frames,
         mid_item,
@@ -898,6 +971,7 @@ fn render_chat(
     turn: &Turn,
     number: usize,
     model: &str,
+    usage: Option<TurnUsage>,
     mut call_id: impl FnMut(&Call) -> String,
 ) -> Rendered {
     let id = format!("chatcmpl-{number}");
@@ -954,19 +1028,25 @@ fn render_chat(
     frames.push(chunk(
         json!([{ "index": 0, "delta": {}, "finish_reason": finish }]),
     ));
-    let usage = turn.usage;
-    let data = json!({
-        "id": id, "object": "chat.completion.chunk", "created": 0, "model": model,
-        "choices": [],
-        "usage": {
-            "prompt_tokens": usage.input_tokens,
-            "completion_tokens": usage.output_tokens,
-            "total_tokens": usage.input_tokens + usage.output_tokens,
-            "prompt_tokens_details": { "cached_tokens": usage.cached_input_tokens },
-            "completion_tokens_details": { "reasoning_tokens": usage.reasoning_output_tokens },
-        },
-    });
-    frames.push(format!("data: {data}\n\n"));
+    if let Some(usage) = usage {
+        let data = json!({
+            "id": id, "object": "chat.completion.chunk", "created": 0, "model": model,
+            "choices": [],
+            "usage": chat_usage(usage),
+        });
+        frames.push(format!("data: {data}\n\n"));
+    }
     frames.push("data: [DONE]\n\n".to_owned());
     Rendered { frames, mid_item }
+}
+
+/// Chat's `usage` object.
+fn chat_usage(usage: TurnUsage) -> Value {
+    json!({
+        "prompt_tokens": usage.input_tokens,
+        "completion_tokens": usage.output_tokens,
+        "total_tokens": usage.input_tokens + usage.output_tokens,
+        "prompt_tokens_details": { "cached_tokens": usage.cached_input_tokens },
+        "completion_tokens_details": { "reasoning_tokens": usage.reasoning_output_tokens },
+    })
 }

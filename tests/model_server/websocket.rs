@@ -99,7 +99,9 @@ pub(super) fn serve(
                 }
             }
             Reply::Stream { turn, end } => {
-                let rendered = responses_events(&turn, number, |call: &Call| call_id(shared, call));
+                let usage = (!shared.quirks.no_usage).then_some(turn.usage);
+                let rendered =
+                    responses_events(&turn, number, usage, |call: &Call| call_id(shared, call));
                 // A client must answer it while it reads the response.
                 socket
                     .send(Message::Ping(Bytes::from_static(b"wharf")))
