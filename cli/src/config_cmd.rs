@@ -1,4 +1,6 @@
-//! `wharf config show`.
+//! `wharf config show` and `wharf config import-codex`.
+
+mod import_codex;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,6 +26,10 @@ pub enum ConfigCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Write $WHARF_HOME/config.toml from a codex config.toml, comments
+    /// kept, printing what was kept, changed and dropped, and why. An
+    /// existing file is not replaced without --force.
+    ImportCodex(import_codex::ImportArgs),
 }
 
 #[derive(Serialize)]
@@ -105,7 +111,10 @@ pub(crate) fn shown_roots(rules: &PathRules) -> Vec<ShownRoot<'_>> {
 }
 
 pub fn run(command: ConfigCommand, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let ConfigCommand::Show { json } = command;
+    let json = match command {
+        ConfigCommand::Show { json } => json,
+        ConfigCommand::ImportCodex(args) => return import_codex::run(args, global),
+    };
     let configured = global.configure()?;
     let config = &configured.config;
     let rules = PathRules::new(

@@ -21,6 +21,7 @@ mod exec_options;
 mod features_cmd;
 mod heavy;
 mod hooks;
+mod import_codex;
 mod language_examples;
 mod logging;
 mod mcp_cmd;
