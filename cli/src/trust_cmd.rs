@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Args;
-use wharf_config::trust::{TrustTarget, project_root, trust_target};
-use wharf_config::{TrustLevel, set_project_trust};
+use wharf_config::trust::{TrustTarget, TrustedFile, project_root, root_markers, trust_target};
+use wharf_config::{TrustLevel, set_project_trust, trust_project};
 
 use crate::GlobalArgs;
 
@@ -37,7 +37,7 @@ pub fn run(args: TrustArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     }
     let user_path = options.user_config_path();
     if args.revoke {
-        let root = project_root(&dir);
+        let root = project_root(&dir, &root_markers(&user_path));
         set_project_trust(&user_path, &root, TrustLevel::Untrusted, None)?;
         println!(
             "marked {} untrusted in {}: its .wharf/config.toml is not read, and sessions \
@@ -49,8 +49,7 @@ pub fn run(args: TrustArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     }
     let target = trust_target(&dir, &user_path)
         .with_context(|| format!("cannot trust {}", dir.display()))?;
-    let sha256 = target.file.as_ref().map(|file| file.sha256.as_str());
-    set_project_trust(&user_path, &target.root, TrustLevel::Trusted, sha256)?;
+    trust_project(&user_path, &target)?;
     print_trusted(&target, &user_path);
     Ok(ExitCode::SUCCESS)
 }
@@ -64,6 +63,9 @@ fn print_trusted(target: &TrustTarget, user_path: &Path) {
         "sessions there default to workspace-write and on-request approval, unless your \
          config or flags say otherwise"
     );
+    if let Some(codex) = &target.codex_file {
+        print_file(codex, ", below .wharf/config.toml");
+    }
     let Some(file) = &target.file else {
         println!(
             "it has no .wharf/config.toml; one created later is ignored until you run \
@@ -71,11 +73,16 @@ fn print_trusted(target: &TrustTarget, user_path: &Path) {
         );
         return;
     };
+    print_file(file, "");
+}
+
+/// A trusted project file and every value it sets.
+fn print_file(file: &TrustedFile, layer: &str) {
     for warning in &file.warnings {
         eprintln!("warning: {warning}");
     }
     println!(
-        "wharf now reads {} (sha256 {}) while it stays as it is; it sets:",
+        "wharf now reads {} (sha256 {}) while it stays as it is{layer}; it sets:",
         file.path.display(),
         file.sha256
     );

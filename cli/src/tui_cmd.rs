@@ -156,8 +156,7 @@ fn ask_trust(options: &ConfigOptions, root: PathBuf, theme: &Theme) -> anyhow::R
         Some(true) => {
             let target = trust_target(&options.cwd, &user_path)
                 .with_context(|| format!("cannot trust {}", root.display()))?;
-            let sha256 = target.file.as_ref().map(|file| file.sha256.as_str());
-            set_project_trust(&user_path, &target.root, TrustLevel::Trusted, sha256)?;
+            wharf_config::trust_project(&user_path, &target)?;
             Ok(Some(()))
         }
         Some(false) => {

@@ -236,15 +236,22 @@ pub(super) fn list(global: &GlobalArgs, json: bool, tools: bool) -> anyhow::Resu
     let servers = &config.mcp_servers;
     let all: Vec<&McpServerConfig> = servers.values().collect();
     let probes = probe(&config, &all, tools);
+    // Servers skipped for their names (`.` or a space) are listed with why.
+    let skipped = &config.mcp_skipped;
     if json {
         let rows: Vec<Value> = servers
             .values()
             .map(|server| server_json(&config, server, &probes))
+            .chain(
+                skipped
+                    .iter()
+                    .map(|(name, why)| json!({ "name": name, "skipped": why })),
+            )
             .collect();
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    if servers.is_empty() {
+    if servers.is_empty() && skipped.is_empty() {
         println!("No MCP servers configured yet. Try `wharf mcp add my-tool -- my-command`.");
         return Ok(());
     }
@@ -268,6 +275,14 @@ pub(super) fn list(global: &GlobalArgs, json: bool, tools: bool) -> anyhow::Resu
                 auth_status(&config, server),
             ]
         })
+        .chain(skipped.keys().map(|name| {
+            [
+                safe(name).to_string(),
+                "-".to_owned(),
+                "skipped".to_owned(),
+                "-".to_owned(),
+            ]
+        }))
         .collect();
     let header = ["NAME", "TRANSPORT", "STATUS", "AUTH"].map(str::to_owned);
     let mut widths = [0; 4];
@@ -284,6 +299,9 @@ pub(super) fn list(global: &GlobalArgs, json: bool, tools: bool) -> anyhow::Resu
         if let Some(reason) = &server.blocked {
             println!("\n{}: {}", server.name, safe(reason));
         }
+    }
+    for (name, why) in skipped {
+        println!("\n{}: skipped: {}", safe(name), safe(why));
     }
     for (name, probe) in &probes {
         match probe {

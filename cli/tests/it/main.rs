@@ -9,6 +9,7 @@ mod apply_patch;
 mod approvals;
 mod audit;
 mod compaction;
+mod codex_config;
 mod config_cmd;
 mod containment;
 mod env_policy;

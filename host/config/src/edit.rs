@@ -8,7 +8,7 @@ use toml_edit::{DocumentMut, Item, Table};
 use super::mcp::McpServerConfig;
 use super::source::{Location, Source};
 use super::toml_types::{McpServerToml, TrustLevel};
-use super::trust::same_root;
+use super::trust::{TrustTarget, TrustedFile, same_root};
 use super::{ConfigError, ConfigOptions, display_key};
 use crate::features::FeatureRegistry;
 
@@ -155,6 +155,31 @@ pub fn set_project_trust(
     level: TrustLevel,
     config_sha256: Option<&str>,
 ) -> Result<(), ConfigError> {
+    record_trust(path, root, level, [config_sha256, None])
+}
+
+/// Records that the user trusts `target` (what [`crate::trust::trust_target`]
+/// found and showed), with the hash of each of its files: `config_sha256`
+/// for `.wharf/config.toml`, `codex_config_sha256` for
+/// `.codex/config.toml`.
+pub fn trust_project(path: &Path, target: &TrustTarget) -> Result<(), ConfigError> {
+    let sha256 = |file: &Option<TrustedFile>| file.as_ref().map(|file| file.sha256.clone());
+    let (wharf, codex) = (sha256(&target.file), sha256(&target.codex_file));
+    record_trust(
+        path,
+        &target.root,
+        TrustLevel::Trusted,
+        [wharf.as_deref(), codex.as_deref()],
+    )
+}
+
+/// [`set_project_trust`] with the hashes of both project files.
+fn record_trust(
+    path: &Path,
+    root: &Path,
+    level: TrustLevel,
+    sha256: [Option<&str>; 2],
+) -> Result<(), ConfigError> {
     let Some(root_key) = root.to_str() else {
         return Err(ConfigError::Value {
             key: "projects".to_owned(),
@@ -194,10 +219,15 @@ pub fn set_project_trust(
         .and_then(Item::as_table_like_mut)
         .ok_or_else(|| not_a_table(vec!["projects".to_owned(), key.clone()]))?;
     set_string(entry, "trust_level", level.as_str());
-    match config_sha256 {
-        Some(sha256) => set_string(entry, "config_sha256", sha256),
-        None => {
-            entry.remove("config_sha256");
+    for (key, sha256) in ["config_sha256", "codex_config_sha256"]
+        .into_iter()
+        .zip(sha256)
+    {
+        match sha256 {
+            Some(sha256) => set_string(entry, key, sha256),
+            None => {
+                entry.remove(key);
+            }
         }
     }
     write_document(path, &doc)

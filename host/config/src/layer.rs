@@ -9,9 +9,9 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 use toml::de::{DeTable, DeValue};
 
-use super::ConfigError;
 use super::source::{Location, Source};
 use super::toml_types::ConfigToml;
+use super::{ConfigError, codex_notes};
 
 /// A dotted key path, one element per key: `["sandbox_workspace_write", "network_access"]`.
 pub type KeyPath = Vec<String>;
@@ -76,7 +76,7 @@ pub(crate) fn parse_file(
     unknown.sort_by_key(|(at, _)| (at.line, at.column));
     let mut warnings: Vec<String> = unknown
         .iter()
-        .map(|(at, key)| format!("{at}: unknown key `{}` (ignored)", display_key(key)))
+        .map(|(at, key)| format!("{at}: {}", codex_notes::unknown_key(key)))
         .collect();
     for (name, profile) in &typed.profiles {
         let nested = [
@@ -103,9 +103,17 @@ pub(crate) fn parse_file(
     for (_, key) in &unknown {
         remove_at(&mut table, key);
     }
+    let locate = |key: &[String]| nearest_location(&key_locations, key).unwrap_or_else(|| at(None));
+    for (key, note) in codex_notes::notes(&typed, &mut table) {
+        warnings.push(format!(
+            "{}: `{}`: {note}",
+            locate(key.as_slice()),
+            display_key(&key)
+        ));
+    }
     let mut sources = BTreeMap::new();
     for key in leaf_paths(&table) {
-        let location = nearest_location(&key_locations, &key).unwrap_or_else(|| at(None));
+        let location = locate(key.as_slice());
         sources.insert(key, source(location));
     }
     Ok(FileLayer {
@@ -132,18 +140,21 @@ pub(crate) fn parse_override(arg: &str) -> Result<(Layered, Vec<String>), Config
     let value = parse_value(raw.trim());
     let mut table = toml::Table::new();
     insert_at(&mut table, &key, value);
-    let (_, unknown) = check::<ConfigToml, _>(toml::Value::Table(table.clone())).map_err(
+    let (typed, unknown) = check::<ConfigToml, _>(toml::Value::Table(table.clone())).map_err(
         |CheckError { key, message, .. }| ConfigError::Override {
             arg: arg.to_owned(),
             message: format!("{}: {message}", display_key(&key)),
         },
     )?;
-    let warnings = unknown
+    let mut warnings: Vec<String> = unknown
         .iter()
-        .map(|k| format!("-c {arg}: unknown key `{}` (ignored)", display_key(k)))
+        .map(|k| format!("-c {arg}: {}", codex_notes::unknown_key(k)))
         .collect();
     for key in &unknown {
         remove_at(&mut table, key);
+    }
+    for (key, note) in codex_notes::notes(&typed, &mut table) {
+        warnings.push(format!("-c {arg}: `{}`: {note}", display_key(&key)));
     }
     let mut sources = BTreeMap::new();
     for leaf in leaf_paths(&table) {

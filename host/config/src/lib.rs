@@ -23,14 +23,17 @@
 //! Writable roots that would expose the home directory are refused there
 //! (`roots.rs`).
 
+mod approval;
 mod audit;
 pub mod build_config;
 mod by_name;
+mod codex_notes;
 pub mod digest;
 mod edit;
 pub mod env_policy;
 mod error;
 pub mod features;
+mod flags;
 pub mod hooks;
 pub mod layer;
 pub mod mcp;
@@ -39,6 +42,8 @@ mod options;
 pub mod otel;
 pub mod policy;
 mod profile;
+mod project_files;
+mod project_search;
 pub mod provider;
 mod providers;
 pub mod requirements;
@@ -47,6 +52,7 @@ mod schema;
 mod source;
 pub mod toml_types;
 pub mod trust;
+pub mod ui;
 
 use std::collections::BTreeMap;
 use std::io;
@@ -54,16 +60,19 @@ use std::path::{Path, PathBuf};
 
 use wharf_sandbox::{PathEnv, Sandbox, SandboxMode, SandboxPolicy, WITHOUT_NAMESPACES};
 
-use crate::features::{FeatureError, FeatureRegistry, FeatureSetting, Features};
+use crate::features::{FeatureRegistry, Features};
 use crate::provider::ModelProviderInfo;
 use layer::{FileLayer, Layered};
 use toml_types::ConfigToml;
 
+pub use approval::ApprovalPrompts;
 pub use edit::{
     add_mcp_server, mcp_server_names, remove_mcp_server, set_feature, set_project_trust,
+    trust_project,
 };
 pub use error::ConfigError;
 pub(crate) use error::invalid_value;
+use flags::{apply_flags, feature_settings};
 pub use layer::display_key;
 pub use mcp::{McpOfferLimits, McpSandbox, McpServerConfig, McpTransport};
 pub use notify::DEFAULT_PROJECT_DOC_MAX_BYTES;
@@ -71,6 +80,8 @@ use notify::notify_program;
 pub use options::ConfigOptions;
 pub(crate) use policy::expand_home;
 use profile::{profile_choice, profile_layer};
+pub(crate) use project_search::same_file;
+pub use project_search::{DEFAULT_PROJECT_ROOT_MARKERS, find_project_config, project_config_dirs};
 pub use schema::json_schema;
 pub use source::{Location, Source};
 pub use toml_types::{
@@ -103,6 +114,9 @@ pub struct Config {
     /// front end choose (`exec`: never) through
     /// [`Config::approval_policy_or`], which the requirements bound too.
     pub approval_policy: Option<ApprovalPolicy>,
+    /// Which kinds of approval prompt may be shown: all, unless
+    /// `approval_policy` is codex's granular table.
+    pub approval_prompts: ApprovalPrompts,
     pub personality: Personality,
     /// `model_reasoning_effort`; `None`: the model's default.
     pub model_reasoning_effort: Option<ReasoningEffort>,
@@ -125,6 +139,16 @@ pub struct Config {
     pub notify: Option<Vec<String>>,
     /// `tools.web_search`.
     pub web_search: bool,
+    /// `[tui]`: notifications, the status line, the theme.
+    pub tui: ui::TuiConfig,
+    /// `[history]`: whether and how much of the typed prompts is kept.
+    pub history: ui::HistoryConfig,
+    /// `file_opener` (default `vscode`): the URI scheme of file citations.
+    pub file_opener: ui::FileOpener,
+    /// `hide_agent_reasoning` (default `false`).
+    pub hide_agent_reasoning: bool,
+    /// `show_raw_agent_reasoning` (default `false`).
+    pub show_raw_agent_reasoning: bool,
     /// `[audit] enabled` (default `true`; a project file cannot change it):
     /// every tool call is recorded under `$WHARF_HOME/audit/`.
     pub audit_enabled: bool,
@@ -144,12 +168,19 @@ pub struct Config {
     pub suppress_unstable_features_warning: bool,
     /// `[mcp_servers.NAME]` by name, checked; disabled ones included.
     pub mcp_servers: BTreeMap<String, McpServerConfig>,
+    /// The `[mcp_servers.NAME]` skipped because their names cannot name
+    /// tools (a `.` or a space): name → why, with where it is written.
+    pub mcp_skipped: BTreeMap<String, String>,
     /// `mcp_oauth_credentials_store` (default `auto`).
     pub mcp_oauth_credentials_store: McpOAuthCredentialsStore,
     /// `mcp_oauth_callback_port`; `None`: any free port.
     pub mcp_oauth_callback_port: Option<u16>,
-    /// The project, the user's trust in it, and whether its file was read.
+    /// The project, the user's trust in it, and whether its files were
+    /// read.
     pub project: Project,
+    /// `project_root_markers` of the user's own file (default `.git`): what
+    /// marks the project root.
+    pub project_root_markers: Vec<String>,
     /// The files that were read, lowest precedence first.
     pub files: Vec<PathBuf>,
     /// Every effective value and where it came from, for `wharf config show`.
@@ -168,7 +199,7 @@ impl Config {
     /// Everything here is read by a later session.
     pub fn protected_paths(&self) -> Vec<PathBuf> {
         let mut protected = vec![self.wharf_home.clone()];
-        protected.extend(project_config_dirs(&self.cwd));
+        protected.extend(project_config_dirs(&self.cwd, &self.project_root_markers));
         protected
     }
 
@@ -241,15 +272,19 @@ impl Config {
         let user_path = options.user_config_path();
         let mut user = read_file(&user_path, Source::User)?;
         let projects = trust::recorded(user.as_ref());
-        let (project, project_file) = trust::load_project(&options.cwd, &user_path, &projects)?;
-        warnings.extend(project.warning());
+        let markers = trust::root_markers(&user_path);
+        let (project, project_layers) =
+            trust::load_project(&options.cwd, &user_path, &projects, &markers)?;
+        warnings.extend(project.warnings());
         let mut loaded: Vec<FileLayer> = build_config::layers(options, &user_path)?;
-        if let (Some(mut file), Some(found)) = (project_file, &project.file) {
-            trust::drop_trust_table(&mut file, &user_path);
-            otel::drop_project_otel(&mut file);
-            files.push(found.path.clone());
-            loaded.push(file);
-        }
+        project_files::push_layers(
+            &project,
+            project_layers,
+            &user_path,
+            &mut loaded,
+            &mut files,
+            &mut warnings,
+        );
         if let Some(mut file) = user.take() {
             file.layered.remove("projects");
             files.push(user_path.clone());
@@ -332,7 +367,8 @@ impl Config {
         );
         warnings.append(&mut root_warnings);
         let (model_providers, model_provider) = providers::resolve(&typed, options, &effective)?;
-        let mut mcp_servers = mcp::resolve(&typed, options, &effective)?;
+        let (mut mcp_servers, mcp_skipped) = mcp::resolve(&typed, options, &effective)?;
+        warnings.extend(mcp_skipped.values().cloned());
         mcp::block(&mut mcp_servers, &requirements);
         let shell_environment_policy =
             env_policy::EnvPolicy::resolve(typed.shell_environment_policy.as_ref(), &effective)?;
@@ -362,7 +398,8 @@ impl Config {
             model: typed.model,
             model_provider,
             model_providers,
-            approval_policy: typed.approval_policy,
+            approval_policy: typed.approval_policy.map(|policy| policy.policy()),
+            approval_prompts: ApprovalPrompts::of(typed.approval_policy.as_ref()),
             personality: typed.personality.unwrap_or_default(),
             model_reasoning_effort: typed.model_reasoning_effort,
             model_reasoning_summary: typed.model_reasoning_summary,
@@ -379,6 +416,11 @@ impl Config {
                 .as_ref()
                 .and_then(|tools| tools.web_search)
                 .unwrap_or(false),
+            tui: ui::TuiConfig::resolve(typed.tui.as_ref()),
+            history: ui::HistoryConfig::resolve(typed.history.as_ref()),
+            file_opener: typed.file_opener.unwrap_or_default(),
+            hide_agent_reasoning: typed.hide_agent_reasoning.unwrap_or(false),
+            show_raw_agent_reasoning: typed.show_raw_agent_reasoning.unwrap_or(false),
             otel: otel::OtelConfig::resolve(
                 typed.otel.as_ref(),
                 &effective,
@@ -404,9 +446,11 @@ impl Config {
             features,
             suppress_unstable_features_warning: suppress,
             mcp_servers,
+            mcp_skipped,
             mcp_oauth_credentials_store: typed.mcp_oauth_credentials_store.unwrap_or_default(),
             mcp_oauth_callback_port: typed.mcp_oauth_callback_port,
             project,
+            project_root_markers: markers,
             files,
             effective: Effective { layered: effective },
             requirements,
@@ -466,126 +510,6 @@ fn read_file(
         }
     };
     layer::parse_file(path, &text, source).map(Some)
-}
-
-/// The nearest `.wharf/config.toml` from `cwd` upwards, not looking past the
-/// repository root (the first directory holding `.git`).
-pub fn find_project_config(cwd: &Path) -> Option<PathBuf> {
-    project_config_dirs(cwd)
-        .into_iter()
-        .map(|dir| dir.join(CONFIG_FILE))
-        .find(|candidate| candidate.is_file())
-}
-
-/// Every `.wharf` directory the project search looks in, nearest first:
-/// one per directory from `cwd` up to the repository root (the first
-/// directory holding `.git`), or up to `/` outside a repository. They are
-/// listed whether or not they exist: a tool that could create one could
-/// plant a configuration for the next session.
-pub fn project_config_dirs(cwd: &Path) -> Vec<PathBuf> {
-    let top = repository_root(cwd);
-    let mut dirs = Vec::new();
-    for dir in cwd.ancestors() {
-        dirs.push(dir.join(".wharf"));
-        if Some(dir) == top {
-            break;
-        }
-    }
-    dirs
-}
-
-/// The first directory from `dir` up that holds `.git`: where the project
-/// search stops, and the root trust is recorded for.
-pub(crate) fn repository_root(dir: &Path) -> Option<&Path> {
-    dir.ancestors()
-        .find(|ancestor| ancestor.join(".git").exists())
-}
-
-pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
-}
-
-/// `--model`, `--sandbox`, `--ask-for-approval`, `--enable` and
-/// `--disable`, as the top layer; `--enable` or `--disable` against a
-/// feature the requirements pin is refused.
-fn apply_flags(
-    options: &ConfigOptions,
-    registry: &FeatureRegistry,
-    requirements: &requirements::Requirements,
-    effective: &mut Layered,
-) -> Result<(), ConfigError> {
-    if let Some(model) = &options.model {
-        effective.set(
-            vec!["model".to_owned()],
-            toml::Value::String(model.clone()),
-            Source::Flag("--model"),
-        );
-    }
-    if let Some(policy) = options.approval_policy {
-        effective.set(
-            vec!["approval_policy".to_owned()],
-            toml::Value::String(policy.as_str().to_owned()),
-            Source::Flag("--ask-for-approval"),
-        );
-    }
-    if let Some(mode) = options.sandbox_mode {
-        effective.set(
-            vec!["sandbox_mode".to_owned()],
-            toml::Value::String(mode.as_str().to_owned()),
-            Source::Flag("--sandbox"),
-        );
-    }
-    let mut chosen: BTreeMap<String, bool> = BTreeMap::new();
-    let flags = [
-        ("--enable", &options.enable, true),
-        ("--disable", &options.disable, false),
-    ];
-    for (flag, keys, enabled) in flags {
-        for key in keys {
-            let spec = registry.require(key)?;
-            requirements.check_feature(registry, &spec.key, enabled)?;
-            if chosen.insert(spec.key.clone(), enabled) == Some(!enabled) {
-                return Err(FeatureError::Conflict {
-                    key: spec.key.clone(),
-                }
-                .into());
-            }
-            effective.set(
-                vec!["features".to_owned(), spec.key.clone()],
-                toml::Value::Boolean(enabled),
-                Source::Flag(flag),
-            );
-        }
-    }
-    Ok(())
-}
-
-fn feature_settings(effective: &Layered) -> Vec<FeatureSetting> {
-    let Some(table) = effective
-        .table
-        .get("features")
-        .and_then(toml::Value::as_table)
-    else {
-        return Vec::new();
-    };
-    let mut settings: Vec<FeatureSetting> = table
-        .iter()
-        .filter_map(|(key, value)| {
-            let source = effective
-                .sources
-                .get(&vec!["features".to_owned(), key.clone()])?;
-            Some(FeatureSetting {
-                key: key.clone(),
-                enabled: value.as_bool()?,
-                source: source.clone(),
-            })
-        })
-        .collect();
-    settings.sort_by_key(|setting| setting.source.rank());
-    settings
 }
 
 #[cfg(test)]

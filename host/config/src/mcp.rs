@@ -20,6 +20,8 @@
 //! is the user adjusting the effective entry, so it changes single keys as
 //! in codex: `-c mcp_servers.docs.enabled=false` turns one server off.
 
+mod approval;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -31,6 +33,8 @@ use super::policy::{self, WorkspaceWrite};
 use super::requirements::{McpIdentity, Requirements};
 use super::toml_types::{ConfigToml, McpServerToml, SandboxModeToml};
 use super::{ConfigError, ConfigOptions, Source, expand_home, invalid_value};
+
+pub use approval::{McpToolApprovals, mcp_plugin_name};
 
 /// How long a server has to start and list its tools, unless configured.
 pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -59,6 +63,9 @@ pub struct McpServerConfig {
     pub offer_limits: McpOfferLimits,
     /// OAuth scopes for `wharf mcp login` when `--scopes` is not given.
     pub scopes: Vec<String>,
+    /// Whether a call of each tool asks first (`default_tools_approval_mode`,
+    /// `tools.TOOL.approval_mode`).
+    pub tool_approvals: McpToolApprovals,
     /// The sandbox a stdio server runs in; `None`: unconfined.
     pub sandbox: Option<McpSandbox>,
     /// The layer that defined the server (where its `command` or `url` is).
@@ -284,6 +291,7 @@ impl McpServerConfig {
             disabled_tools: raw.disabled_tools.clone().unwrap_or_default(),
             offer_limits,
             scopes: raw.scopes.clone().unwrap_or_default(),
+            tool_approvals: McpToolApprovals::from_toml(raw),
             sandbox,
             source,
             blocked: None,
@@ -332,7 +340,12 @@ fn transport(raw: &McpServerToml, options: &ConfigOptions) -> Result<McpTranspor
                 ));
             }
             let env = raw.env.clone().unwrap_or_default();
-            let env_vars = raw.env_vars.clone().unwrap_or_default();
+            let env_vars: Vec<String> = raw
+                .env_vars
+                .iter()
+                .flatten()
+                .map(|var| var.name().to_owned())
+                .collect();
             for (field, var) in env
                 .keys()
                 .map(|var| ("env", var))
@@ -411,13 +424,17 @@ fn seconds(field: &'static str, secs: f64) -> Result<Duration, McpServerError> {
     })
 }
 
-/// Every configured server of the effective layer, checked, by name.
+/// Every configured server of the effective layer, checked, by name, and
+/// the servers skipped for their names (name → why, with where it is
+/// written): as codex does, a name that cannot make tool names skips that
+/// server only.
 pub(super) fn resolve(
     typed: &ConfigToml,
     options: &ConfigOptions,
     effective: &Layered,
-) -> Result<BTreeMap<String, McpServerConfig>, ConfigError> {
+) -> Result<(BTreeMap<String, McpServerConfig>, BTreeMap<String, String>), ConfigError> {
     let mut servers = BTreeMap::new();
+    let mut skipped = BTreeMap::new();
     for (name, raw) in &typed.mcp_servers {
         let entry: KeyPath = vec!["mcp_servers".to_owned(), name.clone()];
         let source_of = |field: Option<&str>| -> Option<&Source> {
@@ -438,13 +455,19 @@ pub(super) fn resolve(
             .or_else(|| source_of(None))
             .cloned()
             .unwrap_or(Source::Default);
+        if let Err(err) = validate_server_name(name) {
+            let message = format!("{} (the server is skipped)", err.message);
+            let why = invalid_value(source_of(None), &entry, message);
+            skipped.insert(name.clone(), why.to_string());
+            continue;
+        }
         let server = McpServerConfig::from_toml(name, raw, options, source).map_err(|err| {
             let at = err.field.and_then(|f| source_of(Some(f)));
             invalid_value(at.or_else(|| source_of(None)), &entry, err.message)
         })?;
         servers.insert(name.clone(), server);
     }
-    Ok(servers)
+    Ok((servers, skipped))
 }
 
 /// Before `upper` (a file) is merged over `lower`: removes from `lower`

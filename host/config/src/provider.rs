@@ -18,6 +18,16 @@ pub const OLLAMA_PROVIDER_ID: &str = "ollama";
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 /// The built-in Ollama provider's base URL (its OpenAI-compatible API).
 pub const OLLAMA_BASE_URL: &str = "http://localhost:11434/v1";
+/// The variable the built-in OpenAI provider reads its key from, and a
+/// provider with `requires_openai_auth = true` too.
+pub const OPENAI_API_KEY_VAR: &str = "OPENAI_API_KEY";
+/// The id of the built-in provider for a local LM Studio server (codex's).
+pub const LMSTUDIO_PROVIDER_ID: &str = "lmstudio";
+/// The built-in LM Studio provider's base URL (codex's default port).
+pub const LMSTUDIO_BASE_URL: &str = "http://localhost:1234/v1";
+/// Older codex's id of its local open-source provider, which was an Ollama
+/// server on localhost:11434: wharf takes it as [`OLLAMA_PROVIDER_ID`].
+pub const OSS_PROVIDER_ALIAS: &str = "oss";
 
 /// `request_max_retries` when unset (codex's default).
 pub const DEFAULT_REQUEST_MAX_RETRIES: u64 = 4;
@@ -88,6 +98,14 @@ pub struct ModelProviderInfo {
     pub stream_max_retries: u64,
     /// How long a stream may stay silent before it counts as lost.
     pub stream_idle_timeout_ms: u64,
+    /// codex's `supports_websockets`: `Some(true)` talks to the Responses
+    /// API over a WebSocket, `Some(false)` never does; `None` leaves it to
+    /// the model and the `responses_websockets` feature.
+    pub supports_websockets: Option<bool>,
+    /// Whether requests ask for a streamed answer. `false` for servers
+    /// that cannot stream (some cannot when tools are offered): each
+    /// answer then comes whole, as one JSON object.
+    pub stream: bool,
 }
 
 impl fmt::Debug for ModelProviderInfo {
@@ -111,6 +129,8 @@ impl fmt::Debug for ModelProviderInfo {
             .field("request_max_retries", &self.request_max_retries)
             .field("stream_max_retries", &self.stream_max_retries)
             .field("stream_idle_timeout_ms", &self.stream_idle_timeout_ms)
+            .field("supports_websockets", &self.supports_websockets)
+            .field("stream", &self.stream)
             .finish_non_exhaustive()
     }
 }
@@ -147,6 +167,8 @@ impl ModelProviderInfo {
             request_max_retries: DEFAULT_REQUEST_MAX_RETRIES,
             stream_max_retries: DEFAULT_STREAM_MAX_RETRIES,
             stream_idle_timeout_ms: DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+            supports_websockets: None,
+            stream: true,
         }
     }
 
@@ -230,8 +252,9 @@ fn percent_encode(text: &str) -> String {
 /// The providers wharf knows without configuration: `openai` (the Responses
 /// API at `openai_base_url`, else [`OPENAI_BASE_URL`]; key in
 /// `OPENAI_API_KEY`; `OpenAI-Organization` and `OpenAI-Project` headers from
-/// `OPENAI_ORGANIZATION` and `OPENAI_PROJECT`, as codex) and `ollama` (Chat
-/// Completions on localhost:11434, no key).
+/// `OPENAI_ORGANIZATION` and `OPENAI_PROJECT`, as codex), `ollama` (Chat
+/// Completions on localhost:11434, no key) and `lmstudio` (the Responses
+/// API on localhost:1234, no key, as codex).
 pub fn built_in_providers(openai_base_url: Option<&str>) -> BTreeMap<String, ModelProviderInfo> {
     let base_url = openai_base_url
         .map(str::trim)
@@ -239,7 +262,7 @@ pub fn built_in_providers(openai_base_url: Option<&str>) -> BTreeMap<String, Mod
         .unwrap_or(OPENAI_BASE_URL);
     let openai = ModelProviderInfo {
         name: "OpenAI".to_owned(),
-        env_key: Some("OPENAI_API_KEY".to_owned()),
+        env_key: Some(OPENAI_API_KEY_VAR.to_owned()),
         env_key_instructions: Some(
             "create a key at https://platform.openai.com/api-keys".to_owned(),
         ),
@@ -256,7 +279,12 @@ pub fn built_in_providers(openai_base_url: Option<&str>) -> BTreeMap<String, Mod
         name: "Ollama".to_owned(),
         ..ModelProviderInfo::new(OLLAMA_PROVIDER_ID, OLLAMA_BASE_URL, WireApi::Chat)
     };
-    [openai, ollama]
+    // codex's built-in: LM Studio's Responses API on its default port.
+    let lmstudio = ModelProviderInfo {
+        name: "LM Studio".to_owned(),
+        ..ModelProviderInfo::new(LMSTUDIO_PROVIDER_ID, LMSTUDIO_BASE_URL, WireApi::Responses)
+    };
+    [openai, ollama, lmstudio]
         .into_iter()
         .map(|provider| (provider.id.clone(), provider))
         .collect()

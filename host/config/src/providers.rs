@@ -6,7 +6,11 @@ use std::collections::BTreeMap;
 use super::layer::{KeyPath, Layered};
 use super::toml_types::{ConfigToml, ModelProviderToml};
 use super::{ConfigError, ConfigOptions, invalid_value};
-use crate::provider::{MAX_RETRIES, ModelProviderInfo, WireApi, built_in_providers};
+use crate::provider::{
+    MAX_RETRIES, ModelProviderInfo, OLLAMA_PROVIDER_ID, OPENAI_API_KEY_VAR, OSS_PROVIDER_ALIAS,
+    WireApi,
+    built_in_providers,
+};
 
 /// Every provider (built in, then configured) and the selected one.
 pub(super) fn resolve(
@@ -23,6 +27,12 @@ pub(super) fn resolve(
         .model_provider
         .as_deref()
         .unwrap_or(crate::provider::OPENAI_PROVIDER_ID);
+    // Older codex's `oss` was a local Ollama: the built-in `ollama`, unless
+    // the file defines a provider of that id.
+    let id = match id {
+        OSS_PROVIDER_ALIAS if !providers.contains_key(id) => OLLAMA_PROVIDER_ID,
+        id => id,
+    };
     let Some(selected) = providers.get(id).cloned() else {
         let key = vec!["model_provider".to_owned()];
         let known: Vec<&str> = providers.keys().map(String::as_str).collect();
@@ -62,9 +72,12 @@ fn merge(
         (None, Some(base)) => base.base_url.clone(),
         (None, None) => {
             let key = key("");
-            let message = "`base_url` is required for a provider that is not built in \
-                           (built in: ollama, openai), e.g. base_url = \"https://host/v1\""
-                .to_owned();
+            let built_in: Vec<String> = built_in_providers(None).into_keys().collect();
+            let message = format!(
+                "`base_url` is required for a provider that is not built in (built in: {}), \
+                 e.g. base_url = \"https://host/v1\"",
+                built_in.join(", ")
+            );
             return Err(invalid_value(
                 first_source_under(effective, &key),
                 &key,
@@ -83,7 +96,15 @@ fn merge(
         id: id.to_owned(),
         name: entry.name.clone().unwrap_or_else(|| base.name.clone()),
         base_url,
-        env_key: entry.env_key.clone().or_else(|| base.env_key.clone()),
+        // codex's `requires_openai_auth`: the OpenAI key (wharf has no
+        // ChatGPT sign-in), unless `env_key` names another variable.
+        env_key: entry
+            .env_key
+            .clone()
+            .or_else(|| {
+                (entry.requires_openai_auth == Some(true)).then(|| OPENAI_API_KEY_VAR.to_owned())
+            })
+            .or_else(|| base.env_key.clone()),
         env_key_instructions: entry
             .env_key_instructions
             .clone()
@@ -107,6 +128,8 @@ fn merge(
         stream_idle_timeout_ms: entry
             .stream_idle_timeout_ms
             .unwrap_or(base.stream_idle_timeout_ms),
+        supports_websockets: entry.supports_websockets.or(base.supports_websockets),
+        stream: entry.stream.unwrap_or(base.stream),
     })
 }
 

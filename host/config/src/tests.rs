@@ -61,7 +61,7 @@ impl Fixture {
         let sha256 = file.as_deref().map(crate::trust::sha256_hex);
         set_project_trust(
             &self.wharf_home().join("config.toml"),
-            &crate::trust::project_root(&self.cwd()),
+            &crate::trust::project_root(&self.cwd(), &project_search::default_root_markers()),
             TrustLevel::Trusted,
             sha256.as_deref(),
         )
@@ -118,7 +118,7 @@ fn without_files_the_defaults_apply() {
     assert_eq!(config.model_provider.id, "openai");
     assert_eq!(config.model_provider.base_url, "https://api.openai.com/v1");
     let providers: Vec<&str> = config.model_providers.keys().map(String::as_str).collect();
-    assert_eq!(providers, ["ollama", "openai"]);
+    assert_eq!(providers, ["lmstudio", "ollama", "openai"]);
     assert_eq!(config.approval_policy, None);
     assert_eq!(config.personality, Personality::None);
     assert_eq!(
@@ -172,7 +172,8 @@ fn file_errors_name_file_line_column_and_key() {
         ),
         (
             "[features]\nview_image = 1\n",
-            "config.toml:2:14: features.view_image: invalid type: integer `1`, expected a boolean",
+            "config.toml:2:14: features.view_image: invalid type: integer `1`, expected `true`, \
+             `false`, or a table with `enabled = true|false`",
         ),
         (
             "[profiles.ci]\nsandbox_mode = true\n",
@@ -369,7 +370,7 @@ fn bad_overrides_and_profiles_are_usage_errors() {
             &["features.view_image=maybe"],
             None,
             "-c features.view_image=maybe: features.view_image: invalid type: string \"maybe\", \
-             expected a boolean",
+             expected `true`, `false`, or a table with `enabled = true|false`",
         ),
         (
             &[],
@@ -413,9 +414,15 @@ fn project_config_is_found_up_to_the_repository_root() {
         "model = \"x\"",
     )
     .unwrap();
-    assert_eq!(find_project_config(&fixture.cwd()), None);
+    assert_eq!(
+        find_project_config(&fixture.cwd(), &project_search::default_root_markers()),
+        None
+    );
     let project = fixture.project_config("model = \"y\"");
-    assert_eq!(find_project_config(&fixture.cwd()), Some(project));
+    assert_eq!(
+        find_project_config(&fixture.cwd(), &project_search::default_root_markers()),
+        Some(project)
+    );
 }
 
 #[test]
@@ -649,6 +656,7 @@ fn defaults_are_a_valid_config() {
 }
 
 mod build_config;
+mod codex_shapes;
 mod hooks;
 mod mcp;
 mod models;
@@ -657,3 +665,4 @@ mod requirements;
 mod roots;
 mod sandbox_linux;
 mod trust;
+mod ui;

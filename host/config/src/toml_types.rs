@@ -6,9 +6,13 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+pub mod approval;
+pub mod feature;
 pub mod hooks;
 mod mcp;
+mod model;
 pub mod otel;
+pub mod ui;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -16,7 +20,11 @@ use serde::{Deserialize, Serialize};
 use crate::by_name::deserialize_by_name;
 use crate::provider::WireApi;
 
-pub use mcp::{McpOAuthCredentialsStore, McpServerToml};
+pub use mcp::{
+    McpEnvVarSource, McpEnvVarToml, McpOAuthCredentialsStore, McpServerToml, McpToolApproval,
+    McpToolToml,
+};
+pub use model::{Personality, ReasoningEffort, ReasoningSummary, Verbosity};
 
 /// One configuration layer: `config.toml`, `.wharf/config.toml`, a profile,
 /// or a `-c` override. Every field is optional so that layers can be partial.
@@ -40,10 +48,12 @@ pub struct ConfigToml {
     pub model_providers: BTreeMap<String, ModelProviderToml>,
 
     /// When to ask before running a tool call: `untrusted`, `on-failure`,
-    /// `on-request` or `never`. Unset: `exec` never asks, the TUI asks on
-    /// request.
+    /// `on-request` or `never`, or codex's granular table
+    /// `{ granular = { sandbox_approval = true, mcp_elicitations = false, … } }`
+    /// (`on-request` with some kinds of prompt refused without asking).
+    /// Unset: `exec` never asks, the TUI asks on request.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub approval_policy: Option<ApprovalPolicy>,
+    pub approval_policy: Option<approval::ApprovalPolicyToml>,
 
     /// The tone of the model's messages.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -83,6 +93,15 @@ pub struct ConfigToml {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub project_doc_max_bytes: Option<u64>,
 
+    /// What marks a project root (codex's key): the first directory from
+    /// the working directory up that holds one of these names is the root
+    /// that trust is recorded for, where the search for `.wharf/config.toml`,
+    /// `.codex/config.toml` and `AGENTS.md` files stops. Default `[".git"]`;
+    /// `[]` makes the working directory the root. Read from your own
+    /// config.toml only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_root_markers: Option<Vec<String>>,
+
     /// Other file names to read in a directory that has no `AGENTS.md`
     /// (e.g. `["CLAUDE.md", ".agents.md"]`), in order.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -94,6 +113,30 @@ pub struct ConfigToml {
     /// profiles and `-c` only: a project file cannot set it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notify: Option<Vec<String>>,
+
+    /// The terminal UI: notifications, the status line, the theme.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tui: Option<ui::TuiToml>,
+
+    /// The history of the prompts you typed (`$WHARF_HOME/history.jsonl`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<ui::HistoryToml>,
+
+    /// The editor file citations in the model's answers open in, by its URI
+    /// scheme: `vscode` (the default), `vscode-insiders`, `windsurf`,
+    /// `cursor`, or `none` for plain paths.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_opener: Option<ui::FileOpener>,
+
+    /// Do not show the model's reasoning (summaries) in the terminal UI
+    /// and `exec`. Default `false`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hide_agent_reasoning: Option<bool>,
+
+    /// Show the model's raw reasoning text, where the provider sends it,
+    /// besides its summaries. Default `false`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_raw_agent_reasoning: Option<bool>,
 
     /// Tools the provider runs itself.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -148,9 +191,12 @@ pub struct ConfigToml {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shell_environment_policy: Option<ShellEnvironmentPolicyToml>,
 
-    /// Feature flags by key: `true` turns a feature on, `false` off.
+    /// Feature flags by key: `true` turns a feature on, `false` off; or,
+    /// as codex writes features with settings, a table `[features.NAME]`
+    /// with `enabled = true|false` (wharf's features take no settings yet:
+    /// other keys there are ignored with a warning).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub features: BTreeMap<String, bool>,
+    pub features: BTreeMap<String, feature::FeatureToml>,
 
     /// Do not warn when an under-development feature is enabled.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -196,6 +242,10 @@ pub struct ProjectToml {
     /// ignored until the project is trusted again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config_sha256: Option<String>,
+    /// The same for the project's `.codex/config.toml` (a codex user's
+    /// project file, read below `.wharf/config.toml`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub codex_config_sha256: Option<String>,
 }
 
 /// What the user decided about a project (codex's values).
@@ -254,6 +304,22 @@ pub struct ModelProviderToml {
     /// lost. Default 300000 (five minutes).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream_idle_timeout_ms: Option<u64>,
+    /// codex's key: the provider takes the OpenAI API key. wharf has no
+    /// ChatGPT sign-in: `true` reads the key from `OPENAI_API_KEY`, unless
+    /// `env_key` names another variable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires_openai_auth: Option<bool>,
+    /// codex's key: `true` talks to the provider's Responses API over a
+    /// WebSocket (HTTP when the server refuses the upgrade), `false` never
+    /// does. Unset: the model and the `responses_websockets` feature
+    /// decide.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supports_websockets: Option<bool>,
+    /// Ask for streamed answers. Default true; false for servers that
+    /// cannot stream (some cannot when tools are offered): each answer then
+    /// comes whole, as one JSON object. wharf's own key (codex has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream: Option<bool>,
 }
 
 /// When wharf asks the user before running a tool call (codex's values).
@@ -287,51 +353,6 @@ pub struct AuditToml {
     /// (default `true`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
-}
-
-/// How much a reasoning model thinks (codex's values).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum ReasoningEffort {
-    None,
-    Minimal,
-    Low,
-    Medium,
-    High,
-    Xhigh,
-}
-
-/// How a reasoning model summarizes its reasoning (codex's values).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum ReasoningSummary {
-    Auto,
-    Concise,
-    Detailed,
-    /// No summaries are asked for.
-    None,
-}
-
-/// How long a model's answers are (codex's values).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verbosity {
-    Low,
-    Medium,
-    High,
-}
-
-/// The tone of the model's messages (codex's values).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Personality {
-    /// No personality instructions.
-    #[default]
-    None,
-    /// Warm and encouraging.
-    Friendly,
-    /// Direct and to the point.
-    Pragmatic,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
@@ -448,12 +469,6 @@ deserialize_by_name!(ApprovalPolicy {
     Never = "never",
 });
 
-deserialize_by_name!(Personality {
-    None = "none",
-    Friendly = "friendly",
-    Pragmatic = "pragmatic",
-});
-
 impl ApprovalPolicy {
     /// The name written in config.toml and on the command line.
     pub fn as_str(self) -> &'static str {
@@ -462,76 +477,6 @@ impl ApprovalPolicy {
             ApprovalPolicy::OnFailure => "on-failure",
             ApprovalPolicy::OnRequest => "on-request",
             ApprovalPolicy::Never => "never",
-        }
-    }
-}
-
-impl Personality {
-    /// The name written in config.toml.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Personality::None => "none",
-            Personality::Friendly => "friendly",
-            Personality::Pragmatic => "pragmatic",
-        }
-    }
-}
-
-deserialize_by_name!(ReasoningEffort {
-    None = "none",
-    Minimal = "minimal",
-    Low = "low",
-    Medium = "medium",
-    High = "high",
-    Xhigh = "xhigh",
-});
-
-deserialize_by_name!(ReasoningSummary {
-    Auto = "auto",
-    Concise = "concise",
-    Detailed = "detailed",
-    None = "none",
-});
-
-deserialize_by_name!(Verbosity {
-    Low = "low",
-    Medium = "medium",
-    High = "high",
-});
-
-impl ReasoningEffort {
-    /// The name in config.toml and on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReasoningEffort::None => "none",
-            ReasoningEffort::Minimal => "minimal",
-            ReasoningEffort::Low => "low",
-            ReasoningEffort::Medium => "medium",
-            ReasoningEffort::High => "high",
-            ReasoningEffort::Xhigh => "xhigh",
-        }
-    }
-}
-
-impl ReasoningSummary {
-    /// The name in config.toml and on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReasoningSummary::Auto => "auto",
-            ReasoningSummary::Concise => "concise",
-            ReasoningSummary::Detailed => "detailed",
-            ReasoningSummary::None => "none",
-        }
-    }
-}
-
-impl Verbosity {
-    /// The name in config.toml and on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verbosity::Low => "low",
-            Verbosity::Medium => "medium",
-            Verbosity::High => "high",
         }
     }
 }

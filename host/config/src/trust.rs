@@ -15,9 +15,10 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::layer::{self, FileLayer};
+use super::project_search::{default_root_markers, find_in_project, marked_root};
 use super::source::Source;
 use super::toml_types::{ProjectToml, TrustLevel};
-use super::{ConfigError, find_project_config, repository_root, same_file};
+use super::{ConfigError, same_file};
 
 /// The project a session works in, what the user decided about it, and
 /// what became of its file.
@@ -31,6 +32,10 @@ pub struct Project {
     pub trust: Option<TrustLevel>,
     /// The project file the search found, if any.
     pub file: Option<ProjectFile>,
+    /// The project's `.codex/config.toml` (a codex user's project file),
+    /// if the search found one: read below `.wharf/config.toml`, under the
+    /// same trust rules.
+    pub codex_file: Option<ProjectFile>,
 }
 
 /// The project file the search found.
@@ -88,9 +93,22 @@ impl Ignored {
 }
 
 impl Project {
-    /// The warning about an ignored file, if the file was ignored.
+    /// The warning about an ignored `.wharf/config.toml`, if it was ignored.
     pub fn warning(&self) -> Option<String> {
-        let file = self.file.as_ref()?;
+        self.file_warning(self.file.as_ref())
+    }
+
+    /// The warnings about ignored project files, `.codex/config.toml`'s
+    /// included.
+    pub fn warnings(&self) -> Vec<String> {
+        [self.file.as_ref(), self.codex_file.as_ref()]
+            .into_iter()
+            .filter_map(|file| self.file_warning(file))
+            .collect()
+    }
+
+    fn file_warning(&self, file: Option<&ProjectFile>) -> Option<String> {
+        let file = file?;
         let ignored = file.ignored?;
         Some(format!(
             "ignoring {}: {}",
@@ -105,17 +123,52 @@ impl Project {
     }
 }
 
+/// [`decide_file`] for `.wharf/config.toml`.
+#[cfg(test)]
+pub(crate) fn decide(record: Option<&ProjectToml>, file_sha256: Option<&str>) -> Option<Ignored> {
+    decide_file(record, ProjectFileKind::Wharf, file_sha256)
+}
+
+/// Which of a project's files: they are hashed and recorded apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProjectFileKind {
+    /// `.wharf/config.toml` (`config_sha256`).
+    Wharf,
+    /// `.codex/config.toml` (`codex_config_sha256`).
+    Codex,
+}
+
+impl ProjectFileKind {
+    fn dir(self) -> &'static str {
+        match self {
+            ProjectFileKind::Wharf => ".wharf",
+            ProjectFileKind::Codex => ".codex",
+        }
+    }
+
+    fn recorded(self, record: &ProjectToml) -> Option<&str> {
+        match self {
+            ProjectFileKind::Wharf => record.config_sha256.as_deref(),
+            ProjectFileKind::Codex => record.codex_config_sha256.as_deref(),
+        }
+    }
+}
+
 /// The decision table. `file_sha256` is the hash of the file's contents,
 /// computed only for a trusted project (an untrusted file is not even
 /// read). `None` means the file is read.
-pub(crate) fn decide(record: Option<&ProjectToml>, file_sha256: Option<&str>) -> Option<Ignored> {
+pub(crate) fn decide_file(
+    record: Option<&ProjectToml>,
+    kind: ProjectFileKind,
+    file_sha256: Option<&str>,
+) -> Option<Ignored> {
     let Some(record) = record else {
         return Some(Ignored::Undecided);
     };
     match record.trust_level {
         None => Some(Ignored::Undecided),
         Some(TrustLevel::Untrusted) => Some(Ignored::Untrusted),
-        Some(TrustLevel::Trusted) => match (record.config_sha256.as_deref(), file_sha256) {
+        Some(TrustLevel::Trusted) => match (kind.recorded(record), file_sha256) {
             (None, _) => Some(Ignored::Created),
             (Some(expected), Some(actual)) if expected.eq_ignore_ascii_case(actual) => None,
             (Some(_), _) => Some(Ignored::Changed),
@@ -124,11 +177,23 @@ pub(crate) fn decide(record: Option<&ProjectToml>, file_sha256: Option<&str>) ->
 }
 
 /// The project root of `dir`: the first directory from `dir` up that holds
-/// `.git` (where the project-file search stops), else `dir` itself;
-/// canonical when it can be.
-pub fn project_root(dir: &Path) -> PathBuf {
-    let root = repository_root(dir).unwrap_or(dir);
+/// one of `markers` (`project_root_markers`, default `.git`; where the
+/// project-file search stops), else `dir` itself; canonical when it can be.
+pub fn project_root(dir: &Path, markers: &[String]) -> PathBuf {
+    let root = marked_root(dir, markers).unwrap_or(dir);
     root.canonicalize().unwrap_or_else(|_| root.to_path_buf())
+}
+
+/// `project_root_markers` of the user's own config.toml at `user_path`
+/// (only the user's file says what a project root is), else `.git`. A file
+/// that does not parse gives the default: loading reports it.
+pub fn root_markers(user_path: &Path) -> Vec<String> {
+    std::fs::read_to_string(user_path)
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|table| table.get("project_root_markers").cloned())
+        .and_then(|markers| markers.try_into::<Vec<String>>().ok())
+        .unwrap_or_else(default_root_markers)
 }
 
 /// The sha256 of `bytes`, as lowercase hex.
@@ -164,30 +229,73 @@ pub(crate) fn recorded(user: Option<&FileLayer>) -> BTreeMap<String, ProjectToml
         .unwrap_or_default()
 }
 
-/// Finds the project of `cwd` and its file, and reads and checks the file
-/// when the decision table allows it.
+/// The layers of a project's files that were read: `.codex/config.toml`'s
+/// and `.wharf/config.toml`'s.
+#[derive(Default)]
+pub(crate) struct ProjectLayers {
+    pub codex: Option<FileLayer>,
+    pub wharf: Option<FileLayer>,
+}
+
+/// Finds the project of `cwd` (its root found by `markers`) and its files,
+/// and reads and checks each file the decision table allows.
 pub(crate) fn load_project(
     cwd: &Path,
     user_path: &Path,
     projects: &BTreeMap<String, ProjectToml>,
-) -> Result<(Project, Option<FileLayer>), ConfigError> {
-    let root = project_root(cwd);
+    markers: &[String],
+) -> Result<(Project, ProjectLayers), ConfigError> {
+    let root = project_root(cwd, markers);
     let record = lookup(projects, &root);
     let mut project = Project {
         root,
         trust: record.and_then(|record| record.trust_level),
         file: None,
+        codex_file: None,
     };
-    let Some(path) = find_project_config(cwd).filter(|path| !same_file(path, user_path)) else {
-        return Ok((project, None));
+    let (file, wharf) = load_file(
+        &project,
+        record,
+        ProjectFileKind::Wharf,
+        cwd,
+        user_path,
+        markers,
+    )?;
+    let (codex_file, codex) = load_file(
+        &project,
+        record,
+        ProjectFileKind::Codex,
+        cwd,
+        user_path,
+        markers,
+    )?;
+    project.file = file;
+    project.codex_file = codex_file;
+    Ok((project, ProjectLayers { codex, wharf }))
+}
+
+/// One of the project's files, and its layer when the decision table lets
+/// it be read.
+fn load_file(
+    project: &Project,
+    record: Option<&ProjectToml>,
+    kind: ProjectFileKind,
+    cwd: &Path,
+    user_path: &Path,
+    markers: &[String],
+) -> Result<(Option<ProjectFile>, Option<FileLayer>), ConfigError> {
+    let Some(path) =
+        find_in_project(cwd, markers, kind.dir()).filter(|path| !same_file(path, user_path))
+    else {
+        return Ok((None, None));
     };
     let mut layer = None;
     let ignored = if project.is_trusted() {
         match read_bytes(&path)? {
             // Gone since the search saw it: no file.
-            None => return Ok((project, None)),
+            None => return Ok((None, None)),
             Some(bytes) => {
-                let ignored = decide(record, Some(&sha256_hex(&bytes)));
+                let ignored = decide_file(record, kind, Some(&sha256_hex(&bytes)));
                 if ignored.is_none() {
                     // The bytes that were hashed are the bytes parsed.
                     let text = utf8(&path, bytes)?;
@@ -197,10 +305,9 @@ pub(crate) fn load_project(
             }
         }
     } else {
-        decide(record, None)
+        decide_file(record, kind, None)
     };
-    project.file = Some(ProjectFile { path, ignored });
-    Ok((project, layer))
+    Ok((Some(ProjectFile { path, ignored }), layer))
 }
 
 /// What `wharf trust` is about to trust: the project root of `dir`, and the
@@ -208,7 +315,10 @@ pub(crate) fn load_project(
 #[derive(Debug, Clone)]
 pub struct TrustTarget {
     pub root: PathBuf,
+    /// Its `.wharf/config.toml`.
     pub file: Option<TrustedFile>,
+    /// Its `.codex/config.toml`.
+    pub codex_file: Option<TrustedFile>,
 }
 
 /// A project file as `wharf trust` shows and records it.
@@ -226,12 +336,25 @@ pub struct TrustedFile {
 /// Finds what `wharf trust DIR` would trust. The file must load: a broken
 /// file is an error (with its place) rather than something trusted blind.
 pub fn trust_target(dir: &Path, user_path: &Path) -> Result<TrustTarget, ConfigError> {
-    let root = project_root(dir);
-    let Some(path) = find_project_config(dir).filter(|path| !same_file(path, user_path)) else {
-        return Ok(TrustTarget { root, file: None });
+    let markers = root_markers(user_path);
+    let file = |kind: ProjectFileKind| match find_in_project(dir, &markers, kind.dir())
+        .filter(|path| !same_file(path, user_path))
+    {
+        Some(path) => trusted_file(path),
+        None => Ok(None),
     };
+    Ok(TrustTarget {
+        root: project_root(dir, &markers),
+        file: file(ProjectFileKind::Wharf)?,
+        codex_file: file(ProjectFileKind::Codex)?,
+    })
+}
+
+/// The project file at `path` as `wharf trust` shows and records it;
+/// `None` when it is gone.
+fn trusted_file(path: PathBuf) -> Result<Option<TrustedFile>, ConfigError> {
     let Some(bytes) = read_bytes(&path)? else {
-        return Ok(TrustTarget { root, file: None });
+        return Ok(None);
     };
     let sha256 = sha256_hex(&bytes);
     let text = utf8(&path, bytes)?;
@@ -245,15 +368,12 @@ pub fn trust_target(dir: &Path, user_path: &Path) -> Result<TrustTarget, ConfigE
             Some((layer::display_key(key), value.clone()))
         })
         .collect();
-    Ok(TrustTarget {
-        root,
-        file: Some(TrustedFile {
-            path,
-            sha256,
-            entries,
-            warnings: layer.warnings,
-        }),
-    })
+    Ok(Some(TrustedFile {
+        path,
+        sha256,
+        entries,
+        warnings: layer.warnings,
+    }))
 }
 
 /// The file's bytes; `None` when it does not exist.

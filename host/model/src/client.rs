@@ -316,3 +316,10 @@ impl ModelsFetcher for ChatClient {
 
 #[cfg(test)]
 mod tests;
+    // The provider's `supports_websockets`, when it says, decides over
+    // the model's preference and the feature.
+    let transport = match provider.supports_websockets {
+        Some(true) => Transport::WebSocket,
+        Some(false) => Transport::Http,
+        None => transport,
+    };

@@ -21,7 +21,7 @@ mod telemetry;
 mod tests;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -36,8 +36,8 @@ use crate::plugin::grant::{self, Grant, HostLimits};
 use crate::plugin::manifest::PluginName;
 use crate::plugin::{Args, CallContext, Content, Progress, ToolError, ToolOutput, ToolSpec};
 use crate::registry::{Entry, NotOffered, Plugins};
-use wharf_config::ApprovalPolicy;
-use wharf_config::Config;
+use wharf_config::mcp::McpToolApprovals;
+use wharf_config::{ApprovalPolicy, ApprovalPrompts, Config};
 use wharf_config::features::Features;
 
 pub use apply::{AppliedChange, ChangeKind};
@@ -71,6 +71,11 @@ pub struct Session {
     /// Who answers approval requests. `None` (`wharf exec`): nobody, so a
     /// call that needs approval is denied.
     pub approver: Option<Arc<dyn Approver>>,
+    /// Which kinds of prompt may reach the approver (codex's granular
+    /// approvals; all by default).
+    pub approval_prompts: ApprovalPrompts,
+    /// Each MCP server's tool approval modes, by the name of its plugin.
+    pub mcp_tool_approvals: BTreeMap<String, McpToolApprovals>,
     /// Raised to stop the running calls (a cancelled turn); see
     /// [`CallContext::cancel`]. Never raised unless the embedder does.
     pub cancel: CancelToken,
@@ -120,6 +125,8 @@ impl Session {
             model: None,
             approval_policy: None,
             approver: None,
+            approval_prompts: config.approval_prompts,
+            mcp_tool_approvals: config.mcp_tool_approvals(),
             cancel: CancelToken::new(),
             record_diffs: false,
             hooks: Hooks::default(),

@@ -13,6 +13,7 @@ use wharf_sandbox::SandboxMode;
 use super::{McpIdentity, Requirements};
 use crate::features::{FeatureError, FeatureRegistry};
 use crate::layer::{Layered, remove_at};
+use crate::toml_types::approval::ApprovalPolicyToml;
 use crate::toml_types::{ApprovalPolicy, SandboxModeToml};
 use crate::{Config, ConfigError, Source};
 
@@ -201,8 +202,11 @@ impl Requirements {
                 );
             }
         }
-        if let Some((policy, source)) = current::<ApprovalPolicy>(effective, "approval_policy") {
-            let (allowed, warning) = self.allowed_approval_policy(policy, &source.to_string());
+        // A granular table asks as `on-request` does, and is allowed as that.
+        if let Some((policy, source)) = current::<ApprovalPolicyToml>(effective, "approval_policy")
+        {
+            let (allowed, warning) =
+                self.allowed_approval_policy(policy.policy(), &source.to_string());
             if let Some(warning) = warning {
                 let value = toml::Value::String(allowed.as_str().to_owned());
                 let source = Source::Requirements(self.at(APPROVAL_POLICIES));
@@ -314,8 +318,14 @@ impl Config {
 /// that set it; `None` when unset or not a `T` (loading reports that).
 fn current<T: DeserializeOwned>(effective: &Layered, key: &str) -> Option<(T, Source)> {
     let value = effective.table.get(key)?.clone().try_into().ok()?;
-    let source = effective.sources.get([key.to_owned()].as_slice())?.clone();
-    Some((value, source))
+    // A table's sources are its leaves' (a granular `approval_policy`).
+    let key = vec![key.to_owned()];
+    let (_, source) = effective
+        .sources
+        .range(key.clone()..)
+        .take_while(|(path, _)| path.starts_with(&key))
+        .next()?;
+    Some((value, source.clone()))
 }
 
 fn fallback(reason: &str, value: &str, from: &str, first: &str) -> String {

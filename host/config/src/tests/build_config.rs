@@ -97,7 +97,8 @@ fn a_malformed_build_config_is_an_error_naming_it() {
         ),
         (
             "[features]\nview_image = 1\n",
-            ":2:14: features.view_image: invalid type: integer `1`, expected a boolean",
+            ":2:14: features.view_image: invalid type: integer `1`, expected `true`, `false`, or \
+             a table with `enabled = true|false`",
         ),
     ];
     for (baked, expected) in cases {
@@ -115,7 +116,10 @@ fn a_malformed_build_config_is_an_error_naming_it() {
 fn a_build_config_neither_trusts_projects_nor_hides_unknown_keys() {
     let fixture = Fixture::new();
     let project = fixture.project_config("model = \"planted\"\n");
-    let root = crate::trust::project_root(&fixture.cwd());
+    let root = crate::trust::project_root(
+        &fixture.cwd(),
+        &crate::project_search::default_root_markers(),
+    );
     let baked: &'static str = format!(
         "modle = \"x\"\n[projects.\"{}\"]\ntrust_level = \"trusted\"\n",
         root.display()

@@ -28,7 +28,8 @@ fn bad_model_settings_name_file_line_column_and_key() {
         (
             "[profiles.ci]\napproval_policy = true\n",
             "config.toml:2:19: profiles.ci.approval_policy: invalid type: boolean `true`, \
-             expected one of \"untrusted\", \"on-failure\", \"on-request\", \"never\"",
+             expected one of \"untrusted\", \"on-failure\", \"on-request\", \"never\", or a \
+             table `{ granular = { … } }`",
         ),
         (
             "personality = \"grumpy\"\n",
@@ -43,7 +44,7 @@ fn bad_model_settings_name_file_line_column_and_key() {
         (
             "model = \"m\"\n[model_providers.azure]\nenv_key = \"AZURE_KEY\"\n",
             "config.toml:3:1: model_providers.azure: `base_url` is required for a provider that \
-             is not built in (built in: ollama, openai), e.g. base_url = \"https://host/v1\"",
+             is not built in (built in: lmstudio, ollama, openai), e.g. base_url = \"https://host/v1\"",
         ),
         (
             "[model_providers.local]\nbase_url = \"localhost:8080\"\n",
@@ -52,13 +53,13 @@ fn bad_model_settings_name_file_line_column_and_key() {
         ),
         (
             "model_provider = \"nope\"\n",
-            "config.toml:1:1: model_provider: unknown model provider `nope`; known: ollama, \
-             openai (define it under [model_providers.nope])",
+            "config.toml:1:1: model_provider: unknown model provider `nope`; known: lmstudio, \
+             ollama, openai (define it under [model_providers.nope])",
         ),
         (
             "model_provider = \"azure\"\n[profiles.x.model_providers.azure]\nbase_url = \"http://h\"\n",
-            "config.toml:1:1: model_provider: unknown model provider `azure`; known: ollama, \
-             openai (define it under [model_providers.azure])",
+            "config.toml:1:1: model_provider: unknown model provider `azure`; known: lmstudio, \
+             ollama, openai (define it under [model_providers.azure])",
         ),
     ];
     for (text, expected) in cases {

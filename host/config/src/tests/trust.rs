@@ -15,6 +15,7 @@ fn the_decision_table() {
     let record = |level: Option<TrustLevel>, sha: Option<&str>| ProjectToml {
         trust_level: level,
         config_sha256: sha.map(str::to_owned),
+        codex_config_sha256: None,
     };
     let trusted = Some(TrustLevel::Trusted);
     let untrusted = Some(TrustLevel::Untrusted);
@@ -183,7 +184,10 @@ fn loading_follows_the_decision() {
     ];
     for (user, project, read, mode, approval, warnings) in cases {
         let fixture = Fixture::new();
-        let root = project_root(&fixture.cwd());
+        let root = project_root(
+            &fixture.cwd(),
+            &crate::project_search::default_root_markers(),
+        );
         let link = fixture.dir.path().join("link");
         std::os::unix::fs::symlink(&root, &link).unwrap();
         let file = fixture.repo().join(".wharf/config.toml");
@@ -248,7 +252,10 @@ fn loading_follows_the_decision() {
 #[test]
 fn only_the_users_file_declares_trust() {
     let fixture = Fixture::new();
-    let root = project_root(&fixture.cwd());
+    let root = project_root(
+        &fixture.cwd(),
+        &crate::project_search::default_root_markers(),
+    );
     fixture.project_config("model = \"project\"\n");
     let user = fixture.user_config(&format!(
         "[profiles.p.projects.\"{}\"]\ntrust_level = \"trusted\"\n",
@@ -288,7 +295,10 @@ fn a_trusted_projects_defaults_are_shown_as_trust() {
     let fixture = Fixture::new();
     fixture.trust();
     let config = fixture.load();
-    let root = project_root(&fixture.cwd());
+    let root = project_root(
+        &fixture.cwd(),
+        &crate::project_search::default_root_markers(),
+    );
     assert!(config.project.is_trusted());
     assert_eq!(
         source_of(&config, "sandbox_mode").to_string(),
@@ -316,7 +326,10 @@ fn recording_trust_keeps_the_file_and_updates_in_place() {
         )
     );
     // Revoking drops the hash; a key naming the same directory is reused.
-    let root = project_root(&fixture.cwd());
+    let root = project_root(
+        &fixture.cwd(),
+        &crate::project_search::default_root_markers(),
+    );
     let link = fixture.dir.path().join("link");
     std::os::unix::fs::symlink(&root, &link).unwrap();
     set_project_trust(&path, &link, TrustLevel::Trusted, Some(&sha)).unwrap();
@@ -353,7 +366,13 @@ fn the_trust_target_is_the_file_the_search_finds_checked() {
     let fixture = Fixture::new();
     let user = fixture.wharf_home().join("config.toml");
     let target = trust::trust_target(&fixture.cwd(), &user).unwrap();
-    assert_eq!(target.root, project_root(&fixture.cwd()));
+    assert_eq!(
+        target.root,
+        project_root(
+            &fixture.cwd(),
+            &crate::project_search::default_root_markers()
+        )
+    );
     assert!(target.file.is_none());
 
     let path = fixture.project_config("model = \"m\"\nmodle = 1\n[features]\nhooks = true\n");

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::SandboxModeToml;
 use crate::by_name::deserialize_by_name;
@@ -24,9 +26,12 @@ pub struct McpServerToml {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub env: Option<BTreeMap<String, String>>,
     /// stdio: variables passed through from wharf's environment, besides
-    /// the few every server gets (`PATH`, `HOME`, …).
+    /// the few every server gets (`PATH`, `HOME`, …): names, or codex's
+    /// tables `{ name = "TOKEN", source = "local" }`. wharf runs every
+    /// server on this machine, so `source = "remote"` reads wharf's
+    /// environment too (with a warning).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub env_vars: Option<Vec<String>>,
+    pub env_vars: Option<Vec<McpEnvVarToml>>,
     /// stdio: its working directory (`~/` is the home directory, relative
     /// paths are taken from the working directory). Default: wharf's.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -79,6 +84,17 @@ pub struct McpServerToml {
     /// These tools are not offered (applied after `enabled_tools`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled_tools: Option<Vec<String>>,
+    /// Whether a call of this server's tools asks first: `auto` (the
+    /// approval policy decides, as for any tool; the default), `prompt`
+    /// (always ask), `approve` (never ask) or `writes` (ask before tools
+    /// that may change something; wharf cannot tell which do, so it asks
+    /// before every call).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_tools_approval_mode: Option<McpToolApproval>,
+    /// Settings of single tools, by the server's name of the tool:
+    /// `[mcp_servers.NAME.tools.TOOL] approval_mode = "approve"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tools: Option<BTreeMap<String, McpToolToml>>,
     /// At most this many of the server's tools are offered (after the
     /// filters); the rest are dropped with a warning. Default 128.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -106,6 +122,127 @@ pub struct McpServerToml {
     /// has no network.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_access: Option<bool>,
+}
+
+/// One `env_vars` entry: a name, or codex's `{ name, source }` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum McpEnvVarToml {
+    Name(String),
+    Table {
+        name: String,
+        /// Where codex reads it: `local` (this machine, the default) or
+        /// `remote` (the environment codex runs the server in).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        source: Option<McpEnvVarSource>,
+    },
+}
+
+impl McpEnvVarToml {
+    /// The variable's name.
+    pub fn name(&self) -> &str {
+        match self {
+            McpEnvVarToml::Name(name) | McpEnvVarToml::Table { name, .. } => name,
+        }
+    }
+
+    /// Whether codex would read it from a remote environment.
+    pub fn is_remote(&self) -> bool {
+        matches!(
+            self,
+            McpEnvVarToml::Table {
+                source: Some(McpEnvVarSource::Remote),
+                ..
+            }
+        )
+    }
+}
+
+impl<'de> Deserialize<'de> for McpEnvVarToml {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Either;
+        impl<'de> Visitor<'de> for Either {
+            type Value = McpEnvVarToml;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a variable name, or a table `{ name = \"VAR\", source = \"local\" }`")
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+                Ok(McpEnvVarToml::Name(value.to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                #[derive(Deserialize)]
+                struct Table {
+                    name: String,
+                    source: Option<McpEnvVarSource>,
+                }
+                let table = Table::deserialize(MapAccessDeserializer::new(map))?;
+                Ok(McpEnvVarToml::Table {
+                    name: table.name,
+                    source: table.source,
+                })
+            }
+        }
+        deserializer.deserialize_any(Either)
+    }
+}
+
+/// Where codex reads an `env_vars` variable (codex's values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum McpEnvVarSource {
+    /// wharf's own environment.
+    Local,
+    /// codex: the remote environment a server runs in. wharf runs every
+    /// server on this machine and reads wharf's environment.
+    Remote,
+}
+
+deserialize_by_name!(McpEnvVarSource {
+    Local = "local",
+    Remote = "remote",
+});
+
+/// `[mcp_servers.NAME.tools.TOOL]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub struct McpToolToml {
+    /// Overrides the server's `default_tools_approval_mode` for this tool.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval_mode: Option<McpToolApproval>,
+}
+
+/// Whether a call of an MCP tool asks first (codex's values).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum McpToolApproval {
+    /// The approval policy decides, as for any tool.
+    #[default]
+    Auto,
+    /// Always ask.
+    Prompt,
+    /// Ask before tools that may change something: wharf does not read
+    /// tool annotations, so it asks before every call.
+    Writes,
+    /// Never ask.
+    Approve,
+}
+
+deserialize_by_name!(McpToolApproval {
+    Auto = "auto",
+    Prompt = "prompt",
+    Writes = "writes",
+    Approve = "approve",
+});
+
+impl McpToolApproval {
+    /// The name written in config.toml.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            McpToolApproval::Auto => "auto",
+            McpToolApproval::Prompt => "prompt",
+            McpToolApproval::Writes => "writes",
+            McpToolApproval::Approve => "approve",
+        }
+    }
 }
 
 /// Where MCP OAuth tokens are stored (codex's values).

@@ -22,8 +22,16 @@
 //! exec`) is denied with a message the model reads, as is one the approver
 //! declines. A session without a policy (`wharf tool call` without `-a`)
 //! asks nothing and escalates nothing.
+//!
+//! Beside the policy: an MCP server's `approval_mode` for a tool ([`mcp`])
+//! makes its calls ask first (`prompt`) or never (`approve`), and codex's
+//! granular approvals (`Session::approval_prompts`) refuse some kinds of
+//! prompt without asking: `sandbox_approval = false` the request to leave
+//! the sandbox, `mcp_elicitations = false` MCP tool prompts and a server's
+//! elicitations.
 
 mod command;
+mod mcp;
 mod safe;
 mod shell;
 #[cfg(test)]
@@ -34,6 +42,7 @@ pub use command::{ShownCommand, shown_command};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use wharf_config::ApprovalPolicy;
+use wharf_config::toml_types::McpToolApproval;
 use wharf_sandbox::SandboxPolicy;
 
 use crate::ids::CallId;
@@ -121,6 +130,14 @@ pub trait Approver: Send + Sync {
 /// Who answers a call's elicitation requests: the session's approver;
 /// `None` when there is none (the plugin is then told no).
 pub(super) fn elicitation(session: &Session) -> Option<Elicitation> {
+    if !session.approval_prompts.mcp_elicitations {
+        return Some(Elicitation::new(|_| ElicitationAnswer::Decline {
+            reason: Some(
+                "approval_policy.granular.mcp_elicitations = false declines without asking"
+                    .to_owned(),
+            ),
+        }));
+    }
     let approver = session.approver.clone()?;
     Some(Elicitation::new(move |request| approver.elicit(request)))
 }
@@ -176,6 +193,16 @@ pub(super) fn check(
         decisions.allow(Stage::Approval, DecidedBy::NoPolicy);
         return Ok(Placement::Sandboxed);
     };
+    match mcp::mode(resolved, session) {
+        McpToolApproval::Auto => {}
+        McpToolApproval::Approve => {
+            decisions.allow(Stage::Approval, DecidedBy::Policy);
+            return Ok(Placement::Sandboxed);
+        }
+        mode @ (McpToolApproval::Prompt | McpToolApproval::Writes) => {
+            return mcp::ask_first(resolved, session, policy, mode, arguments, decisions);
+        }
+    }
     let Some(reason) = needs_approval(policy, resolved.entry, resolved.spec, arguments) else {
         decisions.allow(Stage::Approval, DecidedBy::Policy);
         return Ok(Placement::Sandboxed);
@@ -207,6 +234,7 @@ pub(super) fn approves_retry(
         Some(ApprovalPolicy::OnFailure | ApprovalPolicy::Untrusted)
     ) || !resolved.entry.manifest.capabilities.exec
         || session.approver.is_none()
+        || !session.approval_prompts.sandbox_approval
     {
         return false;
     }
@@ -305,6 +333,14 @@ fn escalate_on_request(
         // There is no sandbox to leave.
         decisions.allow(Stage::Approval, DecidedBy::Policy);
         return Ok(Placement::Sandboxed);
+    }
+    if !session.approval_prompts.sandbox_approval {
+        decisions.deny(Stage::Approval, DecidedBy::Policy);
+        return Err(CallError::NotApproved(format!(
+            "`{tool}` asks to run outside the sandbox, and \
+             approval_policy.granular.sandbox_approval = false refuses that without asking; run \
+             it in the sandbox (without `{SANDBOX_PERMISSIONS}`) or do without it"
+        )));
     }
     let mut request = request(
         resolved,

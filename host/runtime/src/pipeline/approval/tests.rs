@@ -5,6 +5,8 @@ use super::command::ShownCommand;
 use super::safe::is_known_safe;
 use super::shell::split_script;
 
+mod mcp;
+
 #[test]
 fn scripts_split_into_commands_or_not_at_all() {
     // (script, its commands' words; None: not judgeable)
