@@ -300,7 +300,7 @@ fn tool_outputs_are_sent_in_the_wire_format() {
         json!([
             {"role": "system", "content": "be brief"},
             {"role": "user", "content": "hi"},
-            {"role": "assistant", "content": null, "tool_calls": [
+            {"role": "assistant", "content": "", "tool_calls": [
                 {"id": "c1", "type": "function", "function": {"name": "exec_command", "arguments": "{\"cmd\":\"ls\"}"}},
                 {"id": "c2", "type": "function", "function": {"name": "apply_patch",
                  "arguments": "{\"input\":\"*** Begin Patch\"}"}},

@@ -34,6 +34,7 @@ mod mcp_terminal;
 mod native;
 mod network;
 mod notify;
+mod openai_compat;
 mod persistence;
 mod plan;
 mod plugin_add;

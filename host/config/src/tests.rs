@@ -661,6 +661,7 @@ mod hooks;
 mod mcp;
 mod models;
 mod otel;
+mod provider_stream;
 mod requirements;
 mod roots;
 mod sandbox_linux;

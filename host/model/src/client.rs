@@ -49,6 +49,22 @@
 //! [`ResponseEvent::Warning`](crate::protocol::ResponseEvent::Warning) and
 //! uses HTTP + SSE from then on. TLS is reqwest's rustls setup (aws-lc-rs,
 //! the platform verifier), handed to `tokio-tungstenite` as a connector.
+//!
+//! **Unstreamed requests** (the provider's `stream = false`, for servers
+//! that cannot stream, such as llama-cpp-python when tools are offered).
+//! The body says `"stream": false` and the answer is one JSON object (a
+//! `chat.completion`, a Responses `response`), which the decoder turns into
+//! the events a stream would have given: `Created`, the text as one delta,
+//! the items, `Completed`. The whole answer must come within
+//! `stream_idle_timeout`; an answer sent as a stream anyway is read as one.
+//! Such a client always uses HTTP (the WebSocket transport streams).
+//!
+//! **Errors name the way out.** A `200` whose stream ends before its first
+//! event is retried once (a server that cannot stream a request never
+//! will), then fails with [`ModelError::EmptyStream`], which names
+//! `stream = false`; a 404 names the URL and, for `…/responses`, suggests
+//! `wire_api = "chat"`; a provider's error body is cut to its message (see
+//! `attempt::error_message`).
 
 mod attempt;
 mod chat;
@@ -95,6 +111,12 @@ pub struct ClientConfig {
     pub retry_base_delay: Duration,
     /// The longest computed wait (a `Retry-After` may ask for more).
     pub retry_max_delay: Duration,
+    /// Ask for a streamed answer (`"stream": true`); `false` for servers
+    /// that cannot stream.
+    pub stream: bool,
+    /// The provider's id under `[model_providers]`, for the errors that
+    /// say what to change there.
+    pub provider: Option<String>,
 }
 
 impl std::fmt::Debug for ClientConfig {
@@ -109,6 +131,8 @@ impl std::fmt::Debug for ClientConfig {
             .field("stream_idle_timeout", &self.stream_idle_timeout)
             .field("retry_base_delay", &self.retry_base_delay)
             .field("retry_max_delay", &self.retry_max_delay)
+            .field("stream", &self.stream)
+            .field("provider", &self.provider)
             .finish()
     }
 }
@@ -116,7 +140,7 @@ impl std::fmt::Debug for ClientConfig {
 impl ClientConfig {
     /// `base_url` with no key, no headers and codex's defaults: 4 request
     /// retries, 5 stream retries, a five-minute idle timeout, waits from
-    /// 200 ms up to 10 s.
+    /// 200 ms up to 10 s; streamed.
     pub fn new(base_url: &str) -> ClientConfig {
         ClientConfig {
             base_url: base_url.to_owned(),
@@ -128,6 +152,8 @@ impl ClientConfig {
             stream_idle_timeout: Duration::from_millis(DEFAULT_STREAM_IDLE_TIMEOUT_MS),
             retry_base_delay: Duration::from_millis(200),
             retry_max_delay: Duration::from_secs(10),
+            stream: true,
+            provider: None,
         }
     }
 
@@ -144,6 +170,8 @@ impl ClientConfig {
             request_max_retries: clamp_retries(provider.request_max_retries),
             stream_max_retries: clamp_retries(provider.stream_max_retries),
             stream_idle_timeout: provider.stream_idle_timeout(),
+            stream: provider.stream,
+            provider: Some(provider.id.clone()),
             ..ClientConfig::new(&provider.base_url)
         })
     }
@@ -227,10 +255,17 @@ impl ResponsesClient {
         ResponsesClient::with_transport(config, Transport::Http)
     }
 
+    /// A client over `transport`; over HTTP whatever it says when `config`
+    /// does not stream.
     pub fn with_transport(
         config: ClientConfig,
         transport: Transport,
     ) -> Result<ResponsesClient, ClientError> {
+        let transport = if config.stream {
+            transport
+        } else {
+            Transport::Http
+        };
         Ok(ResponsesClient {
             http: transport::Http::new(config, "responses", transport)?,
         })
@@ -247,7 +282,7 @@ impl ResponsesClient {
 
 impl ModelClient for ResponsesClient {
     fn stream(&self, prompt: &Prompt) -> Result<ResponseStream, ModelError> {
-        let body = responses_request(prompt);
+        let body = self.http.streamed_or_not(responses_request(prompt));
         Ok(self.http.stream(body, || Box::new(ResponsesDecoder)))
     }
 }
@@ -275,7 +310,7 @@ impl ChatClient {
 
 impl ModelClient for ChatClient {
     fn stream(&self, prompt: &Prompt) -> Result<ResponseStream, ModelError> {
-        let body = chat_request(prompt);
+        let body = self.http.streamed_or_not(chat_request(prompt));
         let freeform: Vec<String> = prompt
             .tools
             .iter()
@@ -295,6 +330,13 @@ pub fn client_for_provider(
     transport: Transport,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Box<dyn ModelClient>, ClientError> {
+    // The provider's `supports_websockets`, when it says, decides over
+    // the model's preference and the feature.
+    let transport = match provider.supports_websockets {
+        Some(true) => Transport::WebSocket,
+        Some(false) => Transport::Http,
+        None => transport,
+    };
     Ok(match provider.wire_api {
         WireApi::Responses => Box::new(ResponsesClient::from_provider(provider, transport, env)?),
         WireApi::Chat => Box::new(ChatClient::from_provider(provider, env)?),
@@ -316,10 +358,3 @@ impl ModelsFetcher for ChatClient {
 
 #[cfg(test)]
 mod tests;
-    // The provider's `supports_websockets`, when it says, decides over
-    // the model's preference and the feature.
-    let transport = match provider.supports_websockets {
-        Some(true) => Transport::WebSocket,
-        Some(false) => Transport::Http,
-        None => transport,
-    };

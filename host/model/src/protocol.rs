@@ -290,9 +290,24 @@ pub enum ModelError {
     #[error("the stream was idle for {0:?}")]
     Idle(Duration),
     /// The connection ended before the response completed, on every
-    /// attempt.
+    /// attempt. The text is what ended it (`connection reset`, `the server
+    /// closed the WebSocket`), never a restatement of this message.
     #[error("the stream ended before the response completed: {0}")]
     Dropped(String),
+    /// The provider answered `200` and ended the stream before its first
+    /// event, twice: it will do so again. Servers do this for requests they
+    /// cannot stream (llama-cpp-python when tools are offered).
+    #[error(
+        "the provider answered {url} with an empty stream (no event at all): it probably cannot \
+         stream this request (some servers cannot stream when tools are offered); set \
+         `stream = false` under [model_providers.{}] to make unstreamed requests",
+        provider.as_deref().unwrap_or("<id>")
+    )]
+    EmptyStream {
+        url: String,
+        /// The provider's id, for the hint.
+        provider: Option<String>,
+    },
     /// The provider's event or the replayed recording does not make sense.
     #[error("{0}")]
     Protocol(String),

@@ -17,8 +17,9 @@ use crate::protocol::{ModelError, ResponseEvent, ResponseItem, ResponseSender, U
 /// The longest `Retry-After` honored: a provider asking for more gets
 /// this, so a bad header cannot hang a turn for hours.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
-/// How much of an error body is kept in a message.
-const MAX_ERROR_BODY: usize = 2000;
+/// How much of a provider's error message is kept (in characters): a
+/// server's validation dump or HTML page is not a message.
+const MAX_ERROR_MESSAGE: usize = 300;
 
 /// What one event of the stream means to the transport.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +50,9 @@ pub(crate) trait Decoder: Send {
     fn event(&mut self, event: &SseEvent) -> Result<Vec<Step>, StreamFailure>;
     /// The body ended without a transport error.
     fn end(&mut self) -> Result<Vec<Step>, StreamFailure>;
+    /// An unstreamed answer (`stream = false`): the whole JSON body, read
+    /// into the steps its stream would have given, completion included.
+    fn whole(&mut self, answer: &serde_json::Value) -> Result<Vec<Step>, StreamFailure>;
 }
 
 /// How one attempt ended.
@@ -164,25 +168,55 @@ pub(super) fn status_failure(
     }
 }
 
-/// The provider's message: `error.message` of a JSON body, else the body
-/// itself (shortened), else the status's name.
+/// The provider's message, on one line and at most [`MAX_ERROR_MESSAGE`]
+/// characters (then an ellipsis): from a JSON body, OpenAI's
+/// `error.message` (or an `error` that is a string), else a top-level
+/// `message` or `detail` (FastAPI's, or the first of its validation
+/// errors); from any other body, its first line; the status's name when
+/// the body says nothing.
 pub(super) fn error_message(body: &str, status: reqwest::StatusCode) -> String {
     let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
-    let message = parsed.as_ref().and_then(|json| {
-        let error = json.get("error")?;
-        error
-            .get("message")
-            .and_then(serde_json::Value::as_str)
-            .or_else(|| error.as_str())
-            .map(str::to_owned)
+    let from_json = parsed.as_ref().and_then(|json| {
+        [
+            "/error/message",
+            "/error",
+            "/message",
+            "/detail",
+            "/detail/0/msg",
+        ]
+        .into_iter()
+        .find_map(|pointer| json.pointer(pointer)?.as_str())
     });
-    let message = message.unwrap_or_else(|| body.trim().to_owned());
+    let text = match from_json {
+        Some(message) => message,
+        None => body.trim().lines().next().unwrap_or_default(),
+    };
+    let message = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if message.is_empty() {
         return status.canonical_reason().unwrap_or("no message").to_owned();
     }
-    match message.char_indices().nth(MAX_ERROR_BODY) {
+    match message.char_indices().nth(MAX_ERROR_MESSAGE) {
         Some((cut, _)) => format!("{}…", &message[..cut]),
         None => message,
+    }
+}
+
+/// A 404 from `url`: there is no such endpoint. Most OpenAI-compatible
+/// servers have no Responses API, so for `…/responses` the hint is
+/// `wire_api = "chat"`; otherwise `base_url` is the suspect.
+pub(super) fn not_found(url: &reqwest::Url, provider: Option<&str>, message: &str) -> ModelError {
+    let table = format!("[model_providers.{}]", provider.unwrap_or("<id>"));
+    let message = if url.path().trim_end_matches('/').ends_with("/responses") {
+        format!(
+            "there is no Responses API at {url} ({message}); if the server speaks Chat \
+             Completions, set `wire_api = \"chat\"` under {table}"
+        )
+    } else {
+        format!("there is nothing at {url} ({message}); check `base_url` under {table}")
+    };
+    ModelError::Http {
+        status: 404,
+        message,
     }
 }
 

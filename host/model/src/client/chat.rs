@@ -6,7 +6,14 @@
 //! comes back as a [`ResponseItem::CustomToolCall`], so the agent does not
 //! see the difference. Images in tool outputs cannot be sent: only the
 //! text parts go (the agent puts its own placeholder for models without
-//! image input). Reasoning items are not sent back.
+//! image input). Reasoning items are not sent back. An assistant message
+//! that is only tool calls says `"content": ""`: OpenAI takes it, and
+//! servers that validate the message as a string (llama-cpp-python) refuse
+//! `null` and crash on a missing `content`.
+//!
+//! Unstreamed (`stream = false`), the answer is one `chat.completion`
+//! whose `choices[].message` has the fields a chunk's `delta` has: it is
+//! read as one chunk that is the whole answer.
 
 use std::collections::BTreeMap;
 
@@ -84,10 +91,10 @@ fn messages(prompt: &Prompt) -> Vec<Value> {
     if !prompt.instructions.is_empty() {
         messages.push(json!({ "role": "system", "content": prompt.instructions }));
     }
-    // An assistant message and the tool calls after it are one message.
-    let mut assistant: Option<(Option<String>, Vec<Value>)> = None;
-    let flush = |assistant: &mut Option<(Option<String>, Vec<Value>)>,
-                 messages: &mut Vec<Value>| {
+    // An assistant message and the tool calls after it are one message;
+    // calls with no text before them have an empty text.
+    let mut assistant: Option<(String, Vec<Value>)> = None;
+    let flush = |assistant: &mut Option<(String, Vec<Value>)>, messages: &mut Vec<Value>| {
         if let Some((content, calls)) = assistant.take() {
             let mut message = json!({ "role": "assistant", "content": content });
             if !calls.is_empty() {
@@ -112,7 +119,7 @@ fn messages(prompt: &Prompt) -> Vec<Value> {
         };
         if let Some((call_id, name, arguments)) = call {
             assistant
-                .get_or_insert_with(|| (None, Vec::new()))
+                .get_or_insert_with(|| (String::new(), Vec::new()))
                 .1
                 .push(json!({
                     "id": call_id,
@@ -127,7 +134,7 @@ fn messages(prompt: &Prompt) -> Vec<Value> {
                 role: Role::Assistant,
                 text,
                 ..
-            } => assistant = Some((Some(text.clone()), Vec::new())),
+            } => assistant = Some((text.clone(), Vec::new())),
             ResponseItem::Message { role, text, images } => {
                 let role = if *role == Role::User {
                     "user"
@@ -227,15 +234,11 @@ impl ChatDecoder {
         let mut steps = Vec::new();
         let choices = chunk.get("choices").and_then(Value::as_array);
         for choice in choices.into_iter().flatten() {
-            let delta = choice.get("delta").unwrap_or(&Value::Null);
-            if let Some(text) = delta.get("content").and_then(Value::as_str)
-                && !text.is_empty()
-            {
-                self.text.push_str(text);
-                steps.push(Step::Forward(ResponseEvent::OutputTextDelta {
-                    delta: text.to_owned(),
-                }));
-            }
+            // A streamed chunk's `delta`, or an unstreamed answer's `message`.
+            let delta = choice
+                .get("delta")
+                .or_else(|| choice.get("message"))
+                .unwrap_or(&Value::Null);
             // DeepSeek and vLLM say `reasoning_content`, Ollama `reasoning`.
             let reasoning = delta
                 .get("reasoning_content")
@@ -246,6 +249,14 @@ impl ChatDecoder {
             {
                 self.reasoning.push_str(text);
                 steps.push(Step::Forward(ResponseEvent::ReasoningSummaryDelta {
+                    delta: text.to_owned(),
+                }));
+            }
+            if let Some(text) = delta.get("content").and_then(Value::as_str)
+                && !text.is_empty()
+            {
+                self.text.push_str(text);
+                steps.push(Step::Forward(ResponseEvent::OutputTextDelta {
                     delta: text.to_owned(),
                 }));
             }
@@ -366,6 +377,13 @@ impl Decoder for ChatDecoder {
         } else {
             Vec::new()
         })
+    }
+
+    /// A `chat.completion`: one chunk holding everything, then the end.
+    fn whole(&mut self, answer: &Value) -> Result<Vec<Step>, StreamFailure> {
+        let mut steps = self.chunk(answer)?;
+        steps.extend(self.finish());
+        Ok(steps)
     }
 }
 

@@ -1,4 +1,7 @@
 //! The Responses API: the request body and the meaning of its events.
+//! Unstreamed (`stream = false`), the answer is the `response` object a
+//! stream's `response.completed` carries; its output items become the
+//! deltas and items a stream would have given.
 
 use std::collections::HashSet;
 
@@ -279,15 +282,7 @@ impl Decoder for ResponsesDecoder {
                 .into_iter()
                 .collect(),
             "response.completed" => {
-                let response = data.get("response").unwrap_or(&Value::Null);
-                vec![Step::Completed {
-                    response_id: response
-                        .get("id")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned(),
-                    usage: response.get("usage").map(usage),
-                }]
+                vec![completed(data.get("response").unwrap_or(&Value::Null))]
             }
             "response.failed" => {
                 let error = data
@@ -297,13 +292,7 @@ impl Decoder for ResponsesDecoder {
                 return Err(provider_failure(error));
             }
             "response.incomplete" => {
-                let reason = data
-                    .pointer("/response/incomplete_details/reason")
-                    .and_then(Value::as_str)
-                    .unwrap_or("unknown");
-                return Err(StreamFailure::Fatal(ModelError::Protocol(format!(
-                    "the response is incomplete: {reason}"
-                ))));
+                return Err(incomplete(data.get("response").unwrap_or(&Value::Null)));
             }
             "error" => return Err(provider_failure(data.get("error").unwrap_or(&data))),
             // response.created, in_progress, output_item.added, content
@@ -315,6 +304,63 @@ impl Decoder for ResponsesDecoder {
     fn end(&mut self) -> Result<Vec<Step>, StreamFailure> {
         Ok(Vec::new())
     }
+
+    /// A `response` object: each output item after the delta a stream
+    /// would have sent for its text, then the completion.
+    fn whole(&mut self, response: &Value) -> Result<Vec<Step>, StreamFailure> {
+        if let Some(error) = response.get("error").filter(|error| !error.is_null()) {
+            return Err(provider_failure(error));
+        }
+        match response.get("status").and_then(Value::as_str) {
+            Some("failed") => return Err(provider_failure(&Value::Null)),
+            Some("incomplete") => return Err(incomplete(response)),
+            _ => {}
+        }
+        let mut steps = Vec::new();
+        let output = response.get("output").and_then(Value::as_array);
+        for item in output.into_iter().flatten().filter_map(output_item) {
+            let delta = match &item {
+                ResponseItem::Message { text, .. } if !text.is_empty() => {
+                    Some(ResponseEvent::OutputTextDelta {
+                        delta: text.clone(),
+                    })
+                }
+                ResponseItem::Reasoning { summary, .. } if !summary.is_empty() => {
+                    Some(ResponseEvent::ReasoningSummaryDelta {
+                        delta: summary.join("\n\n"),
+                    })
+                }
+                _ => None,
+            };
+            steps.extend(delta.map(Step::Forward));
+            steps.push(Step::Item(item));
+        }
+        steps.push(completed(response));
+        Ok(steps)
+    }
+}
+
+/// The completion a `response` object says: its id and usage.
+fn completed(response: &Value) -> Step {
+    Step::Completed {
+        response_id: response
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        usage: response.get("usage").filter(|u| u.is_object()).map(usage),
+    }
+}
+
+/// An incomplete `response` (the output limit, a content filter): final.
+fn incomplete(response: &Value) -> StreamFailure {
+    let reason = response
+        .pointer("/incomplete_details/reason")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown");
+    StreamFailure::Fatal(ModelError::Protocol(format!(
+        "the response is incomplete: {reason}"
+    )))
 }
 
 /// A `response.failed` or `error`: retried when the provider says it is

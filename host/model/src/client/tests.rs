@@ -864,3 +864,5 @@ fn the_transport_follows_the_model_and_the_feature() {
         Transport::WebSocket
     );
 }
+
+mod compat;

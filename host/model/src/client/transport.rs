@@ -2,8 +2,9 @@
 //! timeout and the cancellation every wire API and both transports share.
 //! What the events *mean* is the [`Decoder`]'s business (`responses.rs`,
 //! `chat.rs`); how one attempt reaches the server is [`http_attempt`]'s
-//! (POST + server-sent events) or `websocket.rs`'s (a kept-open socket), and
-//! both plug into the one retry loop, [`run`].
+//! (POST + server-sent events, or one JSON answer when the client does not
+//! stream) or `websocket.rs`'s (a kept-open socket), and both plug into the
+//! one retry loop, [`run`].
 
 use std::sync::{Arc, mpsc};
 
@@ -11,9 +12,10 @@ use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use tokio::runtime::Runtime;
 
 use super::attempt::{
-    Attempt, Decoder, Waited, backoff, deliver, error_chain, error_message, failed, retry_after,
-    sleep, status_failure, trace_attempt, wait,
+    Attempt, Decoder, Waited, backoff, deliver, error_chain, error_message, failed, not_found,
+    retry_after, sleep, status_failure, trace_attempt, wait,
 };
+use super::responses::short;
 use super::sse::SseParser;
 use super::websocket::{self, Socket};
 use super::{ClientConfig, ClientError, Transport};
@@ -118,6 +120,19 @@ impl Http {
         })
     }
 
+    /// `body` (a request asking for a stream) as this client sends it:
+    /// unchanged, or asking for the whole answer at once when the provider
+    /// does not stream (`stream_options` goes too: OpenAI refuses it then).
+    pub(super) fn streamed_or_not(&self, mut body: serde_json::Value) -> serde_json::Value {
+        if !self.shared.config.stream {
+            body["stream"] = serde_json::Value::Bool(false);
+            if let Some(fields) = body.as_object_mut() {
+                fields.remove("stream_options");
+            }
+        }
+        body
+    }
+
     /// Starts streaming `body`; `decoder` makes a fresh decoder per attempt.
     pub(super) fn stream(
         &self,
@@ -210,6 +225,9 @@ async fn run(
     let mut requests = 0u32;
     let mut request_retries = 0u32;
     let mut stream_retries = 0u32;
+    // An empty stream is the server's answer to this request, not a
+    // glitch: one retry tells the two apart.
+    let mut empty_retries = 0u32;
     loop {
         requests += 1;
         let started = std::time::Instant::now();
@@ -241,12 +259,18 @@ async fn run(
                 backoff(config, request_retries, retry_after)
             }
             Attempt::RetryStream(error) => {
-                if stream_retries >= config.stream_max_retries {
+                let (retries, limit) = match error {
+                    ModelError::EmptyStream { .. } => {
+                        (&mut empty_retries, config.stream_max_retries.min(1))
+                    }
+                    _ => (&mut stream_retries, config.stream_max_retries),
+                };
+                if *retries >= limit {
                     tx.send(Err(error));
                     return;
                 }
-                stream_retries += 1;
-                backoff(config, stream_retries, None)
+                *retries += 1;
+                backoff(config, *retries, None)
             }
         };
         if !sleep(wait, &tx).await {
@@ -296,22 +320,28 @@ async fn attempt(
     http_attempt(shared, payload.body.clone(), decoder(), tx).await
 }
 
-/// One POST, its answer streamed as server-sent events.
+/// One POST, its answer streamed as server-sent events or, unstreamed,
+/// one JSON object.
 async fn http_attempt(
     shared: &Shared,
     body: Vec<u8>,
-    mut decoder: Box<dyn Decoder>,
+    decoder: Box<dyn Decoder>,
     tx: &ResponseSender,
 ) -> Attempt {
     let idle = shared.config.stream_idle_timeout;
+    let accept = if shared.config.stream {
+        "text/event-stream"
+    } else {
+        "application/json"
+    };
     let request = shared
         .client
         .post(shared.url.clone())
         .headers(shared.headers.clone())
         .header(header::CONTENT_TYPE, "application/json")
-        .header(header::ACCEPT, "text/event-stream")
+        .header(header::ACCEPT, accept)
         .body(body);
-    let mut response = match wait(tx, idle, request.send()).await {
+    let response = match wait(tx, idle, request.send()).await {
         Waited::Cancelled => return Attempt::Cancelled,
         Waited::Idle => return Attempt::RetryStream(ModelError::Idle(idle)),
         Waited::Done(Err(err)) => {
@@ -331,13 +361,39 @@ async fn http_attempt(
             Waited::Done(Ok(body)) => body,
             Waited::Idle | Waited::Done(Err(_)) => String::new(),
         };
+        if status == reqwest::StatusCode::NOT_FOUND {
+            let message = error_message(&body, status);
+            let provider = shared.config.provider.as_deref();
+            return Attempt::Fatal(not_found(&shared.url, provider, &message));
+        }
         return status_failure(status, &body, retry_after);
     }
     if !tx.send(Ok(ResponseEvent::Created)) {
         return Attempt::Cancelled;
     }
+    let event_stream = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/event-stream"));
+    if shared.config.stream || event_stream {
+        read_stream(shared, response, decoder, tx).await
+    } else {
+        read_whole(shared, response, decoder, tx).await
+    }
+}
+
+/// Reads an answer's server-sent events until the response completes.
+async fn read_stream(
+    shared: &Shared,
+    mut response: reqwest::Response,
+    mut decoder: Box<dyn Decoder>,
+    tx: &ResponseSender,
+) -> Attempt {
+    let idle = shared.config.stream_idle_timeout;
     let mut parser = SseParser::new();
     let mut items = Vec::new();
+    let mut events = 0usize;
     loop {
         let chunk = match wait(tx, idle, response.chunk()).await {
             Waited::Cancelled => return Attempt::Cancelled,
@@ -352,6 +408,7 @@ async fn http_attempt(
             // whatever the decoder makes of the end.
             let mut steps = Vec::new();
             if let Some(event) = parser.finish() {
+                events += 1;
                 match decoder.event(&event) {
                     Ok(more) => steps.extend(more),
                     Err(failure) => return failed(failure),
@@ -361,13 +418,20 @@ async fn http_attempt(
                 Ok(more) => steps.extend(more),
                 Err(failure) => return failed(failure),
             }
-            return deliver(steps, &mut items, tx).unwrap_or_else(|| {
-                Attempt::RetryStream(ModelError::Dropped(
-                    "the stream ended before the response completed".to_owned(),
-                ))
+            if let Some(end) = deliver(steps, &mut items, tx) {
+                return end;
+            }
+            return Attempt::RetryStream(if events == 0 {
+                ModelError::EmptyStream {
+                    url: shared.url.to_string(),
+                    provider: shared.config.provider.clone(),
+                }
+            } else {
+                ModelError::Dropped("the server ended the body without the last event".to_owned())
             });
         };
         for event in parser.push(&bytes) {
+            events += 1;
             let steps = match decoder.event(&event) {
                 Ok(steps) => steps,
                 Err(failure) => return failed(failure),
@@ -377,4 +441,45 @@ async fn http_attempt(
             }
         }
     }
+}
+
+/// Reads an unstreamed answer: one JSON object, which must come whole
+/// within the idle timeout.
+async fn read_whole(
+    shared: &Shared,
+    response: reqwest::Response,
+    mut decoder: Box<dyn Decoder>,
+    tx: &ResponseSender,
+) -> Attempt {
+    let idle = shared.config.stream_idle_timeout;
+    let body = match wait(tx, idle, response.bytes()).await {
+        Waited::Cancelled => return Attempt::Cancelled,
+        Waited::Idle => return Attempt::RetryStream(ModelError::Idle(idle)),
+        Waited::Done(Err(err)) => {
+            return Attempt::RetryStream(ModelError::Dropped(error_chain(&err)));
+        }
+        Waited::Done(Ok(body)) => body,
+    };
+    // A whole body that is not JSON will not be JSON the next time either.
+    let answer: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(answer) => answer,
+        Err(err) => {
+            let text = String::from_utf8_lossy(&body);
+            return Attempt::Fatal(ModelError::Protocol(format!(
+                "the provider's answer from {} is not JSON ({err}): {}",
+                shared.url,
+                short(text.trim())
+            )));
+        }
+    };
+    let steps = match decoder.whole(&answer) {
+        Ok(steps) => steps,
+        Err(failure) => return failed(failure),
+    };
+    deliver(steps, &mut Vec::new(), tx).unwrap_or_else(|| {
+        Attempt::Fatal(ModelError::Protocol(format!(
+            "the provider's answer from {} has no response in it",
+            shared.url
+        )))
+    })
 }

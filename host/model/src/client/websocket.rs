@@ -359,9 +359,7 @@ fn closed(
     items: &mut Vec<ResponseItem>,
     tx: &ResponseSender,
 ) -> Exchange {
-    let error = ModelError::Dropped(
-        "the server closed the WebSocket before the response completed".to_owned(),
-    );
+    let error = ModelError::Dropped("the server closed the WebSocket".to_owned());
     if !created {
         return Exchange::Stale(error);
     }
