@@ -2,8 +2,10 @@
 //! [ID|--last] [PROMPT]` (also `wharf resume`): one more turn of a saved
 //! session (codex's shapes).
 //!
-//! Progress goes to stderr, the final agent message to stdout; `--json`
-//! prints every event as a line on stdout instead. Exit status 0 when the
+//! Progress goes to stderr, the agent's text as it streams; the final agent
+//! message also goes to stdout unless both are terminals (the answer is on
+//! the screen already); `--json` prints every event as a line on stdout
+//! instead. An empty final answer is a warning. Exit status 0 when the
 //! turn completes, 1 when it fails (or its final message does not match
 //! `--output-schema`).
 //!
@@ -27,7 +29,7 @@ use wharf_model::protocol::{ModelClient, ResponseItem};
 use wharf_model::replay::{RecordingClient, ReplayClient};
 
 use crate::printer::Printer;
-use crate::provider::{provider_client, refresh_models};
+use crate::provider::{choose_model, provider_client, refresh_models};
 use crate::terminal::safe;
 use crate::{GlobalArgs, UsageError};
 
@@ -264,7 +266,11 @@ fn run_turn(
     for warning in models.warnings() {
         eprintln!("warning: {warning}");
     }
-    let model = models.resolve(config.model.as_deref());
+    // A replay asks no provider: its model is the recording's.
+    let model = match &replay {
+        Some(_) => models.resolve(config.model.as_deref()),
+        None => choose_model(&models, config.model.as_deref()),
+    };
     let images = inputs::load_images(&args.images, &config.cwd, &model)?;
     for warning in crate::provider::request_warnings(config, &model) {
         eprintln!("warning: {warning}");
@@ -291,10 +297,7 @@ fn run_turn(
     let rollout = SharedRollout::default();
     let sink = ExecSink {
         rollout: rollout.clone(),
-        printer: Printer {
-            json: args.json,
-            cwd: cwd.clone(),
-        },
+        printer: Printer::new(args.json, cwd.clone()),
     };
     let cancel = CancelToken::new();
     let host = crate::session::start(
@@ -367,8 +370,22 @@ fn run_turn(
                 std::fs::write(path, text)
                     .with_context(|| format!("cannot write {}", path.display()))?;
             }
+            let answer = outcome.last_message.as_deref().unwrap_or_default();
+            if answer.trim().is_empty() {
+                eprintln!(
+                    "warning: the model's final answer is empty (it ended the turn without text)"
+                );
+            }
+            // On a terminal the answer was shown with the progress on
+            // stderr (as codex does); elsewhere stdout gets it.
+            let shown_on_terminal =
+                std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
             if !args.json
-                && let Some(message) = &outcome.last_message
+                && !shown_on_terminal
+                && let Some(message) = outcome
+                    .last_message
+                    .as_ref()
+                    .filter(|_| !answer.trim().is_empty())
             {
                 // The answer is data when piped (scripts read it as the
                 // model wrote it), and made safe when a person reads it.

@@ -6,32 +6,116 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use wharf_host::agent::{ChangeKind, CompactTrigger, Event, ItemDetails, PlanStatus, Sink, Status};
+use wharf_host::agent::{
+    ChangeKind, CompactTrigger, DeltaKind, Event, Item, ItemDetails, PlanStatus, Sink, Status,
+};
 
 use crate::terminal::safe;
 
 /// Prints each event it gets.
 pub struct Printer {
     /// JSON lines on stdout instead of lines for people on stderr.
-    pub json: bool,
+    json: bool,
     /// Paths under it are shown relative to it.
-    pub cwd: PathBuf,
+    cwd: PathBuf,
+    /// The agent message streaming on stderr, if one is.
+    streaming: Option<Streamed>,
+}
+
+/// An agent message printed as its deltas came.
+struct Streamed {
+    /// What was printed of it.
+    text: String,
+    /// Whether its line is still the last thing on stderr (no other line
+    /// came between its deltas).
+    line_open: bool,
 }
 
 impl Printer {
-    pub fn print(&self, event: &Event) {
-        if event.is_transient() {
-            return;
+    /// Lines for people on stderr, or with `json` JSON lines on stdout;
+    /// paths under `cwd` shown relative to it.
+    pub fn new(json: bool, cwd: PathBuf) -> Printer {
+        Printer {
+            json,
+            cwd,
+            streaming: None,
         }
+    }
+
+    pub fn print(&mut self, event: &Event) {
         if self.json {
+            if event.is_transient() {
+                return;
+            }
             if let Ok(line) = serde_json::to_string(event) {
                 let mut stdout = std::io::stdout().lock();
                 let _ = writeln!(stdout, "{line}");
                 let _ = stdout.flush();
             }
-        } else {
+            return;
+        }
+        match event {
+            Event::ItemDelta {
+                kind: DeltaKind::AgentMessage,
+                delta,
+            } => return self.stream(delta),
+            Event::ItemCompleted {
+                item:
+                    Item {
+                        details: ItemDetails::AgentMessage { text },
+                        ..
+                    },
+            } => {
+                // Streamed whole: it is on stderr already.
+                if self.end_stream().is_some_and(|streamed| streamed == *text) {
+                    return;
+                }
+            }
+            Event::ResponseStarted => {
+                // A retried response streams its text again.
+                if self.end_stream().is_some() {
+                    eprintln!("(the response was interrupted and starts again)");
+                }
+            }
+            _ => self.break_stream(),
+        }
+        if !event.is_transient() {
             human(event, &self.cwd);
         }
+    }
+
+    /// Prints `delta` of the agent message, after `agent: ` when it starts.
+    fn stream(&mut self, delta: &str) {
+        let streamed = self.streaming.get_or_insert_with(|| {
+            eprint!("agent: ");
+            Streamed {
+                text: String::new(),
+                line_open: true,
+            }
+        });
+        streamed.text.push_str(delta);
+        streamed.line_open = true;
+        let mut stderr = std::io::stderr().lock();
+        let _ = write!(stderr, "{}", safe(delta));
+        let _ = stderr.flush();
+    }
+
+    /// Ends the streamed message's line before another line is printed.
+    fn break_stream(&mut self) {
+        if let Some(streamed) = &mut self.streaming
+            && streamed.line_open
+        {
+            if !streamed.text.ends_with('\n') {
+                eprintln!();
+            }
+            streamed.line_open = false;
+        }
+    }
+
+    /// The streamed message is complete: its line ended, its text returned.
+    fn end_stream(&mut self) -> Option<String> {
+        self.break_stream();
+        self.streaming.take().map(|streamed| streamed.text)
     }
 }
 
@@ -67,7 +151,10 @@ pub fn human(event: &Event, cwd: &Path) {
         }
         Event::ItemCompleted { item } => item,
         Event::TurnCompleted { usage } => {
-            eprintln!("tokens used: {}", usage.total_tokens);
+            match usage {
+                Some(usage) => eprintln!("tokens used: {}", usage.total_tokens),
+                None => eprintln!("tokens used: unknown (the provider reported no usage)"),
+            }
             return;
         }
         Event::TurnFailed { error } => {

@@ -37,6 +37,20 @@ pub fn refresh_models(models: &mut Models, provider: &ModelProviderInfo) {
     }
 }
 
+/// The session's model: `configured` checked against the provider's list
+/// when it is known ([`Models::choose`]), what the choice needs said
+/// printed on stderr.
+pub fn choose_model(models: &Models, configured: Option<&str>) -> ModelInfo {
+    let choice = models.choose(configured);
+    if let Some(note) = &choice.note {
+        eprintln!("{note}");
+    }
+    if let Some(warning) = &choice.warning {
+        eprintln!("warning: {warning}");
+    }
+    choice.model
+}
+
 /// The client of the configured provider (`model_provider`), over the
 /// transport `model` and the features choose, its API key and headers read
 /// from the environment.

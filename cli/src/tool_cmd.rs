@@ -190,7 +190,7 @@ pub(crate) fn call(
         .id(crate::session::tool_session_id())
         // Progress is shown as it comes, on stderr (the people's channel,
         // also with `--json`, whose outcome keeps it in its logs).
-        .events(Printer { json: false, cwd });
+        .events(Printer::new(false, cwd));
     if let Some(started) = dev {
         session = session.plugins_from(move |_| Ok(vec![started]));
     }

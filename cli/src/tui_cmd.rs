@@ -19,7 +19,7 @@ use wharf_model::models::{ModelInfo, Models};
 use wharf_model::protocol::ModelClient;
 use wharf_tui::theme::Theme;
 
-use crate::provider::{provider_client, refresh_models};
+use crate::provider::{choose_model, provider_client, refresh_models};
 use crate::{GlobalArgs, UsageError};
 
 /// What to open.
@@ -78,7 +78,7 @@ pub fn run(global: &GlobalArgs, model: Option<String>, start: Start) -> anyhow::
     for warning in models.warnings() {
         eprintln!("warning: {warning}");
     }
-    let model = models.resolve(config.model.as_deref());
+    let model = choose_model(&models, config.model.as_deref());
     for warning in crate::provider::request_warnings(config, &model) {
         eprintln!("warning: {warning}");
     }

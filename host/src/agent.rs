@@ -124,7 +124,9 @@ pub struct ThreadState {
 pub struct TurnOutcome {
     /// The last agent message, if the model wrote one.
     pub last_message: Option<String>,
-    pub usage: Usage,
+    /// The tokens the turn's requests used; `None` when a response came
+    /// without usage (unknown, not zero).
+    pub usage: Option<Usage>,
 }
 
 /// A thread: the conversation with one model in one session.
@@ -383,7 +385,10 @@ impl<'a> Agent<'a> {
             );
         }
 
-        let mut outcome = TurnOutcome::default();
+        let mut outcome = TurnOutcome {
+            usage: Some(Usage::default()),
+            ..TurnOutcome::default()
+        };
         let result = compacted.and_then(|()| self.turn_loop(&mut outcome, sink));
         telemetry::turn_ended(result.as_ref().map(|()| &outcome), started);
         // Every call the model made gets an output, even when the turn
@@ -488,8 +493,13 @@ impl<'a> Agent<'a> {
                 }
                 ResponseEvent::Warning { message } => sink.event(&Event::Error { message }),
                 ResponseEvent::Completed { usage, .. } => {
+                    // One response without usage makes the turn's unknown.
+                    match (&mut outcome.usage, &usage) {
+                        (Some(turn), Some(usage)) => add_usage(turn, usage),
+                        (turn, None) => *turn = None,
+                        (None, Some(_)) => {}
+                    }
                     if let Some(usage) = usage {
-                        add_usage(&mut outcome.usage, &usage);
                         add_usage(&mut self.total_usage, &usage);
                         self.context_used = usage.input_tokens + usage.output_tokens;
                         sink.event(&Event::TokenCount {

@@ -24,6 +24,7 @@ mod heavy;
 mod hooks;
 mod import_codex;
 mod language_examples;
+mod local_models;
 mod logging;
 mod mcp_cmd;
 mod mcp_elicitation;

@@ -35,8 +35,11 @@ pub enum Event {
         tool: String,
         message: String,
     },
+    /// The turn ended with an answer. `usage` is the tokens its requests
+    /// used, `null` when a response of the turn came without usage (a
+    /// server that does not report it): unknown, not zero.
     #[serde(rename = "turn.completed")]
-    TurnCompleted { usage: Usage },
+    TurnCompleted { usage: Option<Usage> },
     #[serde(rename = "turn.failed")]
     TurnFailed { error: TurnError },
     /// A problem that does not end the turn (a warning).

@@ -108,8 +108,8 @@ pub(super) fn turn_ended(result: Result<&TurnOutcome, &TurnError>, started: Inst
         Ok(outcome) => tracing::info!(
             target: "wharf.turn",
             duration_ms = millis(started),
-            input_tokens = outcome.usage.input_tokens,
-            output_tokens = outcome.usage.output_tokens,
+            input_tokens = outcome.usage.map(|usage| usage.input_tokens),
+            output_tokens = outcome.usage.map(|usage| usage.output_tokens),
             "turn completed"
         ),
         // The message is the model client's or the host's (a status, a
