@@ -22,7 +22,7 @@ const ROWS: &[Row] = &[
     ),
     (
         "approval_policy = { granular = { sandbox_approval = true, skill_approval = false } }\n",
-        &["approval_policy.granular.sandbox_approval = true # config ({path}:1:1)"],
+        &["approval_policy.granular.sandbox_approval = true # config ({path}:1:34)"],
         &["`approval_policy.granular.skill_approval`: wharf has no skills"],
     ),
     (
@@ -51,7 +51,7 @@ const ROWS: &[Row] = &[
     ),
     (
         "[features.hooks]\nenabled = true\nlevel = 2\n",
-        &["features.hooks = true # config ({path}:1:1)"],
+        &["features.hooks = true # config ({path}:2:1)"],
         &["{path}:3:1: `features.hooks.level`: wharf's features take no settings (ignored)"],
     ),
     (

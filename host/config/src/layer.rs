@@ -113,7 +113,13 @@ pub(crate) fn parse_file(
     }
     let mut sources = BTreeMap::new();
     for key in leaf_paths(&table) {
-        let location = locate(key.as_slice());
+        // A `[features.NAME]` table became its `enabled` value: point there.
+        let enabled = [key.as_slice(), &["enabled".to_owned()]].concat();
+        let location = match key.as_slice() {
+            [.., features, _] if features == "features" => key_locations.get(&enabled).cloned(),
+            _ => None,
+        }
+        .unwrap_or_else(|| locate(key.as_slice()));
         sources.insert(key, source(location));
     }
     Ok(FileLayer {

@@ -424,6 +424,9 @@ fn seconds(field: &'static str, secs: f64) -> Result<Duration, McpServerError> {
     })
 }
 
+/// Servers skipped for their names: name → why, with where it is written.
+type Skipped = BTreeMap<String, String>;
+
 /// Every configured server of the effective layer, checked, by name, and
 /// the servers skipped for their names (name → why, with where it is
 /// written): as codex does, a name that cannot make tool names skips that
@@ -432,7 +435,7 @@ pub(super) fn resolve(
     typed: &ConfigToml,
     options: &ConfigOptions,
     effective: &Layered,
-) -> Result<(BTreeMap<String, McpServerConfig>, BTreeMap<String, String>), ConfigError> {
+) -> Result<(BTreeMap<String, McpServerConfig>, Skipped), ConfigError> {
     let mut servers = BTreeMap::new();
     let mut skipped = BTreeMap::new();
     for (name, raw) in &typed.mcp_servers {

@@ -8,8 +8,7 @@ use super::toml_types::{ConfigToml, ModelProviderToml};
 use super::{ConfigError, ConfigOptions, invalid_value};
 use crate::provider::{
     MAX_RETRIES, ModelProviderInfo, OLLAMA_PROVIDER_ID, OPENAI_API_KEY_VAR, OSS_PROVIDER_ALIAS,
-    WireApi,
-    built_in_providers,
+    WireApi, built_in_providers,
 };
 
 /// Every provider (built in, then configured) and the selected one.

@@ -102,8 +102,10 @@ const ROWS: &[Row] = &[
             assert_eq!(provider.supports_websockets, Some(false));
             assert_eq!(config.model_providers["openai"].supports_websockets, None);
         },
-        &["{user}:5:1: `model_providers.proxy.requires_openai_auth`: wharf has no ChatGPT \
-           sign-in: this provider is sent the API key in `OPENAI_API_KEY`"],
+        &[
+            "{user}:5:1: `model_providers.proxy.requires_openai_auth`: wharf has no ChatGPT \
+           sign-in: this provider is sent the API key in `OPENAI_API_KEY`",
+        ],
     ),
     (
         "env_vars takes names and { name, source } tables",
