@@ -298,6 +298,7 @@ fn run_turn(
     let sink = ExecSink {
         rollout: rollout.clone(),
         printer: Printer::new(args.json, cwd.clone()),
+        hide_reasoning: config.hide_agent_reasoning,
     };
     let cancel = CancelToken::new();
     let host = crate::session::start(
@@ -419,12 +420,17 @@ fn in_git_repository(dir: &std::path::Path) -> bool {
 struct ExecSink {
     rollout: SharedRollout,
     printer: Printer,
+    /// `hide_agent_reasoning`: the rollout keeps the reasoning, the output
+    /// does not show it.
+    hide_reasoning: bool,
 }
 
 impl Sink for ExecSink {
     fn event(&mut self, event: &Event) {
         self.rollout.event(event);
-        self.printer.print(event);
+        if !(self.hide_reasoning && event.is_reasoning()) {
+            self.printer.print(event);
+        }
     }
 
     fn history(&mut self, item: &ResponseItem) {

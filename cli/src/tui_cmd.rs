@@ -19,6 +19,8 @@ use wharf_model::models::{ModelInfo, Models};
 use wharf_model::protocol::ModelClient;
 use wharf_tui::theme::Theme;
 
+mod settings;
+
 use crate::provider::{choose_model, provider_client, refresh_models};
 use crate::{GlobalArgs, UsageError};
 
@@ -86,6 +88,10 @@ pub fn run(global: &GlobalArgs, model: Option<String>, start: Start) -> anyhow::
     let client = provider_client(config, &model)?;
     let connect = connector(config);
     let provider = config.model_provider.id.clone();
+    let settings = settings::Settings::of(config, std::env::var("TERM_PROGRAM").ok().as_deref());
+    for warning in &settings.warnings {
+        eprintln!("warning: {warning}");
+    }
     let wharf_home = configured.options.wharf_home.clone();
     let cwd = config.cwd.clone();
     // Asking is what an interactive session is for: codex's default.
@@ -118,6 +124,11 @@ pub fn run(global: &GlobalArgs, model: Option<String>, start: Start) -> anyhow::
         cwd,
         initial_prompt: prompt,
         theme,
+        status_items: settings.status_items,
+        notifications: settings.notifications,
+        history: settings.history,
+        hide_reasoning: settings.hide_reasoning,
+        file_opener: settings.file_opener,
     };
     let shown = wharf_tui::run(ops, events, options);
     // What the session started ends before wharf does.

@@ -19,9 +19,12 @@ use wharf_host::rollout::SessionSummary;
 use crate::approval::Approvals;
 use crate::composer::Composer;
 use crate::elicitation::Forms;
+use crate::history::History;
+use crate::links::Link;
+use crate::notify::{Notifications, Notifier};
 use crate::picker::Picker;
 use crate::slash::{self, Popup};
-use crate::status_line::Context;
+use crate::status_line::{Context, DEFAULT_ITEMS, StatusItem};
 use crate::theme::Theme;
 use crate::transcript::{Scroll, Transcript};
 
@@ -88,6 +91,21 @@ pub struct App {
     /// The rows of the transcript in the last frame (a page).
     page: usize,
     cursor: Option<Position>,
+    /// What the status line shows (`[tui] status_line`).
+    status_items: Vec<StatusItem>,
+    /// Terminal notifications (`[tui] notifications`).
+    notifier: Notifier,
+    /// The prompt history file (`[history]`); `None`: memory only.
+    history: Option<History>,
+    /// The history file could not be written (said once).
+    history_failed: bool,
+    /// `hide_agent_reasoning`: reasoning never reaches the transcript.
+    hide_reasoning: bool,
+    /// `file_opener`'s URI scheme, for the paths in the transcript.
+    file_opener: Option<&'static str>,
+    /// The links of the last frame.
+    links: Vec<Link>,
+    cwd: PathBuf,
 }
 
 impl App {
@@ -97,7 +115,7 @@ impl App {
             theme,
             now,
             unix_now: crate::resume::now,
-            transcript: Transcript::new(cwd),
+            transcript: Transcript::new(cwd.clone()),
             scroll: Scroll::default(),
             composer: Composer::default(),
             popup: Popup::default(),
@@ -114,6 +132,79 @@ impl App {
             ended: false,
             page: 10,
             cursor: None,
+            status_items: DEFAULT_ITEMS.to_vec(),
+            notifier: Notifier::default(),
+            history: None,
+            history_failed: false,
+            hide_reasoning: false,
+            file_opener: None,
+            links: Vec::new(),
+            cwd,
+        }
+    }
+
+    /// `file_opener`: the paths of changed files link to `scheme`.
+    pub fn set_file_opener(&mut self, scheme: Option<&'static str>) {
+        self.file_opener = scheme;
+    }
+
+    /// The links of the last [`App::render`], to write over its frame.
+    pub(crate) fn links(&self) -> &[Link] {
+        &self.links
+    }
+
+    /// The status line's items, in order.
+    pub fn set_status_items(&mut self, items: Vec<StatusItem>) {
+        self.status_items = items;
+    }
+
+    pub fn set_notifications(&mut self, notifications: Notifications) {
+        self.notifier = Notifier::new(notifications);
+    }
+
+    /// Whether the terminal has the focus (for notifications sent only
+    /// while it does not).
+    pub fn set_focused(&mut self, focused: bool) {
+        self.notifier.set_focused(focused);
+    }
+
+    /// The bytes of the notifications to write to the terminal.
+    pub fn take_notifications(&mut self) -> Vec<Vec<u8>> {
+        self.notifier.take()
+    }
+
+    /// Prompts go to `history`, and ↑ recalls `earlier` (oldest first)
+    /// before this session's.
+    pub fn set_history(&mut self, history: History, earlier: Vec<String>) {
+        for text in earlier {
+            self.composer.remember(&text);
+        }
+        self.history = Some(history);
+    }
+
+    /// `hide_agent_reasoning`: the model's reasoning is not shown.
+    pub fn hide_reasoning(&mut self, hide: bool) {
+        self.hide_reasoning = hide;
+    }
+
+    /// Writes `text` to the history file, if there is one.
+    fn record(&mut self, text: &str) {
+        let Some(history) = &self.history else {
+            return;
+        };
+        let session_id = self
+            .info
+            .as_ref()
+            .map_or("", |info| info.session_id.as_str());
+        if let Err(err) = history.append(session_id, text)
+            && !self.history_failed
+        {
+            self.history_failed = true;
+            let message = format!(
+                "cannot write the prompt history {}: {err}",
+                history.path.display()
+            );
+            self.transcript.push_local("warning", &message, true);
         }
     }
 
@@ -155,6 +246,7 @@ impl App {
     /// joins the history.
     pub fn send_prompt(&mut self, text: String) {
         self.composer.remember(&text);
+        self.record(&text);
         self.send(Op::UserInput { text });
     }
 
@@ -308,6 +400,7 @@ impl App {
         }
         if let Some(text) = self.composer.submit() {
             self.scroll.to_end();
+            self.record(&text);
             self.send(Op::UserInput { text });
         }
     }
@@ -359,7 +452,10 @@ impl App {
             }
             _ => {}
         }
-        self.transcript.apply(&event, self.now);
+        self.notifier.on_event(&event);
+        if !(self.hide_reasoning && event.is_reasoning()) {
+            self.transcript.apply(&event, self.now);
+        }
     }
 
     fn open_resume(&mut self, sessions: &[SessionSummary]) {

@@ -5,7 +5,10 @@
 
 pub mod diff;
 pub mod highlight;
+pub mod history;
+mod links;
 pub mod markdown;
+pub mod notify;
 pub mod text;
 pub mod theme;
 pub mod transcript;
@@ -17,12 +20,13 @@ mod elicitation;
 mod picker;
 mod resume;
 mod slash;
-mod status_line;
+pub mod status_line;
 mod terminal;
 #[cfg(test)]
 mod test_util;
 mod trust;
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
@@ -35,6 +39,9 @@ use wharf_host::ops::Op;
 use wharf_host::rollout::SessionSummary;
 
 pub use app::App;
+use history::History;
+use notify::Notifications;
+use status_line::StatusItem;
 use terminal::{Input, InputReader, Signals, Tui};
 use theme::Theme;
 
@@ -50,6 +57,17 @@ pub struct Options {
     /// Sent as the first prompt at once.
     pub initial_prompt: Option<String>,
     pub theme: Theme,
+    /// The status line's items, in order ([`status_line::DEFAULT_ITEMS`]
+    /// unless configured).
+    pub status_items: Vec<StatusItem>,
+    pub notifications: Notifications,
+    /// Where typed prompts are kept and recalled from; `None`: nowhere.
+    pub history: Option<History>,
+    /// `hide_agent_reasoning`.
+    pub hide_reasoning: bool,
+    /// `file_opener`'s URI scheme (`vscode`, `cursor`…): the paths of
+    /// changed files become links; `None`: plain paths.
+    pub file_opener: Option<&'static str>,
 }
 
 /// Runs the interactive session until the user quits: sends `ops`, renders
@@ -60,6 +78,15 @@ pub fn run(ops: Sender<Op>, events: Receiver<Event>, options: Options) -> std::i
     let (tx, rx) = mpsc::channel();
     terminal::forward_events(events, tx.clone())?;
     let mut app = App::new(ops, options.cwd, options.theme, Instant::now());
+    app.set_status_items(options.status_items);
+    app.set_notifications(options.notifications);
+    app.hide_reasoning(options.hide_reasoning);
+    app.set_file_opener(options.file_opener);
+    if let Some(history) = options.history {
+        // An unreadable history is no reason not to start: ↑ has less.
+        let earlier = history.load().unwrap_or_default();
+        app.set_history(history, earlier);
+    }
     if let Some(prompt) = options.initial_prompt {
         app.send_prompt(prompt);
     }
@@ -85,6 +112,7 @@ fn event_loop(tui: &mut Tui, app: &mut App, rx: &Receiver<Input>) -> std::io::Re
                 frame.set_cursor_position(position);
             }
         })?;
+        links::write(&mut std::io::stdout(), app.links(), app.cursor())?;
         let first = if app.needs_tick() {
             match rx.recv_timeout(TICK) {
                 Ok(input) => Some(input),
@@ -107,16 +135,32 @@ fn event_loop(tui: &mut Tui, app: &mut App, rx: &Receiver<Input>) -> std::io::Re
             match input {
                 Input::Terminal(TermEvent::Key(key)) => app.handle_key(key),
                 Input::Terminal(TermEvent::Paste(text)) => app.handle_paste(&text),
+                Input::Terminal(TermEvent::FocusGained) => app.set_focused(true),
+                Input::Terminal(TermEvent::FocusLost) => app.set_focused(false),
                 Input::Terminal(_) => {}
                 Input::Session(event) => app.handle_event(event),
                 Input::SessionClosed => app.session_closed(),
                 Input::Signal => app.quit(),
             }
         }
+        write_notifications(app)?;
         if app.should_quit() {
             return Ok(());
         }
     }
+}
+
+/// Writes the notifications `app` has for the terminal.
+fn write_notifications(app: &mut App) -> std::io::Result<()> {
+    let pending = app.take_notifications();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let mut stdout = std::io::stdout().lock();
+    for bytes in pending {
+        stdout.write_all(&bytes)?;
+    }
+    stdout.flush()
 }
 
 /// Waits for `session.ended` (or the session's channel to close), at

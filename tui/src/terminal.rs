@@ -18,8 +18,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crossterm::event::{
-    DisableBracketedPaste, EnableBracketedPaste, KeyboardEnhancementFlags,
-    PopKeyboardEnhancementFlags, PushKeyboardEnhancementFlags,
+    DisableBracketedPaste, DisableFocusChange, EnableBracketedPaste, EnableFocusChange,
+    KeyboardEnhancementFlags, PopKeyboardEnhancementFlags, PushKeyboardEnhancementFlags,
 };
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
 use crossterm::{cursor, execute, terminal};
@@ -54,6 +54,8 @@ impl Tui {
                 io::stdout(),
                 EnterAlternateScreen,
                 EnableBracketedPaste,
+                // Notifications can wait for the terminal to lose the focus.
+                EnableFocusChange,
                 cursor::Hide
             )?;
             // Terminals without the keyboard protocol ignore the request;
@@ -90,6 +92,7 @@ pub fn restore() {
     let mut stdout = io::stdout();
     let _ = execute!(stdout, PopKeyboardEnhancementFlags);
     let _ = execute!(stdout, DisableBracketedPaste);
+    let _ = execute!(stdout, DisableFocusChange);
     let _ = execute!(stdout, LeaveAlternateScreen);
     let _ = execute!(stdout, cursor::Show);
     let _ = terminal::disable_raw_mode();

@@ -8,8 +8,8 @@
 mod apply_patch;
 mod approvals;
 mod audit;
-mod compaction;
 mod codex_config;
+mod compaction;
 mod config_cmd;
 mod containment;
 mod env_policy;
@@ -49,6 +49,7 @@ mod sandbox_cmd;
 mod telemetry;
 mod trust;
 mod tui;
+mod tui_codex_keys;
 mod unified_exec;
 mod view_image;
 mod wasm_hooks;

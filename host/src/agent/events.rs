@@ -332,6 +332,20 @@ impl Event {
             | Event::PlanUpdated { .. } => false,
         }
     }
+
+    /// Whether the event carries the model's reasoning (its deltas or its
+    /// item), which `hide_agent_reasoning` keeps from being shown.
+    pub fn is_reasoning(&self) -> bool {
+        match self {
+            Event::ItemDelta { kind, .. } => *kind == DeltaKind::Reasoning,
+            Event::ItemStarted { item }
+            | Event::ItemUpdated { item }
+            | Event::ItemCompleted { item } => {
+                matches!(item.details, ItemDetails::Reasoning { .. })
+            }
+            _ => false,
+        }
+    }
 }
 
 impl ItemDetails {

@@ -722,6 +722,7 @@ fn keys_send_ops() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+mod codex_keys;
 mod screens;
 
 #[test]

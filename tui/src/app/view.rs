@@ -6,6 +6,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
 use super::{App, QUIT_WINDOW};
+use crate::links;
 use crate::picker::centered;
 use crate::slash::Popup;
 use crate::status_line;
@@ -14,6 +15,7 @@ impl App {
     /// Draws the whole screen into `buf` at `area`.
     pub fn render(&mut self, area: Rect, buf: &mut Buffer) {
         self.cursor = None;
+        self.links.clear();
         if area.is_empty() {
             return;
         }
@@ -51,14 +53,13 @@ impl App {
         self.render_activity(activity_area, buf);
         let cursor = self.render_composer(composer_area, buf);
         let hint = self.quit_hint();
-        status_line::render(
-            status_area,
-            buf,
-            &self.theme,
-            self.info.as_ref(),
-            self.context,
-            hint,
-        );
+        let status = status_line::Status {
+            info: self.info.as_ref(),
+            context: self.context,
+            total_tokens: self.total_tokens,
+            items: &self.status_items,
+        };
+        status_line::render(status_area, buf, &self.theme, &status, hint);
 
         let popup_rows = Popup::height(self.composer.text()).min(transcript_rows);
         if popup_rows > 0
@@ -89,6 +90,10 @@ impl App {
             picker.render(boxed, buf, &self.theme);
         } else {
             self.cursor = cursor;
+        }
+        if let Some(scheme) = self.file_opener {
+            let style = self.theme.path;
+            self.links = links::find(buf, transcript_area, style, &self.cwd, scheme);
         }
     }
 
