@@ -3,7 +3,6 @@
 //! layer adds where the key is written.
 
 use crate::approval::inert_categories;
-use crate::layer::KeyPath;
 use crate::provider::{
     OLLAMA_BASE_URL, OLLAMA_PROVIDER_ID, OPENAI_API_KEY_VAR, OSS_PROVIDER_ALIAS,
 };
@@ -14,8 +13,8 @@ use crate::toml_types::{ConfigToml, McpToolApproval};
 /// The notes about `typed`, the checked contents of one layer whose table
 /// is `table`. Feature tables are turned into their `enabled` value in
 /// `table` on the way (wharf's features take no settings).
-pub(crate) fn notes(typed: &ConfigToml, table: &mut toml::Table) -> Vec<(KeyPath, String)> {
-    let mut notes: Vec<(KeyPath, String)> = flatten_feature_tables(table)
+pub(crate) fn notes(typed: &ConfigToml, table: &mut toml::Table) -> Vec<(Vec<String>, String)> {
+    let mut notes: Vec<(Vec<String>, String)> = flatten_feature_tables(table)
         .into_iter()
         .map(|key| {
             let note = "wharf's features take no settings (ignored)".to_owned();
@@ -30,8 +29,8 @@ pub(crate) fn notes(typed: &ConfigToml, table: &mut toml::Table) -> Vec<(KeyPath
 }
 
 /// The notes of the keys of one level: the top level or a profile.
-fn layer_notes(typed: &ConfigToml, prefix: &[String], notes: &mut Vec<(KeyPath, String)>) {
-    let key = |parts: &[&str]| -> KeyPath {
+fn layer_notes(typed: &ConfigToml, prefix: &[String], notes: &mut Vec<(Vec<String>, String)>) {
+    let key = |parts: &[&str]| -> Vec<String> {
         let mut key = prefix.to_vec();
         key.extend(parts.iter().map(|part| (*part).to_owned()));
         key
@@ -203,8 +202,9 @@ const CODEX_KEYS: &[(&str, &str)] = &[
     ("memories", "wharf keeps no memories"),
     ("web_search", "wharf's is tools.web_search = true"),
     (
-        "tools.view_image",
-        "it is the feature `view_image` ([features] view_image = true)",
+        "tools.*",
+        "the only such key is tools.web_search; wharf's own tools are turned on and off in \
+         [features]",
     ),
     ("agents", "wharf has no sub-agents"),
     (
@@ -223,16 +223,15 @@ const CODEX_KEYS: &[(&str, &str)] = &[
     ("model_providers.*.aws", "wharf has no Bedrock provider"),
 ];
 
-/// How an unknown key is reported: codex's keys with what wharf does
-/// instead, any other as unknown.
-pub(crate) fn unknown_key(key: &[String]) -> String {
-    let shown = crate::layer::display_key(key);
+/// What wharf does instead of `key`, when it is codex's (and unknown to
+/// wharf): for the unknown-key warning.
+pub(crate) fn instead_of(key: &[String]) -> Option<&'static str> {
     // A profile takes the top level's keys.
     let key = match key {
         [profiles, _, rest @ ..] if profiles == "profiles" && !rest.is_empty() => rest,
         key => key,
     };
-    let instead = CODEX_KEYS.iter().find_map(|(pattern, instead)| {
+    CODEX_KEYS.iter().find_map(|(pattern, instead)| {
         let parts: Vec<&str> = pattern.split('.').collect();
         let matches = key.len() >= parts.len()
             && parts
@@ -240,9 +239,5 @@ pub(crate) fn unknown_key(key: &[String]) -> String {
                 .zip(key)
                 .all(|(part, key)| *part == "*" || part == key);
         matches.then_some(*instead)
-    });
-    match instead {
-        Some(instead) => format!("`{shown}`: codex's key; {instead} (ignored)"),
-        None => format!("unknown key `{shown}` (ignored)"),
-    }
+    })
 }

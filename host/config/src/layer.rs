@@ -76,7 +76,7 @@ pub(crate) fn parse_file(
     unknown.sort_by_key(|(at, _)| (at.line, at.column));
     let mut warnings: Vec<String> = unknown
         .iter()
-        .map(|(at, key)| format!("{at}: {}", codex_notes::unknown_key(key)))
+        .map(|(at, key)| format!("{at}: {}", unknown_key(key)))
         .collect();
     for (name, profile) in &typed.profiles {
         let nested = [
@@ -154,7 +154,7 @@ pub(crate) fn parse_override(arg: &str) -> Result<(Layered, Vec<String>), Config
     )?;
     let mut warnings: Vec<String> = unknown
         .iter()
-        .map(|k| format!("-c {arg}: {}", codex_notes::unknown_key(k)))
+        .map(|k| format!("-c {arg}: {}", unknown_key(k)))
         .collect();
     for key in &unknown {
         remove_at(&mut table, key);
@@ -286,6 +286,16 @@ fn collect_key_spans(
             collect_key_spans(inner, prefix, out);
         }
         prefix.pop();
+    }
+}
+
+/// How an unknown key is reported: codex's keys with what wharf does
+/// instead, any other as unknown.
+fn unknown_key(key: &[String]) -> String {
+    let shown = display_key(key);
+    match codex_notes::instead_of(key) {
+        Some(instead) => format!("`{shown}`: codex's key; {instead} (ignored)"),
+        None => format!("unknown key `{shown}` (ignored)"),
     }
 }
 
