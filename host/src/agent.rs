@@ -471,7 +471,7 @@ impl<'a> Agent<'a> {
             let event = match stream.next() {
                 None => {
                     return Err(ModelError::Dropped(
-                        "the model's stream ended without `completed`".to_owned(),
+                        "the model client stopped sending events".to_owned(),
                     ));
                 }
                 Some(Err(err)) => return Err(err),
