@@ -281,3 +281,88 @@ fn a_model_wharf_does_not_know_gets_the_command_tool_the_features_choose() {
     assert!(tools.iter().any(|t| t == "shell"), "{tools:?}");
     assert!(!tools.iter().any(|t| t == "exec_command"), "{tools:?}");
 }
+
+/// A recording of a real llama-cpp-python session (see
+/// `cli/tests/fixtures/llama-cpp/README.md`).
+fn recorded(name: &str) -> String {
+    format!(
+        "{}/tests/fixtures/llama-cpp/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// `wharf exec --replay` of recording `name` with the feature flags it was
+/// recorded with, in a workspace holding `notes.txt`.
+fn replay(env: &Env, name: &str, disabled: &[&str], prompt: &str) -> crate::Output {
+    std::fs::write(env.cwd().join("notes.txt"), "hello from wharf\n").unwrap();
+    let path = recorded(name);
+    let mut args = Vec::new();
+    for feature in disabled {
+        args.extend(["--disable", feature]);
+    }
+    args.extend([
+        "-s",
+        "workspace-write",
+        "exec",
+        "--skip-git-repo-check",
+        "--replay",
+        &path,
+        prompt,
+    ]);
+    env.wharf(&args)
+}
+
+#[test]
+fn a_recorded_llama_cpp_answer_replays() {
+    let env = Env::new();
+    let output = replay(
+        &env,
+        "text-answer.jsonl",
+        &[
+            "unified_exec",
+            "shell_tool",
+            "apply_patch",
+            "plan_tool",
+            "view_image",
+        ],
+        "Say hello in one short sentence.",
+    )
+    .success();
+    assert!(
+        output
+            .stdout
+            .ends_with("\"I'm here to help with your coding challenges.\"\n"),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        output.stderr.contains("model smollm2-135m")
+            && output.stderr.contains("tokens used: 204\n"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn a_recorded_llama_cpp_tool_session_runs_its_calls_for_real() {
+    let env = Env::new();
+    let output = replay(
+        &env,
+        "shell-call.jsonl",
+        &["unified_exec", "apply_patch", "plan_tool", "view_image"],
+        "Call the shell tool with command [\"cat\", \"notes.txt\"], then tell me what the file \
+         says.",
+    );
+    // The model never answered: the replay runs out after its four calls.
+    assert_eq!(output.code, 1, "{}", output.stderr);
+    let stderr = &output.stderr;
+    for shown in [
+        "the command is empty: put the program and its arguments in `command`",
+        "/directory_to_edit/indexed-file.html,: no such directory",
+        "&#34;bash: command not found",
+        "/../*/*file.html: no such directory",
+        "the session asked for request 5 but the recording",
+    ] {
+        assert!(stderr.contains(shown), "{shown:?} not in:\n{stderr}");
+    }
+}
