@@ -31,6 +31,19 @@ fn exec(env: &Env, server: &ModelServer, wire_api: &str, extra: &[&str]) -> crat
     env.wharf(&args)
 }
 
+/// The `error: ` line of a turn that failed (exit code 1), and all of
+/// stderr.
+#[track_caller]
+fn failed_turn(output: &crate::Output) -> (String, &str) {
+    assert_eq!(output.code, 1, "{}", output.stderr);
+    let error = output
+        .stderr
+        .lines()
+        .find(|line| line.starts_with("error: "))
+        .unwrap_or_else(|| panic!("no error line in:\n{}", output.stderr));
+    (error.to_owned(), &output.stderr)
+}
+
 /// A tool call, then the answer.
 fn round_trip() -> [Reply; 2] {
     [
@@ -131,14 +144,9 @@ fn an_empty_stream_is_retried_once_and_names_the_option() {
     };
     let server = ModelServer::start_with(quirks, round_trip()).unwrap();
     let output = exec(&env, &server, "chat", &[]);
-    assert_eq!(output.code, 1, "{}", output.stderr);
+    let (error, stderr) = failed_turn(&output);
     // Once, then once more: not the six attempts of a dropped stream.
-    assert_eq!(server.request_count(), 2, "{}", output.stderr);
-    let error = output
-        .stderr
-        .lines()
-        .find(|line| line.starts_with("error: "))
-        .unwrap_or_else(|| panic!("no error line in:\n{}", output.stderr));
+    assert_eq!(server.request_count(), 2, "{stderr}");
     let url = format!("{}/chat/completions", server.base_url());
     assert!(error.contains(&url), "{error}");
     assert!(error.contains("empty stream"), "{error}");
@@ -146,7 +154,7 @@ fn an_empty_stream_is_retried_once_and_names_the_option() {
         error.contains("set `stream = false` under [model_providers.scripted]"),
         "{error}"
     );
-    assert_no_repeated_clause(error);
+    assert_no_repeated_clause(&error);
 }
 
 #[test]
@@ -201,18 +209,18 @@ fn a_404_on_responses_names_the_url_and_suggests_chat() {
     };
     let server = ModelServer::start_with(quirks, round_trip()).unwrap();
     let output = exec(&env, &server, "responses", &[]);
-    assert_eq!(output.code, 1, "{}", output.stderr);
+    let (error, stderr) = failed_turn(&output);
     // A 404 is not retried.
-    assert_eq!(server.request_count(), 1, "{}", output.stderr);
+    assert_eq!(server.request_count(), 1, "{stderr}");
     let url = format!("{}/responses", server.base_url());
-    assert!(
-        output.stderr.contains(&format!(
+    assert_eq!(
+        error,
+        format!(
             "error: the provider answered 404: there is no Responses API at {url} (Not Found); \
              if the server speaks Chat Completions, set `wire_api = \"chat\"` under \
              [model_providers.scripted]"
-        )),
-        "{}",
-        output.stderr
+        ),
+        "{stderr}"
     );
 }
 
@@ -246,16 +254,11 @@ fn a_server_error_body_is_cut_to_its_message() {
         };
         let server = ModelServer::start([answer(&body), answer(&body)]).unwrap();
         let output = exec(&env, &server, "chat", &[]);
-        assert_eq!(output.code, 1, "{}", output.stderr);
-        assert!(output.stderr.contains(kept), "{}", output.stderr);
-        let error = output
-            .stderr
-            .lines()
-            .find(|line| line.starts_with("error: "))
-            .unwrap_or_default();
+        let (error, stderr) = failed_turn(&output);
+        assert!(stderr.contains(kept), "{stderr}");
         assert!(error.chars().count() < 420, "{error}");
         for rest in ["messages.7", "KeyError", "server.py"] {
-            assert!(!output.stderr.contains(rest), "{}", output.stderr);
+            assert!(!stderr.contains(rest), "{stderr}");
         }
     }
 }
@@ -271,16 +274,11 @@ fn a_dropped_stream_says_its_cause_once() {
         "chat",
         &["model_providers.scripted.stream_max_retries=1"],
     );
-    assert_eq!(output.code, 1, "{}", output.stderr);
-    assert_eq!(server.request_count(), 2);
-    let error = output
-        .stderr
-        .lines()
-        .find(|line| line.starts_with("error: "))
-        .unwrap_or_else(|| panic!("no error line in:\n{}", output.stderr));
+    let (error, stderr) = failed_turn(&output);
+    assert_eq!(server.request_count(), 2, "{stderr}");
     assert!(
         error.starts_with("error: the stream ended before the response completed: "),
         "{error}"
     );
-    assert_no_repeated_clause(error);
+    assert_no_repeated_clause(&error);
 }
