@@ -18,8 +18,10 @@ use tracing_subscriber::{EnvFilter, Registry};
 
 use crate::terminal::safe;
 
+mod line;
 mod writer;
 
+use line::Lines;
 use writer::CappedFile;
 
 /// What is logged when neither `$WHARF_LOG` nor `$RUST_LOG` says: every
@@ -90,13 +92,7 @@ where
             return None;
         }
     };
-    let layer = tracing_subscriber::fmt::layer()
-        .with_ansi(false)
-        .with_writer(writer)
-        // A failed write must not reach stderr.
-        .log_internal_errors(false)
-        .with_filter(filter);
-    Some(layer)
+    Some(Lines::new(writer).with_filter(filter))
 }
 
 /// Writes what wharf's log and the audit logs still hold, then flushes and stops the

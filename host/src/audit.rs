@@ -32,7 +32,7 @@ use std::os::fd::AsRawFd as _;
 use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use wharf_config::Config;
@@ -87,11 +87,13 @@ const WRITING: write_behind::Options = write_behind::Options {
 pub struct AuditLog {
     file: AuditFile,
     /// Started by the first record: a session that makes no call writes
-    /// nothing and starts no thread.
-    writer: Mutex<Option<Arc<WriteBehind<AuditFile>>>>,
+    /// nothing and starts no thread. Read without a lock by every record;
+    /// `starting` is held only to start it.
+    writer: OnceLock<Arc<WriteBehind<AuditFile>>>,
+    starting: Mutex<()>,
     /// What is known of the session's MCP servers, by plugin name.
     mcp: record::McpServers,
-    grants: record::Grants,
+    contexts: record::Contexts,
     /// Whether a failed write was reported already.
     warned: AtomicBool,
 }
@@ -132,9 +134,10 @@ impl AuditLog {
                 keep,
                 open: None,
             },
-            writer: Mutex::new(None),
+            writer: OnceLock::new(),
+            starting: Mutex::new(()),
             mcp: record::McpServers::of(config),
-            grants: record::Grants::default(),
+            contexts: record::Contexts::default(),
             warned: AtomicBool::new(false),
         }
     }
@@ -160,7 +163,7 @@ impl AuditLog {
                     call,
                     resolved,
                     outcome,
-                    (&self.mcp, &self.grants),
+                    (&self.mcp, &self.contexts),
                 );
                 if queue.len() > start {
                     queue.push(b'\n');
@@ -181,24 +184,25 @@ impl AuditLog {
 
     /// Writes the records not written yet, on this thread.
     pub fn flush(&self) -> io::Result<()> {
-        let writer = lock(&self.writer).clone();
-        writer.map_or(Ok(()), |writer| writer.flush())
+        self.writer.get().map_or(Ok(()), |writer| writer.flush())
     }
 
     /// The writer, started with the file opened (on this thread, so that a
     /// file that cannot be opened is known at once).
-    fn writer(&self) -> io::Result<Arc<WriteBehind<AuditFile>>> {
-        let mut writer = lock(&self.writer);
-        if let Some(writer) = &*writer {
-            return Ok(Arc::clone(writer));
+    fn writer(&self) -> io::Result<&WriteBehind<AuditFile>> {
+        if let Some(writer) = self.writer.get() {
+            return Ok(writer);
+        }
+        let _starting = lock(&self.starting);
+        if let Some(writer) = self.writer.get() {
+            return Ok(writer);
         }
         let file = AuditFile {
             open: Some(self.file.open_file()?),
             ..self.file.unopened()
         };
         let started = WriteBehind::start("wharf-audit", file, WRITING)?;
-        *writer = Some(Arc::clone(&started));
-        Ok(started)
+        Ok(self.writer.get_or_init(|| started))
     }
 
     /// Appends `line` as a record is, and writes it (the tests' way in).

@@ -14,6 +14,7 @@
 //! at once, by the thread that made it.
 
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -55,8 +56,10 @@ struct Shared<S> {
     /// Wakes the writer: a first record, or `finish`.
     wake: Condvar,
     sink: Mutex<S>,
-    /// The first write that failed since [`WriteBehind::take_error`].
+    /// The first write that failed since [`WriteBehind::take_error`], and
+    /// whether there is one (read without the lock by every record).
     error: Mutex<Option<io::Error>>,
+    failed: AtomicBool,
     options: Options,
 }
 
@@ -99,6 +102,7 @@ impl<S: Sink> WriteBehind<S> {
             wake: Condvar::new(),
             sink: Mutex::new(sink),
             error: Mutex::new(None),
+            failed: AtomicBool::new(false),
             options,
         });
         let thread = std::thread::Builder::new().name(name.to_owned()).spawn({
@@ -148,7 +152,12 @@ impl<S: Sink> WriteBehind<S> {
     /// The first write of the writer thread that failed since the last
     /// call, if any.
     pub fn take_error(&self) -> Option<io::Error> {
-        lock(&self.shared.error).take()
+        if !self.shared.failed.load(Ordering::Acquire) {
+            return None;
+        }
+        let mut error = lock(&self.shared.error);
+        self.shared.failed.store(false, Ordering::Release);
+        error.take()
     }
 
     /// Writes what is queued and stops the writer thread; later records
@@ -212,6 +221,7 @@ impl<S: Sink> Shared<S> {
             drop(queued);
             if let Err(err) = sink.write_records(&spare, dropped) {
                 lock(&self.error).get_or_insert(err);
+                self.failed.store(true, Ordering::Release);
             }
             drop(sink);
             spare.clear();

@@ -12,9 +12,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::fmt::format;
-use tracing_subscriber::fmt::time::{FormatTime as _, SystemTime};
 use wharf_host::write_behind::{self, Sink, WhenFull, WriteBehind};
 
 use super::LOG_FILE;
@@ -29,9 +26,8 @@ const WRITING: write_behind::Options = write_behind::Options {
 };
 const MAX_QUEUED: usize = 1024 * 1024;
 
-/// What the log layer writes through (`with_writer`): each event's line,
-/// formatted whole, is one `write` that queues it.
-#[derive(Clone)]
+/// What the log layer writes through: each event's line, formatted
+/// whole, is queued by one [`Queue::append`].
 pub(super) struct Queue(Arc<WriteBehind<CappedFile>>);
 
 /// Starts the writer thread of `file`.
@@ -47,7 +43,7 @@ impl Sink for CappedFile {
         }
         if dropped > 0 {
             let mut note = String::new();
-            let _ = SystemTime.format_time(&mut format::Writer::new(&mut note));
+            super::line::timestamp(std::time::SystemTime::now(), &mut note);
             note.push_str(&format!(
                 "  WARN wharf.log: dropped={dropped} lines made faster than the log could write \
                  them\n"
@@ -58,25 +54,10 @@ impl Sink for CappedFile {
     }
 }
 
-/// One event's way into the queue.
-pub(super) struct Line<'a>(&'a WriteBehind<CappedFile>);
-
-impl<'a> MakeWriter<'a> for Queue {
-    type Writer = Line<'a>;
-
-    fn make_writer(&'a self) -> Line<'a> {
-        Line(&self.0)
-    }
-}
-
-impl Write for Line<'_> {
-    fn write(&mut self, line: &[u8]) -> io::Result<usize> {
-        self.0.append(|queue| queue.extend_from_slice(line))?;
-        Ok(line.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+impl Queue {
+    /// Queues `line` (whole lines), or drops it if the queue is full.
+    pub(super) fn append(&self, line: &[u8]) -> io::Result<()> {
+        self.0.append(|queue| queue.extend_from_slice(line))
     }
 }
 

@@ -8,7 +8,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use serde::ser::{SerializeMap as _, Serializer};
-use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use wharf_config::{Config, McpTransport};
 use wharf_runtime::pipeline::{
@@ -47,30 +46,70 @@ impl McpServers {
     }
 }
 
-/// The grants of a session's plugins, each serialized once: a session
-/// computes a plugin's grant once, so the same `Arc` comes back with
-/// every call.
+/// The part of a record that is the same for every call of a tool in a
+/// session (the session, the tool, its plugin, what the session runs
+/// under and the plugin's grant), serialized once: a session computes a
+/// plugin's grant once, so the same `Arc` comes back with every call.
 #[derive(Default)]
-pub(super) struct Grants(Mutex<Vec<(Arc<Grant>, Box<RawValue>)>>);
+pub(super) struct Contexts(Mutex<Vec<Context>>);
 
-impl Grants {
-    /// Calls `f` with `grant` serialized.
-    fn with<R>(&self, grant: Option<&Arc<Grant>>, f: impl FnOnce(Option<&RawValue>) -> R) -> R {
+/// One tool's [`Contexts`] entry: what it is for, and its JSON, the
+/// members without the braces, after a comma.
+struct Context {
+    grant: Arc<Grant>,
+    session: String,
+    tool: String,
+    approval_policy: Option<&'static str>,
+    sandbox: &'static str,
+    json: Vec<u8>,
+}
+
+impl Contexts {
+    /// Calls `write` with the context of `record` serialized, or `None`
+    /// when it has no grant (it is then written with the rest).
+    fn with<R>(
+        &self,
+        record: &ContextRecord<'_>,
+        grant: Option<&Arc<Grant>>,
+        write: impl FnOnce(Option<&[u8]>) -> R,
+    ) -> R {
         let Some(grant) = grant else {
-            return f(None);
+            return write(None);
         };
         let mut known = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let at = match known.iter().position(|(seen, _)| Arc::ptr_eq(seen, grant)) {
+        let found = known.iter().position(|context| {
+            Arc::ptr_eq(&context.grant, grant)
+                && context.tool == record.tool
+                && context.session == record.session
+                && context.approval_policy == record.approval_policy
+                && context.sandbox == record.sandbox
+        });
+        let at = match found {
             Some(at) => at,
             None => {
-                let Ok(json) = serde_json::value::to_raw_value(&GrantRecord(grant)) else {
-                    return f(None);
+                let mut json = Vec::with_capacity(512);
+                let record = ContextRecord {
+                    grant: Some(GrantRecord(grant)),
+                    ..*record
                 };
-                known.push((Arc::clone(grant), json));
+                if serde_json::to_writer(&mut json, &record).is_err() || json.len() < 2 {
+                    return write(None);
+                }
+                // `{members}` becomes `,members`.
+                json[0] = b',';
+                json.pop();
+                known.push(Context {
+                    grant: Arc::clone(grant),
+                    session: record.session.to_owned(),
+                    tool: record.tool.to_owned(),
+                    approval_policy: record.approval_policy,
+                    sandbox: record.sandbox,
+                    json,
+                });
                 known.len() - 1
             }
         };
-        f(Some(&known[at].1))
+        write(Some(&known[at].json))
     }
 }
 
@@ -84,65 +123,81 @@ pub(super) fn write(
     call: &ToolCall,
     resolved: Option<&Resolved<'_>>,
     outcome: &CallOutcome,
-    (mcp, grants): (&McpServers, &Grants),
+    (mcp, contexts): (&McpServers, &Contexts),
 ) {
-    grants.with(outcome.grant.as_ref(), |grant| {
-        write_with(line, session, call, resolved, outcome, mcp, grant);
-    });
-}
-
-fn write_with(
-    line: &mut Vec<u8>,
-    session: &Session,
-    call: &ToolCall,
-    resolved: Option<&Resolved<'_>>,
-    outcome: &CallOutcome,
-    mcp: &McpServers,
-    grant: Option<&RawValue>,
-) {
-    let mut record = Record {
-        time: Shown(Now(SystemTime::now())),
+    let mut context = ContextRecord {
         session: session.session_id.as_str(),
-        call_id: outcome.call_id.as_str(),
         tool: &call.tool,
         plugin: None,
         origin: None,
         sha256: None,
         mcp: None,
-        arguments: arguments(call, resolved),
         approval_policy: session.approval_policy.map(|policy| policy.as_str()),
         sandbox: session.sandbox.policy().mode().as_str(),
-        grant,
-        decisions: DecisionsRecord(&outcome.decisions),
-        hooks: outcome.decisions.hooks(),
-        timings_us: TimingsRecord::of(&outcome.timings),
-        outcome: OutcomeRecord::of(outcome),
+        grant: None,
     };
     if let Some(resolved) = resolved {
         let manifest = &resolved.entry.manifest;
-        record.plugin = Some(manifest.name.as_str());
+        context.plugin = Some(manifest.name.as_str());
         if manifest.kind == PluginKind::Mcp {
-            record.mcp = mcp.0.get(manifest.name.as_str());
+            context.mcp = mcp.0.get(manifest.name.as_str());
         } else {
-            record.origin = Some(match resolved.entry.origin {
+            context.origin = Some(match resolved.entry.origin {
                 Origin::Embedded => "builtin",
                 Origin::Installed { .. } => "installed",
             });
             // A builtin native plugin is linked in: it has no artifact.
-            record.sha256 = Some(resolved.entry.sha256.as_str()).filter(|sha| !sha.is_empty());
+            context.sha256 = Some(resolved.entry.sha256.as_str()).filter(|sha| !sha.is_empty());
         }
     }
     let start = line.len();
-    if serde_json::to_writer(&mut *line, &record).is_err() {
+    let written = contexts.with(&context, outcome.grant.as_ref(), |cached| {
+        let head = Head {
+            time: Shown(Now(SystemTime::now())),
+            call_id: outcome.call_id.as_str(),
+        };
+        serde_json::to_writer(&mut *line, &head)?;
+        // `{head}` goes on with the context's members, then the call's.
+        line.pop();
+        match cached {
+            Some(json) => line.extend_from_slice(json),
+            None => {
+                let at = line.len();
+                serde_json::to_writer(&mut *line, &context)?;
+                line[at] = b',';
+                line.pop();
+            }
+        }
+        let at = line.len();
+        serde_json::to_writer(
+            &mut *line,
+            &Call {
+                arguments: arguments(call, resolved),
+                decisions: DecisionsRecord(&outcome.decisions),
+                hooks: outcome.decisions.hooks(),
+                timings_us: TimingsRecord::of(&outcome.timings),
+                outcome: OutcomeRecord::of(outcome),
+            },
+        )?;
+        line[at] = b',';
+        Ok::<_, serde_json::Error>(())
+    });
+    if written.is_err() {
         line.truncate(start);
     }
 }
 
+/// A record is `Head`, then `ContextRecord`, then `Call`, each one's
+/// members after the last's.
 #[derive(Serialize)]
-struct Record<'a> {
+struct Head<'a> {
     time: Shown<Now>,
-    session: &'a str,
     call_id: &'a str,
+}
+
+#[derive(Clone, Copy, Serialize)]
+struct ContextRecord<'a> {
+    session: &'a str,
     tool: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     plugin: Option<&'a str>,
@@ -152,12 +207,16 @@ struct Record<'a> {
     sha256: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     mcp: Option<&'a Value>,
-    arguments: Arguments<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     approval_policy: Option<&'static str>,
     sandbox: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    grant: Option<&'a RawValue>,
+    grant: Option<GrantRecord<'a>>,
+}
+
+#[derive(Serialize)]
+struct Call<'a> {
+    arguments: Arguments<'a>,
     decisions: DecisionsRecord<'a>,
     /// Which hooks ran and what each decided.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
@@ -177,6 +236,7 @@ impl<T: std::fmt::Display> Serialize for Shown<T> {
 
 /// What the call may touch: paths, variable names (never their values),
 /// limits.
+#[derive(Clone, Copy)]
 struct GrantRecord<'a>(&'a Grant);
 
 impl Serialize for GrantRecord<'_> {

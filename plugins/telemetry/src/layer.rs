@@ -9,6 +9,7 @@
 //! queue ([`queue`]); the `wharf-otel` thread makes the records and hands
 //! them to the SDK's batch processor.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -18,7 +19,7 @@ use tracing::{Event, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::queue::{Captured, Queue, Value};
+use crate::queue::{Buffers, Captured, Queue, Text, Value};
 
 /// The prefix of every exported event's target.
 const PREFIX: &str = "wharf.";
@@ -54,18 +55,18 @@ where
         if !Self::exports(attrs.metadata()) {
             return;
         }
-        let mut fields = Fields::default();
+        let mut fields = Fields(Captured::empty(None));
         attrs.record(&mut fields);
-        let inherited: Vec<_> = fields
+        let span_fields = &fields.0;
+        let inherited: Vec<_> = span_fields
             .fields
             .iter()
             .filter_map(|(name, value)| {
                 let name = INHERITED.iter().find(|known| *known == name)?;
-                let text = match value {
-                    Value::Text { start, end } => &fields.text[*start as usize..*end as usize],
-                    _ => return None,
+                let Value::Text(text) = value else {
+                    return None;
                 };
-                Some((*name, Arc::from(text)))
+                Some((*name, Arc::from(span_fields.text(*text))))
             })
             .collect();
         if let Some(span) = ctx.span(id)
@@ -81,8 +82,15 @@ where
             return;
         }
         let time = SystemTime::now();
-        let mut fields = Fields::default();
+        let spare = SPARE.with(|spare| {
+            spare
+                .try_borrow_mut()
+                .ok()
+                .and_then(|mut spare| spare.pop())
+        });
+        let mut fields = Fields(Captured::empty(spare));
         event.record(&mut fields);
+        let Fields(mut captured) = fields;
         if let Some(scope) = ctx.event_scope(event) {
             for span in scope {
                 let extensions = span.extensions();
@@ -91,58 +99,62 @@ where
                 };
                 for (name, value) in inherited {
                     // The innermost span's value, unless the event has its own.
-                    if !fields.fields.iter().any(|(field, _)| field == name) {
-                        fields.fields.push((name, Value::Shared(Arc::clone(value))));
+                    if !captured.fields.iter().any(|(field, _)| field == name) {
+                        captured
+                            .fields
+                            .push((name, Value::Shared(Arc::clone(value))));
                     }
                 }
             }
         }
-        self.queue.push(Captured {
-            time,
-            target: metadata.target(),
-            level: *metadata.level(),
-            message: fields.message,
-            fields: fields.fields,
-            text: fields.text,
+        captured.time = time;
+        captured.target = metadata.target();
+        captured.level = *metadata.level();
+        SPARE.with(|spare| match spare.try_borrow_mut() {
+            Ok(mut spare) => self.queue.push(captured, &mut spare),
+            // An event recorded while this thread captures another.
+            Err(_) => self.queue.push(captured, &mut Vec::new()),
         });
     }
 }
 
-/// An event's or a span's fields, as they are captured.
-#[derive(Default)]
-struct Fields {
-    message: Option<String>,
-    fields: Vec<(&'static str, Value)>,
-    text: String,
+thread_local! {
+    /// Buffers of emitted events, for this thread's next captures.
+    static SPARE: RefCell<Vec<Buffers>> = const { RefCell::new(Vec::new()) };
 }
+
+/// An event's or a span's fields, as they are captured.
+struct Fields(Captured);
 
 impl Fields {
     fn push_text(&mut self, field: &Field, text: impl FnOnce(&mut String)) {
-        if field.name() == "message" {
-            let mut message = String::new();
-            text(&mut message);
-            self.message = Some(message);
-            return;
+        let captured = &mut self.0;
+        if captured.fields.capacity() == 0 {
+            captured.fields.reserve(16);
+            captured.text.reserve(128);
         }
-        if self.fields.capacity() == 0 {
-            self.fields.reserve(16);
-            self.text.reserve(128);
-        }
-        let start = self.text.len();
-        text(&mut self.text);
+        let start = captured.text.len();
+        text(&mut captured.text);
         // Past 4 GiB of text an event's fields are not worth keeping.
-        let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(self.text.len())) else {
-            self.text.truncate(start);
+        let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(captured.text.len()))
+        else {
+            captured.text.truncate(start);
             return;
         };
-        self.fields.push((field.name(), Value::Text { start, end }));
+        let text = Text { start, end };
+        if field.name() == "message" {
+            captured.message = Some(text);
+        } else {
+            captured.fields.push((field.name(), Value::Text(text)));
+        }
     }
 
     fn push(&mut self, field: &Field, value: Value) {
-        if self.fields.capacity() == 0 {
-            self.fields.reserve(16);
+        let captured = &mut self.0;
+        if captured.fields.capacity() == 0 {
+            captured.fields.reserve(16);
         }
-        self.fields.push((field.name(), value));
+        captured.fields.push((field.name(), value));
     }
 }
 

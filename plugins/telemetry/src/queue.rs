@@ -6,6 +6,10 @@
 //!
 //! The queue holds at most [`MAX_QUEUED`] events; past it an event is
 //! dropped (as the SDK's own queue does), never waited for.
+//!
+//! An event's buffers go back to the call threads once its record is made
+//! ([`Queue::push`] hands out spare ones), so that in a steady stream of
+//! events a call thread neither allocates nor frees to capture one.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
@@ -21,19 +25,63 @@ pub(crate) struct Captured {
     pub(crate) time: SystemTime,
     pub(crate) target: &'static str,
     pub(crate) level: Level,
-    pub(crate) message: Option<String>,
+    pub(crate) message: Option<Text>,
     pub(crate) fields: Vec<(&'static str, Value)>,
-    /// The text of every `Value::Text`, one after the other.
+    /// The text of the message and of every `Value::Text`, one after the
+    /// other.
     pub(crate) text: String,
+}
+
+/// Where a text lies in [`Captured::text`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Text {
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+}
+
+impl Captured {
+    /// An event with nothing captured yet, in `buffers` (a spare one, or new).
+    pub(crate) fn empty(buffers: Option<Buffers>) -> Captured {
+        let Buffers { fields, text } = buffers.unwrap_or_default();
+        Captured {
+            time: SystemTime::UNIX_EPOCH,
+            target: "",
+            level: Level::INFO,
+            message: None,
+            fields,
+            text,
+        }
+    }
+
+    pub(crate) fn text(&self, Text { start, end }: Text) -> &str {
+        &self.text[start as usize..end as usize]
+    }
+
+    /// The buffers, emptied, unless they grew too large to keep.
+    fn into_buffers(mut self) -> Option<Buffers> {
+        if self.text.capacity() > MAX_SPARE_TEXT || self.fields.capacity() > MAX_SPARE_FIELDS {
+            return None;
+        }
+        self.fields.clear();
+        self.text.clear();
+        Some(Buffers {
+            fields: self.fields,
+            text: self.text,
+        })
+    }
+}
+
+/// What an event is captured in, kept for the next one.
+#[derive(Debug, Default)]
+pub(crate) struct Buffers {
+    fields: Vec<(&'static str, Value)>,
+    text: String,
 }
 
 /// A field's value; text lies in [`Captured::text`].
 #[derive(Debug, Clone)]
 pub(crate) enum Value {
-    Text {
-        start: u32,
-        end: u32,
-    },
+    Text(Text),
     /// A span's field, shared by every event inside the span.
     Shared(Arc<str>),
     Bool(bool),
@@ -47,6 +95,12 @@ const EVERY: Duration = Duration::from_millis(200);
 const WAKE_AT: usize = 64;
 /// How many events may wait.
 pub(crate) const MAX_QUEUED: usize = 2048;
+/// How many events' buffers are kept for reuse, and how large each may be.
+const MAX_SPARE: usize = 256;
+const MAX_SPARE_TEXT: usize = 4096;
+const MAX_SPARE_FIELDS: usize = 64;
+/// How many spare buffers a push hands a call thread at once.
+const RESTOCK: usize = 16;
 
 #[derive(Debug, Default)]
 pub(crate) struct Queue {
@@ -57,6 +111,8 @@ pub(crate) struct Queue {
 #[derive(Debug, Default)]
 struct Pending {
     events: Vec<Captured>,
+    /// Buffers of events already emitted.
+    spare: Vec<Buffers>,
     /// Told to empty the queue and stop.
     finished: bool,
 }
@@ -66,8 +122,14 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Queue {
-    pub(crate) fn push(&self, event: Captured) {
+    /// Queues `event`; when `restock` is empty, moves spare buffers into
+    /// it for the caller's next events.
+    pub(crate) fn push(&self, event: Captured, restock: &mut Vec<Buffers>) {
         let mut pending = lock(&self.pending);
+        if restock.is_empty() {
+            let keep = pending.spare.len().saturating_sub(RESTOCK);
+            restock.extend(pending.spare.drain(keep..));
+        }
         if pending.finished || pending.events.len() >= MAX_QUEUED {
             return;
         }
@@ -95,8 +157,11 @@ impl Queue {
 
     fn emit_queued(&self, logger: &SdkLogger) {
         let mut spare = Vec::new();
+        let mut emptied = Vec::new();
         loop {
             let mut pending = lock(&self.pending);
+            let room = MAX_SPARE.saturating_sub(pending.spare.len());
+            pending.spare.extend(emptied.drain(..).take(room));
             if !pending.finished && pending.events.len() < WAKE_AT {
                 pending = self
                     .wake
@@ -108,7 +173,8 @@ impl Queue {
             let finished = pending.finished;
             drop(pending);
             for event in spare.drain(..) {
-                logger.emit(record(logger, event));
+                logger.emit(record(logger, &event));
+                emptied.extend(event.into_buffers());
             }
             if finished {
                 return;
@@ -117,7 +183,7 @@ impl Queue {
     }
 }
 
-fn record(logger: &SdkLogger, event: Captured) -> SdkLogRecord {
+fn record(logger: &SdkLogger, event: &Captured) -> SdkLogRecord {
     let mut record = logger.create_log_record();
     record.set_timestamp(event.time);
     // The event name says what the target would (records without a target
@@ -127,19 +193,17 @@ fn record(logger: &SdkLogger, event: Captured) -> SdkLogRecord {
     record.set_severity_number(number);
     record.set_severity_text(text);
     if let Some(message) = event.message {
-        record.set_body(AnyValue::from(message));
+        record.set_body(AnyValue::from(event.text(message).to_owned()));
     }
-    for (name, value) in event.fields {
+    for (name, value) in &event.fields {
         let value = match value {
-            Value::Text { start, end } => {
-                AnyValue::from(event.text[start as usize..end as usize].to_owned())
-            }
+            Value::Text(text) => AnyValue::from(event.text(*text).to_owned()),
             Value::Shared(text) => AnyValue::from(text.to_string()),
-            Value::Bool(value) => AnyValue::from(value),
-            Value::I64(value) => AnyValue::from(value),
-            Value::F64(value) => AnyValue::from(value),
+            Value::Bool(value) => AnyValue::from(*value),
+            Value::I64(value) => AnyValue::from(*value),
+            Value::F64(value) => AnyValue::from(*value),
         };
-        record.add_attribute(name, value);
+        record.add_attribute(*name, value);
     }
     record
 }
