@@ -7,6 +7,7 @@
 
 pub mod agent;
 pub mod audit;
+pub mod clock;
 pub mod interactive;
 pub mod notify;
 pub mod ops;

@@ -11,17 +11,18 @@
 //!
 //! Written by hand rather than with `tracing_subscriber::fmt`: a line is
 //! made on the thread of a tool call, and this costs that thread a third
-//! of what the general formatter does (the date is made once a second).
+//! of what the general formatter does.
 
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
+use wharf_host::clock::{Fraction, rfc3339};
 
 use super::writer::Queue;
 
@@ -97,7 +98,8 @@ impl Lines {
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         let metadata = event.metadata();
-        timestamp(SystemTime::now(), &mut line.text);
+        line.text
+            .push_str(rfc3339(SystemTime::now(), Fraction::Micros).as_str());
         line.text.push_str(level(*metadata.level()));
         let mut in_span = false;
         if let Some(scope) = ctx.event_scope(event) {
@@ -230,65 +232,9 @@ impl fmt::Write for Escaping<'_> {
     }
 }
 
-/// The date and time of the second the last line of this thread was
-/// written in, as the line starts it (`2026-12-08T00:01:02.`).
-struct Second {
-    unix: u64,
-    text: String,
-}
-
-thread_local! {
-    static SECOND: RefCell<Second> = const {
-        RefCell::new(Second { unix: u64::MAX, text: String::new() })
-    };
-}
-
-/// Writes `time` as `2026-12-08T00:01:02.123456Z` (UTC).
-pub(super) fn timestamp(time: SystemTime, text: &mut String) {
-    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let unix = since.as_secs();
-    SECOND.with_borrow_mut(|second| {
-        if second.unix != unix {
-            second.unix = unix;
-            second.text.clear();
-            let ((year, month, day), (hour, minute, second_of_minute)) =
-                wharf_host::rollout::utc(unix);
-            let _ = write!(
-                second.text,
-                "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second_of_minute:02}."
-            );
-        }
-        text.push_str(&second.text);
-    });
-    let _ = write!(text, "{:06}Z", since.subsec_micros());
-}
-
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
-
-    #[test]
-    fn times_are_utc_dates_with_microseconds() {
-        let cases = [
-            (0, 0, "1970-01-01T00:00:00.000000Z"),
-            (951_782_400, 7, "2000-02-29T00:00:00.000007Z"),
-            (1_709_251_199, 999_999, "2024-02-29T23:59:59.999999Z"),
-            (1_796_688_062, 123_456, "2026-12-08T00:01:02.123456Z"),
-            (4_107_542_400, 0, "2100-03-01T00:00:00.000000Z"),
-        ];
-        for (seconds, micros, expected) in cases {
-            let time = UNIX_EPOCH + Duration::new(seconds, micros * 1000);
-            let mut text = String::new();
-            timestamp(time, &mut text);
-            assert_eq!(text, expected, "{seconds}");
-            // The second is cached: the next call in it reuses it.
-            let mut again = String::new();
-            timestamp(time + Duration::from_micros(1), &mut again);
-            assert_eq!(again[..20], expected[..20]);
-        }
-    }
 
     #[test]
     fn values_cannot_break_a_line_or_carry_escapes() {

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use wharf_host::clock::{Fraction, rfc3339};
 use wharf_host::write_behind::{self, Sink, WhenFull, WriteBehind};
 
 use super::LOG_FILE;
@@ -42,8 +43,8 @@ impl Sink for CappedFile {
             self.write_all(lines)?;
         }
         if dropped > 0 {
-            let mut note = String::new();
-            super::line::timestamp(std::time::SystemTime::now(), &mut note);
+            let now = rfc3339(std::time::SystemTime::now(), Fraction::Micros);
+            let mut note = now.as_str().to_owned();
             note.push_str(&format!(
                 "  WARN wharf.log: dropped={dropped} lines made faster than the log could write \
                  them\n"

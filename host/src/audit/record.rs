@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use serde::Serialize;
 use serde::ser::{SerializeMap as _, Serializer};
@@ -18,6 +18,8 @@ use wharf_runtime::plugin::grant::Grant;
 use wharf_runtime::plugin::manifest::PluginKind;
 use wharf_runtime::plugin::{Content, ToolError};
 use wharf_runtime::registry::Origin;
+
+use crate::clock::{self, Fraction};
 
 /// What a secret argument's value becomes.
 pub const REDACTED: &str = "[redacted]";
@@ -152,8 +154,9 @@ pub(super) fn write(
     }
     let start = line.len();
     let written = contexts.with(&context, outcome.grant.as_ref(), |cached| {
+        let time = clock::rfc3339(SystemTime::now(), Fraction::Millis);
         let head = Head {
-            time: Shown(Now(SystemTime::now())),
+            time: time.as_str(),
             call_id: outcome.call_id.as_str(),
         };
         serde_json::to_writer(&mut *line, &head)?;
@@ -171,9 +174,17 @@ pub(super) fn write(
         let at = line.len();
         serde_json::to_writer(
             &mut *line,
-            &Call {
+            &Arguments {
                 arguments: arguments(call, resolved),
-                decisions: DecisionsRecord(&outcome.decisions),
+            },
+        )?;
+        line[at] = b',';
+        line.pop();
+        write_decisions(line, &outcome.decisions);
+        let at = line.len();
+        serde_json::to_writer(
+            &mut *line,
+            &Ended {
                 hooks: outcome.decisions.hooks(),
                 timings_us: TimingsRecord::of(&outcome.timings),
                 outcome: OutcomeRecord::of(outcome),
@@ -187,11 +198,12 @@ pub(super) fn write(
     }
 }
 
-/// A record is `Head`, then `ContextRecord`, then `Call`, each one's
-/// members after the last's.
+/// A record is `Head`, then `ContextRecord`, then `Arguments`, the
+/// decisions, then `Ended`, each one's members after the last's.
 #[derive(Serialize)]
 struct Head<'a> {
-    time: Shown<Now>,
+    /// RFC 3339, UTC, to the millisecond.
+    time: &'a str,
     call_id: &'a str,
 }
 
@@ -215,9 +227,12 @@ struct ContextRecord<'a> {
 }
 
 #[derive(Serialize)]
-struct Call<'a> {
-    arguments: Arguments<'a>,
-    decisions: DecisionsRecord<'a>,
+struct Arguments<'a> {
+    arguments: ArgumentsRecord<'a>,
+}
+
+#[derive(Serialize)]
+struct Ended<'a> {
     /// Which hooks ran and what each decided.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     hooks: &'a [wharf_runtime::hooks::HookDecision],
@@ -277,23 +292,27 @@ where
     }
 }
 
-struct DecisionsRecord<'a>(&'a Decisions);
-
-impl Serialize for DecisionsRecord<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(|decision| DecisionRecord {
-            stage: decision.stage.as_str(),
-            verdict: decision.verdict.as_str(),
-            by: decision.by.as_str(),
-        }))
+/// Writes `,"decisions":[{"stage":…,"verdict":…,"by":…},…]`, each stage
+/// in order. Written by hand, a call's most repeated part: every name is
+/// one of wharf's own identifiers (`[a-z_]`), which JSON takes as it is.
+fn write_decisions(line: &mut Vec<u8>, decisions: &Decisions) {
+    line.extend_from_slice(b",\"decisions\":[");
+    for (n, decision) in decisions.iter().enumerate() {
+        if n > 0 {
+            line.push(b',');
+        }
+        for (key, value) in [
+            ("{\"stage\":\"", decision.stage.as_str()),
+            ("\",\"verdict\":\"", decision.verdict.as_str()),
+            ("\",\"by\":\"", decision.by.as_str()),
+        ] {
+            debug_assert!(value.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+            line.extend_from_slice(key.as_bytes());
+            line.extend_from_slice(value.as_bytes());
+        }
+        line.extend_from_slice(b"\"}");
     }
-}
-
-#[derive(Serialize)]
-struct DecisionRecord {
-    stage: &'static str,
-    verdict: &'static str,
-    by: &'static str,
+    line.push(b']');
 }
 
 #[derive(Serialize)]
@@ -392,7 +411,7 @@ struct ChangeRecord<'a> {
 /// The call's arguments as the record holds them.
 #[derive(Serialize)]
 #[serde(untagged)]
-enum Arguments<'a> {
+enum ArgumentsRecord<'a> {
     /// As they came: the tool's schema marks nothing secret.
     AsCalled(&'a Value),
     /// A copy with every secret redacted.
@@ -404,18 +423,18 @@ enum Arguments<'a> {
 
 /// The call's arguments with secrets redacted; copied only when the tool's
 /// schema marks something secret.
-fn arguments<'a>(call: &ToolCall, resolved: Option<&'a Resolved<'_>>) -> Arguments<'a> {
+fn arguments<'a>(call: &ToolCall, resolved: Option<&'a Resolved<'_>>) -> ArgumentsRecord<'a> {
     match resolved.map(|resolved| (resolved, &resolved.args)) {
         Some((resolved, Ok(args))) => {
             let schema = &resolved.spec.input_schema;
             if !marks_secret(schema, 0) {
-                return Arguments::AsCalled(args);
+                return ArgumentsRecord::AsCalled(args);
             }
             let mut args = args.clone();
             redact(schema, &mut args);
-            Arguments::Redacted(args)
+            ArgumentsRecord::Redacted(args)
         }
-        Some((_, Err(_))) | None => Arguments::Unrecorded {
+        Some((_, Err(_))) | None => ArgumentsRecord::Unrecorded {
             unrecorded_bytes: call.args.len(),
         },
     }
@@ -506,16 +525,4 @@ fn resolve<'s>(root: &'s Value, schema: &'s Value) -> &'s Value {
         return schema;
     };
     root.pointer(pointer).unwrap_or(schema)
-}
-
-/// A time in RFC 3339, UTC, to the millisecond.
-struct Now(SystemTime);
-
-impl std::fmt::Display for Now {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let now = self.0.duration_since(UNIX_EPOCH).unwrap_or_default();
-        let ((y, mo, d), (h, mi, s)) = crate::rollout::utc(now.as_secs());
-        let ms = now.subsec_millis();
-        write!(f, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z")
-    }
 }
