@@ -103,10 +103,10 @@ pub enum FreeformToolType {
 }
 
 /// Which command tool suits a model. The command tool a session offers is
-/// chosen by the features, as in codex: `exec_command` while `unified_exec`
-/// is on (the default), the one-shot `shell` when it is off and
-/// `shell_tool` on. Of this field only `disabled` changes what is offered:
-/// no tool that runs commands.
+/// chosen by the features, as in codex (the PTY sessions' tool while their
+/// feature is on, the default; the one-shot tool when it is off). Of this
+/// field only `disabled` changes what is offered: no tool that runs
+/// commands.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ShellType {

@@ -36,9 +36,9 @@ use crate::plugin::grant::{self, Grant, HostLimits};
 use crate::plugin::manifest::PluginName;
 use crate::plugin::{Args, CallContext, Content, Progress, ToolError, ToolOutput, ToolSpec};
 use crate::registry::{Entry, NotOffered, Plugins};
+use wharf_config::features::Features;
 use wharf_config::mcp::McpToolApprovals;
 use wharf_config::{ApprovalPolicy, ApprovalPrompts, Config};
-use wharf_config::features::Features;
 
 pub use apply::{AppliedChange, ChangeKind};
 pub use approval::{
