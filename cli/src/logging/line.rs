@@ -177,12 +177,15 @@ impl Visit for Fields {
 
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.name(field);
-        let _ = write!(self.text, "{value}");
+        if value < 0 {
+            self.text.push('-');
+        }
+        push_decimal(&mut self.text, value.unsigned_abs());
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
         self.name(field);
-        let _ = write!(self.text, "{value}");
+        push_decimal(&mut self.text, value);
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
@@ -193,6 +196,22 @@ impl Visit for Fields {
         }
         let _ = write!(Escaping(&mut self.text), "{value:?}");
     }
+}
+
+/// `value` in decimal (a call's line holds a few numbers: this spares each
+/// the formatting machinery).
+fn push_decimal(text: &mut String, mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    text.extend(digits[at..].iter().map(|&digit| char::from(digit)));
 }
 
 /// `value` in double quotes, escaped as Rust's `Debug` escapes a string.
@@ -242,9 +261,14 @@ mod tests {
         push_quoted(&mut text, "plain value");
         push_quoted(&mut text, "a \"quote\"\n\x1b[2J");
         push_escaped(&mut text, " message\nnext\x07 é");
+        for number in [0, 7, 10, 1_234_567_890, u64::MAX] {
+            text.push(' ');
+            push_decimal(&mut text, number);
+        }
         assert_eq!(
             text,
-            "\"plain value\"\"a \\\"quote\\\"\\n\\u{1b}[2J\" message\\nnext\\u{7} é"
+            "\"plain value\"\"a \\\"quote\\\"\\n\\u{1b}[2J\" message\\nnext\\u{7} é 0 7 10 \
+             1234567890 18446744073709551615"
         );
     }
 }

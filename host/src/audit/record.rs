@@ -55,15 +55,38 @@ impl McpServers {
 #[derive(Default)]
 pub(super) struct Contexts(Mutex<Vec<Context>>);
 
+/// How many contexts are kept (a session uses a few tools under a few
+/// policies: past this, they are made again).
+const MAX_CONTEXTS: usize = 256;
+
 /// One tool's [`Contexts`] entry: what it is for, and its JSON, the
 /// members without the braces, after a comma.
 struct Context {
     grant: Arc<Grant>,
     session: String,
     tool: String,
+    plugin: Option<String>,
+    origin: Option<&'static str>,
+    sha256: Option<String>,
     approval_policy: Option<&'static str>,
     sandbox: &'static str,
     json: Vec<u8>,
+}
+
+impl Context {
+    /// Whether this is the context of `record` with `grant`: every value
+    /// is compared (a plugin replaced during the session has another
+    /// sha256), the grant as the same `Arc`.
+    fn is_of(&self, record: &ContextRecord<'_>, grant: &Arc<Grant>) -> bool {
+        Arc::ptr_eq(&self.grant, grant)
+            && self.tool == record.tool
+            && self.session == record.session
+            && self.plugin.as_deref() == record.plugin
+            && self.origin == record.origin
+            && self.sha256.as_deref() == record.sha256
+            && self.approval_policy == record.approval_policy
+            && self.sandbox == record.sandbox
+    }
 }
 
 impl Contexts {
@@ -79,13 +102,9 @@ impl Contexts {
             return write(None);
         };
         let mut known = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let found = known.iter().position(|context| {
-            Arc::ptr_eq(&context.grant, grant)
-                && context.tool == record.tool
-                && context.session == record.session
-                && context.approval_policy == record.approval_policy
-                && context.sandbox == record.sandbox
-        });
+        let found = known
+            .iter()
+            .position(|context| context.is_of(record, grant));
         let at = match found {
             Some(at) => at,
             None => {
@@ -100,10 +119,16 @@ impl Contexts {
                 // `{members}` becomes `,members`.
                 json[0] = b',';
                 json.pop();
+                if known.len() >= MAX_CONTEXTS {
+                    known.clear();
+                }
                 known.push(Context {
                     grant: Arc::clone(grant),
                     session: record.session.to_owned(),
                     tool: record.tool.to_owned(),
+                    plugin: record.plugin.map(str::to_owned),
+                    origin: record.origin,
+                    sha256: record.sha256.map(str::to_owned),
                     approval_policy: record.approval_policy,
                     sandbox: record.sandbox,
                     json,

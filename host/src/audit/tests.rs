@@ -298,3 +298,50 @@ fn the_log_is_this_users_only() {
     assert_eq!(mode(&dir(home.path())), 0o700);
     assert_eq!(mode(&dir(home.path()).join(FILE)), 0o600);
 }
+
+/// What is the same for every call of a tool is serialized once, and made
+/// again when it changes (here the session's policy): a record never
+/// carries another call's context.
+#[test]
+fn a_tools_context_is_serialized_once_and_again_when_it_changes() {
+    let setup = Setup::new();
+    let home = tempfile::tempdir().unwrap();
+    let log = AuditLog::new(dir(home.path()), &config(home.path()), MAX_BYTES, KEEP);
+    let mut session = setup.session(&ModelInfo::unknown("text-model"));
+    for (n, policy) in [
+        ApprovalPolicy::Never,
+        ApprovalPolicy::Never,
+        ApprovalPolicy::OnRequest,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        session.approval_policy = Some(policy);
+        let call = ToolCall {
+            call_id: format!("c{n}").as_str().into(),
+            tool: "run".to_owned(),
+            args: json!({"cmd": "true"}).to_string(),
+        };
+        let resolved = pipeline::resolve(&setup.plugins, &call).unwrap();
+        let outcome = pipeline::run(&setup.plugins, &session, &resolved, None);
+        assert_eq!(log.record(&session, &call, Some(&resolved), &outcome), None);
+    }
+    log.flush().unwrap();
+    let records = lines(&dir(home.path()).join(FILE));
+    let [first, second, third] = records.as_slice() else {
+        panic!("{records:?}");
+    };
+    let context = |record: &Value| {
+        let mut record = record.clone();
+        for varies in ["time", "call_id", "timings_us"] {
+            record.as_object_mut().unwrap().remove(varies);
+        }
+        record
+    };
+    assert_eq!(context(first), context(second));
+    assert_eq!(second["call_id"], "c1");
+    assert_eq!(first["approval_policy"], "never");
+    assert_eq!(third["approval_policy"], "on-request");
+    assert_eq!(third["grant"], first["grant"]);
+    assert_eq!(third["plugin"], "commands");
+}
