@@ -316,8 +316,19 @@ fn apply_rule(doc: &mut DocumentMut, key: &KeyPath, report: &mut Report) -> anyh
             let why = format!("`{}` is set too, and wins", display_key(&target));
             return drop_key(doc, key, why, report);
         }
-        let (name, item) =
+        let (name, mut item) =
             remove_at(doc, key).with_context(|| format!("cannot move `{}`", display_key(key)))?;
+        // A feature written as a table (`[features.NAME] enabled = …`)
+        // that wharf keeps outside `[features]` takes its `enabled`.
+        if relative.first().is_some_and(|table| table == "features")
+            && !to.starts_with("features.")
+            && let Some(enabled) = item
+                .as_table_like()
+                .and_then(|table| table.get("enabled"))
+                .cloned()
+        {
+            item = enabled;
+        }
         insert_at(doc, &target, &name, item)?;
         report.lines.push((
             display_key(key),

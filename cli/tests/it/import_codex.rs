@@ -202,3 +202,35 @@ fn a_value_wharf_cannot_take_is_dropped_with_the_reason() {
     assert!(!written.contains("project_doc_max_bytes"), "{written}");
     env.wharf(&["config", "show"]).success();
 }
+
+/// `[features.NAME]` as a table, for a feature wharf keeps elsewhere: the
+/// moved key takes the table's `enabled`.
+#[test]
+fn a_feature_table_moved_out_of_features_keeps_its_enabled() {
+    let env = Env::new();
+    let from = write_codex_config(
+        &env.cwd().join("codex"),
+        "[features.web_search_request]\nenabled = true\n",
+    );
+    let out = env
+        .wharf(&["config", "import-codex", "--from", from.to_str().unwrap()])
+        .success();
+    assert!(
+        out.stdout
+            .contains("changed  features.web_search_request → tools.web_search"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("dropped  "), "{}", out.stdout);
+    let show = env.wharf(&["config", "show"]).success();
+    assert_eq!(show.stderr, "", "{}", show.stderr);
+    assert!(
+        show.stdout.lines().any(|line| line
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .starts_with("tools.web_search = true # config")),
+        "{}",
+        show.stdout
+    );
+}
